@@ -1,0 +1,48 @@
+"""Text normalisation for searching families and children.
+
+Agents type names as they hear them on the phone: without accents, in
+capitals, with or without the hyphen ("jean francois" must find
+"Jean-François"). Both the stored value and the query go through
+``normalize`` so they compare equal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["digits_only", "escape_like", "normalize"]
+
+# Ligatures NFKD leaves alone, expanded the way French speakers type them.
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+# Apostrophes (straight and typographic), hyphens and dashes separate words.
+_SEPARATORS_RE = re.compile(r"['\u2019\u2018\u02bc`´\-\u2010\u2011\u2012\u2013\u2014\s]+")
+
+
+def normalize(s: str) -> str:
+    """Fold case, accents and word separators: "  JEAN-FRANÇOIS  " -> "jean francois"."""
+    # casefold before decomposing: it may itself produce combining marks ("İ").
+    s = s.translate(_LIGATURES).casefold()
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return _SEPARATORS_RE.sub(" ", s).strip()
+
+
+def digits_only(s: str) -> str:
+    """Keep ASCII digits, so "06 12 34 56 78" and "06.12.34.56.78" match."""
+    return "".join(ch for ch in s if "0" <= ch <= "9")
+
+
+def escape_like(s: str, escape: str = "\\") -> str:
+    """Make user text literal inside a SQL LIKE pattern (use with ``ESCAPE``).
+
+    Without this, a search for "50%" or "a_b" would match far too much.
+    """
+    if len(escape) != 1:
+        raise ValueError("escape must be a single character")
+    out = []
+    for ch in s:
+        if ch in ("%", "_", escape):
+            out.append(escape)
+        out.append(ch)
+    return "".join(out)
