@@ -1,0 +1,203 @@
+"""Engine, sessions and units of work.
+
+SQLite is the embedded default: WAL, foreign keys on, busy timeout, and write
+transactions opened with ``BEGIN IMMEDIATE`` so two agents never deadlock on a
+read-then-write upgrade. Any unit of work that still meets "database is locked"
+(SQLite) or a serialization failure / deadlock (PostgreSQL) is rolled back and run
+again from the start: services are written as functions of a session so the whole
+unit can be replayed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+import portail_tui.models  # noqa: F401  (registers every table)
+
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """A database problem explained in one French line for a person."""
+
+
+class DatabaseNotReady(DatabaseError):
+    pass
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    msg = str(orig or exc).lower()
+    if "database is locked" in msg or "database table is locked" in msg or "busy" in msg:
+        return True
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    return sqlstate in {"40001", "40P01", "55P03"}
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": 15, "check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy (not the driver) decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        immediate = conn.get_execution_options().get("portail_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The application's handle on its database: one engine, units of work with retry."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self._write_engine = self.engine.execution_options(portail_write=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def session(self, *, write: bool = False) -> Session:
+        """A bare session (no retry): prefer `read`/`write`."""
+        bind = self._write_engine if write else self.engine
+        return Session(bind=bind, expire_on_commit=False)
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run a read-only unit of work; results must be plain data or detached rows."""
+        # close() (not rollback()) ends the transaction without expiring the rows read,
+        # so callers can use them after the unit of work.
+        with self.session() as session:
+            return fn(session)
+
+    def write(self, fn: Callable[[Session], T], *, attempts: int = 8) -> T:
+        """Run `fn` in one transaction and commit; replay it whole when the engine
+        reports a transient lock or serialization conflict."""
+        delay = 0.01
+        for attempt in range(1, attempts + 1):
+            session = self.session(write=True)
+            try:
+                result = fn(session)
+                session.commit()
+                return result
+            except (OperationalError, DBAPIError) as exc:
+                session.rollback()
+                if attempt == attempts or not _is_retryable(exc):
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+        raise AssertionError("unreachable")
+
+    def ping(self) -> None:
+        """Connect once, turning any failure into one French line."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - every driver error means the same to a person
+            raise DatabaseError(
+                f"Base de données injoignable ({_safe_url(self.url)}) : {_first_line(exc)}"
+            ) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- migrations -------------------------------------------------------------
+
+def alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    heads = script.get_heads()
+    if len(heads) != 1:
+        raise DatabaseError(f"Migrations incohérentes : plusieurs têtes {heads}.")
+    return heads[0]
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    from alembic import command
+
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def ensure_at_head(db: Database) -> None:
+    """Refuse to work on a database whose schema is not the one this code expects."""
+    db.ping()
+    current = current_revision(db)
+    head = head_revision()
+    if current != head:
+        if current is None:
+            raise DatabaseNotReady(
+                "La base de données est vide ou n'a pas été initialisée : lancez « portail db upgrade »"
+                " (ou « portail demo » pour une commune de démonstration)."
+            )
+        raise DatabaseNotReady(
+            f"La base de données n'est pas à jour (version {current}, attendue {head}) :"
+            " lancez « portail db upgrade »."
+        )

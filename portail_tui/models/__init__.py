@@ -1,0 +1,32 @@
+"""All tables. Importing this package registers every table on the shared metadata."""
+
+from portail_tui.models.activity import Activity, Closure, Period, Rate, Slot
+from portail_tui.models.base import metadata
+from portail_tui.models.booking import BOOKING_STATUSES, Booking
+from portail_tui.models.core import (
+    PAYMENT_MODES,
+    ROLES,
+    Agent,
+    Child,
+    Contact,
+    Family,
+    FamilyMember,
+    Guardian,
+    Regie,
+)
+from portail_tui.models.dossier import FORM_KINDS, FORM_STATUSES, Form, PasswordReset, PortalAccount
+from portail_tui.models.ops import AuditLog, News, OutboxMessage
+from portail_tui.models.payment import (
+    PAYMENT_KINDS,
+    CashDay,
+    PayfipRequest,
+    Payment,
+    ReceiptCounter,
+)
+
+__all__ = [
+    "BOOKING_STATUSES", "FORM_KINDS", "FORM_STATUSES", "PAYMENT_KINDS", "PAYMENT_MODES", "ROLES",
+    "Activity", "Agent", "AuditLog", "Booking", "CashDay", "Child", "Closure", "Contact", "Family",
+    "FamilyMember", "Form", "Guardian", "News", "OutboxMessage", "PasswordReset", "Payment",
+    "PayfipRequest", "Period", "PortalAccount", "Rate", "ReceiptCounter", "Regie", "Slot", "metadata",
+]

@@ -1,0 +1,88 @@
+"""What every service call needs: the database, the clock, the settings and who acts.
+
+Screens and CLI commands build one `Context` per agent session and pass it down, so a
+service never reads globals, the real clock or the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+from portail_tui.clock import Clock
+from portail_tui.config import Settings
+from portail_tui.db import Database
+
+
+class ServiceError(Exception):
+    """A refusal a person caused (bad input, too late, not allowed…).
+
+    `message` is French and meant to be shown as is; `field` names the input it is
+    about, so a screen can show it next to that field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PermissionDenied(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting (B5). `kind` is "agent", "famille" or "system"."""
+
+    kind: str
+    login: str
+    regie_id: int
+    agent_id: int | None = None
+    full_name: str = ""
+    role: str = "agent"
+    can_see_health: bool = False
+
+    @property
+    def tag(self) -> str:
+        """The string stored in created_by / audit actor columns."""
+        return f"{self.kind}:{self.login}"
+
+    @property
+    def is_regisseur(self) -> bool:
+        return self.kind == "agent" and self.role in ("regisseur", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "agent" and self.role == "admin"
+
+
+SYSTEM = "system"
+
+
+@dataclass
+class Context:
+    db: Database
+    clock: Clock
+    settings: Settings = field(default_factory=Settings)
+    actor: Actor | None = None
+
+    def as_actor(self, actor: Actor) -> Context:
+        return replace(self, actor=actor)
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise PermissionDenied("Vous devez être connecté.")
+        return self.actor
+
+    def require_role(self, *roles: str, action: str = "cette opération") -> Actor:
+        """Refuse unless the acting agent has one of `roles` (enforced here, not in the UI)."""
+        actor = self.require_actor()
+        if actor.kind != "agent" or actor.role not in roles:
+            raise PermissionDenied(f"Vous n'avez pas le droit d'effectuer {action}.")
+        return actor
+
+    @cached_property
+    def school_calendar(self):  # type: ignore[no-untyped-def]
+        from portail_tui.domain.school_calendar import SchoolCalendar
+
+        return SchoolCalendar(zone=self.settings.school_zone)

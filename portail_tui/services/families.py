@@ -1,0 +1,208 @@
+"""Finding a family and summarising it for the header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlmodel import Session
+
+from portail_tui.domain.text import digits_only, escape_like, normalize
+from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie
+from portail_tui.services.context import Context, ServiceError
+
+MAX_QUERY_LENGTH = 100
+MAX_TOKENS = 6
+
+
+def format_family_number(number: int) -> str:
+    return f"{number:06d}"
+
+
+def build_search_text(family: Family, guardians: list[Guardian], children: list[Child]) -> str:
+    """Everything an agent may type to find this family, normalised once at write time
+    so that the search is a plain LIKE over one column."""
+    parts: list[str] = [family.name, format_family_number(family.number), family.email or ""]
+    for g in guardians:
+        parts += [g.last_name, g.first_name, g.email or ""]
+        parts += [digits_only(p or "") for p in (g.phone_home, g.phone_mobile, g.phone_work)]
+    for c in children:
+        parts += [c.last_name, c.first_name]
+    words = " ".join(normalize(p) for p in parts if p)
+    return f" {words} "[:4000]
+
+
+def refresh_search_text(session: Session, family_id: int) -> None:
+    """Recompute a family's search words after any change to its people."""
+    family = session.get(Family, family_id)
+    if family is None:
+        return
+    guardians = list(session.execute(select(Guardian).where(Guardian.family_id == family_id)).scalars())
+    children = list(
+        session.execute(
+            select(Child).join(FamilyMember, FamilyMember.child_id == Child.id).where(
+                FamilyMember.family_id == family_id
+            )
+        ).scalars()
+    )
+    family.search_text = build_search_text(family, guardians, children)
+    session.add(family)
+
+
+@dataclass(frozen=True)
+class FamilyHit:
+    id: int
+    number: int
+    name: str
+    guardian: str
+    children: str
+    city: str
+    phone: str
+
+    @property
+    def number_text(self) -> str:
+        return format_family_number(self.number)
+
+
+def _tokens(query: str) -> list[str]:
+    query = (query or "")[:MAX_QUERY_LENGTH]
+    tokens = []
+    for raw in normalize(query).split():
+        digits = digits_only(raw)
+        # "06 12 34" typed with spaces still finds the phone: digits glue together below.
+        tokens.append(digits if digits and len(digits) == len(raw) else raw)
+    return tokens[:MAX_TOKENS]
+
+
+def search_families(ctx: Context, query: str, *, limit: int = 30) -> list[FamilyHit]:
+    """Live search, accent- and case-insensitive, over names, account number,
+    phones and e-mails. Any text is accepted: wildcards are escaped, overlong input cut."""
+    tokens = _tokens(query)
+    if not tokens:
+        return []
+    # Consecutive digit groups ("06 12 34 56 78") are also tried glued together.
+    digit_run = "".join(t for t in tokens if t.isdigit())
+    conditions = []
+    for tok in tokens:
+        if digit_run and tok.isdigit() and len(digit_run) > len(tok):
+            continue
+        conditions.append(Family.search_text.like(f"%{escape_like(tok)}%", escape="\\"))
+    if digit_run and len(digit_run) > max((len(t) for t in tokens if t.isdigit()), default=0):
+        conditions.append(Family.search_text.like(f"%{escape_like(digit_run)}%", escape="\\"))
+    regie_id = ctx.actor.regie_id if ctx.actor else None
+
+    def _work(session: Session) -> list[FamilyHit]:
+        stmt = select(Family.id, Family.number, Family.name).where(and_(*conditions))
+        if regie_id is not None:
+            stmt = stmt.where(Family.regie_id == regie_id)
+        rows = session.execute(stmt.order_by(Family.name, Family.number).limit(limit)).all()
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        guardians: dict[int, Guardian] = {}
+        for g in session.execute(
+            select(Guardian).where(Guardian.family_id.in_(ids), Guardian.rank == 1)
+        ).scalars():
+            guardians[g.family_id] = g
+        kids: dict[int, list[str]] = {}
+        for fid, first in session.execute(
+            select(FamilyMember.family_id, Child.first_name)
+            .join(Child, Child.id == FamilyMember.child_id)
+            .where(FamilyMember.family_id.in_(ids))
+            .order_by(Child.first_name)
+        ).all():
+            kids.setdefault(fid, []).append(first)
+        hits = []
+        for r in rows:
+            g = guardians.get(r.id)
+            hits.append(
+                FamilyHit(
+                    id=r.id,
+                    number=r.number,
+                    name=r.name,
+                    guardian=f"{g.civility} {g.first_name} {g.last_name}".strip() if g else "",
+                    children=", ".join(kids.get(r.id, [])),
+                    city=(g.city or "") if g else "",
+                    phone=(g.phone_mobile or g.phone_home or "") if g else "",
+                )
+            )
+        return hits
+
+    return ctx.db.read(_work)
+
+
+@dataclass(frozen=True)
+class ChildInfo:
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: object
+    school_class: str | None
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    """What the header and every tab show about the current family."""
+
+    id: int
+    number: int
+    name: str
+    email: str | None
+    quotient: int | None
+    regie_name: str
+    guardian: str
+    children: tuple[ChildInfo, ...]
+
+    @property
+    def number_text(self) -> str:
+        return format_family_number(self.number)
+
+
+def family_summary(ctx: Context, family_id: int) -> FamilySummary:
+    def _work(session: Session) -> FamilySummary:
+        family = session.get(Family, family_id)
+        if family is None:
+            raise ServiceError("Famille introuvable.")
+        regie = session.get(Regie, family.regie_id)
+        g = session.execute(
+            select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank)
+        ).scalars().first()
+        children = tuple(
+            ChildInfo(c.id, c.first_name, c.last_name, c.birth_date, c.school_class)
+            for c in session.execute(
+                select(Child)
+                .join(FamilyMember, FamilyMember.child_id == Child.id)
+                .where(FamilyMember.family_id == family_id)
+                .order_by(Child.birth_date, Child.first_name)
+            ).scalars()
+        )
+        return FamilySummary(
+            id=family.id,  # type: ignore[arg-type]
+            number=family.number,
+            name=family.name,
+            email=family.email,
+            quotient=family.quotient,
+            regie_name=regie.name if regie else "",
+            guardian=f"{g.civility} {g.first_name} {g.last_name}".strip() if g else "",
+            children=children,
+        )
+
+    return ctx.db.read(_work)
+
+
+def family_by_number(ctx: Context, number: int | str) -> int:
+    """Family id from an account number as typed ("123", "000123"); French error if unknown."""
+    text = str(number).strip()
+    if not text.isdigit():
+        raise ServiceError(f"Numéro de famille invalide : {text!r}.", field="famille")
+
+    def _work(session: Session) -> int | None:
+        stmt = select(Family.id).where(Family.number == int(text))
+        if ctx.actor is not None:
+            stmt = stmt.where(Family.regie_id == ctx.actor.regie_id)
+        return session.execute(stmt).scalar()
+
+    fid = ctx.db.read(_work)
+    if fid is None:
+        raise ServiceError(f"Famille inconnue : n° {text}.", field="famille")
+    return fid

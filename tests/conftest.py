@@ -1,0 +1,197 @@
+"""Shared fixtures: real databases (SQLite file and a throwaway PostgreSQL cluster),
+migrated once per test session and cloned per test, a pinned clock, and a small
+demo town.
+
+- `db`       : parametrized over SQLite and PostgreSQL, empty migrated schema.
+- `demo_db`  : parametrized over both engines, with a 30-family demo town.
+- `sqlite_db`, `sqlite_demo_db`: SQLite only (screens, slow end-to-end tests).
+- `clock`    : FixedClock at Saturday 28 November 2026 10:00 Paris; tests move it.
+- `ctx`, `demo_ctx`, `sqlite_demo_ctx`: Context objects (no actor; use `as_actor`).
+- `agent`, `regisseur`, `admin`: demo actors (need a demo database in the test).
+
+PostgreSQL is required: a missing server fails the run, unless PORTAIL_TEST_SKIP_PG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from portail_tui.clock import PARIS, FixedClock
+from portail_tui.config import Settings
+from portail_tui.db import Database, upgrade
+from portail_tui.services.context import Actor, Context
+
+TODAY = date(2026, 11, 28)
+DEMO_FAMILIES = 30
+DEMO_SEED = 1
+SKIP_PG = os.environ.get("PORTAIL_TEST_SKIP_PG") == "1"
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _checkpointed_copy(src: Path, dst: Path) -> None:
+    shutil.copyfile(src, dst)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("sqlite-templates")
+    return {"dir": base}
+
+
+def _sqlite_template(store: dict[str, Path], kind: str) -> Path:
+    if kind in store:
+        return store[kind]
+    path = store["dir"] / f"{kind}.db"
+    db = Database(_sqlite_url(path))
+    upgrade(db)
+    if kind == "demo":
+        _fill_demo(db)
+    db.dispose()
+    store[kind] = path
+    return path
+
+
+def _fill_demo(db: Database) -> None:
+    from portail_tui.demo.generator import generate
+
+    generate(db, families=DEMO_FAMILIES, seed=DEMO_SEED, today=TODAY)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    if SKIP_PG:
+        pytest.skip("PostgreSQL désactivé (PORTAIL_TEST_SKIP_PG=1)")
+    from portail_tui.devtools.pgcluster import PgCluster
+
+    if not PgCluster.available():
+        pytest.fail("Serveur PostgreSQL introuvable : lancez .ci/install-system-deps.sh")
+    cluster = PgCluster().start()
+    cluster._portail_templates = {}  # type: ignore[attr-defined]
+    yield cluster
+    cluster.stop()
+
+
+def _pg_template(cluster, kind: str) -> str:  # type: ignore[no-untyped-def]
+    templates = cluster._portail_templates
+    if kind not in templates:
+        name = f"tmpl_{kind}"
+        cluster.create_database(name)
+        db = Database(cluster.url(name))
+        upgrade(db)
+        if kind == "demo":
+            _fill_demo(db)
+        db.dispose()
+        templates[kind] = name
+    return templates[kind]
+
+
+def _make_db(request: pytest.FixtureRequest, engine: str, kind: str, tmp_path: Path) -> Iterator[Database]:
+    if engine == "sqlite":
+        store = request.getfixturevalue("_sqlite_templates")
+        path = tmp_path / f"{kind}.db"
+        _checkpointed_copy(_sqlite_template(store, kind), path)
+        db = Database(_sqlite_url(path))
+        yield db
+        db.dispose()
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        template = _pg_template(cluster, kind)
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        cluster.create_database(name, template=template)
+        db = Database(cluster.url(name))
+        yield db
+        db.dispose()
+        cluster.drop_database(name)
+
+
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=ENGINES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    yield from _make_db(request, request.param, "empty", tmp_path)
+
+
+@pytest.fixture(params=ENGINES)
+def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    yield from _make_db(request, request.param, "demo", tmp_path)
+
+
+@pytest.fixture
+def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    yield from _make_db(request, "sqlite", "empty", tmp_path)
+
+
+@pytest.fixture
+def sqlite_demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    yield from _make_db(request, "sqlite", "demo", tmp_path)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=PARIS))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url="sqlite://", exports_dir=tmp_path / "exports", today=TODAY)
+
+
+@pytest.fixture
+def ctx(db: Database, clock: FixedClock, settings: Settings) -> Context:
+    return Context(db=db, clock=clock, settings=settings)
+
+
+@pytest.fixture
+def demo_ctx(demo_db: Database, clock: FixedClock, settings: Settings) -> Context:
+    return Context(db=demo_db, clock=clock, settings=settings)
+
+
+@pytest.fixture
+def sqlite_demo_ctx(sqlite_demo_db: Database, clock: FixedClock, settings: Settings) -> Context:
+    return Context(db=sqlite_demo_db, clock=clock, settings=settings)
+
+
+def demo_actor(db: Database, login: str) -> Actor:
+    from sqlalchemy import select
+
+    from portail_tui.models import Agent
+    from portail_tui.services.auth import actor_for
+
+    agent = db.read(lambda s: s.execute(select(Agent).where(Agent.login == login)).scalar_one())
+    return actor_for(agent)
+
+
+def _any_demo_db(request: pytest.FixtureRequest) -> Database:
+    for name in ("demo_db", "sqlite_demo_db"):
+        if name in request.fixturenames:
+            return request.getfixturevalue(name)
+    raise RuntimeError("the actor fixtures need demo_db or sqlite_demo_db in the test")
+
+
+@pytest.fixture
+def agent(request: pytest.FixtureRequest) -> Actor:
+    return demo_actor(_any_demo_db(request), "agent")
+
+
+@pytest.fixture
+def regisseur(request: pytest.FixtureRequest) -> Actor:
+    return demo_actor(_any_demo_db(request), "regisseur")
+
+
+@pytest.fixture
+def admin(request: pytest.FixtureRequest) -> Actor:
+    return demo_actor(_any_demo_db(request), "admin")
