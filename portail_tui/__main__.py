@@ -1,0 +1,3 @@
+from portail_tui.cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""Shared pieces of the `portail` CLI: the typer apps, global options and one way to
+turn refusals into one French line and a non-zero exit (never a traceback)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from portail_tui.clock import Clock
+from portail_tui.config import ConfigError, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="portail",
+    help="Portail Familles, édition guichet : application des agents de la régie et tâches de nuit.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Base de données : migrations, sauvegarde, vérification.", no_args_is_help=True)
+agent_app = typer.Typer(help="Comptes des agents.", no_args_is_help=True)
+export_app = typer.Typer(help="Exports CSV et PDF (mêmes fichiers que depuis l'écran).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(agent_app, name="agent")
+app.add_typer(export_app, name="export")
+
+
+@dataclass
+class CliState:
+    settings: Settings = field(default_factory=Settings)
+
+
+state = CliState()
+
+
+class CliError(Exception):
+    """Stop the command with one French line on stderr and exit code 1 (or `code`)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]Erreur :[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def friendly(fn: F) -> F:
+    """Decorator for commands: refusals (service, config, database, I/O) become one line."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from portail_tui.db import DatabaseError
+        from portail_tui.services.context import ServiceError
+
+        try:
+            return fn(*args, **kwargs)
+        except CliError as exc:
+            raise fail(exc.message, exc.code) from None
+        except ServiceError as exc:
+            raise fail(exc.message) from None
+        except (ConfigError, DatabaseError) as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"{exc.strerror or exc} : {exc.filename or ''}".strip(" :")) from None
+        except KeyboardInterrupt:
+            raise fail("Interrompu.", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_database(*, require_head: bool = True):  # type: ignore[no-untyped-def]
+    from portail_tui.db import Database, ensure_at_head
+
+    db = Database(state.settings.database_url)
+    if require_head:
+        ensure_at_head(db)
+    else:
+        db.ping()
+    return db
+
+
+@contextmanager
+def system_context(*, require_head: bool = True) -> Iterator[Any]:
+    """A Context for commands run by the system (cron, an administrator's shell)."""
+    from portail_tui.services.context import Context
+
+    db = open_database(require_head=require_head)
+    try:
+        yield Context(db=db, clock=Clock(state.settings.today), settings=state.settings)
+    finally:
+        db.dispose()
+
+
+def read_secret(prompt: str, *, confirm: bool = False) -> str:
+    """A password from the terminal (hidden) or from standard input when piped —
+    never from an argument, where it would end up in shell history and `ps`."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)

@@ -1,0 +1,170 @@
+"""Core commands: tui (default), demo, db upgrade, agent add/list."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from portail_tui.cli.base import (
+    CliError,
+    agent_app,
+    app,
+    console,
+    db_app,
+    friendly,
+    read_secret,
+    state,
+    system_context,
+)
+from portail_tui.config import ConfigError, default_database_url, parse_today
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", help="URL de la base (sinon PORTAIL_DATABASE_URL, "
+                                  "sinon fichier SQLite sous data/).", envvar=None),
+    today: str | None = typer.Option(None, "--today", help="Fige la date du jour (AAAA-MM-JJ) pour une démo."),
+) -> None:
+    """Sans commande : lance l'application (comme « portail tui »)."""
+    from portail_tui.config import Settings
+
+    try:
+        settings = Settings.from_env()
+        state.settings = settings.with_overrides(database_url=db, today=parse_today(today))
+    except ConfigError as exc:
+        from portail_tui.cli.base import fail
+
+        raise fail(str(exc)) from None
+    if ctx.invoked_subcommand is None:
+        tui(as_agent=None)
+
+
+def _is_default_sqlite() -> bool:
+    return state.settings.database_url == default_database_url()
+
+
+def _demo_progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _generate(db, families: int, seed: int, today: date) -> None:  # type: ignore[no-untyped-def]
+    from portail_tui.demo.generator import generate
+
+    with _demo_progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        result = generate(db, families=families, seed=seed, today=today, progress=report)
+    console.print(
+        f"Commune de démonstration créée : {result.families} familles, {result.children} enfants, "
+        f"{result.bookings} réservations, {result.payments} règlements ({result.seconds:.1f} s)."
+    )
+
+
+@app.command("tui")
+@friendly
+def tui(
+    as_agent: str | None = typer.Option(None, "--as-agent", hidden=True,
+                                        help="Réservé à la commande forcée SSH (voir README)."),
+) -> None:
+    """Lance l'application des agents (base de démonstration créée au premier lancement)."""
+    from portail_tui.clock import Clock
+    from portail_tui.db import Database, ensure_at_head, upgrade
+    from portail_tui.services.context import Context
+
+    db = Database(state.settings.database_url)
+    clock = Clock(state.settings.today)
+    if _is_default_sqlite() and not Path(db.engine.url.database or "").exists():
+        console.print("Première utilisation : création de la base de démonstration…")
+        upgrade(db)
+        _generate(db, 150, 1, clock.today())
+    ensure_at_head(db)
+    ctx = Context(db=db, clock=clock, settings=state.settings)
+    actor = None
+    if as_agent is not None:
+        from portail_tui.cli.ssh_login import ssh_actor
+
+        actor = ssh_actor(ctx, as_agent)
+    from portail_tui.app import PortailApp
+
+    PortailApp(ctx, actor=actor).run()
+
+
+@app.command("demo")
+@friendly
+def demo(
+    families: int = typer.Option(150, "--families", min=1, max=200_000, help="Nombre de familles."),
+    seed: int = typer.Option(1, "--seed", help="Graine (même graine, même commune)."),
+    force: bool = typer.Option(False, "--force", help="Remplace une base existante sans demander."),
+) -> None:
+    """Crée une commune de démonstration réaliste (noms fictifs) dans la base configurée."""
+    from portail_tui.clock import Clock
+    from portail_tui.db import Database, upgrade
+    from portail_tui.devtools.reset import database_has_data, wipe_database
+
+    db = Database(state.settings.database_url)
+    db.ping()
+    if database_has_data(db):
+        if not force and not typer.confirm("La base contient déjà des données. Les remplacer ?",
+                                           default=False):
+            raise CliError("Rien n'a été modifié.")
+        wipe_database(db)
+        db = Database(state.settings.database_url)
+    upgrade(db)
+    _generate(db, families, seed, Clock(state.settings.today).today())
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Applique les migrations (crée la base si elle est vide)."""
+    from portail_tui.db import current_revision, head_revision, upgrade
+
+    with system_context(require_head=False) as ctx:
+        before = current_revision(ctx.db)
+        upgrade(ctx.db)
+        console.print(f"Base à jour : {before or 'vide'} → {head_revision()}.")
+
+
+@agent_app.command("add")
+@friendly
+def agent_add(
+    login: str = typer.Argument(..., help="Identifiant de l'agent."),
+    role: str = typer.Option("agent", "--role", help="agent, regisseur ou admin."),
+    name: str | None = typer.Option(None, "--nom", help="Nom complet affiché."),
+    no_health: bool = typer.Option(False, "--sans-sante", help="Ne voit pas les données de santé."),
+) -> None:
+    """Crée un compte agent ; le mot de passe est demandé (ou lu sur l'entrée standard)."""
+    from portail_tui.services import auth
+
+    password = read_secret("Mot de passe", confirm=True)
+    with system_context() as ctx:
+        agent = auth.add_agent(ctx, login, password, role=role, full_name=name,
+                               can_see_health=not no_health)
+    console.print(f"Agent « {agent.login} » créé (rôle {agent.role}).")
+
+
+@agent_app.command("list")
+@friendly
+def agent_list() -> None:
+    """Liste les agents."""
+    from portail_tui.services import auth
+
+    with system_context() as ctx:
+        agents = auth.list_agents(ctx)
+    table = Table("Identifiant", "Nom", "Rôle", "Santé", "Actif", "Dernière connexion")
+    for a in agents:
+        table.add_row(a.login, a.full_name, a.role, "oui" if a.can_see_health else "non",
+                      "oui" if a.active else "non",
+                      a.last_login_at.strftime("%d/%m/%Y %H:%M") if a.last_login_at else "—")
+    console.print(table)

@@ -1,0 +1,91 @@
+"""What every tab screen shares: header, tab bar, footer, and following the current family."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from portail_tui.widgets.header import PortailHeader
+
+if TYPE_CHECKING:
+    from portail_tui.app import PortailApp
+    from portail_tui.services.context import Context
+
+# (mode id, label, key, colour) in the guide's order and colours.
+TABS: tuple[tuple[str, str, str, str], ...] = (
+    ("accueil", "Accueil", "F1", "#5f6b7a"),
+    ("historiques", "Historiques", "F2", "#1f6fb2"),
+    ("paiement", "Paiement et solde", "F3", "#2e8b57"),
+    ("reservations", "Réservations", "F4", "#c0392b"),
+    ("dossier", "Dossier famille", "F5", "#7d3c98"),
+)
+
+
+class TabBar(Static):
+    """One line naming the five tabs with their key; the current one in its colour."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__(id="tabbar")
+        self.current = current
+
+    def on_mount(self) -> None:
+        text = Text()
+        for mode, label, key, colour in TABS:
+            style = f"bold white on {colour}" if mode == self.current else colour
+            text.append(f" {key} {label} ", style=style)
+            text.append(" ")
+        self.update(text)
+
+
+class TabScreen(Screen[None]):
+    """Base of the five tab screens. Subclasses compose their body and load the current
+    family's data in `load_family`, which runs whenever the screen is shown with another
+    family than last time (or after `family_changed`)."""
+
+    TAB_ID: ClassVar[str] = ""
+    TAB_TITLE: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._family_seen: int | None | bool = False  # False: never loaded
+
+    @property
+    def portail(self) -> PortailApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ctx(self) -> Context:
+        return self.portail.ctx
+
+    @property
+    def family_id(self) -> int | None:
+        return self.portail.current_family_id
+
+    def compose(self) -> ComposeResult:
+        yield PortailHeader(id="header")
+        yield TabBar(self.TAB_ID)
+        with Container(id="body", classes=f"tab-{self.TAB_ID}"):
+            yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_screen_resume(self) -> None:
+        self.portail.refresh_header()
+        if self._family_seen is False or self._family_seen != self.family_id:
+            self._family_seen = self.family_id
+            self.load_family(self.family_id)
+
+    def family_changed(self) -> None:
+        """Called by the app when the agent selects another family while this tab shows."""
+        self._family_seen = self.family_id
+        self.load_family(self.family_id)
+
+    def load_family(self, family_id: int | None) -> None:
+        """Override: fill the screen for this family (None: no family selected)."""
