@@ -65,7 +65,8 @@ class FamilyHit:
 
 
 def _tokens(query: str) -> list[str]:
-    query = (query or "")[:MAX_QUERY_LENGTH]
+    # Control characters (NUL from a paste…) can't be searched and PostgreSQL refuses them.
+    query = "".join(ch for ch in (query or "")[:MAX_QUERY_LENGTH] if ch.isprintable())
     tokens = []
     for raw in normalize(query).split():
         digits = digits_only(raw)
