@@ -1,28 +1,38 @@
 """The Textual application: login, then five tabs as App modes, a header that always
-shows régie, agent and current family, and a family search reachable from everywhere."""
+shows régie, agent and current family, and a family search reachable from everywhere.
+
+Start-up is kept short on purpose (budget: login screen in under a second): the tab
+screens and the database layer are imported only once the login screen is drawn,
+while the agent types their identifier.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from portail_tui.screens.accueil import AccueilScreen
 from portail_tui.screens.base import TABS, TabScreen
-from portail_tui.screens.dossier import DossierScreen
-from portail_tui.screens.historiques import HistoriquesScreen
 from portail_tui.screens.login import LoginScreen
-from portail_tui.screens.paiement import PaiementScreen
-from portail_tui.screens.reservations import ReservationsScreen
-from portail_tui.screens.search import FamilySearchScreen
-from portail_tui.services import news
-from portail_tui.services.context import Actor, Context
-from portail_tui.services.families import FamilySummary, family_summary, search_families
-from portail_tui.services.wallet import family_solde
+
+if TYPE_CHECKING:
+    from portail_tui.services.context import Actor, Context
+    from portail_tui.services.families import FamilySummary
+
+
+def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
+    def factory() -> Screen:
+        return getattr(importlib.import_module(module), name)()
+
+    return factory
 
 
 class FamilyCommands(Provider):
@@ -32,27 +42,29 @@ class FamilyCommands(Provider):
         app = self.app
         if not isinstance(app, PortailApp) or app.actor is None or len(query.strip()) < 2:
             return
-        hits = await app.run_in_thread(search_families, app.ctx, query, limit=10)
+        from portail_tui.services.families import search_families
+
+        hits = await app.run_in_thread(search_families, app.ctx, query, limit=10)  # type: ignore[arg-type]
         for h in hits:
             label = f"Famille {h.name} — n° {h.number_text} — {h.children}"
             yield Hit(1.0, label, partial(app.select_family, h.id), help=f"{h.guardian} {h.city}")
 
     async def discover(self) -> Hits:
-        yield DiscoveryHit("Rechercher une famille…", self.app.action_search_family,  # type: ignore[attr-defined]
-                           help="Ctrl+F")
+        app = self.app
+        if isinstance(app, PortailApp) and app.actor is not None:
+            yield DiscoveryHit("Rechercher une famille…", app.action_search_family, help="Ctrl+F")
 
 
 class PortailApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "Portail Familles — guichet"
-    ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {FamilyCommands}
     MODES = {
-        "accueil": AccueilScreen,
-        "historiques": HistoriquesScreen,
-        "paiement": PaiementScreen,
-        "reservations": ReservationsScreen,
-        "dossier": DossierScreen,
+        "accueil": _lazy_screen("portail_tui.screens.accueil", "AccueilScreen"),
+        "historiques": _lazy_screen("portail_tui.screens.historiques", "HistoriquesScreen"),
+        "paiement": _lazy_screen("portail_tui.screens.paiement", "PaiementScreen"),
+        "reservations": _lazy_screen("portail_tui.screens.reservations", "ReservationsScreen"),
+        "dossier": _lazy_screen("portail_tui.screens.dossier", "DossierScreen"),
     }
     BINDINGS = [
         Binding("f1", "tab('accueil')", "Accueil"),
@@ -64,25 +76,60 @@ class PortailApp(App[None]):
         Binding("ctrl+q", "quit", "Quitter", priority=True),
     ]
 
-    def __init__(self, ctx: Context, *, actor: Actor | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context | None = None,
+        *,
+        actor: Actor | None = None,
+        open_context: Callable[[], Context] | None = None,
+    ) -> None:
+        """Either a ready `ctx`, or `open_context` to open (and check) the database in
+        the background while the login screen is shown."""
         super().__init__()
-        self.base_ctx = ctx
-        self.ctx = ctx.as_actor(actor) if actor else ctx
+        if ctx is None and open_context is None:
+            raise ValueError("PortailApp needs ctx or open_context")
+        self.base_ctx: Context | None = ctx
+        self._open_context = open_context
+        self.database_error: str | None = None
         self.actor: Actor | None = actor
+        self.ctx: Context = ctx.as_actor(actor) if (ctx and actor) else ctx  # type: ignore[assignment]
         self.current_family_id: int | None = None
         self.regie_name = ""
 
     # --- start-up and login ----------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.actor is not None:
+        if self.actor is not None and self.base_ctx is not None:
             self._enter(self.actor)
-        else:
-            self.push_screen(LoginScreen(self.base_ctx), self._enter)
+            return
+        self.push_screen(LoginScreen(), self._enter)
+        if self.base_ctx is None:
+            self.call_after_refresh(self._open_database)
+
+    @work(thread=True, exclusive=True, group="open-database")
+    def _open_database(self) -> None:
+        from portail_tui.db import DatabaseError
+
+        try:
+            ctx = self._open_context()  # type: ignore[misc]
+        except DatabaseError as exc:
+            self.call_from_thread(self._database_ready, None, str(exc))
+            return
+        # Warm the modules the first tab needs while the agent types.
+        importlib.import_module("portail_tui.screens.accueil")
+        self.call_from_thread(self._database_ready, ctx, None)
+
+    def _database_ready(self, ctx: Context | None, error: str | None) -> None:
+        self.base_ctx = ctx
+        self.database_error = error
+        if isinstance(self.screen, LoginScreen):
+            self.screen.database_ready(error)
 
     def _enter(self, actor: Actor | None) -> None:
-        if actor is None:
+        if actor is None or self.base_ctx is None:
             return
+        from portail_tui.services import news
+
         self.actor = actor
         self.ctx = self.base_ctx.as_actor(actor)
         self.regie_name = news.regie_name(self.ctx)
@@ -99,6 +146,8 @@ class PortailApp(App[None]):
             self.switch_mode(mode)
 
     def action_search_family(self) -> None:
+        from portail_tui.screens.search import FamilySearchScreen
+
         if self.actor is None or isinstance(self.screen, FamilySearchScreen):
             return
         self.push_screen(FamilySearchScreen(self.ctx), self._family_chosen)
@@ -119,25 +168,26 @@ class PortailApp(App[None]):
     def current_family(self) -> FamilySummary | None:
         if self.current_family_id is None:
             return None
+        from portail_tui.services.families import family_summary
+
         return family_summary(self.ctx, self.current_family_id)
 
     def refresh_header(self) -> None:
         """Redraw the header of the visible tab (after a family change or a payment)."""
         if self.actor is None:
             return
+        from portail_tui.services.wallet import family_solde
         from portail_tui.widgets.header import PortailHeader
 
-        screen = self.screen
-        try:
-            header = screen.query_one(PortailHeader)
-        except Exception:  # noqa: BLE001 - screens without a header (modals)
+        headers = self.screen.query(PortailHeader)
+        if not headers:
             return
         summary = self.current_family()
         label = f"{summary.name} (n° {summary.number_text})" if summary else None
         solde = family_solde(self.ctx, summary.id) if summary else None
         role = {"agent": "agent", "regisseur": "régisseur", "admin": "administrateur"}.get(self.actor.role, "")
-        header.show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role})", family=label,
-                    solde_cents=solde)
+        headers.first().show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role})",
+                             family=label, solde_cents=solde)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if self.actor is not None:

@@ -78,26 +78,37 @@ def tui(
                                         help="Réservé à la commande forcée SSH (voir README)."),
 ) -> None:
     """Lance l'application des agents (base de démonstration créée au premier lancement)."""
+    from portail_tui.app import PortailApp
     from portail_tui.clock import Clock
-    from portail_tui.db import Database, ensure_at_head, upgrade
-    from portail_tui.services.context import Context
 
-    db = Database(state.settings.database_url)
-    clock = Clock(state.settings.today)
-    if _is_default_sqlite() and not Path(db.engine.url.database or "").exists():
+    settings = state.settings
+    clock = Clock(settings.today)
+    default_file = Path(default_database_url().removeprefix("sqlite:///"))
+    if _is_default_sqlite() and not default_file.exists():
+        from portail_tui.db import Database, upgrade
+
         console.print("Première utilisation : création de la base de démonstration…")
+        db = Database(settings.database_url)
         upgrade(db)
         _generate(db, 150, 1, clock.today())
-    ensure_at_head(db)
-    ctx = Context(db=db, clock=clock, settings=state.settings)
-    actor = None
+        db.dispose()
     if as_agent is not None:
         from portail_tui.cli.ssh_login import ssh_actor
 
-        actor = ssh_actor(ctx, as_agent)
-    from portail_tui.app import PortailApp
+        ctx = open_app_context(settings, clock)
+        PortailApp(ctx, actor=ssh_actor(ctx, as_agent)).run()
+        return
+    PortailApp(open_context=lambda: open_app_context(settings, clock)).run()
 
-    PortailApp(ctx, actor=actor).run()
+
+def open_app_context(settings, clock):  # type: ignore[no-untyped-def]
+    """Open the database and refuse one that is unreachable or not at head."""
+    from portail_tui.db import Database, ensure_at_head
+    from portail_tui.services.context import Context
+
+    db = Database(settings.database_url)
+    ensure_at_head(db)
+    return Context(db=db, clock=clock, settings=settings)
 
 
 @app.command("demo")

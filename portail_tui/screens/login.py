@@ -1,6 +1,11 @@
-"""Agent login (argon2id; lockout after five failures, stored in the database)."""
+"""Agent login (argon2id; lockout after five failures, stored in the database).
+
+The screen appears before the database layer is loaded; the app tells it when the
+database is ready (or why it is not), and a submit made earlier waits for that."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -8,24 +13,23 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from portail_tui.services import auth
-from portail_tui.services.context import Actor, Context, ServiceError
+if TYPE_CHECKING:
+    from portail_tui.services.context import Context
 
 
-class LoginScreen(Screen[Actor]):
+class LoginScreen(Screen["Actor"]):
     """Dismisses with the authenticated Actor."""
 
-    BINDINGS = [("escape", "clear", "Effacer")]
+    BINDINGS = [("escape", "clear", "Effacer le mot de passe")]
 
-    def __init__(self, ctx: Context, regie_name: str = "") -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.ctx = ctx
-        self.regie_name = regie_name
+        self._pending: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="login-box"):
             yield Static("Portail Familles — guichet", id="login-title")
-            yield Static(self.regie_name or "Connexion des agents", id="login-regie")
+            yield Static("Connexion des agents", id="login-regie")
             yield Label("Identifiant")
             yield Input(id="login", placeholder="identifiant", max_length=64)
             yield Label("Mot de passe")
@@ -36,6 +40,20 @@ class LoginScreen(Screen[Actor]):
 
     def on_mount(self) -> None:
         self.query_one("#login", Input).focus()
+
+    @property
+    def _ctx(self) -> Context | None:
+        return getattr(self.app, "base_ctx", None)
+
+    def database_ready(self, error: str | None) -> None:
+        if error:
+            self.query_one("#submit", Button).disabled = True
+            self._message(error)
+            return
+        if self._pending is not None:
+            login, password = self._pending
+            self._pending = None
+            self._check(login, password)
 
     @on(Input.Submitted, "#login")
     def _next(self) -> None:
@@ -49,13 +67,23 @@ class LoginScreen(Screen[Actor]):
         if not login.strip() or not password:
             self._message("Saisissez votre identifiant et votre mot de passe.")
             return
+        error = getattr(self.app, "database_error", None)
+        if error:
+            self._message(error)
+            return
         self._message("Vérification…")
+        if self._ctx is None:
+            self._pending = (login, password)  # checked as soon as the database is open
+            return
         self._check(login, password)
 
     @work(thread=True, exclusive=True, group="login")
     def _check(self, login: str, password: str) -> None:
+        from portail_tui.services import auth
+        from portail_tui.services.context import ServiceError
+
         try:
-            actor = auth.login(self.ctx, login, password)
+            actor = auth.login(self._ctx, login, password)  # type: ignore[arg-type]
         except ServiceError as exc:
             self.app.call_from_thread(self._refused, exc.message)
             return

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from portail_tui.clock import Clock
 from portail_tui.config import Settings
-from portail_tui.db import Database
+
+if TYPE_CHECKING:  # the database layer is heavy to import; the login screen doesn't need it
+    from portail_tui.db import Database
 
 
 class ServiceError(Exception):
