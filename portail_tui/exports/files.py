@@ -1,0 +1,113 @@
+"""Writing export files: readable names, one exports folder, and never a half-written file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portail_tui.config import Settings
+
+
+class ExportError(OSError):
+    """An export or print that could not be done, explained in one French line.
+
+    It is an OSError so that the CLI's `friendly` decorator and any screen catching
+    I/O errors show its message as is, without knowing about exports."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(text: str) -> str:
+    from portail_tui.domain.text import normalize
+
+    return _SLUG_RE.sub("-", normalize(text)).strip("-")
+
+
+def export_filename(kind: str, family_number: int | None, period: str, ext: str) -> str:
+    """"releve-consommations-000123-2026-11.pdf": sorts by kind, family, then month in a
+    file manager, and survives any file system (ASCII, no spaces)."""
+    parts = [_slug(kind) or "export"]
+    if family_number is not None:
+        parts.append(f"{family_number:06d}")
+    if period:
+        parts.append(_slug(period))
+    return "-".join(parts) + "." + ext.lstrip(".").lower()
+
+
+def export_path(settings: Settings, filename: str) -> Path:
+    """Where a screen export goes: the configured exports folder (created if needed)."""
+    folder = Path(settings.exports_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Impossible de créer le dossier d'exports {folder} : {_reason(exc)}.") from exc
+    return folder / filename
+
+
+def _reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "accès refusé"
+    if exc.errno == errno.ENOENT:
+        return "dossier introuvable"
+    if exc.errno == errno.ENOSPC:
+        return "disque plein"
+    if exc.errno == errno.EISDIR:
+        return "c'est un dossier"
+    if exc.errno == errno.ENOTDIR:
+        return "un élément du chemin n'est pas un dossier"
+    return (exc.strerror or str(exc)).lower()
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` through a temporary file in the same folder and a rename,
+    so a reader (or a crash, or a full disk) never sees a partial export; on failure
+    nothing is left behind and ExportError says why in French."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ExportError(f"Impossible d'écrire {path} : c'est un dossier.")
+    if not folder.is_dir():
+        raise ExportError(f"Impossible d'écrire {path} : le dossier {folder} n'existe pas.")
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o666 & ~_UMASK)
+        os.replace(tmp_name, path)
+        tmp_name = None
+    except OSError as exc:
+        raise ExportError(f"Impossible d'écrire {path} : {_reason(exc)}.") from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+    return path
+
+
+def _read_umask() -> int:
+    # Reading the umask means setting it: done once at import (not in a worker thread),
+    # so exports get the usual permissions instead of mkstemp's private 0600.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
