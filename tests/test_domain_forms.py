@@ -194,15 +194,17 @@ def test_draft_keeps_what_was_typed_and_reports_it() -> None:
 
 def test_bool_and_choice() -> None:
     fields = F.FORM_FIELDS["reglement"]
-    result = clean_values(fields, {"accepted": "non", "version": "2026", "accepted_on": "01/09/2026"}, TODAY)
-    assert "accepted" in result.errors  # must be "oui"
-    ok = clean_values(fields, {"accepted": "OUI", "version": "2026", "accepted_on": "1/9/2026"}, TODAY)
+    result = clean_values(fields, {"lu_et_approuve": "non", "version": "2026", "date_signature": "01/09/2026"},
+                          TODAY)
+    assert "lu_et_approuve" in result.errors  # must be "oui"
+    ok = clean_values(fields, {"lu_et_approuve": "OUI", "version": "2026", "date_signature": "1/9/2026"}, TODAY)
     assert not ok.errors
-    assert ok.texts == {"accepted": "oui", "version": "2026", "accepted_on": "01/09/2026"}
-    diet = clean_values(F.FORM_FIELDS["sante"], {"diet": "végétarien"}, TODAY, strict=False)
-    assert diet.texts["diet"] == "Végétarien"
-    bad = clean_values(F.FORM_FIELDS["sante"], {"diet": "carnivore"}, TODAY, strict=False)
-    assert "Choisissez parmi" in bad.errors["diet"]
+    assert ok.texts == {"lu_et_approuve": "oui", "version": "2026", "signataire": "",
+                        "date_signature": "01/09/2026"}
+    diet = clean_values(F.FORM_FIELDS["sante"], {"regime_alimentaire": "végétarien"}, TODAY, strict=False)
+    assert diet.texts["regime_alimentaire"] == "Végétarien"
+    bad = clean_values(F.FORM_FIELDS["sante"], {"regime_alimentaire": "carnivore"}, TODAY, strict=False)
+    assert "Choisissez parmi" in bad.errors["regime_alimentaire"]
 
 
 def test_every_form_kind_has_required_fields() -> None:
@@ -213,17 +215,31 @@ def test_every_form_kind_has_required_fields() -> None:
 
 
 def test_insurance_expiry_from_end_date() -> None:
-    assert F.form_expiry("assurance", {"end_date": "31/08/2027"}) == date(2027, 8, 31)
-    assert F.form_expiry("assurance", {"end_date": "n'importe"}) is None
-    assert F.form_expiry("sante", {"end_date": "31/08/2027"}) is None
+    assert F.form_expiry("assurance", {"date_fin": "31/08/2027"}) == date(2027, 8, 31)
+    assert F.form_expiry("assurance", {"date_fin": "2027-08-31"}) == date(2027, 8, 31)
+    assert F.form_expiry("assurance", {"date_fin": "n'importe"}) is None
+    assert F.form_expiry("sante", {"date_fin": "31/08/2027"}) is None
+
+
+def test_stored_types_are_read_as_texts() -> None:
+    texts = F.texts_from_data("sante", {"allergies": ["arachide", "kiwi"], "pai": True,
+                                        "vaccins_a_jour": False, "inconnu": 3})
+    assert texts["allergies"] == "arachide, kiwi"
+    assert texts["pai"] == "oui" and texts["vaccins_a_jour"] == "non"
+    assert texts["medecin_traitant"] == ""
+    assert "inconnu" not in texts
+    assert F.texts_from_data("assurance", {"date_fin": "2027-08-31"})["date_fin"] == "31/08/2027"
+    assert F.texts_from_data("assurance", {"date_fin": "31/13/2027"})["date_fin"] == "31/13/2027"
 
 
 def test_diff_against_validated_values() -> None:
-    validated = {"insurer": "MAIF", "contract_number": "A1", "end_date": "31/08/2026"}
-    current = {"insurer": "MAIF", "contract_number": "B2", "end_date": "31/08/2027"}
+    validated = {"compagnie": "MAIF", "numero_contrat": "A1", "responsabilite_civile": True,
+                 "date_fin": "2026-08-31"}
+    current = {"compagnie": "MAIF", "numero_contrat": "B2", "responsabilite_civile": "oui",
+               "date_fin": "31/08/2027"}
     changes = F.diff("assurance", validated, current)
     assert [(c.name, c.before, c.after) for c in changes] == [
-        ("contract_number", "A1", "B2"), ("end_date", "31/08/2026", "31/08/2027"),
+        ("numero_contrat", "A1", "B2"), ("date_fin", "31/08/2026", "31/08/2027"),
     ]
     assert changes[0].label == "N° de contrat"
     assert F.diff("assurance", None, current) == []

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from portail_tui.domain.frdates import DateError, parse_date_fr
+from portail_tui.domain.frdates import DateError, format_date_short, parse_date_fr
 from portail_tui.domain.validation import FieldDef
 
 # --------------------------------------------------------------------------- statuses
@@ -152,39 +152,44 @@ KIND_SHORT: dict[str, str] = {
 }
 HEALTH_KIND = "sante"
 
+# Data keys are the ones the demo town and the family portal share (French words).
 FORM_FIELDS: dict[str, tuple[FieldDef, ...]] = {
     "assurance": (
-        FieldDef("insurer", "Compagnie d'assurance", required=True, max_length=120),
-        FieldDef("contract_number", "N° de contrat", required=True, max_length=40),
-        FieldDef("end_date", "Date de fin de validité", "date", required=True, not_past=True,
+        FieldDef("compagnie", "Compagnie d'assurance", required=True, max_length=120),
+        FieldDef("numero_contrat", "N° de contrat", required=True, max_length=40),
+        FieldDef("responsabilite_civile", "Responsabilité civile", "bool", required=True, must_be_true=True),
+        FieldDef("individuelle_accident", "Individuelle accident", "bool"),
+        FieldDef("date_fin", "Date de fin de validité", "date", required=True, not_past=True,
                  help="JJ/MM/AAAA : la fiche passera « à mettre à jour » après cette date."),
     ),
     "contact": (
-        FieldDef("emergency_name", "Personne à prévenir en cas d'urgence", required=True, max_length=120),
-        FieldDef("emergency_phone", "Téléphone de cette personne", "phone", required=True),
-        FieldDef("emergency_relationship", "Lien avec l'enfant", max_length=40),
-        FieldDef("pickup_names", "Personnes autorisées à venir chercher l'enfant", max_length=300),
+        FieldDef("contact_urgence", "Personne à prévenir en cas d'urgence", required=True, max_length=120),
+        FieldDef("telephone", "Téléphone de cette personne", "phone", required=True),
+        FieldDef("lien", "Lien avec l'enfant", max_length=40),
+        FieldDef("personnes_autorisees", "Autres personnes autorisées à venir chercher l'enfant",
+                 max_length=300),
     ),
     "reglement": (
-        FieldDef("accepted", "J'ai lu et j'accepte le règlement intérieur", "bool", required=True,
+        FieldDef("lu_et_approuve", "Règlement intérieur lu et accepté", "bool", required=True,
                  must_be_true=True),
-        FieldDef("version", "Version du règlement", required=True, max_length=40),
-        FieldDef("accepted_on", "Date d'acceptation", "date", required=True, not_future=True),
+        FieldDef("version", "Version du règlement", required=True, max_length=40, help="Ex. : 2026-2027"),
+        FieldDef("signataire", "Signataire", max_length=120),
+        FieldDef("date_signature", "Date d'acceptation", "date", required=True, not_future=True),
     ),
     "autorisations": (
-        FieldDef("photo", "Droit à l'image (photos, vidéos)", "bool", required=True),
-        FieldDef("leave_alone", "Autorisé à partir seul", "bool", required=True),
-        FieldDef("transport", "Transport (car, véhicule de service)", "bool", required=True),
-        FieldDef("medical_care", "Soins médicaux et hospitalisation d'urgence", "bool", required=True),
+        FieldDef("droit_a_l_image", "Droit à l'image (photos, vidéos)", "bool", required=True),
+        FieldDef("sortie_seul", "Autorisé à partir seul", "bool", required=True),
+        FieldDef("transport_en_car", "Transport (car, véhicule de service)", "bool", required=True),
+        FieldDef("soins_d_urgence", "Soins médicaux et hospitalisation d'urgence", "bool", required=True),
     ),
     "sante": (
         FieldDef("allergies", "Allergies", max_length=300),
         FieldDef("pai", "Projet d'accueil individualisé (PAI)", "bool", required=True),
-        FieldDef("diet", "Régime alimentaire", "choice", required=True,
+        FieldDef("regime_alimentaire", "Régime alimentaire", "choice", required=True,
                  choices=("Aucun", "Sans porc", "Sans viande", "Végétarien", "Autre")),
-        FieldDef("doctor", "Médecin traitant", required=True, max_length=120),
-        FieldDef("doctor_phone", "Téléphone du médecin", "phone"),
-        FieldDef("vaccinations", "Vaccinations à jour", "bool", required=True),
+        FieldDef("vaccins_a_jour", "Vaccinations à jour", "bool", required=True),
+        FieldDef("medecin_traitant", "Médecin traitant", required=True, max_length=120),
+        FieldDef("telephone_medecin", "Téléphone du médecin", "phone"),
     ),
 }
 
@@ -196,12 +201,35 @@ def fields_for(kind: str) -> tuple[FieldDef, ...]:
         raise TransitionError(f"Type de fiche inconnu : {kind!r}.") from None
 
 
-def form_expiry(kind: str, texts: Mapping[str, str]) -> date | None:
+def _as_text(fd: FieldDef, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    text = str(value)
+    if fd.kind == "date":
+        try:
+            return format_date_short(parse_date_fr(text))
+        except DateError:
+            return text  # a draft keeps what was typed
+    return text
+
+
+def texts_from_data(kind: str, data: Mapping[str, object] | None) -> dict[str, str]:
+    """The form's values as a person reads and types them, whatever the stored types
+    (older rows and imports hold booleans, lists and ISO dates)."""
+    data = data or {}
+    return {fd.name: _as_text(fd, data.get(fd.name)) for fd in fields_for(kind)}
+
+
+def form_expiry(kind: str, texts: Mapping[str, object]) -> date | None:
     """The day after which a validated form is outdated (insurance end date)."""
     if kind != "assurance":
         return None
     try:
-        return parse_date_fr(texts.get("end_date") or "")
+        return parse_date_fr(str(texts.get("date_fin") or ""))
     except DateError:
         return None
 
@@ -214,15 +242,15 @@ class FieldChange:
     after: str
 
 
-def diff(kind: str, validated: Mapping[str, str] | None, current: Mapping[str, str]) -> list[FieldChange]:
+def diff(kind: str, validated: Mapping[str, object] | None, current: Mapping[str, object]) -> list[FieldChange]:
     """The fields of a resubmitted form that differ from the last validated values,
     in the form's order (never validated: nothing to compare, empty list)."""
     if validated is None:
         return []
     changes = []
     for fd in fields_for(kind):
-        before = (validated.get(fd.name) or "").strip()
-        after = (current.get(fd.name) or "").strip()
+        before = _as_text(fd, validated.get(fd.name)).strip()
+        after = _as_text(fd, current.get(fd.name)).strip()
         if before != after:
             changes.append(FieldChange(fd.name, fd.label, before, after))
     return changes
@@ -291,9 +319,10 @@ CHILD_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("school_class", "Classe", max_length=20),
 )
 
-RELATIONSHIPS = ("Mère", "Père", "Parent", "Tuteur", "Grand-parent", "Famille d'accueil", "Autre")
-PARENTS_SITUATIONS = ("Mariés", "Pacsés", "Vie maritale", "Séparés", "Divorcés", "Célibataire", "Veuf(ve)")
-RESIDENCES = ("Domicile familial", "Garde alternée", "Chez ce responsable", "Chez l'autre parent", "Autre")
+RELATIONSHIPS = ("Parents", "Mère", "Père", "Tuteur", "Grand-parent", "Famille d'accueil", "Autre")
+PARENTS_SITUATIONS = ("Mariés", "Pacsés", "Vie maritale", "Séparés", "Divorcés", "Célibataire",
+                      "Veuf ou veuve")
+RESIDENCES = ("Domicile familial", "Alternée", "Chez la mère", "Chez le père", "Autre")
 
 LINK_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("relationship", "Lien de parenté", "choice", required=True, choices=RELATIONSHIPS, max_length=40),
