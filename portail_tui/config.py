@@ -41,6 +41,8 @@ class Settings:
     school_zone: str = "A"
     # School-year rollover (forms "à mettre à jour"), as MM-DD.
     rollover: str = "09-01"
+    # Public address of `portail payfip serve` (PayFiP's "urlcl" notification URL).
+    payfip_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -52,6 +54,7 @@ class Settings:
             printer=env.get("PORTAIL_PRINTER") or None,
             school_zone=(env.get("PORTAIL_ZONE") or "A").upper(),
             rollover=env.get("PORTAIL_ROLLOVER") or "09-01",
+            payfip_url=env.get("PORTAIL_PAYFIP_URL") or None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:
