@@ -1,16 +1,25 @@
-"""Identity of an agent arriving through an SSH key (issue 7 completes this)."""
+"""Identity of an agent arriving through an SSH key.
+
+sshd runs the forced command written by `portail ssh authorize` (see
+`portail_tui.services.ssh_keys` for the line and the threat model): it ends in
+``portail tui --as-agent LOGIN``. This module is the only place that turns that option
+into an agent, and only inside an SSH session whose login has a managed key line;
+everywhere else the password screen stays mandatory.
+"""
 
 from __future__ import annotations
 
-from portail_tui.services import auth
-from portail_tui.services.context import Actor, Context, ServiceError
+import os
+
+from portail_tui.services import ssh_keys
+from portail_tui.services.context import Actor, Context
 
 
 def ssh_actor(ctx: Context, login: str) -> Actor:
-    """Only the SSH forced command may name the agent: it must come with the
-    SSH_CONNECTION variable set by sshd, otherwise the password screen is required."""
-    import os
-
-    if not os.environ.get("SSH_CONNECTION"):
-        raise ServiceError("--as-agent n'est accepté que depuis une connexion SSH autorisée.")
-    return auth.actor_by_login(ctx, login)
+    """The connected agent, or ServiceError (one French line, the session closes)."""
+    actor = ssh_keys.ssh_session_actor(
+        ctx, login, os.environ, keys_path=ssh_keys.authorized_keys_path(os.environ)
+    )
+    # Before the App is built: its console reads TERM when it is created.
+    os.environ.update(ssh_keys.terminal_defaults(os.environ))
+    return actor
