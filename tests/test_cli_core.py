@@ -1,0 +1,86 @@
+"""The core CLI through typer's runner: db upgrade, demo (asks before replacing),
+agent add/list (password never from an argument), and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from portail_tui.cli import app
+
+runner = CliRunner()
+
+
+def _invoke(url: str, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--db", url, "--today", "2026-11-28", *args], input=input)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/cli.db"
+
+
+def test_db_upgrade_then_agent_add_and_list(url: str) -> None:
+    result = _invoke(url, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "Base à jour" in result.output
+    # No régie yet: the agent cannot be attached to anything.
+    result = _invoke(url, "agent", "add", "marie", input="motdepasse1\n")
+    assert result.exit_code == 1 and "Aucune régie" in result.output
+
+
+def test_demo_creates_a_town_and_agents(url: str) -> None:
+    result = _invoke(url, "demo", "--families", "8", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "8 familles" in result.output
+    result = _invoke(url, "agent", "add", "marie", "--role", "regisseur", "--nom", "Marie Dupont",
+                     input="motdepasse1\n")
+    assert result.exit_code == 0, result.output
+    result = _invoke(url, "agent", "list")
+    assert result.exit_code == 0
+    assert "marie" in result.output and "regisseur" in result.output and "agent" in result.output
+
+
+def test_demo_asks_before_replacing(url: str) -> None:
+    assert _invoke(url, "demo", "--families", "5").exit_code == 0
+    result = _invoke(url, "demo", "--families", "6", input="n\n")
+    assert result.exit_code == 1
+    assert "Rien n'a été modifié" in result.output
+    result = _invoke(url, "demo", "--families", "6", "--force")
+    assert result.exit_code == 0, result.output
+    assert "6 familles" in result.output
+
+
+def test_agent_add_refuses_short_password(url: str) -> None:
+    _invoke(url, "demo", "--families", "3")
+    result = _invoke(url, "agent", "add", "paul", input="court\n")
+    assert result.exit_code == 1
+    assert "trop court" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_database_is_one_clear_line() -> None:
+    result = _invoke("postgresql+psycopg://x@127.0.0.1:1/none?connect_timeout=2", "agent", "list")
+    assert result.exit_code == 1
+    assert "injoignable" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_database_not_at_head_is_refused(tmp_path: Path) -> None:
+    result = _invoke(f"sqlite:///{tmp_path}/vide.db", "agent", "list")
+    assert result.exit_code == 1
+    assert "portail db upgrade" in result.output
+
+
+def test_bad_today_is_refused(url: str) -> None:
+    result = runner.invoke(app, ["--db", url, "--today", "2026-13-45", "agent", "list"])
+    assert result.exit_code != 0
+    assert "Date invalide" in result.output
+
+
+def test_help_is_french() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "Lance l'application" in result.output

@@ -1,0 +1,151 @@
+"""The application shell through Textual's Pilot, as an agent would use it: log in,
+find a family by typing, open the five tabs; wrong password; lockout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from portail_tui.app import PortailApp
+from portail_tui.screens.base import TabScreen
+from portail_tui.screens.login import LoginScreen
+from portail_tui.screens.search import FamilySearchScreen
+from portail_tui.services.context import Context
+from portail_tui.widgets.header import PortailHeader
+
+SIZE = (130, 42)
+
+
+async def _settle(app: PortailApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*list(text))
+
+
+async def _login(app: PortailApp, pilot, login: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    await _settle(app, pilot)
+    await _type(pilot, login)
+    await pilot.press("enter")
+    await _type(pilot, password)
+    await pilot.press("enter")
+    await _settle(app, pilot)
+
+
+def _header_text(app: PortailApp) -> str:
+    return str(app.screen.query_one(PortailHeader).render())
+
+
+def _open_ctx(ctx: Context):  # type: ignore[no-untyped-def]
+    return lambda: ctx
+
+
+async def test_login_search_select_and_visit_the_five_tabs(sqlite_demo_ctx: Context) -> None:
+    app = PortailApp(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press("f4")  # tabs are not reachable before login
+        assert isinstance(app.screen, LoginScreen)
+        await _login(app, pilot, "agent", "agent1234")
+        assert app.current_mode == "accueil"
+        assert "aucune" in _header_text(app)
+
+        await pilot.press("ctrl+f")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, FamilySearchScreen)
+        await _type(pilot, "lea")
+        await _settle(app, pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count >= 1
+        first_hit = app.screen.hits[0]
+        assert "Léa" in first_hit.children
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert app.current_family_id == first_hit.id
+        header = _header_text(app)
+        assert first_hit.name in header and first_hit.number_text in header and "Solde" in header
+
+        for key, mode in (("f2", "historiques"), ("f3", "paiement"), ("f4", "reservations"),
+                          ("f5", "dossier"), ("f1", "accueil")):
+            await pilot.press(key)
+            await _settle(app, pilot)
+            assert app.current_mode == mode
+            assert isinstance(app.screen, TabScreen)
+            assert first_hit.number_text in _header_text(app)
+
+
+async def test_wrong_password_shows_one_neutral_message(sqlite_demo_ctx: Context) -> None:
+    app = PortailApp(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        await _login(app, pilot, "agent", "pas-le-bon")
+        assert isinstance(app.screen, LoginScreen)
+        message = str(app.screen.query_one("#login-message", Static).render())
+        assert message == "Identifiant ou mot de passe incorrect."
+        assert app.screen.query_one("#password", Input).value == ""
+
+
+async def test_lockout_after_five_failures_then_unlock(sqlite_demo_ctx: Context) -> None:
+    app = PortailApp(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        await _login(app, pilot, "agent", "mauvais1")
+        for _ in range(4):
+            await _type(pilot, "mauvais1")
+            await pilot.press("enter")
+            await _settle(app, pilot)
+        await _type(pilot, "agent1234")
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "verrouillé" in str(app.screen.query_one("#login-message", Static).render())
+        sqlite_demo_ctx.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
+        await _type(pilot, "agent1234")
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert app.current_mode == "accueil"
+
+
+async def test_unreachable_database_is_said_on_the_login_screen() -> None:
+    from portail_tui.clock import Clock
+    from portail_tui.config import Settings
+    from portail_tui.cli.core import open_app_context
+
+    settings = Settings(database_url="postgresql+psycopg://x@127.0.0.1:1/none?connect_timeout=2")
+    app = PortailApp(open_context=lambda: open_app_context(settings, Clock()))
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        message = str(app.screen.query_one("#login-message", Static).render())
+        assert "injoignable" in message
+
+
+async def test_palette_finds_a_family(sqlite_demo_ctx: Context, agent) -> None:  # type: ignore[no-untyped-def]
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await _settle(app, pilot)
+        await _type(pilot, "lea")
+        await pilot.pause(0.5)
+        await _settle(app, pilot)
+        await pilot.press("down", "enter")
+        await _settle(app, pilot)
+        assert app.current_family_id is not None
+
+
+@pytest.mark.parametrize("text", ["%", "_", "'", "🙂", "x" * 500])
+async def test_search_screen_survives_any_text(sqlite_demo_ctx: Context, agent, text: str) -> None:  # type: ignore[no-untyped-def]
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("ctrl+f")
+        await _settle(app, pilot)
+        app.screen.query_one(Input).value = text
+        await _settle(app, pilot)
+        assert isinstance(app.screen, FamilySearchScreen)
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        assert app.current_family_id is None
