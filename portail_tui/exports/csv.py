@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv as _csv
 import io
+from collections.abc import Iterable, Iterator
 
-from portail_tui.exports.tables import Report, ReportTable, format_cell
+from portail_tui.exports.tables import Column, Report, ReportTable, format_cell
+
+BOM = b"\xef\xbb\xbf"
 
 # Text starting with these would be run as a formula by a spreadsheet (CSV injection);
 # a leading apostrophe keeps it text. Amounts are never touched ("-12,50" stays a number).
@@ -17,17 +20,43 @@ def _safe_text(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _cells(columns: list[Column], row: list[object]) -> list[str]:
+    cells = []
+    for col, value in zip(columns, row, strict=True):
+        text = format_cell(value, col.kind, plain=True)
+        if col.kind == "text" or isinstance(value, str):
+            text = _safe_text(text)
+        cells.append(text)
+    return cells
+
+
 def _table_lines(table: ReportTable) -> list[list[str]]:
     lines = [[c.title for c in table.columns]]
-    for row in (*table.rows, *table.totals):
-        cells = []
-        for col, value in zip(table.columns, row, strict=True):
-            text = format_cell(value, col.kind, plain=True)
-            if col.kind == "text" or isinstance(value, str):
-                text = _safe_text(text)
-            cells.append(text)
-        lines.append(cells)
+    lines.extend(_cells(table.columns, row) for row in (*table.rows, *table.totals))
     return lines
+
+
+def iter_csv(columns: list[Column], rows: Iterable[list[object]], *, bom: bool = True,
+             batch: int = 5000) -> Iterator[bytes]:
+    """The CSV of a table too big to hold in memory (a whole town's month), in chunks
+    of `batch` rows: same format as `render_csv` of a one-table report."""
+    out = io.StringIO()
+    writer = _csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=_csv.QUOTE_MINIMAL)
+    writer.writerow([c.title for c in columns])
+    pending = 0
+    first = True
+    for row in rows:
+        writer.writerow(_cells(columns, row))
+        pending += 1
+        if pending >= batch:
+            data = out.getvalue().encode("utf-8")
+            yield (BOM + data) if (first and bom) else data
+            first = False
+            out.seek(0)
+            out.truncate()
+            pending = 0
+    data = out.getvalue().encode("utf-8")
+    yield (BOM + data) if (first and bom) else data
 
 
 def csv_text(data: Report | ReportTable) -> str:
@@ -55,4 +84,4 @@ def csv_text(data: Report | ReportTable) -> str:
 
 def render_csv(data: Report | ReportTable) -> bytes:
     """The CSV file content: UTF-8 with BOM."""
-    return b"\xef\xbb\xbf" + csv_text(data).encode("utf-8")
+    return BOM + csv_text(data).encode("utf-8")

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,10 +74,12 @@ def _reason(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder and a rename,
-    so a reader (or a crash, or a full disk) never sees a partial export; on failure
-    nothing is left behind and ExportError says why in French."""
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Write `data` (bytes, or chunks of bytes for big exports) to `path` through a
+    temporary file in the same folder and a rename, so a reader (or a crash, or a full
+    disk) never sees a partial export; on failure nothing is left behind and
+    ExportError says why in French. An exception raised while producing the chunks
+    also leaves nothing behind, and propagates unchanged."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -87,12 +90,18 @@ def write_atomic(path: Path, data: bytes) -> Path:
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                fh.write(data)
+            else:
+                for chunk in data:
+                    fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_name, 0o666 & ~_UMASK)
         os.replace(tmp_name, path)
         tmp_name = None
+    except ExportError:
+        raise
     except OSError as exc:
         raise ExportError(f"Impossible d'écrire {path} : {_reason(exc)}.") from exc
     finally:
