@@ -1,0 +1,597 @@
+"""Money in and out of family wallets at the cash desk (R7, B4, B5).
+
+Every entry is a new, immutable row with the régie's next receipt number: a payment,
+a reversal (annulation, pointing at the entry it cancels) or a refund. Nothing is ever
+updated or deleted — the database refuses it too.
+
+Receipt numbers are gapless and unique across processes because the number is taken
+by a conditional UPDATE of the régie's counter row inside the same transaction as the
+INSERT: the row lock serialises concurrent cash desks (PostgreSQL) or the write lock
+does (SQLite), and a rolled-back payment rolls its number back with it. Taking the
+number first also serialises the checks that follow (closed day, refundable balance)
+against the day closing, which locks the same row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from portail_tui.domain.frdates import format_date_long
+from portail_tui.domain.money import format_amount
+from portail_tui.models import Agent, CashDay, Family, Guardian, Payment, Regie
+from portail_tui.services import audit, outbox
+from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.families import format_family_number
+from portail_tui.services.permissions import require
+from portail_tui.services.wallet import PaidLine, payment_lines, solde_cents
+
+MODE_LABELS: dict[str, str] = {
+    "especes": "Espèces",
+    "cheque": "Chèque",
+    "cb": "CB au guichet",
+    "payfip": "PayFiP (CB en ligne)",
+    "virement": "Virement",
+    "cesu": "CESU",
+    "ancv": "Chèques ANCV",
+}
+KIND_LABELS: dict[str, str] = {
+    "payment": "Règlement",
+    "reversal": "Annulation",
+    "refund": "Remboursement",
+}
+# PayFiP payments are recorded by the platform's notification, never typed at the desk.
+AUTOMATIC_MODES = ("payfip",)
+REFUND_MODES = ("especes", "cheque", "virement")
+# A sane upper bound for one entry: beyond it, a typo (40000 for 40,00) is more likely
+# than a real payment.
+MAX_PAYMENT_CENTS = 1_000_000
+MAX_REASON = 300
+CASH_LAW = "article 1680 du Code général des impôts"
+_CHEQUE_RE = re.compile(r"[0-9]{1,20}")
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode)
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+# --- what the screens get back ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Receipt:
+    """Everything a receipt (quittance) shows; `exports.receipt.render_receipt` reads it."""
+
+    payment_id: int
+    regie_name: str
+    regie_address: str
+    receipt_number: int
+    created_at: datetime
+    business_day: date
+    family_id: int
+    family_number: int
+    family_name: str
+    payer_name: str
+    kind: str
+    mode: str
+    amount_cents: int
+    agent_name: str
+    cheque_number: str | None = None
+    cheque_bank: str | None = None
+    cheque_drawer: str | None = None
+    reference: str | None = None
+    reason: str | None = None
+    reverses_receipt: int | None = None
+    new_solde_cents: int | None = None
+
+    @property
+    def mode_label(self) -> str:
+        return mode_label(self.mode)
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def family_number_text(self) -> str:
+        return format_family_number(self.family_number)
+
+
+@dataclass(frozen=True)
+class PaymentSetup:
+    """What the Paiement screen needs before the agent types anything."""
+
+    family_id: int
+    regie_name: str
+    modes: tuple[tuple[str, str], ...]  # (code, label) the desk can take
+    refund_modes: tuple[tuple[str, str], ...]
+    default_payer: str
+    email: str
+    cash_limit_cents: int
+    payfip_enabled: bool
+    day_closed: bool
+
+
+# --- validation helpers ---------------------------------------------------------
+
+def enabled_modes(regie: Regie) -> tuple[str, ...]:
+    codes = [m.strip() for m in (regie.payment_modes or "").split(",") if m.strip()]
+    return tuple(m for m in MODE_LABELS if m in codes)
+
+
+def check_amount(amount_cents: int, *, field: str = "montant") -> int:
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool):
+        raise ServiceError("Montant invalide.", field=field)
+    if amount_cents <= 0:
+        raise ServiceError("Le montant doit être supérieur à zéro.", field=field)
+    if amount_cents > MAX_PAYMENT_CENTS:
+        raise ServiceError(
+            f"Montant trop élevé (maximum {format_amount(MAX_PAYMENT_CENTS)} par règlement).", field=field
+        )
+    return amount_cents
+
+
+def check_cash_limit(regie: Regie, mode: str, amount_cents: int) -> None:
+    if mode == "especes" and amount_cents > regie.cash_limit_cents:
+        raise ServiceError(
+            f"Paiement en espèces refusé : {format_amount(amount_cents)} dépasse le plafond de "
+            f"{format_amount(regie.cash_limit_cents)} par règlement ({CASH_LAW}). "
+            "Proposez un chèque, une carte ou un virement.",
+            field="montant",
+        )
+
+
+def _clean(value: str | None, limit: int) -> str:
+    return " ".join((value or "").split())[:limit]
+
+
+def _check_reason(reason: str | None) -> str:
+    cleaned = _clean(reason, MAX_REASON + 1)
+    if not cleaned:
+        raise ServiceError("Le motif est obligatoire.", field="motif")
+    if len(cleaned) > MAX_REASON:
+        raise ServiceError(f"Motif trop long ({MAX_REASON} caractères au plus).", field="motif")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class _Cheque:
+    number: str | None = None
+    bank: str | None = None
+    drawer: str | None = None
+
+
+def _check_cheque(number: str | None, bank: str | None, drawer: str | None) -> _Cheque:
+    num = re.sub(r"\s", "", number or "")
+    if not num:
+        raise ServiceError("Le numéro du chèque est obligatoire.", field="cheque_number")
+    if not _CHEQUE_RE.fullmatch(num):
+        raise ServiceError("Numéro de chèque invalide : chiffres uniquement (20 au plus).",
+                           field="cheque_number")
+    bank_c = _clean(bank, 80)
+    if not bank_c:
+        raise ServiceError("La banque du chèque est obligatoire.", field="cheque_bank")
+    drawer_c = _clean(drawer, 120)
+    if not drawer_c:
+        raise ServiceError("Le tireur du chèque (titulaire du compte) est obligatoire.",
+                           field="cheque_drawer")
+    return _Cheque(num, bank_c, drawer_c)
+
+
+# --- loading ---------------------------------------------------------------------
+
+def _family_in_regie(session: Session, actor: Actor, family_id: int) -> Family:
+    family = session.get(Family, family_id)
+    if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
+        raise ServiceError("Famille introuvable.")
+    return family
+
+
+def main_guardian_name(session: Session, family_id: int) -> str:
+    g = session.execute(
+        select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank).limit(1)
+    ).scalars().first()
+    if g is None:
+        return ""
+    return f"{g.civility} {g.first_name} {g.last_name}".strip()
+
+
+def family_email(session: Session, family: Family) -> str:
+    if family.email:
+        return family.email
+    email = session.execute(
+        select(Guardian.email)
+        .where(Guardian.family_id == family.id, Guardian.email.is_not(None), Guardian.email != "")
+        .order_by(Guardian.rank)
+        .limit(1)
+    ).scalar()
+    return email or ""
+
+
+def is_day_closed(session: Session, regie_id: int, day: date) -> bool:
+    return session.execute(
+        select(CashDay.id).where(CashDay.regie_id == regie_id, CashDay.day == day)
+    ).first() is not None
+
+
+def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
+    actor = ctx.require_actor()
+    today = ctx.clock.today()
+
+    def _work(session: Session) -> PaymentSetup:
+        family = _family_in_regie(session, actor, family_id)
+        regie = session.get(Regie, family.regie_id)
+        assert regie is not None
+        modes = enabled_modes(regie)
+        return PaymentSetup(
+            family_id=family_id,
+            regie_name=regie.name,
+            modes=tuple((m, mode_label(m)) for m in modes if m not in AUTOMATIC_MODES),
+            refund_modes=tuple((m, mode_label(m)) for m in modes if m in REFUND_MODES),
+            default_payer=main_guardian_name(session, family_id) or family.name,
+            email=family_email(session, family),
+            cash_limit_cents=regie.cash_limit_cents,
+            payfip_enabled="payfip" in modes and bool(regie.payfip_numcli),
+            day_closed=is_day_closed(session, regie.id, today),  # type: ignore[arg-type]
+        )
+
+    return ctx.db.read(_work)
+
+
+def family_entries(ctx: Context, family_id: int) -> list[PaidLine]:
+    """The family's wallet entries, newest first (the screen's list to reverse from)."""
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> list[PaidLine]:
+        _family_in_regie(session, actor, family_id)
+        return payment_lines(session, family_id)
+
+    return ctx.db.read(_work)
+
+
+# --- the one way an entry is written ---------------------------------------------
+
+def next_receipt_number(session: Session, regie_id: int) -> int:
+    """Increment the régie's counter and read it back, in the caller's transaction.
+
+    The row lock taken by the UPDATE is held until commit, so concurrent desks queue
+    here; a rollback gives the number back, so numbers stay gapless."""
+    params = {"r": regie_id}
+    bump = text(
+        "UPDATE receipt_counter SET last_number = last_number + 1 WHERE regie_id = :r RETURNING last_number"
+    )
+    number = session.execute(bump, params).scalar()
+    if number is None:
+        # First entry of this régie: create the counter, then take the number.
+        ensure_counter(session, regie_id)
+        number = session.execute(bump, params).scalar()
+    return int(number)
+
+
+def ensure_counter(session: Session, regie_id: int) -> None:
+    """Create the régie's counter if missing (starting after any number already used),
+    tolerating another process doing the same at the same time."""
+    session.execute(
+        text(
+            "INSERT INTO receipt_counter (regie_id, last_number) "
+            "SELECT :r, COALESCE(MAX(receipt_number), 0) FROM payment WHERE regie_id = :r "
+            "ON CONFLICT (regie_id) DO NOTHING"
+        ),
+        {"r": regie_id},
+    )
+
+
+def lock_cash_desk(session: Session, regie_id: int) -> None:
+    """Take the same row lock as a payment without using a number (day closing)."""
+    ensure_counter(session, regie_id)
+    session.execute(
+        text("UPDATE receipt_counter SET last_number = last_number WHERE regie_id = :r"), {"r": regie_id}
+    )
+
+
+def refuse_closed_day(session: Session, regie_id: int, day: date) -> None:
+    if is_day_closed(session, regie_id, day):
+        raise ServiceError(
+            f"La caisse du {format_date_long(day)} est clôturée : aucune écriture ne peut plus "
+            "être datée de ce jour.",
+        )
+
+
+def build_receipt(session: Session, payment: Payment, *, agent_name: str, today: date) -> Receipt:
+    regie = session.get(Regie, payment.regie_id)
+    family = session.get(Family, payment.family_id)
+    assert regie is not None and family is not None
+    reverses = session.get(Payment, payment.reverses_id) if payment.reverses_id else None
+    return Receipt(
+        payment_id=payment.id,  # type: ignore[arg-type]
+        regie_name=regie.name,
+        regie_address=regie.address or "",
+        receipt_number=payment.receipt_number,
+        created_at=payment.created_at,
+        business_day=payment.business_day,
+        family_id=family.id,  # type: ignore[arg-type]
+        family_number=family.number,
+        family_name=family.name,
+        payer_name=payment.payer_name,
+        kind=payment.kind,
+        mode=payment.mode,
+        amount_cents=payment.amount_cents,
+        agent_name=agent_name,
+        cheque_number=payment.cheque_number,
+        cheque_bank=payment.cheque_bank,
+        cheque_drawer=payment.cheque_drawer,
+        reference=payment.reference,
+        reason=payment.reason,
+        reverses_receipt=reverses.receipt_number if reverses else None,
+        new_solde_cents=solde_cents(session, family.id, today),  # type: ignore[arg-type]
+    )
+
+
+def _agent_name(actor: Actor) -> str:
+    return actor.full_name or actor.login
+
+
+def record_entry(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    regie: Regie,
+    family: Family,
+    kind: str,
+    mode: str,
+    amount_cents: int,
+    payer_name: str,
+    cheque: _Cheque | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+    reverses_id: int | None = None,
+    business_day: date | None = None,
+    number: int | None = None,
+) -> Payment:
+    """Insert one entry with the next receipt number and its audit row. The caller's
+    checks that depend on other entries must run after `next_receipt_number` (pass the
+    number in) so they are serialised with the other desks."""
+    day = business_day or now.date()
+    if number is None:
+        number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
+        refuse_closed_day(session, regie.id, day)  # type: ignore[arg-type]
+    cheque = cheque or _Cheque()
+    payment = Payment(
+        regie_id=regie.id,  # type: ignore[arg-type]
+        family_id=family.id,  # type: ignore[arg-type]
+        receipt_number=number,
+        kind=kind,
+        mode=mode,
+        amount_cents=amount_cents,
+        payer_name=payer_name[:120],
+        cheque_number=cheque.number,
+        cheque_bank=cheque.bank,
+        cheque_drawer=cheque.drawer,
+        reference=reference,
+        reverses_id=reverses_id,
+        reason=reason,
+        business_day=day,
+        created_at=now,
+        created_by=actor.tag,
+    )
+    session.add(payment)
+    session.flush()
+    audit.record(
+        session, at=now, actor=actor.tag, action=f"payment.{kind}", entity="payment",
+        entity_id=payment.id, family_id=family.id, receipt_number=number, mode=mode,
+        amount_cents=amount_cents, reverses_id=reverses_id, reason=reason, reference=reference,
+    )
+    return payment
+
+
+def queue_confirmation(session: Session, *, family: Family, payment: Payment, regie: Regie,
+                        new_solde: int, now: datetime) -> None:
+    to_addr = family_email(session, family)
+    if not to_addr:
+        return
+    refund = payment.kind == "refund"
+    what = "remboursement" if refund else "règlement"
+    lines = [
+        "Bonjour,",
+        "",
+        f"Nous vous confirmons {'le' if refund else 'la réception de votre'} {what} "
+        f"de {format_amount(abs(payment.amount_cents))} ({mode_label(payment.mode).lower()}) "
+        f"le {format_date_long(payment.business_day)}.",
+        f"Quittance n° {payment.receipt_number} — compte famille n° {format_family_number(family.number)}.",
+        f"Solde de votre porte-monnaie après ce {what} : {format_amount(new_solde)}.",
+        "",
+        "Cordialement,",
+        regie.name,
+    ]
+    outbox.queue(
+        session, now=now, kind="payment_confirmation", to_addr=to_addr,
+        subject=f"{regie.name} : confirmation de votre {what} n° {payment.receipt_number}",
+        body_text="\n".join(lines), family_id=family.id,
+        dedup_key=f"receipt:{regie.id}:{payment.receipt_number}",
+    )
+
+
+# --- use cases ---------------------------------------------------------------------
+
+def take_payment(
+    ctx: Context,
+    family_id: int,
+    *,
+    amount_cents: int,
+    mode: str,
+    payer_name: str | None = None,
+    cheque_number: str | None = None,
+    cheque_bank: str | None = None,
+    cheque_drawer: str | None = None,
+    reference: str | None = None,
+) -> Receipt:
+    """Encaisser: record a payment at the desk, queue its confirmation e-mail and return
+    the receipt. Refusals (mode, amount, cash limit, cheque, closed day) change nothing."""
+    actor = require(ctx, "payment.take")
+    check_amount(amount_cents)
+    if mode not in MODE_LABELS:
+        raise ServiceError("Mode de règlement inconnu.", field="mode")
+    if mode in AUTOMATIC_MODES and actor.kind != "system":
+        raise ServiceError(
+            "Un paiement PayFiP est enregistré automatiquement au retour de la plateforme :"
+            " utilisez « Paiement CB en ligne ».", field="mode",
+        )
+    cheque = _check_cheque(cheque_number, cheque_bank, cheque_drawer) if mode == "cheque" else None
+    ref = _clean(reference, 80) or None
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> Receipt:
+        family = _family_in_regie(session, actor, family_id)
+        regie = session.get(Regie, family.regie_id)
+        assert regie is not None
+        if mode not in enabled_modes(regie):
+            raise ServiceError(f"La régie n'accepte pas le mode « {mode_label(mode)} ».", field="mode")
+        check_cash_limit(regie, mode, amount_cents)
+        payer = _clean(payer_name, 120) or main_guardian_name(session, family_id) or family.name
+        payment = record_entry(
+            session, actor=actor, now=now, regie=regie, family=family, kind="payment", mode=mode,
+            amount_cents=amount_cents, payer_name=payer, cheque=cheque, reference=ref,
+        )
+        receipt = build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
+        queue_confirmation(session, family=family, payment=payment, regie=regie,
+                            new_solde=receipt.new_solde_cents or 0, now=now)
+        return receipt
+
+    return ctx.db.write(_work)
+
+
+def reverse_payment(ctx: Context, payment_id: int, *, reason: str) -> Receipt:
+    """Annuler un règlement (régisseur): a reversal entry with its own number pointing at
+    the original, which stays visible. Lands on the day it is made (R: closed days are
+    never touched)."""
+    actor = require(ctx, "payment.reverse")
+    motif = _check_reason(reason)
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> Receipt:
+        original = session.get(Payment, payment_id)
+        if original is None or (actor.kind != "system" and original.regie_id != actor.regie_id):
+            raise ServiceError("Règlement introuvable.")
+        if original.kind == "reversal":
+            raise ServiceError("Une annulation ne peut pas être annulée elle-même.")
+        number = next_receipt_number(session, original.regie_id)
+        refuse_closed_day(session, original.regie_id, now.date())
+        existing = session.execute(
+            select(Payment.receipt_number).where(Payment.reverses_id == original.id)
+        ).scalar()
+        if existing is not None:
+            raise ServiceError(
+                f"La quittance n° {original.receipt_number} a déjà été annulée (quittance n° {existing})."
+            )
+        regie = session.get(Regie, original.regie_id)
+        family = session.get(Family, original.family_id)
+        assert regie is not None and family is not None
+        cheque = _Cheque(original.cheque_number, original.cheque_bank, original.cheque_drawer)
+        payment = record_entry(
+            session, actor=actor, now=now, regie=regie, family=family, kind="reversal",
+            mode=original.mode, amount_cents=-original.amount_cents, payer_name=original.payer_name,
+            cheque=cheque, reference=original.reference, reason=motif, reverses_id=original.id,
+            number=number,
+        )
+        return build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
+
+    try:
+        return ctx.db.write(_work)
+    except IntegrityError as exc:  # two régisseurs at the same second: the unique link wins
+        if "reverses_id" in str(exc.orig):
+            raise ServiceError("Ce règlement a déjà été annulé.") from None
+        raise
+
+
+def refund(
+    ctx: Context,
+    family_id: int,
+    *,
+    amount_cents: int,
+    mode: str,
+    reason: str,
+    payer_name: str | None = None,
+    cheque_number: str | None = None,
+    cheque_bank: str | None = None,
+    cheque_drawer: str | None = None,
+) -> Receipt:
+    """Remboursement (régisseur): money out of the wallet, at most the positive solde,
+    recorded as a negative entry with its own receipt."""
+    actor = require(ctx, "payment.refund")
+    check_amount(amount_cents)
+    motif = _check_reason(reason)
+    if mode not in REFUND_MODES:
+        raise ServiceError("Un remboursement se fait en espèces, par chèque ou par virement.", field="mode")
+    cheque = None
+    if mode == "cheque":
+        # The régie's own cheque: its number is what the journal lists.
+        num = re.sub(r"\s", "", cheque_number or "")
+        if not num or not _CHEQUE_RE.fullmatch(num):
+            raise ServiceError("Le numéro du chèque est obligatoire (chiffres uniquement).",
+                               field="cheque_number")
+        cheque = _Cheque(num, _clean(cheque_bank, 80) or None, _clean(cheque_drawer, 120) or None)
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> Receipt:
+        family = _family_in_regie(session, actor, family_id)
+        regie = session.get(Regie, family.regie_id)
+        assert regie is not None
+        if mode not in enabled_modes(regie):
+            raise ServiceError(f"La régie n'accepte pas le mode « {mode_label(mode)} ».", field="mode")
+        check_cash_limit(regie, mode, amount_cents)
+        number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
+        refuse_closed_day(session, regie.id, now.date())  # type: ignore[arg-type]
+        available = solde_cents(session, family_id, now.date())
+        if available <= 0:
+            raise ServiceError(f"Rien à rembourser : le solde est de {format_amount(available)}.",
+                               field="montant")
+        if amount_cents > available:
+            raise ServiceError(
+                f"Le remboursement ne peut pas dépasser le solde disponible ({format_amount(available)}).",
+                field="montant",
+            )
+        payer = _clean(payer_name, 120) or main_guardian_name(session, family_id) or family.name
+        payment = record_entry(
+            session, actor=actor, now=now, regie=regie, family=family, kind="refund", mode=mode,
+            amount_cents=-amount_cents, payer_name=payer, cheque=cheque, reason=motif, number=number,
+        )
+        receipt = build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
+        queue_confirmation(session, family=family, payment=payment, regie=regie,
+                            new_solde=receipt.new_solde_cents or 0, now=now)
+        return receipt
+
+    return ctx.db.write(_work)
+
+
+def receipt_for(ctx: Context, payment_id: int) -> Receipt:
+    """A receipt again (reprint): the agent shown is the one who took it."""
+    actor = ctx.require_actor()
+    today = ctx.clock.today()
+
+    def _work(session: Session) -> Receipt:
+        payment = session.get(Payment, payment_id)
+        if payment is None or (actor.kind != "system" and payment.regie_id != actor.regie_id):
+            raise ServiceError("Règlement introuvable.")
+        return build_receipt(session, payment, agent_name=agent_name_of(session, payment.created_by), today=today)
+
+    return ctx.db.read(_work)
+
+
+def agent_name_of(session: Session, tag: str) -> str:
+    """Full name behind a created_by tag ("agent:login"), for receipts and journals."""
+    kind, _, login = tag.partition(":")
+    if kind == "agent":
+        name = session.execute(select(Agent.full_name).where(Agent.login == login)).scalar()
+        return name or login
+    if kind == "system":
+        return "PayFiP (automatique)" if login == "payfip" else "Tâche automatique"
+    return login or tag
