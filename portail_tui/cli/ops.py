@@ -95,3 +95,93 @@ def ssh_list() -> None:
     for k in keys:
         table.add_row(k.login, k.key_type, k.blob[:24] + "…")
     console.print(table)
+
+
+# --- mail ---------------------------------------------------------------------------
+
+mail_app = typer.Typer(help="Courriels aux familles : envoi de la file d'attente.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
+
+
+def _smtp_settings():  # type: ignore[no-untyped-def]
+    from portail_tui.services.mail import SmtpSettings
+
+    return SmtpSettings.from_env(os.environ)
+
+
+def print_delivery(report) -> None:  # type: ignore[no-untyped-def]
+    """The outcome of a delivery run, in French, failures listed."""
+    from portail_tui.domain.frdates import format_datetime_short
+
+    parts = [f"{report.sent} envoyé(s)"]
+    if report.retry_later:
+        parts.append(f"{report.retry_later} à réessayer plus tard")
+    if report.failed:
+        parts.append(f"{report.failed} en échec")
+    if report.pending_not_due:
+        parts.append(f"{report.pending_not_due} en attente d'un nouvel essai")
+    console.print("Courriels : " + ", ".join(parts) + ".", highlight=False)
+    if report.connection_error:
+        console.print(f"[bold red]Serveur :[/] {report.connection_error} — les messages restent"
+                      " dans la file.", highlight=False)
+    if report.failures:
+        table = Table("N°", "Destinataire", "Objet", "Erreur", "Suite")
+        for f in report.failures:
+            suite = "abandonné" if f.final else (
+                f"nouvel essai {format_datetime_short(f.next_attempt_at)}" if f.next_attempt_at else "")
+            table.add_row(str(f.message_id), f.to_addr, f.subject, f.error, suite)
+        console.print(table)
+    for mid in report.interrupted:
+        console.print(f"[bold yellow]À vérifier :[/] le message n° {mid} était en cours d'envoi lors"
+                      f" d'une interruption ; « portail mail retry {mid} » pour le renvoyer.",
+                      highlight=False)
+
+
+@mail_app.command("send")
+@friendly
+def mail_send(
+    limit: int | None = typer.Option(None, "--limite", min=1, help="Nombre maximal de messages."),
+) -> None:
+    """Envoie les courriels en attente (chaque message une seule fois)."""
+    from portail_tui.services.mail import deliver_outbox
+
+    settings = _smtp_settings()
+    with system_context() as ctx:
+        report = deliver_outbox(ctx, settings, limit=limit)
+    print_delivery(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@mail_app.command("list")
+@friendly
+def mail_list(
+    all_: bool = typer.Option(False, "--tous", help="Inclut les messages déjà envoyés."),
+) -> None:
+    """Liste la file d'attente (en attente, en cours, en échec)."""
+    from portail_tui.domain.frdates import format_datetime_short
+    from portail_tui.services.mail import list_outbox, status_label
+
+    statuses = ("pending", "sending", "failed", "sent") if all_ else ("pending", "sending", "failed")
+    with system_context() as ctx:
+        lines = list_outbox(ctx, statuses=statuses)
+    if not lines:
+        console.print("File d'attente vide.")
+        return
+    table = Table("N°", "État", "Destinataire", "Objet", "Essais", "Prochain essai", "Dernière erreur")
+    for m in lines:
+        table.add_row(str(m.id), status_label(m.status), m.to_addr, m.subject, str(m.attempts),
+                      format_datetime_short(m.next_attempt_at) if m.next_attempt_at and m.status == "pending"
+                      else "", m.last_error or "")
+    console.print(table)
+
+
+@mail_app.command("retry")
+@friendly
+def mail_retry(ids: list[int] = typer.Argument(..., help="Numéros des messages en échec.")) -> None:
+    """Remet en file des messages en échec (après vérification)."""
+    from portail_tui.services.mail import requeue
+
+    with system_context() as ctx:
+        count = requeue(ctx, ids)
+    console.print(f"{count} message(s) remis dans la file d'attente.")
