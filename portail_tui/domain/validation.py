@@ -132,7 +132,7 @@ def _clean_phone(text: str) -> Cleaned:
         compact = "0" + compact[4:]
     if not (compact.isascii() and compact.isdigit()) or len(compact) != 10 or compact[0] != "0" or compact[1] == "0":
         raise FieldValueError(PHONE)
-    return Cleaned(format_phone(compact), compact)
+    return Cleaned(format_phone(compact), format_phone(compact))
 
 
 def _clean_email(text: str) -> Cleaned:

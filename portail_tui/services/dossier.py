@@ -1,0 +1,731 @@
+"""Dossier famille (R11): fiche responsable, second guardian, children and their links
+(rattachement), contacts, and the right-of-access export (B6).
+
+Inputs arrive as the text typed in a screen (a mapping field name -> text); every
+check lives in the field definitions of `domain.forms`, so a refusal names the field
+it is about (`InvalidFields.errors`) and nothing is half-saved. Every change is
+audited (B5) with the fields it changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from portail_tui.domain import forms as F
+from portail_tui.domain.frdates import format_date_short
+from portail_tui.domain.text import escape_like, normalize
+from portail_tui.domain.validation import FieldDef, clean_values
+from portail_tui.models import (
+    AuditLog,
+    Child,
+    Contact,
+    Family,
+    FamilyMember,
+    Form,
+    Guardian,
+    PasswordReset,
+    metadata,
+)
+from portail_tui.services import audit, permissions
+from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.families import format_family_number, refresh_search_text
+
+MAX_FAMILIES_PER_CHILD = 2  # shared custody: one link per household
+
+
+class InvalidFields(ServiceError):
+    """Several fields refused at once; `errors` maps each field to its French message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        n = len(self.errors)
+        first_field = next(iter(self.errors), None)
+        message = (next(iter(self.errors.values())) if n == 1
+                   else f"{n} champs à corriger : voir les messages sous chaque champ.")
+        super().__init__(message, field=first_field)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class GuardianData:
+    id: int
+    rank: int
+    values: dict[str, str]  # GUARDIAN_FIELDS as displayed
+
+    @property
+    def display_name(self) -> str:
+        v = self.values
+        return " ".join(p for p in (v.get("civility"), v.get("first_name"), v.get("last_name")) if p)
+
+    @property
+    def address(self) -> str:
+        v = self.values
+        street = " ".join(p for p in (v.get("street_number"), v.get("street_name")) if p)
+        town = " ".join(p for p in (v.get("postal_code"), v.get("city")) if p)
+        return ", ".join(p for p in (v.get("address_complement"), street, v.get("locality"), town) if p)
+
+
+@dataclass(frozen=True)
+class ChildData:
+    id: int
+    values: dict[str, str]  # CHILD_FIELDS as displayed
+    link: dict[str, str]  # LINK_FIELDS as displayed (this family's rattachement)
+    other_families: tuple[str, ...]  # "Durand (n° 000012)" for shared custody
+    form_statuses: dict[str, str]  # kind -> status
+
+    @property
+    def first_name(self) -> str:
+        return self.values.get("first_name", "")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.values.get('first_name', '')} {self.values.get('last_name', '')}".strip()
+
+
+@dataclass(frozen=True)
+class ContactData:
+    id: int
+    values: dict[str, str]  # CONTACT_FIELDS as displayed
+    child_id: int | None
+    child_name: str
+
+
+@dataclass(frozen=True)
+class FamilyFile:
+    id: int
+    number: int
+    name: str
+    email: str | None
+    values: dict[str, str]  # FAMILY_FIELDS as displayed
+    guardians: tuple[GuardianData, ...]
+    children: tuple[ChildData, ...]
+    contacts: tuple[ContactData, ...]
+    updated_at: datetime
+
+    @property
+    def number_text(self) -> str:
+        return format_family_number(self.number)
+
+    def guardian(self, rank: int) -> GuardianData | None:
+        return next((g for g in self.guardians if g.rank == rank), None)
+
+    def child(self, child_id: int) -> ChildData | None:
+        return next((c for c in self.children if c.id == child_id), None)
+
+
+@dataclass(frozen=True)
+class ChildHit:
+    id: int
+    name: str
+    birth_date: date | None
+    families: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def as_text(value: object) -> str:
+    """A column value as the text a person reads and types."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date_short(value)
+    return str(value)
+
+
+def texts_of(obj: object, fields: tuple[FieldDef, ...]) -> dict[str, str]:
+    return {fd.name: as_text(getattr(obj, fd.name, None)) for fd in fields}
+
+
+def check(fields: tuple[FieldDef, ...], raw: Mapping[str, object], today: date) -> dict[str, Any]:
+    """Typed values of a complete, valid entry, or InvalidFields naming each bad field."""
+    result = clean_values(fields, raw, today, strict=True)
+    if result.errors:
+        raise InvalidFields(result.errors)
+    return result.values
+
+
+def _apply(obj: object, fields: tuple[FieldDef, ...], values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Set the attributes; return {field: [before, after]} of what actually changed."""
+    changes: dict[str, list[str]] = {}
+    for fd in fields:
+        new = values.get(fd.name)
+        old = getattr(obj, fd.name)
+        if isinstance(old, str) and new is None:
+            new = None if _nullable(obj, fd.name) else ""
+        if old != new:
+            changes[fd.name] = [as_text(old), as_text(new)]
+            setattr(obj, fd.name, new)
+    return changes
+
+
+def _nullable(obj: object, name: str) -> bool:
+    column = type(obj).__table__.c.get(name)  # type: ignore[attr-defined]
+    return bool(column is not None and column.nullable)
+
+
+def _family(session: Session, actor: Actor, family_id: int, *, lock: bool = False) -> Family:
+    stmt = select(Family).where(Family.id == family_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    family = session.execute(stmt).scalar_one_or_none()
+    if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
+        raise ServiceError("Famille introuvable.", field="famille")
+    return family
+
+
+def _link(session: Session, family_id: int, child_id: int) -> FamilyMember:
+    link = session.execute(
+        select(FamilyMember).where(FamilyMember.family_id == family_id, FamilyMember.child_id == child_id)
+    ).scalar_one_or_none()
+    if link is None:
+        raise ServiceError("Cet enfant n'est pas rattaché à cette famille.", field="enfant")
+    return link
+
+
+def _touch(family: Family, now: datetime, session: Session) -> None:
+    family.updated_at = now
+    session.add(family)
+
+
+def ensure_forms(session: Session, child_id: int, now: datetime) -> None:
+    """The five forms of a child exist from the start, « à saisir »."""
+    have = set(session.execute(select(Form.kind).where(Form.child_id == child_id)).scalars())
+    for kind in F.KINDS:
+        if kind not in have:
+            session.add(Form(child_id=child_id, kind=kind, status=F.A_SAISIR, data="{}", updated_at=now))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def family_file(ctx: Context, family_id: int) -> FamilyFile:
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> FamilyFile:
+        family = _family(session, actor, family_id)
+        guardians = tuple(
+            GuardianData(g.id, g.rank, texts_of(g, F.GUARDIAN_FIELDS))  # type: ignore[arg-type]
+            for g in session.execute(
+                select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank)
+            ).scalars()
+        )
+        rows = session.execute(
+            select(Child, FamilyMember)
+            .join(FamilyMember, FamilyMember.child_id == Child.id)
+            .where(FamilyMember.family_id == family_id)
+            .order_by(Child.birth_date, Child.first_name, Child.id)
+        ).all()
+        child_ids = [c.id for c, _ in rows]
+        statuses: dict[int, dict[str, str]] = {cid: dict.fromkeys(F.KINDS, F.A_SAISIR) for cid in child_ids}
+        others: dict[int, list[str]] = {cid: [] for cid in child_ids}
+        if child_ids:
+            for cid, kind, status in session.execute(
+                select(Form.child_id, Form.kind, Form.status).where(Form.child_id.in_(child_ids))
+            ).all():
+                statuses[cid][kind] = status
+            for cid, name, number in session.execute(
+                select(FamilyMember.child_id, Family.name, Family.number)
+                .join(Family, Family.id == FamilyMember.family_id)
+                .where(FamilyMember.child_id.in_(child_ids), FamilyMember.family_id != family_id)
+            ).all():
+                others[cid].append(f"{name} (n° {format_family_number(number)})")
+        children = tuple(
+            ChildData(
+                id=c.id,  # type: ignore[arg-type]
+                values=texts_of(c, F.CHILD_FIELDS),
+                link=texts_of(link, F.LINK_FIELDS),
+                other_families=tuple(others[c.id]),  # type: ignore[index]
+                form_statuses=statuses[c.id],  # type: ignore[index]
+            )
+            for c, link in rows
+        )
+        names = {c.id: c.full_name for c in children}
+        contacts = tuple(
+            ContactData(k.id, texts_of(k, F.CONTACT_FIELDS), k.child_id,  # type: ignore[arg-type]
+                        names.get(k.child_id, "") if k.child_id else "")
+            for k in session.execute(
+                select(Contact).where(Contact.family_id == family_id).order_by(Contact.id)
+            ).scalars()
+        )
+        return FamilyFile(
+            id=family.id,  # type: ignore[arg-type]
+            number=family.number,
+            name=family.name,
+            email=family.email,
+            values=texts_of(family, F.FAMILY_FIELDS),
+            guardians=guardians,
+            children=children,
+            contacts=contacts,
+            updated_at=family.updated_at,
+        )
+
+    return ctx.db.read(_work)
+
+
+def find_children(ctx: Context, query: str, *, limit: int = 20) -> list[ChildHit]:
+    """Children of the régie by name, to attach one to a second household."""
+    actor = ctx.require_actor()
+    words = normalize((query or "")[:100]).split()[:4]
+    if not words:
+        return []
+
+    def _work(session: Session) -> list[ChildHit]:
+        # Families whose search words hold every word, then their children whose own
+        # normalised names do: accent- and case-insensitive like the family search.
+        stmt = select(Family.id).where(Family.regie_id == actor.regie_id)
+        for w in words:
+            stmt = stmt.where(Family.search_text.like(f"%{escape_like(w)}%", escape="\\"))
+        family_ids = list(session.execute(stmt.limit(200)).scalars())
+        if not family_ids:
+            return []
+        rows = session.execute(
+            select(Child, Family.name, Family.number)
+            .join(FamilyMember, FamilyMember.child_id == Child.id)
+            .join(Family, Family.id == FamilyMember.family_id)
+            .where(FamilyMember.child_id.in_(
+                select(FamilyMember.child_id).where(FamilyMember.family_id.in_(family_ids))))
+            .order_by(Child.last_name, Child.first_name, Child.id, FamilyMember.id)
+        ).all()
+        hits: dict[int, ChildHit] = {}
+        for child, name, number in rows:
+            label = f"{name} (n° {format_family_number(number)})"
+            if child.id in hits:
+                hit = hits[child.id]
+                hits[child.id] = ChildHit(hit.id, hit.name, hit.birth_date, f"{hit.families} / {label}")
+                continue
+            text = normalize(f"{child.first_name} {child.last_name}")
+            if all(w in text for w in words):
+                hits[child.id] = ChildHit(child.id, f"{child.first_name} {child.last_name}",  # type: ignore[arg-type]
+                                          child.birth_date, label)
+        return list(hits.values())[:limit]
+
+    return ctx.db.read(_work)
+
+
+# --------------------------------------------------------------------------- fiche responsable
+
+
+def create_family(ctx: Context, raw_guardian: Mapping[str, object]) -> int:
+    """A new family account (next free number of the régie) with its main guardian."""
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.GUARDIAN_FIELDS, raw_guardian, now.date())
+
+    def _work(session: Session) -> int:
+        last = session.execute(
+            select(func.max(Family.number)).where(Family.regie_id == actor.regie_id)
+        ).scalar()
+        family = Family(regie_id=actor.regie_id, number=(last or 0) + 1, name=values["last_name"],
+                        email=values.get("email"), created_at=now, updated_at=now)
+        session.add(family)
+        session.flush()
+        guardian = Guardian(family_id=family.id, rank=1, last_name="", first_name="")  # type: ignore[arg-type]
+        _apply(guardian, F.GUARDIAN_FIELDS, values)
+        session.add(guardian)
+        session.flush()
+        refresh_search_text(session, family.id)  # type: ignore[arg-type]
+        audit.record(session, at=now, actor=actor.tag, action="family.create", entity="family",
+                     entity_id=family.id, family_id=family.id, number=family.number)
+        return family.id  # type: ignore[return-value]
+
+    return ctx.db.write(_work)
+
+
+def save_guardian(ctx: Context, family_id: int, rank: int, raw: Mapping[str, object]) -> GuardianData:
+    """Create or update the main (rank 1) or second (rank 2) guardian."""
+    actor = permissions.require(ctx, "family.edit")
+    if rank not in (1, 2):
+        raise ServiceError("Responsable 1 ou 2 seulement.")
+    now = ctx.clock.now()
+    values = check(F.GUARDIAN_FIELDS, raw, now.date())
+
+    def _work(session: Session) -> GuardianData:
+        family = _family(session, actor, family_id, lock=True)
+        guardian = session.execute(
+            select(Guardian).where(Guardian.family_id == family_id, Guardian.rank == rank)
+        ).scalar_one_or_none()
+        created = guardian is None
+        if guardian is None:
+            if rank == 2 and not session.execute(
+                select(Guardian.id).where(Guardian.family_id == family_id, Guardian.rank == 1)
+            ).first():
+                raise ServiceError("Saisissez d'abord le responsable principal.")
+            guardian = Guardian(family_id=family_id, rank=rank, last_name="", first_name="")
+        old_last, old_email = guardian.last_name, guardian.email
+        changes = _apply(guardian, F.GUARDIAN_FIELDS, values)
+        session.add(guardian)
+        if rank == 1:
+            # The family's display name and mailing address follow the main guardian
+            # unless someone deliberately set them to something else.
+            if created or normalize(family.name) == normalize(old_last or ""):
+                family.name = guardian.last_name
+            if not family.email or family.email == old_email:
+                family.email = guardian.email
+        session.flush()
+        _touch(family, now, session)
+        refresh_search_text(session, family_id)
+        audit.record(session, at=now, actor=actor.tag, action="guardian.create" if created else "guardian.update",
+                     entity="guardian", entity_id=guardian.id, family_id=family_id, rank=rank, changes=changes)
+        return GuardianData(guardian.id, rank, texts_of(guardian, F.GUARDIAN_FIELDS))  # type: ignore[arg-type]
+
+    return ctx.db.write(_work)
+
+
+def remove_second_guardian(ctx: Context, family_id: int) -> None:
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> None:
+        family = _family(session, actor, family_id, lock=True)
+        guardian = session.execute(
+            select(Guardian).where(Guardian.family_id == family_id, Guardian.rank == 2)
+        ).scalar_one_or_none()
+        if guardian is None:
+            raise ServiceError("Cette famille n'a pas de second responsable.")
+        gone = texts_of(guardian, F.GUARDIAN_FIELDS)
+        session.delete(guardian)
+        session.flush()
+        _touch(family, now, session)
+        refresh_search_text(session, family_id)
+        audit.record(session, at=now, actor=actor.tag, action="guardian.remove", entity="guardian",
+                     entity_id=guardian.id, family_id=family_id, rank=2,
+                     name=f"{gone['first_name']} {gone['last_name']}")
+
+    ctx.db.write(_work)
+
+
+def save_family_info(ctx: Context, family_id: int, raw: Mapping[str, object]) -> dict[str, str]:
+    """Informations allocataire and quotient familial with its validity dates."""
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.FAMILY_FIELDS, raw, now.date())
+    start, end = values.get("quotient_valid_from"), values.get("quotient_valid_to")
+    if start and end and end < start:
+        raise InvalidFields({"quotient_valid_to": "La fin de validité précède le début."})
+    if values.get("quotient") is None and (start or end):
+        raise InvalidFields({"quotient": "Indiquez le quotient familial dont vous donnez la validité."})
+
+    def _work(session: Session) -> dict[str, str]:
+        family = _family(session, actor, family_id, lock=True)
+        changes = _apply(family, F.FAMILY_FIELDS, values)
+        _touch(family, now, session)
+        audit.record(session, at=now, actor=actor.tag, action="family.update", entity="family",
+                     entity_id=family_id, family_id=family_id, changes=changes)
+        return texts_of(family, F.FAMILY_FIELDS)
+
+    return ctx.db.write(_work)
+
+
+# --------------------------------------------------------------------------- children and links
+
+
+def add_child(ctx: Context, family_id: int, raw_child: Mapping[str, object],
+              raw_link: Mapping[str, object] | None = None) -> int:
+    """A new child attached to this family, with its five forms « à saisir »."""
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    errors: dict[str, str] = {}
+    child_values = link_values = None
+    try:
+        child_values = check(F.CHILD_FIELDS, raw_child, now.date())
+    except InvalidFields as exc:
+        errors.update(exc.errors)
+    try:
+        link_values = check(F.LINK_FIELDS, raw_link or default_link_texts(), now.date())
+    except InvalidFields as exc:
+        errors.update(exc.errors)
+    if errors or child_values is None or link_values is None:
+        raise InvalidFields(errors)
+
+    def _work(session: Session) -> int:
+        family = _family(session, actor, family_id, lock=True)
+        twin = session.execute(
+            select(Child.id)
+            .join(FamilyMember, FamilyMember.child_id == Child.id)
+            .where(FamilyMember.family_id == family_id,
+                   func.lower(Child.first_name) == child_values["first_name"].lower(),
+                   func.lower(Child.last_name) == child_values["last_name"].lower(),
+                   Child.birth_date == child_values["birth_date"])
+        ).first()
+        if twin:
+            raise ServiceError("Cet enfant est déjà rattaché à la famille.", field="first_name")
+        child = Child(last_name="", first_name="", created_at=now)
+        _apply(child, F.CHILD_FIELDS, child_values)
+        session.add(child)
+        session.flush()
+        link = FamilyMember(family_id=family_id, child_id=child.id)  # type: ignore[arg-type]
+        _apply(link, F.LINK_FIELDS, link_values)
+        session.add(link)
+        ensure_forms(session, child.id, now)  # type: ignore[arg-type]
+        session.flush()
+        _touch(family, now, session)
+        refresh_search_text(session, family_id)
+        audit.record(session, at=now, actor=actor.tag, action="child.create", entity="child",
+                     entity_id=child.id, family_id=family_id,
+                     name=f"{child.first_name} {child.last_name}")
+        return child.id  # type: ignore[return-value]
+
+    return ctx.db.write(_work)
+
+
+def default_link_texts() -> dict[str, str]:
+    return {"relationship": "Parents", "emergency_contact": "oui", "parental_authority": "oui",
+            "caf_affiliation": "oui"}
+
+
+def update_child(ctx: Context, family_id: int, child_id: int, raw: Mapping[str, object]) -> dict[str, str]:
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.CHILD_FIELDS, raw, now.date())
+
+    def _work(session: Session) -> dict[str, str]:
+        family = _family(session, actor, family_id, lock=True)
+        _link(session, family_id, child_id)
+        child = session.get(Child, child_id)
+        assert child is not None
+        changes = _apply(child, F.CHILD_FIELDS, values)
+        session.add(child)
+        session.flush()
+        _touch(family, now, session)
+        # A shared child is found from both households.
+        for fid in session.execute(select(FamilyMember.family_id).where(FamilyMember.child_id == child_id)).scalars():
+            refresh_search_text(session, fid)
+        audit.record(session, at=now, actor=actor.tag, action="child.update", entity="child",
+                     entity_id=child_id, family_id=family_id, changes=changes)
+        return texts_of(child, F.CHILD_FIELDS)
+
+    return ctx.db.write(_work)
+
+
+def save_link(ctx: Context, family_id: int, child_id: int, raw: Mapping[str, object]) -> dict[str, str]:
+    """The rattachement attributes (lien de parenté, autorité parentale…) of one family."""
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.LINK_FIELDS, raw, now.date())
+
+    def _work(session: Session) -> dict[str, str]:
+        family = _family(session, actor, family_id, lock=True)
+        link = _link(session, family_id, child_id)
+        changes = _apply(link, F.LINK_FIELDS, values)
+        session.add(link)
+        _touch(family, now, session)
+        audit.record(session, at=now, actor=actor.tag, action="link.update", entity="family_member",
+                     entity_id=link.id, family_id=family_id, child_id=child_id, changes=changes)
+        return texts_of(link, F.LINK_FIELDS)
+
+    return ctx.db.write(_work)
+
+
+def attach_child(ctx: Context, family_id: int, child_id: int, raw_link: Mapping[str, object]) -> None:
+    """Attach an existing child to a second household (shared custody): each family
+    then books and pays for its own days."""
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.LINK_FIELDS, raw_link, now.date())
+
+    def _work(session: Session) -> None:
+        family = _family(session, actor, family_id, lock=True)
+        links = list(session.execute(
+            select(FamilyMember.family_id).where(FamilyMember.child_id == child_id)
+        ).scalars())
+        if not links:
+            raise ServiceError("Enfant introuvable.", field="enfant")
+        if family_id in links:
+            raise ServiceError("Cet enfant est déjà rattaché à cette famille.", field="enfant")
+        regies = set(session.execute(select(Family.regie_id).where(Family.id.in_(links))).scalars())
+        if regies != {family.regie_id}:
+            raise ServiceError("Enfant introuvable.", field="enfant")
+        if len(links) >= MAX_FAMILIES_PER_CHILD:
+            raise ServiceError("Cet enfant est déjà rattaché à deux familles.", field="enfant")
+        link = FamilyMember(family_id=family_id, child_id=child_id)
+        _apply(link, F.LINK_FIELDS, values)
+        session.add(link)
+        session.flush()
+        _touch(family, now, session)
+        refresh_search_text(session, family_id)
+        audit.record(session, at=now, actor=actor.tag, action="child.attach", entity="family_member",
+                     entity_id=link.id, family_id=family_id, child_id=child_id, other_families=links)
+
+    ctx.db.write(_work)
+
+
+# --------------------------------------------------------------------------- contacts
+
+
+def _contact_child(session: Session, family_id: int, child_id: int | None) -> None:
+    if child_id is not None:
+        _link(session, family_id, child_id)
+
+
+def add_contact(ctx: Context, family_id: int, raw: Mapping[str, object], *, child_id: int | None = None) -> int:
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.CONTACT_FIELDS, raw, now.date())
+
+    def _work(session: Session) -> int:
+        family = _family(session, actor, family_id, lock=True)
+        _contact_child(session, family_id, child_id)
+        contact = Contact(family_id=family_id, child_id=child_id, name="", phone="")
+        _apply(contact, F.CONTACT_FIELDS, values)
+        session.add(contact)
+        session.flush()
+        _touch(family, now, session)
+        audit.record(session, at=now, actor=actor.tag, action="contact.create", entity="contact",
+                     entity_id=contact.id, family_id=family_id, name=contact.name)
+        return contact.id  # type: ignore[return-value]
+
+    return ctx.db.write(_work)
+
+
+def _own_contact(session: Session, family_id: int, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.family_id != family_id:
+        raise ServiceError("Contact introuvable.", field="contact")
+    return contact
+
+
+def update_contact(ctx: Context, family_id: int, contact_id: int, raw: Mapping[str, object]) -> dict[str, str]:
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+    values = check(F.CONTACT_FIELDS, raw, now.date())
+
+    def _work(session: Session) -> dict[str, str]:
+        family = _family(session, actor, family_id, lock=True)
+        contact = _own_contact(session, family_id, contact_id)
+        changes = _apply(contact, F.CONTACT_FIELDS, values)
+        session.add(contact)
+        _touch(family, now, session)
+        audit.record(session, at=now, actor=actor.tag, action="contact.update", entity="contact",
+                     entity_id=contact_id, family_id=family_id, changes=changes)
+        return texts_of(contact, F.CONTACT_FIELDS)
+
+    return ctx.db.write(_work)
+
+
+def remove_contact(ctx: Context, family_id: int, contact_id: int) -> None:
+    actor = permissions.require(ctx, "family.edit")
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> None:
+        family = _family(session, actor, family_id, lock=True)
+        contact = _own_contact(session, family_id, contact_id)
+        name = contact.name
+        session.delete(contact)
+        _touch(family, now, session)
+        audit.record(session, at=now, actor=actor.tag, action="contact.remove", entity="contact",
+                     entity_id=contact_id, family_id=family_id, name=name)
+
+    ctx.db.write(_work)
+
+
+# --------------------------------------------------------------------------- right of access (B6)
+
+_SECRET_MARKERS = ("hash", "token", "secret")
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _row(mapping: Mapping[str, object]) -> dict[str, object]:
+    return {k: _jsonable(v) for k, v in mapping.items() if not any(m in k for m in _SECRET_MARKERS)}
+
+
+def _loads(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def family_regie_id(ctx: Context, family_id: int) -> int:
+    """The régie of a family: the CLI acts as that régie's system actor."""
+    regie_id = ctx.db.read(lambda s: s.execute(select(Family.regie_id).where(Family.id == family_id)).scalar())
+    if regie_id is None:
+        raise ServiceError("Famille introuvable.", field="famille")
+    return int(regie_id)
+
+
+def export_family(ctx: Context, family_id: int) -> dict[str, Any]:
+    """Everything the régie holds on a family (right of access), as JSON-ready data.
+
+    Every table with a `family_id` column is included, so data added by later
+    features is not forgotten; the children (and their forms) attached to the
+    family come along. Password hashes and reset codes are never exported; health
+    forms are exported only to an actor allowed to see them. The export is audited."""
+    actor = permissions.require(ctx, "export.family")
+    now = ctx.clock.now()
+    health = permissions.can_see_health(actor)
+
+    def _work(session: Session) -> dict[str, Any]:
+        _family(session, actor, family_id)
+        out: dict[str, Any] = {
+            "format": "portail-familles/droit-d-acces/1",
+            "genere_le": now.isoformat(),
+            "famille": _row(session.execute(select(Family.__table__).where(Family.id == family_id))  # type: ignore[attr-defined]
+                            .mappings().one()),
+        }
+        for table in metadata.sorted_tables:
+            if table.name in ("family", "audit_log") or "family_id" not in table.c:
+                continue
+            rows = [_row(m) for m in session.execute(
+                select(table).where(table.c.family_id == family_id).order_by(*table.primary_key.columns)
+            ).mappings()]
+            if table.name == "outbox":
+                for r in rows:
+                    # Messages that carried a provisional password or a reset code.
+                    if str(r.get("kind", "")).startswith("portal"):
+                        r["body_text"] = r["body_html"] = "(contenu confidentiel non exporté)"
+            out[table.name] = rows
+        child_ids = [link["child_id"] for link in out.get("family_member", [])]
+        out["child"] = [_row(m) for m in session.execute(
+            select(Child.__table__).where(Child.__table__.c.id.in_(child_ids)).order_by(Child.__table__.c.id)  # type: ignore[attr-defined]
+        ).mappings()] if child_ids else []
+        forms = []
+        if child_ids:
+            for m in session.execute(
+                select(Form.__table__).where(Form.__table__.c.child_id.in_(child_ids))  # type: ignore[attr-defined]
+                .order_by(Form.__table__.c.child_id, Form.__table__.c.id)  # type: ignore[attr-defined]
+            ).mappings():
+                r = _row(m)
+                r["data"], r["validated_data"] = _loads(m["data"]), _loads(m["validated_data"])
+                if m["kind"] == F.HEALTH_KIND and not health:
+                    r["data"] = r["validated_data"] = "(données de santé non visibles pour votre rôle)"
+                forms.append(r)
+        out["form"] = forms
+        account_ids = [a["id"] for a in out.get("portal_account", [])]
+        out["password_reset"] = [
+            _row(m) for m in session.execute(
+                select(PasswordReset.__table__).where(PasswordReset.__table__.c.account_id.in_(account_ids))  # type: ignore[attr-defined]
+            ).mappings()
+        ] if account_ids else []
+        out["audit_log"] = [
+            {**_row(m), "details": _loads(m["details"])}
+            for m in session.execute(
+                select(AuditLog.__table__).where(AuditLog.__table__.c.family_id == family_id)  # type: ignore[attr-defined]
+                .order_by(AuditLog.__table__.c.at, AuditLog.__table__.c.id)  # type: ignore[attr-defined]
+            ).mappings()
+        ]
+        audit.record(session, at=now, actor=actor.tag, action="family.export", entity="family",
+                     entity_id=family_id, family_id=family_id, health_included=health)
+        return out
+
+    return ctx.db.write(_work)
+
+

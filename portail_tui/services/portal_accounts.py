@@ -1,0 +1,402 @@
+"""Family portal accounts (R13): identifier and provisional password sent by e-mail,
+forced change at first login, reset by identifier + e-mail.
+
+Secrets: passwords are stored as argon2id hashes only; reset codes as SHA-256 (they
+are long random strings, valid one hour, single use). Neither is ever written to the
+audit log. The provisional password is handed back once (`AccountCreated`, whose
+repr hides it) and queued in the e-mail to the family; the outbox row holds it only
+until the mail job delivers it, and it expires after `PROVISIONAL_VALIDITY`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from portail_tui.domain.frdates import format_date_long, format_datetime_short
+from portail_tui.models import Family, Guardian, PasswordReset, PortalAccount
+from portail_tui.services import audit, outbox, permissions
+from portail_tui.services.auth import LOCK_DURATION, MAX_FAILURES, hash_password, verify_password
+from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.families import format_family_number
+
+PROVISIONAL_VALIDITY = timedelta(days=7)
+RESET_VALIDITY = timedelta(hours=1)
+MAX_RESETS_PER_HOUR = 3
+MIN_PASSWORD_LENGTH = 10
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+PROVISIONAL_LENGTH = 12
+RESET_CODE_LENGTH = 10
+
+RESET_ANSWER = ("Si ces informations correspondent à un compte du Portail Familles, un courriel contenant "
+                "un code de réinitialisation (valable une heure) vient d'y être envoyé.")
+LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
+RESET_FAILED = "Code invalide ou expiré : demandez un nouveau code."
+_IDENTIFIER_RE = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
+_DUMMY_HASH = hash_password("pas-un-vrai-mot-de-passe-famille")
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    identifier: str
+    active: bool
+    must_change_password: bool
+    provisional_expires_at: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+    locked_until: datetime | None
+
+    def status_text(self, now: datetime) -> str:
+        if not self.active:
+            return "désactivé"
+        if self.locked_until and self.locked_until > now:
+            return f"verrouillé jusqu'à {format_datetime_short(self.locked_until)}"
+        if self.must_change_password:
+            if self.provisional_expires_at and self.provisional_expires_at <= now:
+                return "mot de passe provisoire expiré"
+            until = format_date_long(self.provisional_expires_at.date()) if self.provisional_expires_at else "—"
+            return f"mot de passe provisoire, valable jusqu'au {until}"
+        last = format_datetime_short(self.last_login_at) if self.last_login_at else "jamais"
+        return f"actif (dernière connexion : {last})"
+
+
+@dataclass(frozen=True)
+class AccountCreated:
+    identifier: str
+    email: str
+    expires_at: datetime
+    # Shown once to the agent; never in repr, logs or the audit trail.
+    provisional_password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FamilySession:
+    actor: Actor
+    family_id: int
+    must_change_password: bool
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PROVISIONAL_LENGTH))
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def _info(a: PortalAccount) -> AccountInfo:
+    return AccountInfo(a.identifier, a.active, a.must_change_password, a.provisional_expires_at,
+                       a.created_at, a.last_login_at, a.locked_until)
+
+
+def _family(session: Session, actor: Actor, family_id: int) -> Family:
+    family = session.get(Family, family_id)
+    if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
+        raise ServiceError("Famille introuvable.", field="famille")
+    return family
+
+
+def _family_email(session: Session, family: Family) -> str | None:
+    if family.email:
+        return family.email
+    return session.execute(
+        select(Guardian.email).where(Guardian.family_id == family.id, Guardian.email.is_not(None))
+        .order_by(Guardian.rank)
+    ).scalars().first()
+
+
+def _family_emails(session: Session, family_id: int) -> set[str]:
+    emails = {e for e in session.execute(select(Family.email).where(Family.id == family_id)).scalars() if e}
+    emails |= {e for e in session.execute(select(Guardian.email).where(Guardian.family_id == family_id)).scalars()
+               if e}
+    return {e.strip().casefold() for e in emails}
+
+
+def _welcome_mail(identifier: str, password: str, expires_at: datetime, regie: str) -> tuple[str, str]:
+    subject = "Votre compte Portail Familles"
+    body = (
+        "Bonjour,\n\n"
+        f"Votre compte Portail Familles ({regie}) est prêt.\n\n"
+        f"Identifiant : {identifier}\n"
+        f"Mot de passe provisoire : {password}\n\n"
+        f"Ce mot de passe est valable jusqu'au {format_date_long(expires_at.date())} à "
+        f"{expires_at.hour}h{expires_at.minute:02d}. À votre première connexion, vous choisirez "
+        "votre propre mot de passe.\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, contactez la régie.\n"
+    )
+    return subject, body
+
+
+def _regie_name(session: Session, regie_id: int) -> str:
+    from portail_tui.models import Regie
+
+    regie = session.get(Regie, regie_id)
+    return regie.name if regie else "régie"
+
+
+# --------------------------------------------------------------------------- agents
+
+
+def account_info(ctx: Context, family_id: int) -> AccountInfo | None:
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> AccountInfo | None:
+        _family(session, actor, family_id)
+        account = session.execute(
+            select(PortalAccount).where(PortalAccount.family_id == family_id)
+        ).scalar_one_or_none()
+        return _info(account) if account else None
+
+    return ctx.db.read(_work)
+
+
+def _issue(ctx: Context, family_id: int, *, identifier: str | None, create: bool) -> AccountCreated:
+    actor = permissions.require(ctx, "portal.manage")
+    now = ctx.clock.now()
+    expires = now + PROVISIONAL_VALIDITY
+    password = new_password()
+    hashed = hash_password(password)  # outside the transaction: slow on purpose
+    wanted = (identifier or "").strip().casefold() or None
+    if wanted is not None and not _IDENTIFIER_RE.fullmatch(wanted):
+        raise ServiceError("Identifiant invalide : 3 à 64 caractères, lettres minuscules, chiffres, . _ - @.",
+                           field="identifier")
+
+    def _work(session: Session) -> AccountCreated:
+        family = _family(session, actor, family_id)
+        email = _family_email(session, family)
+        if not email:
+            raise ServiceError("Aucun courriel pour cette famille : renseignez d'abord le courriel du responsable.",
+                               field="email")
+        account = session.execute(
+            select(PortalAccount).where(PortalAccount.family_id == family_id).with_for_update()
+        ).scalar_one_or_none()
+        if create:
+            if account is not None:
+                raise ServiceError("Cette famille a déjà un compte : envoyez plutôt un nouveau mot de passe provisoire.")
+            ident = wanted or format_family_number(family.number)
+            if session.execute(select(PortalAccount.id).where(PortalAccount.identifier == ident)).first():
+                raise ServiceError(f"L'identifiant {ident} est déjà utilisé.", field="identifier")
+            account = PortalAccount(family_id=family_id, identifier=ident, password_hash=hashed,
+                                    must_change_password=True, provisional_expires_at=expires, created_at=now)
+        else:
+            if account is None:
+                raise ServiceError("Cette famille n'a pas encore de compte du portail.")
+            account.password_hash = hashed
+            account.must_change_password = True
+            account.provisional_expires_at = expires
+            account.failed_attempts = 0
+            account.locked_until = None
+            account.active = True
+            for reset in session.execute(
+                select(PasswordReset).where(PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None))
+            ).scalars():
+                reset.used_at = now  # a fresh provisional password voids pending codes
+                session.add(reset)
+        session.add(account)
+        session.flush()
+        subject, body = _welcome_mail(account.identifier, password, expires, _regie_name(session, family.regie_id))
+        outbox.queue(session, now=now, kind="portal.account", to_addr=email, subject=subject, body_text=body,
+                     family_id=family_id)
+        audit.record(session, at=now, actor=actor.tag, action="portal.create" if create else "portal.reissue",
+                     entity="portal_account", entity_id=account.id, family_id=family_id,
+                     identifier=account.identifier, sent_to=email)
+        return AccountCreated(account.identifier, email, expires, password)
+
+    return ctx.db.write(_work)
+
+
+def create_account(ctx: Context, family_id: int, *, identifier: str | None = None) -> AccountCreated:
+    """Create the family's account (identifier: the family number unless given) and
+    e-mail a provisional password valid `PROVISIONAL_VALIDITY`."""
+    return _issue(ctx, family_id, identifier=identifier, create=True)
+
+
+def reissue_password(ctx: Context, family_id: int) -> AccountCreated:
+    """An agent resets the account: new provisional password by e-mail, unlocked,
+    pending reset codes voided."""
+    return _issue(ctx, family_id, identifier=None, create=False)
+
+
+def set_active(ctx: Context, family_id: int, active: bool) -> None:
+    actor = permissions.require(ctx, "portal.manage")
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> None:
+        _family(session, actor, family_id)
+        account = session.execute(select(PortalAccount).where(PortalAccount.family_id == family_id)).scalar_one_or_none()
+        if account is None:
+            raise ServiceError("Cette famille n'a pas encore de compte du portail.")
+        account.active = active
+        session.add(account)
+        audit.record(session, at=now, actor=actor.tag, action="portal.enable" if active else "portal.disable",
+                     entity="portal_account", entity_id=account.id, family_id=family_id)
+
+    ctx.db.write(_work)
+
+
+# --------------------------------------------------------------------------- families (self-service)
+
+
+def request_reset(ctx: Context, identifier: str, email: str) -> str:
+    """« Réinitialiser votre mot de passe »: identifier + e-mail. The answer is the
+    same whether or not they match an account, so nobody can probe who has one."""
+    now = ctx.clock.now()
+    ident = (identifier or "").strip().casefold()[:64]
+    mail = (email or "").strip().casefold()[:254]
+    code = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(RESET_CODE_LENGTH))
+
+    def _work(session: Session) -> None:
+        account = session.execute(
+            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident)
+        ).scalar_one_or_none()
+        if account is None or not account.active or not mail or mail not in _family_emails(session, account.family_id):
+            return
+        recent = session.execute(
+            select(func.count()).select_from(PasswordReset).where(
+                PasswordReset.account_id == account.id, PasswordReset.created_at > now - timedelta(hours=1))
+        ).scalar_one()
+        if recent >= MAX_RESETS_PER_HOUR:
+            return
+        expires = now + RESET_VALIDITY
+        session.add(PasswordReset(account_id=account.id, token_hash=_code_hash(code),  # type: ignore[arg-type]
+                                  expires_at=expires, created_at=now))
+        outbox.queue(
+            session, now=now, kind="portal.reset", to_addr=mail, family_id=account.family_id,
+            subject="Réinitialisation de votre mot de passe — Portail Familles",
+            body_text=(
+                "Bonjour,\n\nVous avez demandé à réinitialiser le mot de passe de votre compte "
+                f"{account.identifier}.\n\nCode de réinitialisation : {code}\n\n"
+                f"Ce code ne sert qu'une fois et expire à {expires.hour}h{expires.minute:02d}. "
+                "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
+            ),
+        )
+        audit.record(session, at=now, actor=f"famille:{account.identifier}", action="portal.reset_request",
+                     entity="portal_account", entity_id=account.id, family_id=account.family_id)
+
+    ctx.db.write(_work)
+    return RESET_ANSWER
+
+
+def _check_new_password(identifier: str, new: str, old: str | None = None) -> None:
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"Mot de passe trop court ({MIN_PASSWORD_LENGTH} caractères au moins).",
+                           field="new_password")
+    if len(new) > 200:
+        raise ServiceError("Mot de passe trop long (200 caractères au plus).", field="new_password")
+    if old is not None and new == old:
+        raise ServiceError("Le nouveau mot de passe doit être différent de l'ancien.", field="new_password")
+    if new.casefold() == identifier.casefold():
+        raise ServiceError("Le mot de passe ne peut pas être l'identifiant.", field="new_password")
+
+
+def complete_reset(ctx: Context, identifier: str, code: str, new_password_text: str) -> None:
+    """Use a reset code once: sets the new password and voids every other code."""
+    now = ctx.clock.now()
+    ident = (identifier or "").strip().casefold()[:64]
+    _check_new_password(ident, new_password_text)
+    hashed = hash_password(new_password_text)
+    wanted = _code_hash(code or "")
+
+    def _work(session: Session) -> bool:
+        account = session.execute(
+            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident).with_for_update()
+        ).scalar_one_or_none()
+        if account is None or not account.active:
+            return False
+        pending = list(session.execute(
+            select(PasswordReset).where(PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None))
+        ).scalars())
+        match = next((r for r in pending if r.expires_at > now and hmac.compare_digest(r.token_hash, wanted)), None)
+        if match is None:
+            return False
+        for r in pending:
+            r.used_at = now
+            session.add(r)
+        account.password_hash = hashed
+        account.must_change_password = False
+        account.provisional_expires_at = None
+        account.failed_attempts = 0
+        account.locked_until = None
+        session.add(account)
+        audit.record(session, at=now, actor=f"famille:{account.identifier}", action="portal.reset_done",
+                     entity="portal_account", entity_id=account.id, family_id=account.family_id)
+        return True
+
+    if not ctx.db.write(_work):
+        raise ServiceError(RESET_FAILED, field="code")
+
+
+def family_login(ctx: Context, identifier: str, password: str) -> FamilySession:
+    """Check a family's credentials (for the future self-service mode). A provisional
+    password past its expiry is refused; otherwise `must_change_password` tells the
+    caller to force the change before anything else."""
+    now = ctx.clock.now()
+    ident = (identifier or "").strip().casefold()[:64]
+
+    def _work(session: Session) -> FamilySession | str:
+        account = session.execute(
+            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident)
+        ).scalar_one_or_none()
+        if account is None or not account.active:
+            verify_password(_DUMMY_HASH, password)
+            return LOGIN_FAILED
+        if account.locked_until is not None and account.locked_until > now:
+            return "Compte verrouillé après plusieurs échecs : réessayez dans un quart d'heure."
+        if not verify_password(account.password_hash, password):
+            account.failed_attempts += 1
+            if account.failed_attempts >= MAX_FAILURES:
+                account.failed_attempts = 0
+                account.locked_until = now + LOCK_DURATION
+            session.add(account)
+            return LOGIN_FAILED
+        if account.must_change_password and account.provisional_expires_at and account.provisional_expires_at <= now:
+            return ("Mot de passe provisoire expiré : utilisez « Réinitialiser votre mot de passe » "
+                    "ou demandez-en un nouveau à la régie.")
+        account.failed_attempts = 0
+        account.locked_until = None
+        account.last_login_at = now
+        session.add(account)
+        family = session.get(Family, account.family_id)
+        assert family is not None
+        audit.record(session, at=now, actor=f"famille:{account.identifier}", action="portal.login",
+                     entity="portal_account", entity_id=account.id, family_id=family.id)
+        actor = Actor(kind="famille", login=account.identifier, regie_id=family.regie_id,
+                      full_name=family.name, role="famille", can_see_health=True)
+        return FamilySession(actor, family.id, account.must_change_password)  # type: ignore[arg-type]
+
+    result = ctx.db.write(_work)
+    if isinstance(result, str):
+        raise ServiceError(result, field="password")
+    return result
+
+
+def change_password(ctx: Context, identifier: str, old_password: str, new_password_text: str) -> None:
+    """The family chooses its own password (forced at first login)."""
+    now = ctx.clock.now()
+    ident = (identifier or "").strip().casefold()[:64]
+    _check_new_password(ident, new_password_text, old_password)
+    hashed = hash_password(new_password_text)
+
+    def _work(session: Session) -> bool:
+        account = session.execute(
+            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident).with_for_update()
+        ).scalar_one_or_none()
+        if account is None or not account.active or not verify_password(account.password_hash, old_password):
+            return False
+        account.password_hash = hashed
+        account.must_change_password = False
+        account.provisional_expires_at = None
+        session.add(account)
+        audit.record(session, at=now, actor=f"famille:{account.identifier}", action="portal.password_change",
+                     entity="portal_account", entity_id=account.id, family_id=account.family_id)
+        return True
+
+    if not ctx.db.write(_work):
+        raise ServiceError(LOGIN_FAILED, field="old_password")
