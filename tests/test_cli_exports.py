@@ -39,7 +39,7 @@ def test_reglements_csv_to_a_file(town: str, tmp_path: Path) -> None:
     res = run(town, "reglements", "--famille", "123", "--mois", "2026-11", "--sortie", str(out))
     assert res.exit_code == 0, res.output
     text = out.read_bytes().decode("utf-8-sig")
-    assert text.splitlines()[0] == "Quittance;Date;Opération;Mode;Référence / observation;Montant"
+    assert text.splitlines()[0] == "Quittance;Date;Opération;Mode;Observation;Montant"
     assert "43;13/11/2026 09:00;Annulation;Chèque;annule la quittance n° 42;-60,00" in text
     assert text.rstrip().endswith("Total du mois (4 opérations);;;;;65,00")
     assert "Fichier écrit" in res.output

@@ -113,7 +113,8 @@ def test_payments_of_the_month_with_reversal_marks(actx: Context, data) -> None:
         (44, "Règlement", "CB au guichet", 2500, ""),
     ]
     assert hist.total_cents == NOV_PAYMENTS_TOTAL == 6500
-    assert hist.lines[1].reference == "chèque n° 1234567"
+    assert hist.lines[1].mode_text == "Chèque n° 1234567"
+    assert hist.lines[1].observation == "annulé par la quittance n° 43"
     assert hist.lines[0].at.hour == 10
 
 

@@ -231,15 +231,18 @@ def _row(pdf: _ReportPDF, table: ReportTable, widths: list[float], row: list[obj
     while i < n:
         value, col, w = row[i], columns[i], widths[i]
         j = i + 1
-        if isinstance(value, str) and col.alignment == "L":
+        align = col.alignment
+        if isinstance(value, str):
             while j < n and row[j] is None:
                 w += widths[j]
                 j += 1
+            if j > i + 1:
+                align = "L"
         if value is None:
             pdf.cell(w, ROW_H, "", fill=fill)
         else:
             text = format_cell(value, col.kind, plain=False)
-            pdf.cell(w, ROW_H, _fit(pdf, text, w), align=col.alignment, fill=fill)
+            pdf.cell(w, ROW_H, _fit(pdf, text, w), align=align, fill=fill)
         i = j
     pdf.ln(ROW_H)
 

@@ -161,7 +161,8 @@ class PaymentLine:
     kind: str
     mode: str
     amount_cents: int
-    reference: str = ""
+    cheque_number: str = ""
+    reference: str = ""  # PayFiP or transfer reference
     # Reversal marks: the entry that cancelled this one, or the one this entry cancels.
     reversed_by_receipt: int | None = None
     reverses_receipt: int | None = None
@@ -173,6 +174,16 @@ class PaymentLine:
     @property
     def mode_label(self) -> str:
         return mode_label(self.mode)
+
+    @property
+    def mode_text(self) -> str:
+        """"Chèque n° 1234567" for a cheque, the mode's label otherwise."""
+        return f"{self.mode_label} n° {self.cheque_number}" if self.cheque_number else self.mode_label
+
+    @property
+    def observation(self) -> str:
+        """The reversal mark, else the payment's reference."""
+        return self.mark or self.reference
 
     @property
     def mark(self) -> str:
@@ -224,7 +235,6 @@ def payment_lines_for(session: Session, family_ids: Sequence[int], month: Month)
     ) if target_ids else {}
     out: dict[int, list[PaymentLine]] = {}
     for r in rows:
-        reference = f"chèque n° {r.cheque_number}" if r.cheque_number else (r.reference or "")
         out.setdefault(r.family_id, []).append(
             PaymentLine(
                 payment_id=r.id,
@@ -233,7 +243,8 @@ def payment_lines_for(session: Session, family_ids: Sequence[int], month: Month)
                 kind=r.kind,
                 mode=r.mode,
                 amount_cents=r.amount_cents,
-                reference=reference,
+                cheque_number=r.cheque_number or "",
+                reference=r.reference or "",
                 reversed_by_receipt=reversed_by.get(r.id),
                 reverses_receipt=receipts_of.get(r.reverses_id) if r.reverses_id else None,
             )
@@ -498,12 +509,12 @@ def family_children(ctx: Context, family_id: int) -> tuple[tuple[int, str], ...]
 # --- statements (Reports shared by the screen, the CLI and the batch) --------------------
 
 PAYMENT_COLUMNS = [
-    Column("Quittance", "int", width=1.1),
-    Column("Date", "datetime", width=1.8),
-    Column("Opération", width=1.5),
+    Column("Quittance", "int", width=0.9),
+    Column("Date", "datetime", width=1.6),
+    Column("Opération", width=1.35),
     Column("Mode", width=1.9),
-    Column("Référence / observation", width=3.2),
-    Column("Montant", "amount", width=1.4),
+    Column("Observation", width=2.9),
+    Column("Montant", "amount", width=1.2),
 ]
 
 CONSUMPTION_COLUMNS = [
@@ -521,8 +532,7 @@ def _period_label(month: Month) -> str:
 
 def payments_table(history: PaymentHistory) -> ReportTable:
     rows: list[list[object]] = [
-        [ln.receipt_number, ln.at, ln.kind_label, ln.mode_label,
-         " — ".join(p for p in (ln.reference, ln.mark) if p), ln.amount_cents]
+        [ln.receipt_number, ln.at, ln.kind_label, ln.mode_text, ln.observation, ln.amount_cents]
         for ln in history.lines
     ]
     count = len(history.lines)

@@ -1,0 +1,69 @@
+"""Export files: readable names, the exports folder, atomic writes that leave nothing partial."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from portail_tui.config import Settings
+from portail_tui.exports.files import ExportError, export_filename, export_path, write_atomic
+
+
+def test_file_names_are_readable_and_portable() -> None:
+    assert export_filename("releve-consommations", 123, "2026-11", "pdf") == "releve-consommations-000123-2026-11.pdf"
+    assert export_filename("Relevé consommations", 7, "2026-11-Noé APS", ".CSV") == \
+        "releve-consommations-000007-2026-11-noe-aps.csv"
+    assert export_filename("journal", None, "2026-11-28", "pdf") == "journal-2026-11-28.pdf"
+    assert export_filename("x", 1, "../../etc/passwd", "pdf") == "x-000001-etc-passwd.pdf"
+
+
+def test_export_path_creates_the_folder(tmp_path: Path) -> None:
+    settings = Settings(database_url="sqlite://", exports_dir=tmp_path / "a" / "b")
+    path = export_path(settings, "f.csv")
+    assert path == tmp_path / "a" / "b" / "f.csv"
+    assert path.parent.is_dir()
+
+
+def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_bytes(b"old")
+    assert write_atomic(target, b"new") == target
+    assert target.read_bytes() == b"new"
+    write_atomic(target, iter([b"a", b"b", b"c"]))
+    assert target.read_bytes() == b"abc"
+    assert os.listdir(tmp_path) == ["out.csv"]
+    assert target.stat().st_mode & 0o777 != 0o600  # not mkstemp's private mode
+
+
+def test_failing_producer_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_bytes(b"old")
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b"half"
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, chunks())
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_unwritable_destinations_give_french_errors(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="n'existe pas"):
+        write_atomic(tmp_path / "missing" / "f.pdf", b"x")
+    with pytest.raises(ExportError, match="c'est un dossier"):
+        write_atomic(tmp_path, b"x")
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(ExportError, match="accès refusé") as info:
+            write_atomic(locked / "f.pdf", b"x")
+        assert str(info.value).startswith("Impossible d'écrire")
+        assert list(locked.iterdir()) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ExportError, match="dossier d'exports"):
+        export_path(Settings(database_url="sqlite://", exports_dir=blocker / "sub"), "f.csv")

@@ -1,0 +1,113 @@
+"""PDF statements: text read back with pypdf (totals, accents, €, œ), pages, headers."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pytest
+from pypdf import PdfReader
+
+from portail_tui.clock import PARIS
+from portail_tui.exports import pdf as pdf_mod
+from portail_tui.exports.pdf import render_pdf
+from portail_tui.exports.tables import Column, Report, ReportTable
+from portail_tui.services import history as h
+from portail_tui.services.context import Context
+from tests.test_history_helpers import REGIE_NAME, build
+
+EDITED = datetime(2026, 11, 28, 10, 5, tzinfo=PARIS)
+NOV = h.Month(2026, 11)
+
+
+def _pages(data: bytes) -> list[str]:
+    assert data.startswith(b"%PDF-")
+    # Amounts use no-break spaces ("1 234,50 €"): compare with plain spaces.
+    return [p.extract_text().replace("\xa0", " ").replace("\u202f", " ")
+            for p in PdfReader(io.BytesIO(data)).pages]
+
+
+def _report(rows: int, *, name: str = "Chloé") -> Report:
+    table = ReportTable(
+        [Column("Date", "date"), Column("Enfant"), Column("Activité", width=3.5), Column("Prix", "amount")],
+        [[date(2026, 11, 1 + i % 28), name, f"RESTAURANT SCOLAIRE n°{i}", 350] for i in range(rows)],
+        totals=[["Total général", None, None, 350 * rows]],
+    )
+    return Report(title="Relevé des consommations", regie=REGIE_NAME, subtitle="Famille LEFÈVRE — n° 000123",
+                  period_label="Novembre 2026", tables=[("Consommations", table)],
+                  notes=["Cœur de l'œuvre : 12,50 € déjà réglés."], edited_at=EDITED)
+
+
+def test_one_page_statement_with_accents_totals_and_footer() -> None:
+    [page] = _pages(render_pdf(_report(12)))
+    for expected in (REGIE_NAME, "Famille LEFÈVRE — n° 000123", "Relevé des consommations", "Novembre 2026",
+                     "Chloé", "Total général", "42,00 €", "Cœur de l'œuvre : 12,50 €",
+                     "Édité le 28/11/2026 à 10:05", "page 1/1"):
+        assert expected in page, expected
+
+
+def test_long_table_repeats_its_header_on_every_page() -> None:
+    pages = _pages(render_pdf(_report(130)))
+    total = len(pages)
+    assert total >= 3
+    for number, text in enumerate(pages, start=1):
+        assert "Date Enfant Activité Prix" in text
+        assert f"page {number}/{total}" in text
+    assert "Consommations (suite)" in pages[1]
+    assert "RESTAURANT SCOLAIRE n°129" in pages[-1] and "455,00 €" in pages[-1]
+    # Every row is printed exactly once across the pages.
+    joined = "\n".join(pages)
+    assert all(joined.count(f"SCOLAIRE n°{i} ") + joined.count(f"SCOLAIRE n°{i}\n") == 1 for i in range(130))
+
+
+def test_same_report_gives_the_same_bytes() -> None:
+    assert render_pdf(_report(5)) == render_pdf(_report(5))
+
+
+def test_long_cells_are_cut_with_an_ellipsis() -> None:
+    [page] = _pages(render_pdf(_report(1, name="Marie-Bérénice-Anne-Sophie-Clémentine de la Tour d'Auvergne")))
+    assert "…" in page
+    assert "Auvergne" not in page
+
+
+def test_non_latin_text_falls_back_to_the_full_font() -> None:
+    report = _report(2, name="Ἀλέξανδρος")  # Greek is not in the Latin subset
+    assert pdf_mod._fonts_for(report) == pdf_mod.full_font_files()
+    assert "Ἀλέξανδρος" in _pages(render_pdf(report))[0]
+    assert pdf_mod._fonts_for(_report(2)) != pdf_mod.full_font_files()
+
+
+def test_latin_font_cache_failure_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file, not a folder: cannot create the cache
+    pdf_mod.latin_font_files.cache_clear()
+    try:
+        assert pdf_mod.latin_font_files() is None
+        assert "Chloé" in _pages(render_pdf(_report(1)))[0]
+    finally:
+        pdf_mod.latin_font_files.cache_clear()
+
+
+def test_consumption_statement_pdf(ctx: Context) -> None:
+    data = build(ctx.db)
+    actx = ctx.as_actor(data.actor)
+    hist = h.consumption_history(actx, data.family_id, NOV)
+    out = h.consumptions_file(actx, hist, "pdf")
+    assert out.filename == "releve-consommations-000123-2026-11.pdf"
+    [page] = _pages(out.data)  # a month of one family fits on one page
+    assert "Total RESTAURANT SCOLAIRE (5) 17,50 €" in page
+    assert "Total des consommations 24,00 €" in page
+    assert "à venir" in page and "annulé" in page
+    assert "Dont consommé : 20,50 € ; à venir : 3,50 €." in page
+
+
+def test_payment_history_pdf(ctx: Context) -> None:
+    data = build(ctx.db)
+    actx = ctx.as_actor(data.actor)
+    hist = h.payment_history(actx, data.family_id, NOV)
+    [page] = _pages(h.payments_file(actx, hist, "pdf").data)
+    assert "Historique des règlements" in page
+    assert "annulé par la quittance n° 43" in page
+    assert "-60,00 €" in page
+    assert "Total du mois (4 opérations) 65,00 €" in page
