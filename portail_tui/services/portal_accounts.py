@@ -16,6 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -40,7 +41,13 @@ RESET_ANSWER = ("Si ces informations correspondent à un compte du Portail Famil
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 RESET_FAILED = "Code invalide ou expiré : demandez un nouveau code."
 _IDENTIFIER_RE = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
-_DUMMY_HASH = hash_password("pas-un-vrai-mot-de-passe-famille")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the identifier is unknown, so probing costs the same time.
+    Computed on first use: hashing at import would slow the application's start."""
+    return hash_password("pas-un-vrai-mot-de-passe-famille")
 
 
 @dataclass(frozen=True)
@@ -345,7 +352,7 @@ def family_login(ctx: Context, identifier: str, password: str) -> FamilySession:
             select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident)
         ).scalar_one_or_none()
         if account is None or not account.active:
-            verify_password(_DUMMY_HASH, password)
+            verify_password(_dummy_hash(), password)
             return LOGIN_FAILED
         if account.locked_until is not None and account.locked_until > now:
             return "Compte verrouillé après plusieurs échecs : réessayez dans un quart d'heure."
