@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from portail_tui.cli.base import CliError, app, console, friendly, state, system_context
+from portail_tui.cli.base import CliError, app, console, db_app, friendly, state, system_context
 
 ssh_app = typer.Typer(help="Accès SSH des agents : une clé par agent.", no_args_is_help=True)
 app.add_typer(ssh_app, name="ssh")
@@ -185,3 +185,111 @@ def mail_retry(ids: list[int] = typer.Argument(..., help="Numéros des messages 
     with system_context() as ctx:
         count = requeue(ctx, ids)
     console.print(f"{count} message(s) remis dans la file d'attente.")
+
+
+# --- database: backup, restore, check -------------------------------------------------
+
+def _size(n: int) -> str:
+    for unit in ("o", "Ko", "Mo", "Go"):
+        if n < 1024 or unit == "Go":
+            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}".replace(".", ",")
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+@db_app.command("backup")
+@friendly
+def db_backup(
+    path: Path = typer.Argument(..., help="Fichier de sauvegarde, ou dossier (nom daté automatique)."),
+) -> None:
+    """Sauvegarde la base (SQLite : copie à chaud ; PostgreSQL : pg_dump)."""
+    from portail_tui.services.backup import backup
+
+    with system_context() as ctx:
+        result = backup(ctx, path)
+    console.print(f"Sauvegarde écrite : {result.path} ({_size(result.size)}, schéma {result.revision},"
+                  f" {result.seconds:.1f} s).", highlight=False)
+
+
+@db_app.command("restore")
+@friendly
+def db_restore(
+    path: Path = typer.Argument(..., help="Fichier produit par « portail db backup »."),
+    yes: bool = typer.Option(False, "--oui", help="Ne pas demander de confirmation."),
+) -> None:
+    """Remplace la base par une sauvegarde (la base actuelle est d'abord sauvegardée à côté)."""
+    from portail_tui.services.backup import inspect_backup, restore
+
+    engine, revision = inspect_backup(path)  # refuse a wrong file before asking anything
+    if not yes and not typer.confirm(
+            f"Remplacer TOUTES les données de la base par la sauvegarde {path} ?", default=False):
+        raise CliError("Rien n'a été modifié.")
+    with system_context(require_head=False) as ctx:
+        result = restore(ctx, path)
+    console.print(f"Base restaurée depuis {result.path} (schéma {result.revision}).", highlight=False)
+    if result.upgraded_to:
+        console.print(f"Schéma mis à jour ensuite : {result.upgraded_to}.", highlight=False)
+    console.print(f"La base remplacée a été sauvegardée dans {result.safety_copy}.", highlight=False)
+
+
+@db_app.command("check")
+@friendly
+def db_check() -> None:
+    """Vérifie l'intégrité et les invariants de l'argent et des places ; code 1 si problème."""
+    from portail_tui.services.integrity import run_checks
+
+    with system_context() as ctx:
+        report = run_checks(ctx)
+    for label in report.checks:
+        console.print(f"  · {label}", highlight=False)
+    examined = ", ".join(f"{n} {what}" for what, n in report.examined.items())
+    if report.ok:
+        console.print(f"[bold green]Aucun problème[/] ({examined}).", highlight=False)
+        return
+    console.print(f"[bold red]{len(report.problems)} problème(s) :[/]", highlight=False)
+    for problem in report.problems:
+        console.print(f"  ✗ {problem.message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+# --- audit -------------------------------------------------------------------------------
+
+@app.command("audit")
+@friendly
+def audit_list(
+    famille: str | None = typer.Option(None, "--famille", help="Numéro de la famille."),
+    agent: str | None = typer.Option(None, "--agent", help="Identifiant de l'agent (ou system)."),
+    depuis: str | None = typer.Option(None, "--depuis", help="Date de début (JJ/MM/AAAA ou AAAA-MM-JJ)."),
+    jusqu: str | None = typer.Option(None, "--jusqu-au", help="Date de fin incluse."),
+    action: str | None = typer.Option(None, "--action", help="Type d'action, ex. payment ou payment.refund."),
+    limit: int = typer.Option(200, "--limite", min=1, max=100_000, help="Nombre de lignes au plus."),
+) -> None:
+    """Journal d'audit : qui a fait quoi, quand."""
+    from portail_tui.domain.frdates import format_datetime_short
+    from portail_tui.services.audit_query import list_audit
+
+    with system_context() as ctx:
+        page = list_audit(ctx, family_number=famille, agent_login=agent, since=_parse_day(depuis, "--depuis"),
+                          until=_parse_day(jusqu, "--jusqu-au"), action=action, limit=limit)
+    if not page.lines:
+        console.print("Aucune entrée ne correspond.")
+        return
+    table = Table("Date", "Qui", "Action", "Famille", "Détails")
+    for line in page.lines:
+        family = f"{line.family_number} {line.family_name}" if line.family_number else ""
+        table.add_row(format_datetime_short(line.at), line.actor_name, line.action_label, family,
+                      line.details_text)
+    console.print(table)
+    if page.truncated:
+        console.print(f"(les {limit} entrées les plus récentes ; précisez les filtres ou --limite)")
+
+
+def _parse_day(text: str | None, option: str):  # type: ignore[no-untyped-def]
+    if not text:
+        return None
+    from portail_tui.domain.frdates import DateError, parse_date_fr
+
+    try:
+        return parse_date_fr(text)
+    except DateError as exc:
+        raise CliError(f"Date invalide pour {option} : {text!r} ({exc}).") from None

@@ -1,0 +1,374 @@
+"""`portail db backup` / `portail db restore` for both engines.
+
+SQLite: the online backup API (a consistent copy while agents keep working), written to
+a temporary file beside the target, checked, flushed, then renamed over it — so an
+unwritable place or a full disk leaves the previous backup as it was. PostgreSQL:
+`pg_dump --format=custom` with the same write-then-rename, `pg_restore` in one
+transaction.
+
+A restore refuses, before touching anything, a file that is not a backup of this
+application (wrong format, another program's database, a schema revision this code does
+not know, the other engine), and first saves the current database beside the file being
+restored ("avant-restauration-…"), so a restore can itself be undone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import glob
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+from portail_tui.db import Database, head_revision, upgrade
+from portail_tui.services.context import Context, ServiceError
+
+# Tables whose presence says "this is a Portail Familles database".
+SIGNATURE_TABLES = ("alembic_version", "regie", "agent", "family", "payment", "booking", "outbox")
+PGDUMP_MAGIC = b"PGDMP"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_ERRNO_FR = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EISDIR: "c'est un dossier",
+}
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    engine: str
+    revision: str
+    size: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    path: Path
+    engine: str
+    revision: str
+    safety_copy: Path
+    upgraded_to: str | None
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from portail_tui.db import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {r.revision for r in script.walk_revisions()}
+
+
+def _engine_name(db: Database) -> str:
+    return "sqlite" if db.is_sqlite else "postgresql"
+
+
+def _sqlite_file(db: Database) -> Path:
+    name = db.engine.url.database
+    if not name or name == ":memory:":
+        raise ServiceError("Base SQLite en mémoire : rien à sauvegarder.")
+    return Path(name)
+
+
+def _os_message(exc: OSError) -> str:
+    return _ERRNO_FR.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def default_name(engine: str, now: datetime) -> str:
+    ext = "sqlite" if engine == "sqlite" else "pgdump"
+    return f"portail-{now:%Y%m%d-%H%M%S}.{ext}"
+
+
+def resolve_target(path: Path, engine: str, now: datetime) -> Path:
+    """A directory gets a dated file name (handy in cron); a file path is used as is."""
+    return path / default_name(engine, now) if path.is_dir() else path
+
+
+# --- write then rename ------------------------------------------------------------------
+
+def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
+    """`produce(tmp)` fills a temporary file beside `target`; only a complete, flushed
+    file replaces `target`. Any failure leaves `target` as it was and no debris."""
+    parent = target.parent
+    if not parent.exists():
+        raise ServiceError(f"Impossible d'écrire la sauvegarde : le dossier {parent} n'existe pas.")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partiel", dir=parent)
+    except OSError as exc:
+        raise ServiceError(f"Impossible d'écrire la sauvegarde dans {parent} : {_os_message(exc)}."
+                           " Aucune sauvegarde existante n'a été modifiée.") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        produce(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)  # a backup holds the whole town's personal data
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ServiceError(f"Échec de l'écriture de la sauvegarde {target} : {_os_message(exc)}."
+                           " La sauvegarde précédente n'a pas été modifiée.") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return target.stat().st_size
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+def backup(ctx: Context, path: Path) -> BackupResult:
+    start = time.monotonic()
+    db = ctx.db
+    engine = _engine_name(db)
+    target = resolve_target(path, engine, ctx.clock.now())
+    if engine == "sqlite":
+        source = _sqlite_file(db)
+        with contextlib.suppress(FileNotFoundError):
+            if target.resolve() == source.resolve():
+                raise ServiceError("La sauvegarde ne peut pas remplacer la base elle-même.")
+        size = _write_via_temp(target, lambda tmp: _sqlite_copy(source, tmp))
+        revision = _sqlite_signature(target)
+    else:
+        size = _write_via_temp(target, lambda tmp: _pg_dump(db.url, tmp))
+        revision = _pgdump_signature(target)
+    return BackupResult(path=target, engine=engine, revision=revision, size=size,
+                        seconds=time.monotonic() - start)
+
+
+def _sqlite_copy(source: Path, dest: Path) -> None:
+    """Online backup: pages are copied under SQLite's own locking, so agents working at
+    the same time get a consistent copy. The copy is turned into a single self-contained
+    file (no WAL) and checked before it may replace anything."""
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        dst = sqlite3.connect(dest)
+        try:
+            src.backup(dst, pages=1024)
+            dst.execute("PRAGMA journal_mode=DELETE")
+            result = dst.execute("PRAGMA quick_check").fetchone()
+            if not result or result[0] != "ok":
+                raise ServiceError(f"La copie de la base est incohérente ({result}) : sauvegarde abandonnée.")
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        raise ServiceError(f"Sauvegarde SQLite impossible : {exc}.") from None
+    finally:
+        src.close()
+
+
+# --- PostgreSQL tools ---------------------------------------------------------------------
+
+def pg_tool(name: str) -> str:
+    """pg_dump/pg_restore: PORTAIL_PG_BINDIR, the PATH, then the newest Debian cluster
+    binaries (a newer pg_dump reads older servers, not the reverse)."""
+    override = os.environ.get("PORTAIL_PG_BINDIR")
+    candidates = [Path(override) / name] if override else []
+    candidates += sorted((Path(p) / name for p in glob.glob("/usr/lib/postgresql/*/bin")),
+                         key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)] or [0],
+                         reverse=True)
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ServiceError(f"{name} introuvable : installez le paquet postgresql-client"
+                       " (ou indiquez PORTAIL_PG_BINDIR).")
+
+
+def _libpq(url_text: str) -> tuple[list[str], dict[str, str]]:
+    """Connection arguments for the PostgreSQL tools; the password goes through the
+    environment (never on a command line visible in `ps`)."""
+    url: URL = make_url(url_text)
+    args = ["--dbname", url.database or "postgres"]
+    if url.host:
+        args += ["--host", url.host]
+    if url.port:
+        args += ["--port", str(url.port)]
+    if url.username:
+        args += ["--username", url.username]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["PGCONNECT_TIMEOUT"] = "15"
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    for key, value in url.query.items():  # sslmode=require and friends
+        if isinstance(value, str) and re.fullmatch(r"[a-z_]+", key):
+            env[f"PG{key.upper()}"] = value
+    return args, env
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
+    try:
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600, check=False)
+    except subprocess.TimeoutExpired:
+        raise ServiceError(f"{what} : délai dépassé.") from None
+    if result.returncode != 0:
+        lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+        raise ServiceError(f"{what} a échoué : {lines[-1] if lines else result.returncode}")
+    return result
+
+
+def _pg_dump(url: str, dest: Path) -> None:
+    args, env = _libpq(url)
+    _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+          "--file", str(dest), *args], env, "pg_dump")
+
+
+# --- what a file is -------------------------------------------------------------------
+
+def _head(path: Path, size: int = 16) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(size)
+    except FileNotFoundError:
+        raise ServiceError(f"Fichier introuvable : {path}.") from None
+    except IsADirectoryError:
+        raise ServiceError(f"{path} est un dossier, pas une sauvegarde.") from None
+
+
+def _check_revision(revision: str | None, path: Path) -> str:
+    if not revision:
+        raise ServiceError(f"{path} n'est pas une sauvegarde de Portail Familles (version du schéma absente).")
+    if revision not in known_revisions():
+        raise ServiceError(f"{path} vient d'une version du programme que celle-ci ne connaît pas"
+                           f" (schéma {revision}) : mettez le programme à jour avant de restaurer.")
+    return revision
+
+
+def _sqlite_signature(path: Path) -> str:
+    """The schema revision of an SQLite file that is one of ours, else ServiceError."""
+    if _head(path) != SQLITE_MAGIC:
+        raise ServiceError(f"{path} n'est pas une sauvegarde de Portail Familles (ce n'est pas une base SQLite"
+                           " : pour PostgreSQL, restaurez un fichier .pgdump dans une base PostgreSQL).")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            missing = [t for t in SIGNATURE_TABLES if t not in tables]
+            if missing:
+                raise ServiceError(f"{path} n'est pas une sauvegarde de Portail Familles"
+                                   f" (tables absentes : {', '.join(missing)}).")
+            check = conn.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise ServiceError(f"{path} est endommagé ({check[0] if check else '?'}) : restauration refusée.")
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ServiceError(f"{path} est illisible ou endommagé ({exc}) : restauration refusée.") from None
+    return _check_revision(row[0] if row else None, path)
+
+
+def _pgdump_signature(path: Path) -> str:
+    if _head(path, 5) != PGDUMP_MAGIC:
+        raise ServiceError(f"{path} n'est pas une sauvegarde PostgreSQL de Portail Familles"
+                           " (format pg_dump personnalisé attendu).")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    listing = _run([pg_tool("pg_restore"), "--list", str(path)], env, "Lecture de la sauvegarde").stdout
+    tables = set(re.findall(r"\bTABLE (?:public )?(\w+)\b", listing))
+    missing = [t for t in SIGNATURE_TABLES if t not in tables]
+    if missing:
+        raise ServiceError(f"{path} n'est pas une sauvegarde de Portail Familles"
+                           f" (tables absentes : {', '.join(missing)}).")
+    data = _run([pg_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-", str(path)],
+                env, "Lecture de la sauvegarde").stdout
+    match = re.search(r"COPY [\w.\"]*alembic_version[^\n]*\n([^\n\\]+)\n", data)
+    return _check_revision(match.group(1).strip() if match else None, path)
+
+
+def inspect_backup(path: Path) -> tuple[str, str]:
+    """(engine, schema revision) of a backup file, or ServiceError saying why it is not one."""
+    head = _head(path)
+    if head.startswith(PGDUMP_MAGIC):
+        return "postgresql", _pgdump_signature(path)
+    return "sqlite", _sqlite_signature(path)
+
+
+# --- restore ----------------------------------------------------------------------------
+
+def restore(ctx: Context, path: Path) -> RestoreResult:
+    """Replace the configured database by a backup. Every check runs first; then the
+    current database is saved beside the backup; only then is anything replaced."""
+    db = ctx.db
+    engine = _engine_name(db)
+    file_engine, revision = inspect_backup(path)
+    if file_engine != engine:
+        theirs = "SQLite" if file_engine == "sqlite" else "PostgreSQL"
+        ours = "SQLite" if engine == "sqlite" else "PostgreSQL"
+        raise ServiceError(f"{path} est une sauvegarde {theirs} ; la base configurée est {ours}."
+                           " Restaurez-la dans une base du même type.")
+    safety = _free_name(path.parent / f"avant-restauration-{default_name(engine, ctx.clock.now())}")
+    backup(ctx, safety)
+    db.dispose()  # no pooled connection of ours holds the old schema open
+    if engine == "sqlite":
+        _sqlite_restore(path, _sqlite_file(db))
+    else:
+        _pg_restore(db.url, path)
+    db.dispose()
+    upgraded = None
+    if revision != head_revision():
+        upgrade(db)
+        upgraded = head_revision()
+    return RestoreResult(path=path, engine=engine, revision=revision, safety_copy=safety,
+                         upgraded_to=upgraded)
+
+
+def _free_name(wanted: Path) -> Path:
+    """Never overwrite an earlier safety copy (it may be the very file being restored)."""
+    candidate, n = wanted, 1
+    while candidate.exists():
+        n += 1
+        candidate = wanted.with_name(f"{wanted.stem}-{n}{wanted.suffix}")
+    return candidate
+
+
+def _sqlite_restore(source: Path, live: Path) -> None:
+    """The backup API in the other direction: the live file is rewritten page by page
+    under an exclusive lock, which other processes' connections respect (they see the
+    restored data at their next transaction), unlike a file copy under their feet."""
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
+        try:
+            dst = sqlite3.connect(live, timeout=30)
+            try:
+                dst.execute("PRAGMA busy_timeout=30000")
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=WAL")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        raise ServiceError(f"Restauration SQLite impossible : {exc}. La copie de sécurité est"
+                           " intacte.") from None
+
+
+def _pg_restore(url: str, dump: Path) -> None:
+    args, env = _libpq(url)
+    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+          "--single-transaction", "--exit-on-error", *args, str(dump)], env, "pg_restore")
