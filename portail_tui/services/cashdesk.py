@@ -322,3 +322,38 @@ def regie_for_code(ctx: Context, code: str | None = None) -> int:
         return int(ids[0])
 
     return ctx.db.read(_work)
+
+
+# --- the journal as a file (same bytes from the screen and from the CLI) ------------
+
+EXPORT_FORMATS = ("csv", "pdf")
+
+
+@dataclass(frozen=True)
+class JournalFile:
+    filename: str
+    data: bytes
+    lines: int
+    journal: DayJournal
+
+
+def journal_file(ctx: Context, day: date | None = None, fmt: str = "pdf", *,
+                 counted_cents: int | None = None) -> JournalFile:
+    """The journal of a day rendered as CSV or PDF; `counted_cents` shows the cash
+    difference of a day not closed yet."""
+    from portail_tui.exports.journal import journal_filename, journal_report
+
+    fmt = (fmt or "").strip().lower()
+    if fmt not in EXPORT_FORMATS:
+        raise ServiceError(f"Format inconnu : {fmt!r} (csv ou pdf).", field="format")
+    journal = day_journal(ctx, day)
+    report = journal_report(journal, edited_at=ctx.clock.now(), counted_cents=counted_cents)
+    if fmt == "csv":
+        from portail_tui.exports.csv import render_csv
+
+        data = render_csv(report)
+    else:
+        from portail_tui.exports.pdf import render_pdf
+
+        data = render_pdf(report)
+    return JournalFile(journal_filename(journal.day, fmt), data, len(journal.entries), journal)

@@ -1,0 +1,256 @@
+"""Cash-desk commands: the day journal export, and PayFiP (notification endpoint,
+pasted result, payment link).
+
+- ``portail export journal --date 2026-11-28 --format csv|pdf --sortie PATH``
+- ``portail payfip serve --host 127.0.0.1 --port 8085``: the address PayFiP calls
+  back (``urlcl``, set in PORTAIL_PAYFIP_URL); put it behind the town hall's reverse
+  proxy, reachable from the DGFiP only.
+- ``portail payfip resultat "numcli=…&refdet=…&resultrans=P…"``: record a result by
+  hand (a notification that could not reach the endpoint).
+- ``portail payfip lien --famille 123 --montant 40``: a payment link e-mailed to a family.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from portail_tui.cli.base import (
+    CliError,
+    app,
+    console,
+    err_console,
+    export_app,
+    friendly,
+    state,
+    system_context,
+)
+
+payfip_app = typer.Typer(help="Paiement en ligne PayFiP (DGFiP, anciennement TIPI).", no_args_is_help=True)
+app.add_typer(payfip_app, name="payfip")
+
+STDOUT = "-"
+MAX_BODY = 16_384
+
+
+def _system_ctx(ctx: Any, regie: str | None) -> Any:
+    from portail_tui.services.cashdesk import regie_for_code
+    from portail_tui.services.permissions import system_actor
+
+    return ctx.as_actor(system_actor(regie_for_code(ctx, regie)))
+
+
+def _parse_day(text: str | None, today: date) -> date:
+    if not text:
+        return today
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"Date invalide : {text!r} (attendu AAAA-MM-JJ).") from None
+
+
+def _format(fmt: str | None, sortie: str | None) -> str:
+    if fmt:
+        value = fmt.strip().lower()
+    elif sortie == STDOUT:
+        value = "csv"
+    elif sortie and Path(sortie).suffix.lower() in (".csv", ".pdf"):
+        value = Path(sortie).suffix.lower()[1:]
+    else:
+        value = "pdf"
+    if value not in ("csv", "pdf"):
+        raise CliError(f"Format inconnu : {value!r} (csv ou pdf).")
+    if sortie == STDOUT and value != "csv":
+        raise CliError("La sortie standard (--sortie -) n'accepte que le CSV : ajoutez --format csv.")
+    return value
+
+
+def _destination(sortie: str | None, filename: str) -> Path:
+    from portail_tui.exports.files import ExportError, export_path
+
+    if not sortie:
+        return export_path(state.settings, filename)
+    path = Path(sortie).expanduser()
+    if path.is_dir():
+        return path / filename
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")
+    return path
+
+
+@export_app.command("journal")
+@friendly
+def export_journal(
+    jour: str | None = typer.Option(None, "--date", help="Journée de caisse AAAA-MM-JJ (par défaut : aujourd'hui)."),
+    fmt: str | None = typer.Option(None, "--format", help="csv ou pdf (par défaut : d'après --sortie, sinon pdf)."),
+    sortie: str | None = typer.Option(None, "--sortie",
+                                      help="Fichier ou dossier ; « - » : CSV sur la sortie standard. "
+                                           "Par défaut : dossier d'exports."),
+    compte: str | None = typer.Option(None, "--compte",
+                                      help="Espèces comptées (ex. 152,50) : montre l'écart d'une journée non clôturée."),
+    regie: str | None = typer.Option(None, "--regie", help="Code de la régie (s'il y en a plusieurs)."),
+) -> None:
+    """Journal de caisse d'une journée : écritures, totaux par mode, chèques à remettre, contrôle des espèces."""
+    from portail_tui.domain.money import AmountError, parse_amount
+    from portail_tui.exports.files import write_atomic
+    from portail_tui.services.cashdesk import journal_file
+
+    value = _format(fmt, sortie)
+    counted = None
+    if compte is not None:
+        try:
+            counted = parse_amount(compte, allow_zero=True)
+        except AmountError as exc:
+            raise CliError(f"--compte : {exc.message}") from None
+    if sortie and sortie != STDOUT:
+        _destination(sortie, "verification")
+    with system_context() as base:
+        ctx = _system_ctx(base, regie)
+        day = _parse_day(jour, ctx.clock.today())
+        out = journal_file(ctx, day, value, counted_cents=counted)
+    if sortie == STDOUT:
+        sys.stdout.buffer.write(out.data.removeprefix(b"\xef\xbb\xbf"))
+        sys.stdout.buffer.flush()
+        return
+    path = write_atomic(_destination(sortie, out.filename), out.data)
+    state_text = "clôturée" if out.journal.is_closed else "non clôturée"
+    console.print(f"Fichier écrit : {path} ({out.lines} écriture(s), journée {state_text}).",
+                  highlight=False, soft_wrap=True)
+
+
+# --- PayFiP ---------------------------------------------------------------------------
+
+class _PayfipHandler(BaseHTTPRequestHandler):
+    """GET or POST with the result fields; answers 200 when recorded (or already
+    recorded), 400 with the French reason otherwise. Never a traceback to the caller."""
+
+    server: _PayfipServer
+    server_version = "PortailPayFiP/1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._handle(self.path.partition("?")[2])
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._answer(413, "Requête trop grande.")
+            return
+        body = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
+        query = self.path.partition("?")[2]
+        self._handle("&".join(p for p in (query, body) if p))
+
+    def _handle(self, query: str) -> None:
+        from portail_tui.services.context import ServiceError
+        from portail_tui.services.payfip import handle_result
+
+        try:
+            outcome = handle_result(self.server.ctx, query)
+        except ServiceError as exc:
+            self.server.log(f"refusé : {exc.message}")
+            self._answer(400, exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 - the platform must get an answer, the log the reason
+            self.server.log(f"erreur : {exc}")
+            self._answer(500, "Erreur interne : la notification sera rejouée.")
+            return
+        self.server.log(outcome.message)
+        self._answer(200, "OK")
+
+    def _answer(self, status: int, text: str) -> None:
+        data = (text + "\n").encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return  # one line per notification is logged by _handle instead
+
+
+class _PayfipServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], ctx: Any, log: Any) -> None:
+        super().__init__(address, _PayfipHandler)
+        self.ctx = ctx
+        self._log = log
+        self._lock = threading.Lock()
+
+    def log(self, line: str) -> None:
+        with self._lock:
+            self._log(line)
+
+
+def make_payfip_server(ctx: Any, host: str = "127.0.0.1", port: int = 0,
+                       log: Any = None) -> _PayfipServer:
+    """The notification endpoint (port 0: any free port, see `server_address`)."""
+    return _PayfipServer((host, port), ctx, log or (lambda line: console.print(line, highlight=False, soft_wrap=True)))
+
+
+@payfip_app.command("serve")
+@friendly
+def payfip_serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Adresse d'écoute."),
+    port: int = typer.Option(8085, "--port", help="Port d'écoute."),
+) -> None:
+    """Reçoit les notifications de résultat PayFiP (urlcl) et enregistre les paiements."""
+    with system_context() as ctx:
+        try:
+            server = make_payfip_server(ctx, host, port)
+        except OSError as exc:
+            raise CliError(f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}.") from None
+        bound = server.server_address
+        console.print(f"Notifications PayFiP attendues sur http://{bound[0]}:{bound[1]}/ (Ctrl+C pour arrêter).",
+                      highlight=False, soft_wrap=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            err_console.print("Arrêté.")
+        finally:
+            server.server_close()
+
+
+@payfip_app.command("resultat")
+@friendly
+def payfip_resultat(
+    query: str = typer.Argument(..., help="La chaîne de résultat (ou l'adresse complète) reçue de PayFiP."),
+) -> None:
+    """Enregistre un résultat PayFiP collé à la main ; rejouer le même résultat ne l'enregistre qu'une fois."""
+    from portail_tui.services.payfip import handle_result
+
+    with system_context() as ctx:
+        outcome = handle_result(ctx, query)
+    console.print(outcome.message, highlight=False, soft_wrap=True)
+
+
+@payfip_app.command("lien")
+@friendly
+def payfip_lien(
+    famille: str = typer.Option(..., "--famille", help="Numéro de la famille."),
+    montant: str = typer.Option(..., "--montant", help="Montant (ex. 40 ou 40,50)."),
+    courriel: str | None = typer.Option(None, "--courriel", help="Adresse du payeur (par défaut : celle de la famille)."),
+    regie: str | None = typer.Option(None, "--regie", help="Code de la régie (s'il y en a plusieurs)."),
+) -> None:
+    """Crée une demande de paiement en ligne et envoie le lien à la famille par courriel."""
+    from portail_tui.domain.money import AmountError, parse_amount
+    from portail_tui.services.families import family_by_number
+    from portail_tui.services.payfip import request_payment
+
+    try:
+        cents = parse_amount(montant)
+    except AmountError as exc:
+        raise CliError(f"--montant : {exc.message}") from None
+    with system_context() as base:
+        ctx = _system_ctx(base, regie)
+        link = request_payment(ctx, family_by_number(ctx, famille), amount_cents=cents, email=courriel)
+    console.print(f"Demande {link.reference} ({'test' if link.is_test else 'production'}) envoyée à {link.email} :",
+                  highlight=False)
+    console.print(link.url, highlight=False, soft_wrap=True)
