@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from portail_tui.domain.validation import FieldDef
 from portail_tui.models import AuditLog, News, Regie
-from portail_tui.services.context import Context
+from portail_tui.services import audit, permissions
+from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.dossier import check
+
+NEWS_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("title", "Titre", required=True, max_length=200),
+    FieldDef("body", "Texte", max_length=4000),
+    FieldDef("published_on", "Publiée le", "date", required=True,
+             help="JJ/MM/AAAA : une date future programme la publication."),
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,20 @@ class NewsItem:
     title: str
     body: str
     published_on: date
+    withdrawn_at: datetime | None = None
+    created_by: str = ""
+    updated_at: datetime | None = None
+
+    def state(self, today: date) -> str:
+        """« publiée », « programmée » or « retirée », for the management list."""
+        if self.withdrawn_at is not None:
+            return "retirée"
+        return "programmée" if self.published_on > today else "publiée"
+
+
+def _item(n: News) -> NewsItem:
+    return NewsItem(n.id, n.title, n.body, n.published_on, n.withdrawn_at, n.created_by,  # type: ignore[arg-type]
+                    n.updated_at)
 
 
 def current_news(ctx: Context, *, limit: int = 20) -> list[NewsItem]:
@@ -32,7 +57,7 @@ def current_news(ctx: Context, *, limit: int = 20) -> list[NewsItem]:
             .order_by(News.published_on.desc(), News.id.desc())
             .limit(limit)
         ).scalars()
-        return [NewsItem(n.id, n.title, n.body, n.published_on) for n in rows]  # type: ignore[arg-type]
+        return [_item(n) for n in rows]
 
     return ctx.db.read(_work)
 
@@ -45,3 +70,90 @@ def regie_name(ctx: Context) -> str:
 def last_data_update(ctx: Context) -> datetime | None:
     """Date of the last recorded change (the guide's « Dernière mise à jour des données »)."""
     return ctx.db.read(lambda s: s.execute(select(func.max(AuditLog.at))).scalar())
+
+
+# --------------------------------------------------------------------------- management (régisseurs)
+
+
+def all_news(ctx: Context, *, limit: int = 200) -> list[NewsItem]:
+    """Every news item of the régie (scheduled and withdrawn included), newest first."""
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> list[NewsItem]:
+        rows = session.execute(
+            select(News).where(News.regie_id == actor.regie_id)
+            .order_by(News.published_on.desc(), News.id.desc()).limit(limit)
+        ).scalars()
+        return [_item(n) for n in rows]
+
+    return ctx.db.read(_work)
+
+
+def _checked(ctx: Context, raw: Mapping[str, object]) -> dict[str, object]:
+    values = check(NEWS_FIELDS, raw, ctx.clock.today())
+    values["body"] = values.get("body") or ""
+    return values
+
+
+def _own(session: Session, regie_id: int, news_id: int) -> News:
+    item = session.get(News, news_id)
+    if item is None or item.regie_id != regie_id:
+        raise ServiceError("Actualité introuvable.")
+    return item
+
+
+def add_news(ctx: Context, raw: Mapping[str, object]) -> NewsItem:
+    """Publish (or schedule, with a future date) a news item on Accueil."""
+    actor = permissions.require(ctx, "news.manage")
+    values = _checked(ctx, raw)
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> NewsItem:
+        item = News(regie_id=actor.regie_id, title=values["title"], body=values["body"],  # type: ignore[arg-type]
+                    published_on=values["published_on"], created_by=actor.tag, updated_at=now)  # type: ignore[arg-type]
+        session.add(item)
+        session.flush()
+        audit.record(session, at=now, actor=actor.tag, action="news.create", entity="news", entity_id=item.id,
+                     title=item.title, published_on=item.published_on)
+        return _item(item)
+
+    return ctx.db.write(_work)
+
+
+def edit_news(ctx: Context, news_id: int, raw: Mapping[str, object]) -> NewsItem:
+    actor = permissions.require(ctx, "news.manage")
+    values = _checked(ctx, raw)
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> NewsItem:
+        item = _own(session, actor.regie_id, news_id)
+        changed = [k for k in ("title", "body", "published_on") if getattr(item, k) != values[k]]
+        item.title = values["title"]  # type: ignore[assignment]
+        item.body = values["body"]  # type: ignore[assignment]
+        item.published_on = values["published_on"]  # type: ignore[assignment]
+        item.updated_at = now
+        session.add(item)
+        audit.record(session, at=now, actor=actor.tag, action="news.update", entity="news", entity_id=item.id,
+                     fields=changed)
+        return _item(item)
+
+    return ctx.db.write(_work)
+
+
+def withdraw_news(ctx: Context, news_id: int) -> NewsItem:
+    """Take a news item off Accueil (kept, with the date it was withdrawn)."""
+    actor = permissions.require(ctx, "news.manage")
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> NewsItem:
+        item = _own(session, actor.regie_id, news_id)
+        if item.withdrawn_at is not None:
+            raise ServiceError("Cette actualité est déjà retirée.")
+        item.withdrawn_at = now
+        item.updated_at = now
+        session.add(item)
+        audit.record(session, at=now, actor=actor.tag, action="news.withdraw", entity="news", entity_id=item.id,
+                     title=item.title)
+        return _item(item)
+
+    return ctx.db.write(_work)

@@ -1,0 +1,138 @@
+"""Informations / Alertes of Accueil (R15): what the current family still has to do
+(« 6 fiches à saisir », rejected forms, negative balance) and what waits for the
+régie (forms en validation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from portail_tui.domain import forms as F
+from portail_tui.domain.frdates import format_date_short
+from portail_tui.domain.money import format_amount
+from portail_tui.models import Child, Family, FamilyMember, Form
+from portail_tui.services import permissions
+from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.forms import family_status_counts, regie_status_counts
+from portail_tui.services.wallet import solde_cents
+
+HEALTH_REASON_HIDDEN = "motif réservé aux agents habilités"
+
+
+def plural(n: int, singular: str, plural_form: str) -> str:
+    return f"{n} {singular if n == 1 else plural_form}"
+
+
+@dataclass(frozen=True)
+class RejectedForm:
+    child_name: str
+    kind: str
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{F.KIND_LABELS[self.kind]} de {self.child_name} rejetée : {self.reason}"
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # "warning" (to act on) or "info"
+    text: str
+
+
+@dataclass(frozen=True)
+class FamilyAlerts:
+    family_id: int
+    counts: dict[str, int]
+    rejected: tuple[RejectedForm, ...]
+    solde_cents: int
+
+    @property
+    def to_fill(self) -> int:
+        return self.counts.get(F.A_SAISIR, 0)
+
+    def alerts(self) -> list[Alert]:
+        out: list[Alert] = []
+        c = self.counts
+        if c.get(F.A_SAISIR):
+            out.append(Alert("warning", plural(c[F.A_SAISIR], "fiche à saisir", "fiches à saisir")))
+        for r in self.rejected:
+            out.append(Alert("warning", r.text))
+        if c.get(F.A_METTRE_A_JOUR):
+            out.append(Alert("warning", plural(c[F.A_METTRE_A_JOUR], "fiche à mettre à jour",
+                                               "fiches à mettre à jour")))
+        if c.get(F.EN_COURS):
+            out.append(Alert("info", plural(c[F.EN_COURS], "fiche en cours de saisie (brouillon)",
+                                            "fiches en cours de saisie (brouillons)")))
+        if c.get(F.EN_VALIDATION):
+            out.append(Alert("info", plural(c[F.EN_VALIDATION], "fiche en validation", "fiches en validation")))
+        if self.solde_cents < 0:
+            out.append(Alert("warning", f"Solde négatif : {format_amount(self.solde_cents)}"))
+        return out
+
+
+@dataclass(frozen=True)
+class RegieCounts:
+    counts: dict[str, int]
+    oldest_submission: datetime | None
+
+    @property
+    def waiting(self) -> int:
+        return self.counts.get(F.EN_VALIDATION, 0)
+
+    def alerts(self) -> list[Alert]:
+        n = self.waiting
+        if not n:
+            return [Alert("info", "Aucune fiche en attente de validation.")]
+        text = plural(n, "fiche en attente de validation", "fiches en attente de validation")
+        if self.oldest_submission is not None:
+            text += f" (la plus ancienne depuis le {format_date_short(self.oldest_submission)})"
+        return [Alert("warning", text)]
+
+
+def family_alerts(ctx: Context, family_id: int) -> FamilyAlerts:
+    actor = ctx.require_actor()
+    today = ctx.clock.today()
+    health = permissions.can_see_health(actor)
+
+    def _work(session: Session) -> FamilyAlerts:
+        family = session.get(Family, family_id)
+        if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
+            raise ServiceError("Famille introuvable.", field="famille")
+        rejected = tuple(
+            RejectedForm(f"{first}", kind,
+                         (reason or "sans motif") if kind != F.HEALTH_KIND or health else HEALTH_REASON_HIDDEN)
+            for first, kind, reason in session.execute(
+                select(Child.first_name, Form.kind, Form.reject_reason)
+                .join(Form, Form.child_id == Child.id)
+                .join(FamilyMember, FamilyMember.child_id == Child.id)
+                .where(FamilyMember.family_id == family_id, Form.status == F.REJETEE)
+                .order_by(Child.birth_date, Child.first_name, Form.id)
+            ).all()
+        )
+        return FamilyAlerts(family_id, family_status_counts(session, family_id), rejected,
+                            solde_cents(session, family_id, today))
+
+    return ctx.db.read(_work)
+
+
+def regie_counts(ctx: Context) -> RegieCounts:
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> RegieCounts:
+        counts = regie_status_counts(session, actor.regie_id)
+        oldest = session.execute(
+            select(func.min(Form.submitted_at)).where(
+                Form.status == F.EN_VALIDATION,
+                Form.child_id.in_(
+                    select(FamilyMember.child_id).join(Family, Family.id == FamilyMember.family_id)
+                    .where(Family.regie_id == actor.regie_id)
+                ),
+            )
+        ).scalar()
+        return RegieCounts(counts, oldest)
+
+    return ctx.db.read(_work)

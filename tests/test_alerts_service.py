@@ -1,0 +1,81 @@
+"""Accueil alerts (R15) on both engines: « N fiches à saisir », rejected forms with
+their reason, negative balance, and the régie-wide count of forms waiting."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, time, timedelta
+
+from portail_tui.clock import FixedClock
+from portail_tui.models import Activity, Booking
+from portail_tui.services import alerts, forms
+from portail_tui.services.context import Context
+from tests.test_dossier_seed import ASSURANCE, NOW, SANTE, seed
+
+
+def _texts(a: alerts.FamilyAlerts) -> list[str]:
+    return [x.text for x in a.alerts()]
+
+
+def test_new_family_has_ten_forms_to_fill(ctx: Context) -> None:
+    town = seed(ctx)
+    a = alerts.family_alerts(town.agent, town.family_id)
+    assert a.to_fill == 10
+    assert _texts(a) == ["10 fiches à saisir"]
+
+
+def test_alerts_follow_the_forms(ctx: Context, clock: FixedClock) -> None:
+    town = seed(ctx)
+    forms.submit(town.agent, town.lea, "assurance", ASSURANCE)
+    forms.submit(town.regisseur, town.lea, "sante", SANTE)
+    clock.advance(timedelta(minutes=1))
+    forms.submit(town.agent, town.noe, "assurance", ASSURANCE)
+    forms.reject_form(town.regisseur, town.lea, "sante", "Le certificat médical du PAI est manquant.")
+    forms.reject_form(town.regisseur, town.noe, "assurance", "Attestation illisible.")
+    forms.save_draft(town.agent, town.noe, "contact", {"contact_urgence": "Mamie"})
+    a = alerts.family_alerts(town.regisseur, town.family_id)
+    assert _texts(a) == [
+        "6 fiches à saisir",  # as in the guide
+        "Fiche santé de Léa rejetée : Le certificat médical du PAI est manquant.",
+        "Fiche assurance de Noé rejetée : Attestation illisible.",
+        "1 fiche en cours de saisie (brouillon)",
+        "1 fiche en validation",
+    ]
+    # The agent without the santé right is told a santé form was rejected, not why.
+    blind = alerts.family_alerts(town.agent, town.family_id)
+    assert "Fiche santé de Léa rejetée : motif réservé aux agents habilités" in _texts(blind)
+    counts = alerts.regie_counts(town.regisseur)
+    assert counts.waiting == 1
+    assert [x.text for x in counts.alerts()] == [
+        "1 fiche en attente de validation (la plus ancienne depuis le 28/11/2026)"]
+    forms.validate_form(town.regisseur, town.lea, "assurance")
+    assert alerts.regie_counts(town.regisseur).alerts()[0].text == "Aucune fiche en attente de validation."
+
+
+def test_negative_balance(ctx: Context) -> None:
+    town = seed(ctx)
+
+    def book(s):  # type: ignore[no-untyped-def]
+        act = Activity(regie_id=town.regie_id, code="RS", label="RESTAURANT SCOLAIRE", letter="R",
+                       start_time=time(11, 45), end_time=time(13, 30))
+        s.add(act)
+        s.flush()
+        s.add(Booking(regie_id=town.regie_id, family_id=town.family_id, child_id=town.lea, activity_id=act.id,
+                      day=date(2026, 11, 26), price_cents=1250, created_at=NOW, created_by="agent:agent"))
+
+    ctx.db.write(book)
+    a = alerts.family_alerts(town.agent, town.family_id)
+    assert a.solde_cents == -1250
+    assert _texts(a)[-1] == "Solde négatif : -12,50\u00a0€"
+
+
+def test_other_regie_cannot_read_alerts(ctx: Context) -> None:
+    import pytest
+
+    from portail_tui.services.context import ServiceError
+
+    town = seed(ctx)
+    stranger = town.agent.as_actor(replace(town.agent.actor, regie_id=town.regie_id + 1))  # type: ignore[arg-type]
+    with pytest.raises(ServiceError):
+        alerts.family_alerts(stranger, town.family_id)
+    assert alerts.regie_counts(stranger).waiting == 0
