@@ -1,0 +1,58 @@
+"""`portail export famille`: everything the régie holds on one family, as JSON, to
+answer a right-of-access request (B6). Run by an administrator at the server's
+shell, so it includes the health forms; the export itself is audited."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from portail_tui.cli.base import CliError, console, export_app, friendly, system_context
+
+STDOUT = "-"
+
+
+def _destination(sortie: str, number: int) -> Path:
+    from portail_tui.exports.files import export_filename
+
+    path = Path(sortie).expanduser()
+    if path.is_dir():
+        return path / export_filename("donnees-famille", number, "", "json")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CliError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")
+    return path
+
+
+@export_app.command("famille")
+@friendly
+def export_famille(
+    famille: str = typer.Option(..., "--famille", help="Numéro de la famille (ex. 123 ou 000123)."),
+    sortie: str = typer.Option(..., "--sortie", help="Fichier JSON à écrire (un dossier : nom automatique ; "
+                               "« - » : sortie standard)."),
+) -> None:
+    """Exporte toutes les données détenues sur une famille (droit d'accès), en JSON."""
+    from portail_tui.exports.files import write_atomic
+    from portail_tui.services.dossier import export_family, family_regie_id
+    from portail_tui.services.families import family_by_number
+    from portail_tui.services.permissions import system_actor
+
+    with system_context() as ctx:
+        family_id = family_by_number(ctx, famille)
+        sys_ctx = ctx.as_actor(system_actor(family_regie_id(ctx, family_id)))
+        number = int(famille.strip())
+        path = None if sortie == STDOUT else _destination(sortie, number)
+        data = export_family(sys_ctx, family_id)
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(path, text.encode("utf-8"))
+    os.chmod(path, 0o600)  # personal (and health) data: readable by its owner only
+    sections = sum(1 for v in data.values() if isinstance(v, list))
+    console.print(f"Données de la famille n° {number:06d} écrites dans {path} "
+                  f"({sections} rubriques, {len(data.get('form', []))} fiches).", highlight=False)
