@@ -293,3 +293,43 @@ def _parse_day(text: str | None, option: str):  # type: ignore[no-untyped-def]
         return parse_date_fr(text)
     except DateError as exc:
         raise CliError(f"Date invalide pour {option} : {text!r} ({exc}).") from None
+
+
+# --- nightly ---------------------------------------------------------------------------
+
+@app.command("nightly")
+@friendly
+def nightly(
+    day: str | None = typer.Option(None, "--date", help="Jour de la tâche (par défaut aujourd'hui) :"
+                                   " les récapitulatifs portent sur la veille."),
+) -> None:
+    """Tâches de nuit : récapitulatifs de la veille, listes d'attente, fiches échues, courriels."""
+    from dataclasses import replace
+
+    from portail_tui.clock import Clock
+    from portail_tui.services.context import ServiceError
+    from portail_tui.services.nightly import run_nightly
+
+    smtp, smtp_error = None, None
+    if os.environ.get("PORTAIL_SMTP_HOST"):
+        try:
+            smtp = _smtp_settings()
+        except ServiceError as exc:
+            smtp_error = exc.message
+    with system_context() as ctx:
+        today = _parse_day(day, "--date") or ctx.clock.today()
+        ctx = replace(ctx, clock=Clock(today))
+        report = run_nightly(ctx, today, smtp=smtp, smtp_error=smtp_error)
+    console.print(f"Tâches de nuit du {today:%d/%m/%Y} :", highlight=False)
+    for step in report.steps:
+        if step.error:
+            console.print(f"  [bold red]✗[/] {step.label} : {step.error}", highlight=False)
+        elif step.skipped:
+            console.print(f"  – {step.label} : ignoré ({step.note})", highlight=False)
+        else:
+            note = f" ({step.note})" if step.note else ""
+            console.print(f"  ✓ {step.label} : {step.count}{note}", highlight=False)
+    if report.delivery is not None:
+        print_delivery(report.delivery)
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,123 @@
+"""`portail nightly`: the routine work of the night, in order, each step idempotent so
+that running the job twice (cron retried, an administrator re-running a night) changes
+nothing the second time:
+
+1. the booking digests of the previous day (one e-mail per family, deduplicated);
+2. waiting-list promotions still pending (places freed other than by a cancellation,
+   e.g. a capacity raised), when the booking service offers the catch-up;
+3. forms that expired (insurance end date) or belong to a past school year (rollover);
+4. delivery of the outbox (services/mail.py).
+
+A step that fails is reported and the next ones still run: a mail server down must not
+stop the forms from expiring. The steps are provided by other services and imported
+when the job runs, so a missing one is reported as such rather than breaking the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.mail import DeliveryReport, SmtpSettings, deliver_outbox
+
+
+@dataclass(frozen=True)
+class StepResult:
+    label: str
+    count: int | None = None
+    note: str = ""
+    skipped: bool = False
+    error: str | None = None
+
+
+@dataclass
+class NightlyReport:
+    today: date
+    steps: list[StepResult] = field(default_factory=list)
+    delivery: DeliveryReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(s.error is None for s in self.steps) and (self.delivery is None or self.delivery.ok)
+
+    def count(self, label_start: str) -> int | None:
+        for step in self.steps:
+            if step.label.startswith(label_start):
+                return step.count
+        return None
+
+
+DIGESTS = "Récapitulatifs des réservations"
+PROMOTIONS = "Places attribuées (listes d'attente)"
+FORMS = "Fiches à mettre à jour"
+MAIL = "Envoi des courriels"
+
+
+def _optional(module: str, name: str) -> Callable[..., int] | None:
+    """A step function of another service, or None when that service does not offer it."""
+    try:
+        mod = importlib.import_module(f"portail_tui.services.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"portail_tui.services.{module}":
+            raise
+        return None
+    fn = getattr(mod, name, None)
+    return fn if callable(fn) else None
+
+
+def _step(report: NightlyReport, label: str, fn: Callable[[], int], note: str = "") -> None:
+    try:
+        count = fn()
+    except ServiceError as exc:
+        report.steps.append(StepResult(label, error=exc.message))
+    except Exception as exc:  # noqa: BLE001 - one broken step must not stop the night
+        report.steps.append(StepResult(label, error=f"{type(exc).__name__} : {exc}"))
+    else:
+        report.steps.append(StepResult(label, count=count, note=note))
+
+
+def run_nightly(ctx: Context, today: date, *, smtp: SmtpSettings | None,
+                smtp_error: str | None = None) -> NightlyReport:
+    """Run every step for the night ending on `today` (the date the job runs). Without
+    `smtp`, delivery is skipped (no mail server configured) or, with `smtp_error`,
+    reported as failed (a configuration mistake)."""
+    report = NightlyReport(today=today)
+    yesterday = today - timedelta(days=1)
+
+    digests = _optional("booking_digest", "queue_booking_digests")
+    if digests is None:
+        report.steps.append(StepResult(DIGESTS, skipped=True, note="service indisponible"))
+    else:
+        _step(report, DIGESTS, lambda: digests(ctx, yesterday), note=f"journée du {yesterday:%d/%m/%Y}")
+
+    promote = _optional("booking", "promote_waiting")
+    if promote is None:
+        report.steps.append(StepResult(PROMOTIONS, skipped=True,
+                                       note="faites à chaque annulation ; pas de rattrapage disponible"))
+    else:
+        _step(report, PROMOTIONS, lambda: promote(ctx, today))
+
+    expire = _optional("forms", "expire_forms")
+    if expire is None:
+        report.steps.append(StepResult(FORMS, skipped=True, note="service indisponible"))
+    else:
+        _step(report, FORMS, lambda: expire(ctx, today), note=f"rentrée au {ctx.settings.rollover}")
+
+    if smtp is None:
+        if smtp_error:
+            report.steps.append(StepResult(MAIL, error=smtp_error))
+        else:
+            report.steps.append(StepResult(MAIL, skipped=True,
+                                           note="envoi non configuré (PORTAIL_SMTP_HOST)"))
+    else:
+        try:
+            report.delivery = deliver_outbox(ctx, smtp)
+        except Exception as exc:  # noqa: BLE001
+            report.steps.append(StepResult(MAIL, error=f"{type(exc).__name__} : {exc}"))
+        else:
+            report.steps.append(StepResult(MAIL, count=report.delivery.sent,
+                                           error=report.delivery.connection_error))
+    return report

@@ -1,0 +1,142 @@
+"""`portail nightly` on the demo town, both engines, with a real SMTP server on
+loopback: the first run queues and sends the previous day's digests; the second run
+sends nothing and changes nothing; a mail server down stops nothing else and loses
+nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_mail_support import SmtpServer
+
+from portail_tui.clock import PARIS, FixedClock
+from portail_tui.db import Database
+from portail_tui.models import Form, OutboxMessage, metadata
+from portail_tui.services import mail, nightly
+from portail_tui.services.context import Context
+
+pytest.importorskip("portail_tui.services.booking_digest",
+                    reason="récapitulatifs des réservations pas encore écrits (issue 3)")
+pytest.importorskip("portail_tui.services.forms", reason="fiches pas encore écrites (issue 6)")
+
+NIGHT = datetime(2026, 11, 28, 3, 0, tzinfo=PARIS)
+
+
+def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    with db.engine.connect() as conn:
+        return {t.name: [tuple(r) for r in conn.execute(
+            select(t).order_by(*(list(t.primary_key.columns) or list(t.columns))))]
+            for t in metadata.sorted_tables}
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def night(demo_ctx: Context, clock: FixedClock) -> Context:
+    clock.set(NIGHT)
+    return demo_ctx
+
+
+def _outbox(ctx: Context, status: str) -> int:
+    return ctx.db.read(lambda s: int(s.execute(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)).scalar_one()))
+
+
+def test_second_run_sends_nothing_and_changes_nothing(night: Context, smtp: SmtpServer) -> None:
+    settings = mail.SmtpSettings.from_env(smtp.env())
+    pending_before = _outbox(night, "pending")
+    first = nightly.run_nightly(night, NIGHT.date(), smtp=settings)
+    assert first.ok, first
+    digests = first.count(nightly.DIGESTS)
+    assert digests and digests > 0
+    assert first.delivery is not None and first.delivery.sent == digests + pending_before
+    assert len(smtp.handler.received) == first.delivery.sent
+    subjects = {r.message["Subject"] for r in smtp.handler.received}
+    assert subjects == {"Vos réservations du 27/11/2026"}
+
+    night.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
+    before = snapshot(night.db)
+    second = nightly.run_nightly(night, NIGHT.date(), smtp=settings)
+    assert second.ok
+    assert second.count(nightly.DIGESTS) == 0 and second.count(nightly.FORMS) == 0
+    assert second.delivery is not None and second.delivery.sent == 0
+    assert snapshot(night.db) == before
+    assert len(smtp.handler.received) == first.delivery.sent
+
+
+def test_mail_server_down_stops_nothing_and_loses_nothing(night: Context, smtp: SmtpServer) -> None:
+    settings = mail.SmtpSettings.from_env(smtp.env())
+    smtp.stop()
+    first = nightly.run_nightly(night, NIGHT.date(), smtp=settings)
+    assert not first.ok
+    digests = first.count(nightly.DIGESTS)
+    assert digests and first.delivery is not None and first.delivery.connection_error
+    assert _outbox(night, "pending") >= digests and _outbox(night, "sent") == 0
+    mail_step = next(s for s in first.steps if s.label == nightly.MAIL)
+    assert mail_step.error and "injoignable" in mail_step.error
+
+    smtp.start()
+    night.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+    again = nightly.run_nightly(night, NIGHT.date(), smtp=settings)
+    assert again.ok and again.count(nightly.DIGESTS) == 0
+    assert again.delivery is not None and again.delivery.sent >= digests
+    message_ids = [r.message["Message-ID"] for r in smtp.handler.received]
+    assert len(message_ids) == len(set(message_ids)) == _outbox(night, "sent")  # each one once
+    assert _outbox(night, "pending") == 0
+
+
+def test_school_year_rollover_expires_forms_once(demo_ctx: Context, clock: FixedClock) -> None:
+    rollover = date(2027, 9, 2)
+    clock.set(datetime(2027, 9, 2, 3, 0, tzinfo=PARIS))
+    validated = demo_ctx.db.read(lambda s: int(s.execute(
+        select(func.count()).select_from(Form).where(Form.status == "validee")).scalar_one()))
+    assert validated > 0
+    first = nightly.run_nightly(demo_ctx, rollover, smtp=None)
+    assert first.ok
+    expired = first.count(nightly.FORMS)
+    assert expired and expired > 0
+    mail_step = next(s for s in first.steps if s.label == nightly.MAIL)
+    assert mail_step.skipped and "PORTAIL_SMTP_HOST" in mail_step.note
+    before = snapshot(demo_ctx.db)
+    second = nightly.run_nightly(demo_ctx, rollover, smtp=None)
+    assert second.count(nightly.FORMS) == 0
+    assert snapshot(demo_ctx.db) == before
+
+
+def test_a_failing_step_does_not_stop_the_others(night: Context, smtp: SmtpServer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from portail_tui.services import forms
+
+    def broken(ctx: Context, today: date) -> int:
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(forms, "expire_forms", broken)
+    report = nightly.run_nightly(night, NIGHT.date(), smtp=mail.SmtpSettings.from_env(smtp.env()))
+    assert not report.ok
+    forms_step = next(s for s in report.steps if s.label == nightly.FORMS)
+    assert forms_step.error == "RuntimeError : disque plein"
+    assert report.delivery is not None and report.delivery.sent > 0
+
+
+def test_bad_mail_settings_are_an_error_not_a_skip(night: Context) -> None:
+    report = nightly.run_nightly(night, NIGHT.date(), smtp=None, smtp_error="PORTAIL_SMTP_PORT invalide")
+    assert not report.ok
+    assert next(s for s in report.steps if s.label == nightly.MAIL).error == "PORTAIL_SMTP_PORT invalide"
+
+
+def test_missing_step_is_reported_as_skipped(night: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = nightly._optional
+    monkeypatch.setattr(nightly, "_optional",
+                        lambda module, name: None if module == "booking_digest" else real(module, name))
+    report = nightly.run_nightly(night, NIGHT.date(), smtp=None)
+    step = report.steps[0]
+    assert step.label == nightly.DIGESTS and step.skipped and step.note == "service indisponible"
