@@ -333,3 +333,32 @@ def nightly(
         print_delivery(report.delivery)
     if not report.ok:
         raise typer.Exit(1)
+
+
+# --- browser ---------------------------------------------------------------------------
+
+@app.command("serve")
+@friendly
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Adresse d'écoute (127.0.0.1 : ce poste seulement)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port HTTP."),
+    public_url: str | None = typer.Option(None, "--url-publique",
+                                          help="Adresse vue par les navigateurs (derrière un proxy https)."),
+    portail: str | None = typer.Option(None, "--portail", help="Chemin du programme portail."),
+) -> None:
+    """Sert l'application aux navigateurs (textual-serve) ; chaque onglet commence par la connexion."""
+    from portail_tui import web
+
+    executable = _portail_executable(portail)
+    with system_context():  # refuse now a database that the served sessions could not open
+        pass
+    env = {"PORTAIL_DATABASE_URL": state.settings.database_url}
+    if state.settings.today is not None:
+        env["PORTAIL_TODAY"] = state.settings.today.isoformat()
+    web.prepare_environment(env)
+    if not web.is_loopback(host) and not (public_url or "").startswith("https://"):
+        console.print("[bold yellow]Attention :[/] HTTP sans chiffrement sur le réseau — les mots de"
+                      " passe circulent en clair. Placez le service derrière un proxy https et"
+                      " indiquez --url-publique https://… (voir docs/OPERATIONS.md).", highlight=False)
+    server = web.make_server(portail=executable, host=host, port=port, public_url=public_url)
+    server.serve()
