@@ -8,6 +8,7 @@ while the agent types their identifier.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -44,10 +45,12 @@ class FamilyCommands(Provider):
             return
         from portail_tui.services.families import search_families
 
-        hits = await app.run_in_thread(search_families, app.ctx, query, limit=10)  # type: ignore[arg-type]
-        for h in hits:
+        hits = await asyncio.to_thread(search_families, app.ctx, query, limit=10)
+        for rank, h in enumerate(hits):
             label = f"Famille {h.name} — n° {h.number_text} — {h.children}"
-            yield Hit(1.0, label, partial(app.select_family, h.id), help=f"{h.guardian} {h.city}")
+            # Textual's fuzzy scores run well above 1: keep families (found by the
+            # database, in its order) ahead of commands that merely share letters.
+            yield Hit(1000.0 - rank, label, partial(app.select_family, h.id), help=f"{h.guardian} {h.city}")
 
     async def discover(self) -> Hits:
         app = self.app

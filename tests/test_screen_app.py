@@ -129,11 +129,19 @@ async def test_palette_finds_a_family(sqlite_demo_ctx: Context, agent) -> None: 
         await pilot.press("ctrl+p")
         await _settle(app, pilot)
         await _type(pilot, "lea")
-        await pilot.pause(0.5)
-        await _settle(app, pilot)
-        await pilot.press("down", "enter")
+        from textual.command import CommandList
+
+        options = app.screen.query_one(CommandList)
+        for _ in range(50):  # the palette gathers hits asynchronously
+            await pilot.pause(0.05)
+            if options.option_count and "Famille" in str(options.get_option_at_index(0).prompt):
+                break
+        # Families come first, before commands that merely share letters with "lea".
+        assert "Famille" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")
         await _settle(app, pilot)
         assert app.current_family_id is not None
+        assert "Léa" in "".join(c.first_name for c in app.current_family().children)
 
 
 @pytest.mark.parametrize("text", ["%", "_", "'", "🙂", "x" * 500])
