@@ -110,9 +110,9 @@ async def test_lockout_after_five_failures_then_unlock(sqlite_demo_ctx: Context)
 
 
 async def test_unreachable_database_is_said_on_the_login_screen() -> None:
+    from portail_tui.cli.core import open_app_context
     from portail_tui.clock import Clock
     from portail_tui.config import Settings
-    from portail_tui.cli.core import open_app_context
 
     settings = Settings(database_url="postgresql+psycopg://x@127.0.0.1:1/none?connect_timeout=2")
     app = PortailApp(open_context=lambda: open_app_context(settings, Clock()))
