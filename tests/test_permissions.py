@@ -129,7 +129,7 @@ def test_health_data_needs_the_right(demo_ctx: Context, agent: Actor, regisseur:
     shown = forms.get_form(demo_ctx.as_actor(regisseur), child, "sante")
     assert not shown.hidden
     _refused(forms.save_draft, demo_ctx.as_actor(agent), child, "sante", {}, what="Données de santé réservées")
-    _refused(forms.validate_form, demo_ctx.as_actor(agent), child, "sante", what="Données de santé réservées")
+    _refused(forms.submit, demo_ctx.as_actor(agent), child, "sante", {}, what="Données de santé réservées")
 
 def test_not_logged_in_or_family_actor_cannot_act_as_an_agent(demo_ctx: Context) -> None:
     from portail_tui.services import dossier, payments
