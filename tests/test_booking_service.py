@@ -329,3 +329,22 @@ def test_audit_details(actx: Context, town: Town) -> None:
     details = json.loads(row.details)
     assert row.actor == "agent:guichet" and row.family_id == town.families["MARTIN"]
     assert details["activity"] == "RS" and details["day"] == "2026-12-01" and details["price_cents"] == 210
+
+
+def test_nightly_promotion_after_capacity_raised(actx: Context, town: Town) -> None:
+    from sqlalchemy import update
+
+    from portail_tui.models import Slot
+    from portail_tui.services.booking import promote_waiting
+
+    rs = town.activities["RS"]
+    validate_cart(actx, town.families["MARTIN"], [book(town, "Léa", "RS", THU), book(town, "Noé", "RS", THU)])
+    validate_cart(actx, town.families["DURAND"], [book(town, "Jade", "RS", THU)])
+    validate_cart(actx, town.families["BERNARD"], [book(town, "Chloé", "RS", THU)])
+    assert promote_waiting(actx, actx.clock.today()) == 0
+    actx.db.write(lambda s: s.execute(update(Slot).where(Slot.activity_id == rs, Slot.day == THU).values(capacity=3)))
+    assert promote_waiting(actx, actx.clock.today()) == 1
+    assert promote_waiting(actx, actx.clock.today()) == 0
+    assert bookings(actx.db, child_id=town.children["Jade"])[0].status == "confirmed"
+    assert bookings(actx.db, child_id=town.children["Chloé"])[0].status == "waiting"
+    assert slot_taken(actx.db, rs, THU) == 3

@@ -48,6 +48,7 @@ from portail_tui.domain.frdates import (
 from portail_tui.domain.money import format_amount
 from portail_tui.domain.school_calendar import DayKind, SchoolCalendar
 from portail_tui.domain.text import normalize
+from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.models import (
     Activity,
     Booking,
@@ -85,13 +86,17 @@ __all__ = [
     "SuiviLine",
     "SuiviResult",
     "booking_children",
+    "day_activities",
     "day_options",
     "default_pattern_range",
     "load_setup",
     "month_view",
     "pattern_lines",
+    "promote_waiting",
     "period_options",
     "suivi",
+    "suivi_file",
+    "suivi_report",
     "validate_cart",
 ]
 
@@ -1073,11 +1078,28 @@ def _free_and_promote(
     state: _Work,
 ) -> None:
     """Give a freed place back (B2): decrement the counter, then let the first child
-    waiting (created_at, id) take it with the same conditional UPDATE, freeze its
-    price and queue an e-mail to its family. The slot row lock taken by the first
-    UPDATE serialises concurrent cancellations of the same slot."""
+    waiting take it. The slot row lock taken by the first UPDATE serialises concurrent
+    cancellations of the same slot."""
     cond = _slot_cond(rule.id, day, period_id)
     session.execute(update(Slot).where(cond, Slot.taken > 0).values(taken=Slot.taken - 1))
+    if _promote_first(session, actor_tag, setup, rule, day, period_id, period, now):
+        state.promoted += 1
+
+
+def _promote_first(
+    session: Session,
+    actor_tag: str,
+    setup: RegieSetup,
+    rule: ActivityRule,
+    day: date | None,
+    period_id: int | None,
+    period: PeriodRule | None,
+    now: datetime,
+) -> bool:
+    """The first child waiting (created_at, id) takes a free place with the same
+    conditional UPDATE as any booking; its price is computed and frozen now (B1) and
+    its family gets an e-mail. False when nobody waits or no place is free."""
+    cond = _slot_cond(rule.id, day, period_id)
     same = Booking.day == day if day is not None else Booking.period_id == period_id
     nxt = session.execute(
         select(Booking)
@@ -1086,10 +1108,10 @@ def _free_and_promote(
         .limit(1)
     ).scalars().first()
     if nxt is None:
-        return
+        return False
     slot_id = session.execute(select(Slot.id).where(cond)).scalar_one()
     if not _take_place(session, slot_id):
-        return
+        return False
     family = session.get(Family, nxt.family_id)
     assert family is not None
     if day is not None:
@@ -1108,8 +1130,7 @@ def _free_and_promote(
     ).rowcount  # type: ignore[attr-defined]
     if done != 1:
         session.execute(update(Slot).where(Slot.id == slot_id, Slot.taken > 0).values(taken=Slot.taken - 1))
-        return
-    state.promoted += 1
+        return False
     audit.record(session, at=now, actor=actor_tag, action="booking.promote", entity="booking",
                  entity_id=nxt.id, family_id=nxt.family_id, child_id=nxt.child_id, activity=rule.code,
                  day=day, period_id=period_id, price_cents=price)
@@ -1128,6 +1149,55 @@ def _free_and_promote(
         outbox.queue(session, now=now, kind="booking_promoted", to_addr=family.email,
                      subject=f"Place attribuée : {rule.label} — {capitalize_first(when)}",
                      body_text=body, family_id=family.id, dedup_key=f"promote:{nxt.id}")
+    return True
+
+
+def promote_waiting(ctx: Context, today: date) -> int:
+    """Catch-up for `portail nightly`: places freed other than by a cancellation (a
+    capacity raised by the régie, a slot corrected by hand) go to the children waiting,
+    in order, for every day or period still to come. Idempotent: a second run finds
+    nothing to do. Returns how many children got a place."""
+    actor_tag = ctx.actor.tag if ctx.actor is not None else "system:nuit"
+
+    def work(session: Session) -> int:
+        now = ctx.clock.now()
+        day_waiting = (
+            select(Booking.id)
+            .where(Booking.activity_id == Slot.activity_id, Booking.day == Slot.day, Booking.status == "waiting")
+            .exists()
+        )
+        period_waiting = (
+            select(Booking.id)
+            .where(Booking.activity_id == Slot.activity_id, Booking.period_id == Slot.period_id,
+                   Booking.status == "waiting")
+            .exists()
+        )
+        rows = session.execute(
+            select(Slot.activity_id, Slot.day, Slot.period_id, Activity.regie_id)
+            .join(Activity, Activity.id == Slot.activity_id)
+            .where(
+                or_(Slot.capacity.is_(None), Slot.taken < Slot.capacity),
+                or_(
+                    and_(Slot.day >= today, day_waiting),
+                    and_(Slot.period_id.in_(select(Period.id).where(Period.first_day >= today)), period_waiting),
+                ),
+            )
+            .order_by(Slot.day, Slot.period_id, Slot.activity_id)
+        ).all()
+        setups: dict[int, RegieSetup] = {}
+        count = 0
+        for activity_id, day, period_id, regie_id in rows:
+            if regie_id not in setups:
+                setups[regie_id] = load_setup(session, regie_id)
+            setup = setups[regie_id]
+            rule = setup.activities.get(activity_id)
+            if rule is None:
+                continue
+            while _promote_first(session, actor_tag, setup, rule, day, period_id, None, now):
+                count += 1
+        return count
+
+    return ctx.db.write(work)
 
 
 # --------------------------------------------------------------------- suivi (R8)
@@ -1174,9 +1244,9 @@ class SuiviResult:
     regie_name: str
     after: date  # bookings dated after this day
     lines: tuple[SuiviLine, ...]
+    edited_at: datetime
     child_filter: str = ""
     activity_filter: str = ""
-    edited_at: datetime | None = None
 
     @property
     def total_cents(self) -> int:
@@ -1302,3 +1372,68 @@ def suivi(
 
     return ctx.db.read(work)
 
+
+
+def suivi_report(result: SuiviResult) -> Report:
+    """The suivi as an export `Report`: the screen and `portail export reservations`
+    both render this one object, so their CSV and PDF files are identical."""
+    columns = [Column(title, kind) for title, kind in SuiviResult.COLUMNS]  # type: ignore[arg-type]
+    columns[0] = Column("Date", "text", width=4.0)
+    table = ReportTable(columns, result.rows(), totals=[result.total_row()] if result.lines else [])
+    notes = []
+    if not result.lines:
+        notes.append("Aucune réservation au-delà des 15 prochains jours.")
+    if any(line.status == "waiting" for line in result.lines):
+        notes.append("Les réservations en attente sont confirmées dès qu'une place se libère ;"
+                     " la famille est alors prévenue par courriel.")
+    return Report(
+        title=result.title,
+        regie=result.regie_name,
+        edited_at=result.edited_at,
+        subtitle=result.subtitle,
+        period_label=result.period_label,
+        tables=[("Réservations", table)],
+        notes=notes,
+    )
+
+
+def day_activities(ctx: Context, family_id: int) -> list[ActivityRule]:
+    """Activities booked by the day, in display order (the pattern dialog's choices)."""
+
+    def work(session: Session) -> list[ActivityRule]:
+        family = _family(session, ctx, family_id)
+        return [a for a in load_setup(session, family.regie_id).ordered() if not a.by_period]
+
+    return ctx.db.read(work)
+
+
+SUIVI_FORMATS = ("csv", "pdf")
+
+
+@dataclass(frozen=True)
+class SuiviFile:
+    """The suivi ready to be written: a readable file name, its bytes and its report."""
+
+    filename: str
+    data: bytes
+    report: Report
+
+
+def suivi_file(result: SuiviResult, fmt: str) -> SuiviFile:
+    """Render the suivi as CSV or PDF (same bytes from the screen and the CLI)."""
+    from portail_tui.exports.files import export_filename
+
+    value = (fmt or "").strip().lower()
+    if value not in SUIVI_FORMATS:
+        raise ServiceError(f"Format inconnu : « {fmt} » (csv ou pdf).", field="format")
+    report = suivi_report(result)
+    if value == "csv":
+        from portail_tui.exports.csv import render_csv
+
+        data = render_csv(report)
+    else:
+        from portail_tui.exports.pdf import render_pdf
+
+        data = render_pdf(report)
+    name = export_filename("suivi-reservations", result.family_number, result.edited_at.date().isoformat(), value)
+    return SuiviFile(name, data, report)
