@@ -85,7 +85,7 @@ def journal_filename(day: date, ext: str) -> str:
     return export_filename("journal-caisse", None, day.isoformat(), ext)
 
 
-def _remark(e: _Entry) -> str:
+def entry_remark(e: _Entry) -> str:
     parts = []
     if e.reverses_receipt is not None:
         parts.append(f"annule la quittance n° {e.reverses_receipt}")
@@ -118,7 +118,7 @@ def journal_report(journal: JournalLike, *, edited_at: datetime, counted_cents: 
         ],
         rows=[
             [e.receipt_number, e.time_text, f"{e.family_number_text} {e.family_name}", e.kind_label,
-             e.mode_label, e.amount_cents, e.agent, _remark(e)]
+             e.mode_label, e.amount_cents, e.agent, entry_remark(e)]
             for e in journal.entries
         ],
         totals=[["Total de la journée", None, None, None, None, journal.total_cents, None, None]],

@@ -139,14 +139,22 @@ def check_amount(amount_cents: int, *, field: str = "montant") -> int:
     return amount_cents
 
 
+def cash_limit_refusal(limit_cents: int, mode: str, amount_cents: int) -> str | None:
+    """The reason cash over the limit is refused (CGI art. 1680), or None when allowed;
+    screens show it next to the amount before anything is sent."""
+    if mode != "especes" or amount_cents <= limit_cents:
+        return None
+    return (
+        f"Paiement en espèces refusé : {format_amount(amount_cents)} dépasse le plafond de "
+        f"{format_amount(limit_cents)} par règlement ({CASH_LAW}). "
+        "Proposez un chèque, une carte ou un virement."
+    )
+
+
 def check_cash_limit(regie: Regie, mode: str, amount_cents: int) -> None:
-    if mode == "especes" and amount_cents > regie.cash_limit_cents:
-        raise ServiceError(
-            f"Paiement en espèces refusé : {format_amount(amount_cents)} dépasse le plafond de "
-            f"{format_amount(regie.cash_limit_cents)} par règlement ({CASH_LAW}). "
-            "Proposez un chèque, une carte ou un virement.",
-            field="montant",
-        )
+    refusal = cash_limit_refusal(regie.cash_limit_cents, mode, amount_cents)
+    if refusal:
+        raise ServiceError(refusal, field="montant")
 
 
 def _clean(value: str | None, limit: int) -> str:

@@ -1,0 +1,136 @@
+"""Encaisser: confirm a desk payment (with the cheque's details when paid by cheque),
+record it in a worker, and hand back the receipt.
+
+The dialog stays open on a refusal and shows the reason next to the field concerned;
+nothing is recorded then. It can only record once: Enter pressed twice, or a click
+during the worker, does not take the money twice."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from portail_tui.domain.money import amount_in_words, format_amount
+from portail_tui.screens.cash_cheque import ChequeFields
+from portail_tui.screens.cash_receipt import CashResult, receipt_pdf
+from portail_tui.services import payments
+from portail_tui.services.context import Context, ServiceError
+
+
+class EncaisserModal(ModalScreen[CashResult | None]):
+    BINDINGS = [
+        Binding("f9", "confirm", "Encaisser"),
+        Binding("escape", "cancel", "Fermer"),
+    ]
+
+    DEFAULT_CSS = """
+    EncaisserModal { align: center middle; }
+    #encaisser-box { width: 80; height: auto; max-height: 95%; border: thick $success; background: $surface;
+                     padding: 1 2; overflow-y: auto; }
+    #encaisser-title { text-style: bold; color: $success; margin-bottom: 1; }
+    #encaisser-amount { text-style: bold; }
+    #encaisser-error { color: $error; height: auto; margin-top: 1; }
+    #encaisser-buttons { height: 3; margin-top: 1; }
+    #encaisser-buttons Button { margin-right: 1; }
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        family_id: int,
+        *,
+        family_label: str,
+        amount_cents: int,
+        mode: str,
+        payer: str,
+        new_solde_cents: int | None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.family_id = family_id
+        self.family_label = family_label
+        self.amount_cents = amount_cents
+        self.mode = mode
+        self.payer = payer
+        self.new_solde_cents = new_solde_cents
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="encaisser-box"):
+            yield Static("Encaisser un règlement", id="encaisser-title")
+            yield Static(f"Famille : {self.family_label}", markup=False)
+            yield Static(f"Montant : {format_amount(self.amount_cents)} ({amount_in_words(self.amount_cents)})",
+                         id="encaisser-amount", markup=False)
+            yield Static(f"Mode de règlement : {payments.mode_label(self.mode)}", markup=False)
+            yield Static(f"Payeur : {self.payer}", markup=False)
+            if self.new_solde_cents is not None:
+                yield Static(f"Solde après ce règlement : {format_amount(self.new_solde_cents)}", markup=False)
+            if self.mode == "cheque":
+                yield ChequeFields(drawer=self.payer, id="cheque-fields")
+            yield Static("", id="encaisser-error")
+            with Horizontal(id="encaisser-buttons"):
+                yield Button("Encaisser (F9)", id="encaisser-confirm", variant="success")
+                yield Button("Fermer (Échap)", id="encaisser-cancel")
+
+    def on_mount(self) -> None:
+        if self.mode == "cheque":
+            self.query_one(ChequeFields).first_input().focus()
+        else:
+            self.query_one("#encaisser-confirm", Button).focus()
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter moves to the next cheque field, and confirms from the last one."""
+        inputs = list(self.query(Input).results(Input))
+        index = inputs.index(event.input) if event.input in inputs else -1
+        if 0 <= index < len(inputs) - 1:
+            inputs[index + 1].focus()
+        else:
+            self.action_confirm()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "encaisser-confirm":
+            self.action_confirm()
+        elif event.button.id == "encaisser-cancel":
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        cheque = {}
+        if self.mode == "cheque":
+            fields = self.query_one(ChequeFields)
+            fields.clear_errors()
+            cheque = fields.values()
+        self.query_one("#encaisser-error", Static).update("Enregistrement…")
+        self.query_one("#encaisser-confirm", Button).disabled = True
+        self._take(cheque)
+
+    @work(thread=True, exclusive=True, group="encaisser")
+    def _take(self, cheque: dict[str, str]) -> None:
+        try:
+            receipt = payments.take_payment(
+                self.ctx, self.family_id, amount_cents=self.amount_cents, mode=self.mode,
+                payer_name=self.payer, **cheque,
+            )
+        except ServiceError as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        result = CashResult(receipt, receipt_pdf(receipt))
+        self.app.call_from_thread(self.dismiss, result)
+
+    def _refused(self, exc: ServiceError) -> None:
+        self.busy = False
+        self.query_one("#encaisser-confirm", Button).disabled = False
+        shown = self.mode == "cheque" and self.query_one(ChequeFields).show_error(exc.field, exc.message)
+        self.query_one("#encaisser-error", Static).update(Text("" if shown else exc.message))

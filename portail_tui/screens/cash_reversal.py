@@ -1,0 +1,110 @@
+"""Annuler un règlement (régisseur): the reason is required; the reversal is a new
+entry with its own receipt, the original stays visible, marked as cancelled."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from portail_tui.domain.frdates import format_datetime_short
+from portail_tui.domain.money import format_amount
+from portail_tui.screens.cash_receipt import CashResult, receipt_pdf
+from portail_tui.services import payments
+from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.wallet import PaidLine
+
+
+class ReversalModal(ModalScreen[CashResult | None]):
+    BINDINGS = [
+        Binding("f9", "confirm", "Annuler le règlement"),
+        Binding("escape", "cancel", "Fermer"),
+    ]
+
+    DEFAULT_CSS = """
+    ReversalModal { align: center middle; }
+    #reversal-box { width: 80; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    #reversal-title { text-style: bold; color: $error; margin-bottom: 1; }
+    #reversal-box Input { width: 100%; }
+    #motif-error, #reversal-error { color: $error; height: auto; }
+    #reversal-buttons { height: 3; margin-top: 1; }
+    #reversal-buttons Button { margin-right: 1; }
+    """
+
+    def __init__(self, ctx: Context, entry: PaidLine) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.entry = entry
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        e = self.entry
+        with Vertical(id="reversal-box"):
+            yield Static(f"Annuler la quittance n° {e.receipt_number}", id="reversal-title")
+            yield Static(
+                f"{payments.kind_label(e.kind)} du {format_datetime_short(e.created_at)} : "
+                f"{format_amount(e.amount_cents)} — {payments.mode_label(e.mode)} — {e.payer_name}",
+                markup=False,
+            )
+            yield Static("Une écriture d'annulation, avec sa propre quittance, sera enregistrée aujourd'hui ; "
+                         "le règlement d'origine reste visible.", classes="hint")
+            yield Label("Motif (obligatoire)")
+            yield Input(id="motif", max_length=300, placeholder="ex. erreur de montant, chèque sans provision…")
+            yield Static("", id="motif-error")
+            yield Static("", id="reversal-error")
+            with Horizontal(id="reversal-buttons"):
+                yield Button("Annuler le règlement (F9)", id="reversal-confirm", variant="error")
+                yield Button("Fermer (Échap)", id="reversal-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#motif", Input).focus()
+
+    @on(Input.Submitted, "#motif")
+    def _submitted(self) -> None:
+        self.action_confirm()
+
+    @on(Input.Changed, "#motif")
+    def _typed(self) -> None:
+        self.query_one("#motif-error", Static).update("")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "reversal-confirm":
+            self.action_confirm()
+        elif event.button.id == "reversal-cancel":
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        if self.busy:
+            return
+        reason = self.query_one("#motif", Input).value
+        if not reason.strip():
+            self.query_one("#motif-error", Static).update("Le motif est obligatoire.")
+            return
+        self.busy = True
+        self.query_one("#reversal-confirm", Button).disabled = True
+        self.query_one("#reversal-error", Static).update("Enregistrement…")
+        self._reverse(reason)
+
+    @work(thread=True, exclusive=True, group="reversal")
+    def _reverse(self, reason: str) -> None:
+        try:
+            receipt = payments.reverse_payment(self.ctx, self.entry.payment_id, reason=reason)
+        except ServiceError as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        self.app.call_from_thread(self.dismiss, CashResult(receipt, receipt_pdf(receipt)))
+
+    def _refused(self, exc: ServiceError) -> None:
+        self.busy = False
+        self.query_one("#reversal-confirm", Button).disabled = False
+        target = "#motif-error" if exc.field == "motif" else "#reversal-error"
+        self.query_one("#reversal-error", Static).update("")
+        self.query_one(target, Static).update(Text(exc.message))

@@ -1,0 +1,296 @@
+"""Paiement et solde tab through the Pilot, as an agent at the desk would: a cash
+payment, a cheque, the 300 € refusal, a reversal, the closing, the Solde section."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+
+from portail_tui.app import PortailApp
+from portail_tui.models import CashDay, Payment
+from portail_tui.screens.cash_encaisser import EncaisserModal
+from portail_tui.screens.cash_journal import JournalModal
+from portail_tui.screens.cash_receipt import ReceiptModal
+from portail_tui.screens.cash_reversal import ReversalModal
+from portail_tui.screens.paiement import PaiementScreen
+from portail_tui.services import payments, wallet
+from portail_tui.services.context import Context
+from portail_tui.widgets.header import PortailHeader
+from tests.test_payments_seed import TODAY, book, seed
+
+
+@pytest.fixture
+def desk(sqlite_db, clock, settings):  # type: ignore[no-untyped-def]
+    sd = seed(sqlite_db)
+    book(sqlite_db, sd, date(2026, 11, 20), 350)  # consumed
+    book(sqlite_db, sd, date(2026, 12, 20), 500)  # estimated
+    return Context(db=sqlite_db, clock=clock, settings=settings), sd
+
+
+async def _settle(pilot, app: PortailApp) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _open(pilot, app: PortailApp, family_id: int) -> PaiementScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("f3")
+    await pilot.pause()
+    app.select_family(family_id)
+    await _settle(pilot, app)
+    screen = app.screen
+    assert isinstance(screen, PaiementScreen)
+    return screen
+
+
+async def _type_amount(pilot, screen: PaiementScreen, text: str) -> None:  # type: ignore[no-untyped-def]
+    field = screen.query_one("#montant", Input)
+    field.focus()
+    await pilot.press("ctrl+a", "ctrl+k", *text)
+    await pilot.pause()
+
+
+def _text(widget: Static) -> str:
+    return str(widget.render())
+
+
+def _payments(ctx: Context) -> list[Payment]:
+    return ctx.db.read(lambda s: list(s.execute(select(Payment).order_by(Payment.id)).scalars()))
+
+
+async def test_figures_as_the_guide(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        assert _text(screen.query_one("#w-regie", Static)) == "SERVICES SCOLAIRES"
+        assert "-3,50" in _text(screen.query_one("#w-solde", Static))
+        assert "5,00" in _text(screen.query_one("#w-estimated", Static))
+        # The proposed amount brings the nouveau solde back to zero.
+        assert screen.query_one("#montant", Input).value == "8,50"
+        assert "0,00" in _text(screen.query_one("#w-new", Static))
+        assert "8,50" in _text(screen.query_one("#total", Static))
+        assert screen.query_one("#email", Input).value == "dupont@example.fr"
+        assert screen.query_one("#payer", Input).value == "M. Jean DUPONT"
+        # The agent types another amount: nouveau solde follows.
+        await _type_amount(pilot, screen, "20")
+        assert "11,50" in _text(screen.query_one("#w-new", Static))
+        # Waiting bookings are counted only when asked for.
+        book(ctx.db, sd, date(2026, 12, 21), 700, status="waiting")
+        await pilot.click("#type-waiting")
+        await _settle(pilot, app)
+        assert "12,00" in _text(screen.query_one("#w-estimated", Static))
+        assert screen.query_one("#montant", Input).value == "15,50"
+        # A bad amount is explained next to the field; nothing happens on F9.
+        await _type_amount(pilot, screen, "1e3")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "invalide" in _text(screen.query_one("#montant-error", Static))
+        assert app.screen is screen
+        assert _payments(ctx) == []
+
+
+async def test_cash_payment_at_the_desk(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await _type_amount(pilot, screen, "40")
+        assert screen.query_one("#mode", Select).value == "especes"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, EncaisserModal)
+        await pilot.press("enter")  # the Encaisser button has the focus
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReceiptModal)
+        receipt = app.screen.receipt
+        assert receipt.receipt_number == 1 and receipt.amount_cents == 4000
+        assert receipt.new_solde_cents == 4000 - 350
+        assert app.screen.pdf is not None and app.screen.pdf.startswith(b"%PDF")
+        await pilot.press("e")  # save the receipt PDF
+        await _settle(pilot, app)
+        assert app.screen.saved is not None and app.screen.saved.name == "quittance-000001-2026-11-28.pdf"
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        assert app.screen is screen
+        assert "Quittance n° 1 enregistrée" in _text(screen.query_one("#pay-status", Static))
+        assert "36,50" in str(app.screen.query_one(PortailHeader).render())  # header balance refreshed
+        assert screen.query_one("#entries", DataTable).row_count == 1
+        [p] = _payments(ctx)
+        assert (p.mode, p.amount_cents, p.created_by) == ("especes", 4000, "agent:agent")
+
+
+async def test_cheque_payment_needs_its_details(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        screen.query_one("#mode", Select).value = "cheque"
+        await _type_amount(pilot, screen, "65,00")
+        await pilot.press("f9")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, EncaisserModal)
+        assert modal.query_one("#cheque_drawer", Input).value == "M. Jean DUPONT"
+        await pilot.press("f9")  # no number yet
+        await _settle(pilot, app)
+        assert "numéro du chèque est obligatoire" in _text(modal.query_one("#cheque_number-error", Static))
+        assert _payments(ctx) == []
+        await pilot.press(*"1234567", "enter")
+        await pilot.press(*"Credit Mutuel", "enter")
+        await pilot.press("enter")  # drawer prefilled: Enter on the last field confirms
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReceiptModal)
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        [p] = _payments(ctx)
+        assert (p.mode, p.amount_cents, p.cheque_number, p.cheque_bank, p.cheque_drawer) == (
+            "cheque", 6500, "1234567", "Credit Mutuel", "M. Jean DUPONT")
+
+
+async def test_cash_over_300_euros_is_refused(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await _type_amount(pilot, screen, "300,01")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.screen is screen  # no dialog
+        error = _text(screen.query_one("#montant-error", Static))
+        assert "1680" in error and "300,00" in error
+        assert _payments(ctx) == []
+        # The same amount by card goes through.
+        screen.query_one("#mode", Select).value = "cb"
+        await pilot.pause()
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, EncaisserModal)
+
+
+async def test_reversal_by_the_regisseur(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    first = payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=4000, mode="especes")
+    app = PortailApp(ctx, actor=sd.regisseur)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        screen.query_one("#entries", DataTable).focus()
+        await pilot.press("f6")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, ReversalModal)
+        await pilot.press("enter")  # no reason
+        await pilot.pause()
+        assert "obligatoire" in _text(modal.query_one("#motif-error", Static))
+        await pilot.press(*"Erreur de famille", "enter")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReceiptModal)
+        assert app.screen.receipt.kind == "reversal" and app.screen.receipt.reverses_receipt == first.receipt_number
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        rows = screen.query_one("#entries", DataTable)
+        assert rows.row_count == 2
+        # The original stays, marked; reversing it again is refused without a dialog.
+        rows.move_cursor(row=1)
+        await pilot.press("f6")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "déjà été annulée" in _text(screen.query_one("#pay-status", Static))
+    reversal = _payments(ctx)[-1]
+    assert (reversal.kind, reversal.amount_cents, reversal.reason) == ("reversal", -4000, "Erreur de famille")
+
+
+async def test_agent_cannot_reverse(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=4000, mode="especes")
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        screen.query_one("#entries", DataTable).focus()
+        await pilot.press("f6")
+        await pilot.pause()
+        assert app.screen is screen
+    assert len(_payments(ctx)) == 1
+
+
+async def test_closing_the_day(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    agent = ctx.as_actor(sd.agent)
+    payments.take_payment(agent, sd.family_id, amount_cents=4000, mode="especes")
+    payments.take_payment(agent, sd.family_id, amount_cents=6500, mode="cheque", cheque_number="7654321",
+                          cheque_bank="La Banque Postale", cheque_drawer="Anne Dupont")
+    app = PortailApp(ctx, actor=sd.regisseur)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await pilot.press("f10")
+        await _settle(pilot, app)
+        modal = app.screen
+        assert isinstance(modal, JournalModal)
+        assert modal.query_one("#journal-entries", DataTable).row_count == 2
+        totals = _text(modal.query_one("#journal-totals", Static))
+        assert "Espèces attendues : 40,00" in totals and "Chèques à remettre en banque : 1" in totals
+        await pilot.press(*"39,50")  # the counted cash field has the focus
+        await pilot.pause()
+        assert "manque" in _text(modal.query_one("#journal-difference", Static))
+        await pilot.press("f9")  # a difference needs a note
+        await _settle(pilot, app)
+        assert "raison" in _text(modal.query_one("#journal-status", Static))
+        assert ctx.db.read(lambda s: s.execute(select(func.count()).select_from(CashDay)).scalar()) == 0
+        modal.query_one("#note", Input).value = "Pièce de 50 centimes manquante"
+        await pilot.press("f9")
+        await _settle(pilot, app)
+        assert "clôturée" in _text(modal.query_one("#journal-status", Static))
+        assert "Clôturée le 28/11/2026" in _text(modal.query_one("#journal-state", Static))
+        await pilot.press("f7")  # the journal as PDF
+        await _settle(pilot, app)
+        assert modal.last_export.name == "journal-caisse-2026-11-28.pdf"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        assert app.screen is screen
+        assert "clôturée" in _text(screen.query_one("#pay-family", Static))
+        # A closed day refuses new payments: the dialog says so and records nothing.
+        await _type_amount(pilot, screen, "10")
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("f9")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, EncaisserModal)
+        assert "clôturée" in _text(app.screen.query_one("#encaisser-error", Static))
+    day = ctx.db.read(lambda s: s.execute(select(CashDay)).scalars().one())
+    assert (day.day, day.expected_cash_cents, day.counted_cash_cents) == (TODAY, 4000, 3950)
+    assert len(_payments(ctx)) == 2
+
+
+async def test_solde_section(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=1000, mode="cb")
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.query_one("#pay-sections", TabbedContent).active == "solde-pane"
+        figures = _text(screen.query_one("#solde-figures", Static))
+        assert "10,00" in figures and "3,50" in figures and "6,50" in figures
+        assert screen.query_one("#solde-paid", DataTable).row_count == 1
+        assert screen.query_one("#solde-consumed", DataTable).row_count == 1
+        upcoming = screen.query_one("#solde-upcoming", DataTable)
+        assert upcoming.row_count == 1  # 20/12 enters the window on 05/12
+        assert str(upcoming.get_row_at(0)[2]) == "05/12/2026"
+
+
+async def test_demo_family_shows_real_figures(sqlite_demo_ctx: Context, agent) -> None:  # type: ignore[no-untyped-def]
+    fid = sqlite_demo_ctx.db.read(
+        lambda s: s.execute(select(Payment.family_id).order_by(Payment.id)).scalars().first())
+    expected = wallet.wallet_figures(sqlite_demo_ctx.as_actor(agent), fid)
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, fid)
+        from portail_tui.domain.money import format_amount
+
+        assert format_amount(expected.solde_cents) in _text(screen.query_one("#w-solde", Static))
+        assert format_amount(expected.estimated_cents) in _text(screen.query_one("#w-estimated", Static))
+        assert screen.query_one("#entries", DataTable).row_count >= 1
