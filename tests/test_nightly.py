@@ -140,3 +140,39 @@ def test_missing_step_is_reported_as_skipped(night: Context, monkeypatch: pytest
     report = nightly.run_nightly(night, NIGHT.date(), smtp=None)
     step = report.steps[0]
     assert step.label == nightly.DIGESTS and step.skipped and step.note == "service indisponible"
+
+
+def test_places_freed_by_a_raised_capacity_go_to_the_waiting_children(
+        night: Context, smtp: SmtpServer) -> None:
+    pytest.importorskip("portail_tui.services.booking", reason="réservations pas encore écrites (issue 3)")
+    from sqlalchemy import insert, update
+
+    from portail_tui.clock import paris
+    from portail_tui.models import Booking, FamilyMember, Slot
+    from portail_tui.services.integrity import run_checks
+
+    db = night.db
+    slot = db.read(lambda s: s.execute(
+        select(Slot).where(Slot.day > NIGHT.date(), Slot.capacity.is_not(None), Slot.taken > 0)
+        .order_by(Slot.day, Slot.id)).scalars().first())
+    busy = select(Booking.child_id).where(Booking.activity_id == slot.activity_id, Booking.day == slot.day,
+                                          Booking.status != "cancelled")
+    family_id, child_id = db.read(lambda s: tuple(s.execute(
+        select(FamilyMember.family_id, FamilyMember.child_id).where(FamilyMember.child_id.not_in(busy))
+        .order_by(FamilyMember.id)).first()))
+    with db.engine.begin() as conn:  # a child waiting on a full day, then the régie adds a place
+        conn.execute(update(Slot).where(Slot.id == slot.id).values(capacity=slot.taken))
+        conn.execute(insert(Booking).values(
+            regie_id=1, family_id=family_id, child_id=child_id, activity_id=slot.activity_id, day=slot.day,
+            status="waiting", price_cents=0, created_at=paris(date(2026, 11, 20)), created_by="agent:agent"))
+        conn.execute(update(Slot).where(Slot.id == slot.id).values(capacity=slot.taken + 1))
+    assert any(p.check == "waiting" for p in run_checks(night).problems)
+    settings = mail.SmtpSettings.from_env(smtp.env())
+    first = nightly.run_nightly(night, NIGHT.date(), smtp=settings)
+    assert first.ok and first.count(nightly.PROMOTIONS) == 1
+    status = db.read(lambda s: s.execute(select(Booking.status).where(
+        Booking.child_id == child_id, Booking.activity_id == slot.activity_id, Booking.day == slot.day,
+        Booking.status != "cancelled")).scalar_one())
+    assert status == "confirmed"
+    assert run_checks(night).ok
+    assert nightly.run_nightly(night, NIGHT.date(), smtp=settings).count(nightly.PROMOTIONS) == 0
