@@ -5,6 +5,7 @@
 #   openssh-server  sshd for the "agent logs in over SSH" end-to-end tests
 #   tmux            drives the TUI in end-to-end tests
 #   cups-client     `lp`, the printing path of receipts
+#   openssl         a throwaway certificate for the STARTTLS mail test
 #
 # Idempotent and quiet: presence is checked first, so a repeated run costs milliseconds and
 # touches neither the network nor dpkg. `apt-get update` runs at most once, only when
@@ -29,6 +30,9 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 if ! command -v lp >/dev/null 2>&1 && ! have_pkg cups-client; then
     missing+=(cups-client)
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+    missing+=(openssl)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
