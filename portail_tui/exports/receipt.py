@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from fpdf import FPDF
+from fpdf.enums import TextMode
 
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import amount_in_words, format_amount
@@ -23,6 +24,9 @@ _LATIN = frozenset(cp for lo, hi in LATIN_RANGES for cp in range(lo, hi + 1))
 
 MARGIN = 15.0
 COPY_HEIGHT = 133.0  # half an A4 page, minus the cut line
+# Bold is the regular font's outlines stroked (PDF text render mode 2): one embedded
+# font instead of two halves the per-receipt font work, the costliest part of it.
+BOLD_STROKE = 0.45
 
 
 class ReceiptLike(Protocol):
@@ -105,33 +109,47 @@ def _strings(r: ReceiptLike) -> list[str]:
     return [r.regie_name, r.regie_address, r.agent_name, *(v for _, v in receipt_lines(r))]
 
 
-def _fonts(r: ReceiptLike) -> dict[str, object]:
+def _font_path(r: ReceiptLike) -> str:
+    """The Latin-only copy of DejaVu when the receipt's text fits in it (much faster to
+    embed), else the full font."""
     latin = latin_font_files()
-    if latin is not None and all(ord(ch) in _LATIN for s in _strings(r) for ch in s if ch >= " "):
-        return latin  # type: ignore[return-value]
-    return full_font_files()  # type: ignore[return-value]
+    if latin is not None and "" in latin and all(ord(ch) in _LATIN for s in _strings(r) for ch in s if ch >= " "):
+        return str(latin[""])
+    return str(full_font_files()[""])
+
+
+def _style(pdf: FPDF, size: float) -> None:
+    pdf.set_font(FAMILY, "", size)
+
+
+def _bold_cell(pdf: FPDF, size: float, w: float, h: float, text: str, **kwargs: object) -> None:
+    """A cell in "bold": the outlines stroked, inside q/Q so that the text render mode
+    (which outlives the text object) does not leak into the following text."""
+    with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=BOLD_STROKE, draw_color=(0, 0, 0)):
+        pdf.set_font(FAMILY, "", size)
+        pdf.cell(w, h, text, **kwargs)  # type: ignore[arg-type]
+    pdf.set_font(FAMILY, "", size)
 
 
 def _copy(pdf: FPDF, r: ReceiptLike, top: float, label: str) -> None:
     width = pdf.w - 2 * MARGIN
     pdf.set_xy(MARGIN, top)
-    pdf.set_font(FAMILY, "B", 13)
-    pdf.cell(width * 0.65, 7, r.regie_name)
-    pdf.set_font(FAMILY, "", 8.5)
+    _bold_cell(pdf, 13, width * 0.65, 7, r.regie_name)
+    _style(pdf, 8.5)
     pdf.cell(width * 0.35, 7, label, align="R", new_x="LMARGIN", new_y="NEXT")
     if r.regie_address:
-        pdf.set_font(FAMILY, "", 9)
+        _style(pdf, 9)
         pdf.cell(width, 5, r.regie_address, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font(FAMILY, "B", 16)
-    pdf.cell(width, 9, f"QUITTANCE N° {r.receipt_number}{_TITLES.get(r.kind, '')}",
-             new_x="LMARGIN", new_y="NEXT")
+    _bold_cell(pdf, 16, width, 9, f"QUITTANCE N° {r.receipt_number}{_TITLES.get(r.kind, '')}",
+               new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(120, 120, 120)
+    pdf.set_line_width(0.2)
     pdf.line(MARGIN, pdf.get_y() + 1, pdf.w - MARGIN, pdf.get_y() + 1)
     pdf.ln(4)
     label_w = 48.0
     for name, value in receipt_lines(r):
-        pdf.set_font(FAMILY, "", 10)
+        _style(pdf, 10)
         pdf.set_text_color(90, 90, 90)
         pdf.cell(label_w, 6.5, f"{name} :")
         pdf.set_text_color(0, 0, 0)
@@ -140,25 +158,27 @@ def _copy(pdf: FPDF, r: ReceiptLike, top: float, label: str) -> None:
     # The amount, boxed: figures then words.
     box_top = pdf.get_y()
     pdf.set_fill_color(240, 243, 247)
+    pdf.set_draw_color(120, 120, 120)
+    pdf.set_line_width(0.2)
     pdf.rect(MARGIN, box_top, width, 19, style="DF")
     pdf.set_xy(MARGIN + 3, box_top + 2)
-    pdf.set_font(FAMILY, "", 10)
+    _style(pdf, 10)
     pdf.cell(label_w - 3, 8, f"{_AMOUNT_LABELS.get(r.kind, 'Montant')} :")
-    pdf.set_font(FAMILY, "B", 15)
-    pdf.cell(width - label_w - 3, 8, format_amount(abs(r.amount_cents)), new_x="LMARGIN", new_y="NEXT")
+    _bold_cell(pdf, 15, width - label_w - 3, 8, format_amount(abs(r.amount_cents)),
+               new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(MARGIN + 3)
-    pdf.set_font(FAMILY, "", 10)
+    _style(pdf, 10)
     pdf.cell(label_w - 3, 7, "En lettres :")
     pdf.multi_cell(width - label_w - 3, 7, _words(r.amount_cents), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(box_top + 22)
     if r.new_solde_cents is not None:
-        pdf.set_font(FAMILY, "", 10)
+        _style(pdf, 10)
         pdf.cell(width, 6, f"Solde du porte-monnaie après l'opération : {format_amount(r.new_solde_cents)}",
                  new_x="LMARGIN", new_y="NEXT")
     pdf.cell(width, 6, f"{_AGENT_LABELS.get(r.kind, 'Enregistré par')} : {r.agent_name}",
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(top + COPY_HEIGHT - 12)
-    pdf.set_font(FAMILY, "", 7.5)
+    _style(pdf, 7.5)
     pdf.set_text_color(90, 90, 90)
     pdf.multi_cell(width, 4, "Quittance délivrée par la régie de recettes, à conserver. Toute correction fait "
                    "l'objet d'une nouvelle quittance ; aucune quittance n'est jamais supprimée.",
@@ -171,9 +191,8 @@ def render_receipt(receipt: ReceiptLike) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    for style, path in _fonts(receipt).items():
-        pdf.add_font(FAMILY, style, str(path))
-        pdf.fonts[f"{FAMILY.lower()}{style}"].ttfont.recalcBBoxes = False
+    pdf.add_font(FAMILY, "", _font_path(receipt))
+    pdf.fonts[FAMILY.lower()].ttfont.recalcBBoxes = False
     pdf.set_creation_date(receipt.created_at)
     pdf.set_title(f"Quittance n° {receipt.receipt_number}")
     pdf.set_author(receipt.regie_name)
@@ -183,6 +202,7 @@ def render_receipt(receipt: ReceiptLike) -> bytes:
     _copy(pdf, receipt, MARGIN, "Exemplaire famille")
     cut = MARGIN + COPY_HEIGHT + 2
     pdf.set_draw_color(160, 160, 160)
+    pdf.set_line_width(0.2)
     pdf.set_dash_pattern(dash=2, gap=1.5)
     pdf.line(5, cut, pdf.w - 5, cut)
     pdf.set_dash_pattern()
