@@ -67,3 +67,28 @@ def test_unwritable_destinations_give_french_errors(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ExportError, match="dossier d'exports"):
         export_path(Settings(database_url="sqlite://", exports_dir=blocker / "sub"), "f.csv")
+
+
+def test_permission_refused_is_explained_even_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(ExportError, match=r"^Impossible d'écrire .*f\.pdf : accès refusé\.$"):
+        write_atomic(tmp_path / "f.pdf", b"x")
+    assert os.listdir(tmp_path) == []
+
+
+def test_full_disk_while_writing_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(ExportError, match="disque plein"):
+        write_atomic(tmp_path / "f.pdf", b"x")
+    assert os.listdir(tmp_path) == []

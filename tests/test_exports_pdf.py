@@ -99,7 +99,7 @@ def test_consumption_statement_pdf(ctx: Context) -> None:
     assert "Total RESTAURANT SCOLAIRE (5) 17,50 €" in page
     assert "Total des consommations 24,00 €" in page
     assert "à venir" in page and "annulé" in page
-    assert "Dont consommé : 20,50 € ; à venir : 3,50 €." in page
+    assert "(aujourd'hui + 15 jours), dont 3,50 € à venir ;" in page
 
 
 def test_payment_history_pdf(ctx: Context) -> None:

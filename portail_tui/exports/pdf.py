@@ -9,22 +9,28 @@ fits in it; any other character falls back to the full font.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import io
 import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.enums import TextMode
+from fpdf.fonts import SubsetMap
 
 from portail_tui.config import PROJECT_DIR
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.exports.tables import Column, Report, ReportTable, format_cell
 
 FONT_DIR = PROJECT_DIR / "data" / "fonts"
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+FONT_FILES = {"": "DejaVuSans.ttf"}
 FAMILY = "DejaVu"
 
 # What French statements need, and then some: Latin-1, Latin Extended-A (names from
@@ -36,13 +42,13 @@ LATIN_RANGES: tuple[tuple[int, int], ...] = (
     (0x2039, 0x203A), (0x20AC, 0x20AC), (0x2116, 0x2116), (0x2122, 0x2122), (0x2212, 0x2212),
 )
 _LATIN_CODEPOINTS = frozenset(cp for lo, hi in LATIN_RANGES for cp in range(lo, hi + 1))
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "3"
 
 # Page geometry (mm, A4 portrait).
 MARGIN = 15.0
 FOOTER_SPACE = 16.0
-ROW_H = 5.6
-HEADER_H = 6.4
+ROW_H = 5.0
+HEADER_H = 6.0
 SECTION_GAP = 4.0
 
 # fontTools reports every table it drops while subsetting; nothing a person can act on.
@@ -74,6 +80,10 @@ def _reduce_font(source: Path, target: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(_LATIN_CODEPOINTS))
     subsetter.subset(font)
+    # Every document subsets this font again when it is embedded: keep one Unicode cmap
+    # and the few names a PDF reader shows, which makes that per-document step cheaper.
+    font["cmap"].tables = [t for t in font["cmap"].tables if (t.platformID, t.platEncID) == (3, 1)]
+    font["name"].names = [n for n in font["name"].names if n.platformID == 3 and n.nameID in (1, 2, 4, 6)]
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
@@ -129,7 +139,60 @@ def _fonts_for(report: Report) -> dict[str, Path]:
     return latin
 
 
+# Parsed fonts kept for the life of the process: (path, style) -> (font object, file bytes).
+_PROTOTYPES: dict[tuple[Path, str], tuple[Any, bytes]] = {}
+
+
+def _add_font_plainly(pdf: FPDF, style: str, path: Path) -> Any:
+    pdf.add_font(FAMILY, style, str(path))
+    font = pdf.fonts[f"{FAMILY.lower()}{style}"]
+    # Outlines are embedded unchanged: recomputing every glyph's bounding box when the
+    # subset is saved only costs time (a third of the document's).
+    font.ttfont.recalcBBoxes = False
+    return font
+
+
+def _install_font(pdf: FPDF, style: str, path: Path) -> None:
+    """Give `pdf` the font at `path` without parsing it again.
+
+    fpdf2 reads a font's cmap and widths on every `add_font` (a fifth of a statement's
+    time); those are the same for every document, so the parsed font is kept once per
+    process and each document gets a shallow copy with its own glyph subset, its own
+    font descriptor and a fresh lazily-read fontTools object (embedding subsets that
+    one in place). Relies on fpdf2's TTFFont layout (pinned version); any surprise
+    falls back to a plain `add_font`."""
+    key = (path, style)
+    fontkey = f"{FAMILY.lower()}{style}"
+    try:
+        proto = _PROTOTYPES.get(key)
+        if proto is None:
+            scratch = FPDF()
+            _PROTOTYPES[key] = proto = (_add_font_plainly(scratch, style, path), path.read_bytes())
+        source, data = proto
+        font = copy.copy(source)
+        font.i = len(pdf.fonts) + 1
+        font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+        font.desc = copy.copy(source.desc)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font._hbfont = None
+        font.subset = SubsetMap(font)
+        pdf.fonts[fontkey] = font
+    except Exception:  # noqa: BLE001 - the plain way always works, only slower
+        pdf.fonts.pop(fontkey, None)
+        _add_font_plainly(pdf, style, path)
+
+
 # --- layout --------------------------------------------------------------------------
+
+LINE_W = 0.2  # mm, rules under the header and above totals
+# Bold is drawn by stroking the regular font's outlines (PDF text render mode 2): one
+# embedded font instead of two halves the per-document font work, the costliest part
+# of a statement. The stroke, in points, grows with the size like DejaVu Bold's stems.
+BOLD_STROKE_PER_PT = 0.045
+# Text is near-black, never the fill colour: fpdf2 then wraps every text in q … Q, so
+# the render mode and stroke width of a bold text never leak into the next one.
+TEXT_GREY = 25
 
 
 class _ReportPDF(FPDF):
@@ -139,11 +202,10 @@ class _ReportPDF(FPDF):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(False)
         self.c_margin = 1.2
-        for style, path in _fonts_for(report).items():
-            self.add_font(FAMILY, style, str(path))
-            # Outlines are embedded unchanged: recomputing every glyph's bounding box
-            # when the subset is saved only costs time (a third of the document's).
-            self.fonts[f"{FAMILY.lower()}{style}"].ttfont.recalcBBoxes = False
+        _install_font(self, "", _fonts_for(report)[""])
+        self.set_font(FAMILY, "", 9)
+        self.set_text_color(TEXT_GREY, TEXT_GREY, TEXT_GREY)
+        self.set_fill_color(255, 255, 255)
         self.set_creation_date(report.edited_at)
         self.set_title(report.title)
         self.set_author(report.regie)
@@ -158,57 +220,110 @@ class _ReportPDF(FPDF):
     def bottom_limit(self) -> float:
         return self.h - MARGIN - FOOTER_SPACE + 6
 
+    def style(self, size: float, *, bold: bool = False) -> None:
+        if size != self.font_size_pt:
+            self.set_font(FAMILY, "", size)
+        if bold:
+            # fpdf2 writes line_width as is inside the text object, where it means points.
+            self.set_line_width(round(BOLD_STROKE_PER_PT * size, 2))
+            self.text_mode = TextMode.FILL_STROKE
+        else:
+            self.text_mode = TextMode.FILL
+
+    def rule(self, y: float, grey: int) -> None:
+        self.set_line_width(LINE_W)
+        self.set_draw_color(grey, grey, grey)
+        self.line(MARGIN, y, self.w - MARGIN, y)
+
+    def put(self, x: float, y: float, w: float, h: float, text: str, align: str = "L") -> None:
+        """Text in the box (x, y, w, h), cut to fit, vertically centred."""
+        if not text:
+            return
+        text = _fit(self, text, w)
+        if align == "L":
+            tx = x + self.c_margin
+        else:
+            tw = _text_width(self, text)
+            tx = x + w - self.c_margin - tw if align == "R" else x + (w - tw) / 2
+        self.text(tx, y + 0.5 * h + 0.3 * self.font_size, text)
+
     # Called by fpdf2 on every page.
     def header(self) -> None:
         r = self.report
+        x, y, epw = MARGIN, MARGIN, self.epw
         if self.page_no() == 1:
-            self.set_font(FAMILY, "B", 12)
-            self.cell(self.epw * 0.6, 6, _fit(self, r.regie, self.epw * 0.6))
-            self.set_font(FAMILY, "", 10)
-            self.cell(self.epw * 0.4, 6, _fit(self, r.subtitle, self.epw * 0.4), align="R",
-                      new_x="LMARGIN", new_y="NEXT")
-            self.ln(4)
-            self.set_font(FAMILY, "B", 15)
-            self.cell(self.epw, 8, _fit(self, r.title, self.epw), new_x="LMARGIN", new_y="NEXT")
+            self.style(12, bold=True)
+            self.put(x, y, epw * 0.6, 6, r.regie)
+            self.style(10)
+            self.put(x + epw * 0.6, y, epw * 0.4, 6, r.subtitle, "R")
+            y += 10
+            self.style(15, bold=True)
+            self.put(x, y, epw, 8, r.title)
+            y += 8
             if r.period_label:
-                self.set_font(FAMILY, "", 11)
-                self.cell(self.epw, 6, _fit(self, r.period_label, self.epw), new_x="LMARGIN", new_y="NEXT")
-            self.ln(3)
+                self.style(11)
+                self.put(x, y, epw, 6, r.period_label)
+                y += 6
+            y += 3
         else:
-            self.set_font(FAMILY, "", 8.5)
+            self.style(8.5)
             left = " — ".join(p for p in (r.regie, r.subtitle) if p)
-            self.cell(self.epw * 0.55, 5, _fit(self, left, self.epw * 0.55))
+            self.put(x, y, epw * 0.55, 5, left)
             right = " — ".join(p for p in (r.title, r.period_label) if p)
-            self.cell(self.epw * 0.45, 5, _fit(self, right, self.epw * 0.45), align="R",
-                      new_x="LMARGIN", new_y="NEXT")
-            self.ln(2)
-        self.set_draw_color(150, 150, 150)
-        self.line(MARGIN, self.get_y(), self.w - MARGIN, self.get_y())
-        self.ln(2)
+            self.put(x + epw * 0.55, y, epw * 0.45, 5, right, "R")
+            y += 7
+        self.rule(y, 150)
+        self.set_y(y + 2)
 
     def footer(self) -> None:
-        self.set_y(-MARGIN - 4)
-        self.set_font(FAMILY, "", 8)
-        self.set_draw_color(150, 150, 150)
-        self.line(MARGIN, self.get_y() - 1, self.w - MARGIN, self.get_y() - 1)
-        self.cell(self.epw * 0.7, 5, self.edition_text)
-        self.set_x(self.w - MARGIN - 22)
-        self.cell(22, 5, f"page {self.page_no()}/{{nb}}", align="L")
+        y = self.h - MARGIN - 4
+        self.rule(y - 1, 150)
+        self.style(8)
+        self.put(MARGIN, y, self.epw * 0.7, 5, self.edition_text)
+        # `cell` (not `text`) is what substitutes the total page count for {nb}.
+        self.set_xy(self.w - MARGIN - 22, y)
+        self.cell(22, 5, f"page {self.page_no()}/{{nb}}")
+
+
+def _text_width(pdf: FPDF, text: str) -> float:
+    """Width in mm of `text` in the current font: the font's own advance widths, without
+    the markdown and bidi machinery of `get_string_width` (tables measure every cell)."""
+    font = pdf.current_font
+    if font is None:  # pragma: no cover - a font is always set before drawing
+        return pdf.get_string_width(text)
+    return font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
     """Cut `text` with an ellipsis so it holds on one line of `width` mm."""
     room = width - 2 * pdf.c_margin
-    if pdf.get_string_width(text) <= room:
+    if _text_width(pdf, text) <= room:
         return text
     lo, hi = 0, len(text)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if pdf.get_string_width(text[:mid].rstrip() + "…") <= room:
+        if _text_width(pdf, text[:mid].rstrip() + "…") <= room:
             lo = mid
         else:
             hi = mid - 1
     return text[:lo].rstrip() + "…"
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Greedy word wrap to `width` mm (a word longer than a line is cut by `_fit`)."""
+    room = width - 2 * pdf.c_margin
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and _text_width(pdf, candidate) > room:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
 
 
 def _widths(pdf: FPDF, columns: list[Column]) -> list[float]:
@@ -217,16 +332,24 @@ def _widths(pdf: FPDF, columns: list[Column]) -> list[float]:
 
 
 def _table_header(pdf: _ReportPDF, columns: list[Column], widths: list[float]) -> None:
-    pdf.set_font(FAMILY, "B", 8.5)
+    pdf.style(8.5, bold=True)
     pdf.set_fill_color(225, 230, 238)
+    x, y = pdf.l_margin, pdf.get_y()
+    pdf.rect(x, y, sum(widths), HEADER_H, style="F")
     for col, w in zip(columns, widths, strict=True):
-        pdf.cell(w, HEADER_H, _fit(pdf, col.title, w), align=col.alignment, fill=True)
-    pdf.ln(HEADER_H)
+        pdf.put(x, y, w, HEADER_H, col.title, col.alignment)
+        x += w
+    pdf.set_y(y + HEADER_H)
+    pdf.set_fill_color(244, 246, 249)
+    pdf.style(8.5)
 
 
 def _row(pdf: _ReportPDF, table: ReportTable, widths: list[float], row: list[object], *, fill: bool) -> None:
     """One line; a text cell followed by empty cells runs over them ("Total général")."""
     columns = table.columns
+    x, y = pdf.l_margin, pdf.get_y()
+    if fill:
+        pdf.rect(x, y, sum(widths), ROW_H, style="F")
     i, n = 0, len(columns)
     while i < n:
         value, col, w = row[i], columns[i], widths[i]
@@ -238,13 +361,18 @@ def _row(pdf: _ReportPDF, table: ReportTable, widths: list[float], row: list[obj
                 j += 1
             if j > i + 1:
                 align = "L"
-        if value is None:
-            pdf.cell(w, ROW_H, "", fill=fill)
-        else:
-            text = format_cell(value, col.kind, plain=False)
-            pdf.cell(w, ROW_H, _fit(pdf, text, w), align=align, fill=fill)
+        if value is not None:
+            pdf.put(x, y, w, ROW_H, format_cell(value, col.kind, plain=False), align)
+        x += w
         i = j
-    pdf.ln(ROW_H)
+    pdf.set_y(y + ROW_H)
+
+
+def _section_title(pdf: _ReportPDF, text: str, size: float, height: float) -> None:
+    pdf.style(size, bold=True)
+    y = pdf.get_y()
+    pdf.put(pdf.l_margin, y, pdf.epw, height, text)
+    pdf.set_y(y + height)
 
 
 def _section(pdf: _ReportPDF, title: str, table: ReportTable) -> None:
@@ -254,45 +382,43 @@ def _section(pdf: _ReportPDF, title: str, table: ReportTable) -> None:
     if pdf.get_y() + needed > pdf.bottom_limit:
         pdf.add_page()
     if title:
-        pdf.set_font(FAMILY, "B", 11)
-        pdf.cell(pdf.epw, 7, _fit(pdf, title, pdf.epw), new_x="LMARGIN", new_y="NEXT")
+        _section_title(pdf, title, 11, 7)
     _table_header(pdf, table.columns, widths)
-    pdf.set_fill_color(244, 246, 249)
-    pdf.set_font(FAMILY, "", 8.5)
     if not table.rows:
-        pdf.set_font(FAMILY, "", 8.5)
-        pdf.cell(pdf.epw, ROW_H, "Aucune ligne.", new_x="LMARGIN", new_y="NEXT")
+        y = pdf.get_y()
+        pdf.put(pdf.l_margin, y, pdf.epw, ROW_H, "Aucune ligne.")
+        pdf.set_y(y + ROW_H)
     for i, row in enumerate(table.rows):
         if pdf.get_y() + ROW_H > pdf.bottom_limit:
             pdf.add_page()
             if title:
-                pdf.set_font(FAMILY, "B", 9.5)
-                pdf.cell(pdf.epw, 6, _fit(pdf, f"{title} (suite)", pdf.epw), new_x="LMARGIN", new_y="NEXT")
+                _section_title(pdf, f"{title} (suite)", 9.5, 6)
             _table_header(pdf, table.columns, widths)
-            pdf.set_fill_color(244, 246, 249)
-            pdf.set_font(FAMILY, "", 8.5)
         _row(pdf, table, widths, row, fill=i % 2 == 1)
     if table.totals:
         if pdf.get_y() + ROW_H * len(table.totals) + 1 > pdf.bottom_limit:
             pdf.add_page()
             _table_header(pdf, table.columns, widths)
-        pdf.set_draw_color(90, 90, 90)
-        pdf.line(MARGIN, pdf.get_y(), pdf.w - MARGIN, pdf.get_y())
-        pdf.ln(0.6)
-        pdf.set_font(FAMILY, "B", 8.5)
+        pdf.rule(pdf.get_y(), 90)
+        pdf.set_y(pdf.get_y() + 0.6)
+        pdf.style(8.5, bold=True)
         for row in table.totals:
             _row(pdf, table, widths, row, fill=False)
-    pdf.ln(SECTION_GAP)
+        pdf.style(8.5)
+    pdf.set_y(pdf.get_y() + SECTION_GAP)
 
 
 def _notes(pdf: _ReportPDF, notes: list[str]) -> None:
-    pdf.set_font(FAMILY, "", 9)
+    pdf.style(9)
     for note in notes:
-        lines = pdf.multi_cell(pdf.epw, 5, note, dry_run=True, output="LINES")
+        lines = _wrap(pdf, note, pdf.epw)
         if pdf.get_y() + 5 * len(lines) > pdf.bottom_limit:
             pdf.add_page()
-            pdf.set_font(FAMILY, "", 9)
-        pdf.multi_cell(pdf.epw, 5, note, new_x="LMARGIN", new_y="NEXT")
+            pdf.style(9)
+        for line in lines:
+            y = pdf.get_y()
+            pdf.put(pdf.l_margin, y, pdf.epw, 5, line)
+            pdf.set_y(y + 5)
 
 
 def render_pdf(report: Report) -> bytes:

@@ -508,21 +508,24 @@ def family_children(ctx: Context, family_id: int) -> tuple[tuple[int, str], ...]
 
 # --- statements (Reports shared by the screen, the CLI and the batch) --------------------
 
+# Widths are millimetres of an A4 portrait page (180 mm of text), measured so that the
+# longest usual values fit ("Remboursement", "PayFiP (CB en ligne)", "annulé par la
+# quittance n° 12345", "CENTRE DE LOISIRS — Vacances de Noël — semaine 1").
 PAYMENT_COLUMNS = [
-    Column("Quittance", "int", width=0.9),
-    Column("Date", "datetime", width=1.6),
-    Column("Opération", width=1.35),
-    Column("Mode", width=1.9),
-    Column("Observation", width=2.9),
-    Column("Montant", "amount", width=1.2),
+    Column("Quittance", "int", width=17.5),
+    Column("Date", "datetime", width=29.6),
+    Column("Opération", width=27.7),
+    Column("Mode", width=32.9),
+    Column("Observation", width=52.6),
+    Column("Montant", "amount", width=19.7),
 ]
 
 CONSUMPTION_COLUMNS = [
-    Column("Date", "date", width=1.2),
-    Column("Enfant", width=1.4),
-    Column("Activité", width=3.6),
-    Column("État", width=1.1),
-    Column("Prix", "amount", width=1.1),
+    Column("Date", "date", width=20),
+    Column("Enfant", width=30),
+    Column("Activité", width=92),
+    Column("État", width=20),
+    Column("Prix", "amount", width=18),
 ]
 
 
@@ -553,17 +556,12 @@ def consumptions_table(history: ConsumptionHistory) -> ReportTable:
 
 
 def _consumption_notes(history: ConsumptionHistory) -> list[str]:
-    notes = [
+    upcoming = (f", dont {format_amount(history.upcoming_cents)} à venir"
+                if history.upcoming_cents else "")
+    return [
         f"Consommations : réservations confirmées jusqu'au {format_date_short(history.limit)} "
-        "(aujourd'hui + 15 jours) ; les lignes « à venir » sont comptées, les réservations "
-        "annulées ne le sont pas."
+        f"(aujourd'hui + 15 jours){upcoming} ; les réservations annulées ne sont pas comptées."
     ]
-    if history.upcoming_cents:
-        notes.append(
-            f"Dont consommé : {format_amount(history.consumed_cents)} ; "
-            f"à venir : {format_amount(history.upcoming_cents)}."
-        )
-    return notes
 
 
 def payments_report(history: PaymentHistory, edited_at: datetime) -> Report:
@@ -669,8 +667,8 @@ def monthly_statements(ctx: Context, family_ids: Sequence[int], month: Month) ->
 
 
 TOWN_CONSUMPTION_COLUMNS = [
-    Column("Famille", width=1.0),
-    Column("Nom", width=2.0),
+    Column("Famille", width=16),
+    Column("Nom", width=30),
     *CONSUMPTION_COLUMNS,
 ]
 
