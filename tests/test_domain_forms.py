@@ -258,3 +258,8 @@ def test_rollover_year(today: date, year: int) -> None:
 def test_rollover_setting_refused(bad: str) -> None:
     with pytest.raises(F.TransitionError):
         F.parse_rollover(bad)
+
+
+def test_defaults_propose_the_school_year_of_the_rules() -> None:
+    assert F.defaults("reglement", 2026) == {"version": "2026-2027"}
+    assert F.defaults("assurance", 2026) == {}

@@ -201,6 +201,17 @@ def fields_for(kind: str) -> tuple[FieldDef, ...]:
         raise TransitionError(f"Type de fiche inconnu : {kind!r}.") from None
 
 
+def school_year_label(year: int) -> str:
+    return f"{year}-{year + 1}"
+
+
+def defaults(kind: str, school_year: int) -> dict[str, str]:
+    """Values proposed in an empty field (the agent may change them)."""
+    if kind == "reglement":
+        return {"version": school_year_label(school_year)}
+    return {}
+
+
 def _as_text(fd: FieldDef, value: object) -> str:
     if value is None:
         return ""

@@ -101,7 +101,9 @@ class FormScreen(ModalScreen[str | None]):
                 if v.hidden:
                     yield Static(forms.HEALTH_HIDDEN, id="form-hidden")
                 elif self.editable:
-                    yield from field_boxes(fields, v.texts)
+                    year = F.rollover_year(self.ctx.clock.today(), self.ctx.settings.rollover)
+                    proposed = {k: d for k, d in F.defaults(v.kind, year).items() if not v.texts.get(k)}
+                    yield from field_boxes(fields, {**v.texts, **proposed})
                 else:
                     yield Static(self._review_text(), id="form-review")
             yield Input(placeholder="Motif du rejet (obligatoire), puis Entrée", id="reject-reason",
