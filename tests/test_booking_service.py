@@ -126,7 +126,7 @@ def test_full_goes_to_waiting_then_cancellation_promotes(actx: Context, town: To
     assert slot_taken(actx.db, rs, THU) == 2
     opts = day_options(actx, town.families["BERNARD"], town.children["Chloé"], THU)
     assert opts.option(rs).booked_status == "waiting" and opts.option(rs).waiting_rank == 2
-    assert opts.option(rs).places_text == "complet (liste d'attente)"
+    assert opts.option(rs).places_text == "complet"
 
     result = validate_cart(actx, town.families["MARTIN"], [book(town, "Léa", "RS", THU, action=CANCEL)])
     assert len(result.cancelled) == 1 and result.promoted == 1

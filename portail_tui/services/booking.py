@@ -41,6 +41,7 @@ from portail_tui.domain.booking_rules import (
 )
 from portail_tui.domain.day_states import BookedMark, DayCell, month_grid, month_states
 from portail_tui.domain.frdates import (
+    WEEKDAYS,
     capitalize_first,
     format_date_long,
     format_date_short,
@@ -1269,7 +1270,8 @@ class SuiviResult:
         return text
 
     COLUMNS: tuple[tuple[str, str], ...] = (
-        ("Date", "text"),
+        ("Date", "date"),
+        ("Jour ou période", "text"),
         ("Enfant", "text"),
         ("Activité", "text"),
         ("Horaires", "text"),
@@ -1278,15 +1280,22 @@ class SuiviResult:
     )
 
     def rows(self) -> list[list[object]]:
-        """Cells in COLUMNS order, typed (cents as int) for the export renderers."""
-        return [
-            [line.when, line.child_name, line.activity_label, line.hours, line.status_text,
-             line.price_cents]
-            for line in self.lines
-        ]
+        """Cells in COLUMNS order, typed (dates as date, cents as int) for the renderers:
+        a spreadsheet sorts and sums them. A period shows its first and last day."""
+        out: list[list[object]] = []
+        for line in self.lines:
+            if line.day is not None:
+                when: object = line.day
+                what = WEEKDAYS[line.day.weekday()]
+            else:
+                when = f"{format_date_short(line.first_day)} → {format_date_short(line.last_day)}"
+                what = line.period_label or ""
+            out.append([when, what, line.child_name, line.activity_label, line.hours, line.status_text,
+                        line.price_cents])
+        return out
 
     def total_row(self) -> list[object]:
-        return ["Total des réservations confirmées", "", "", "", "", self.total_cents]
+        return ["Total", "", "", "", "", "confirmées", self.total_cents]
 
 
 def suivi(
@@ -1377,8 +1386,9 @@ def suivi(
 def suivi_report(result: SuiviResult) -> Report:
     """The suivi as an export `Report`: the screen and `portail export reservations`
     both render this one object, so their CSV and PDF files are identical."""
-    columns = [Column(title, kind) for title, kind in SuiviResult.COLUMNS]  # type: ignore[arg-type]
-    columns[0] = Column("Date", "text", width=4.0)
+    widths = {"Date": 2.0, "Jour ou période": 2.8, "Enfant": 1.5, "Activité": 3.6, "Horaires": 2.4,
+              "Statut": 2.2, "Tarif": 1.6}
+    columns = [Column(title, kind, width=widths[title]) for title, kind in SuiviResult.COLUMNS]  # type: ignore[arg-type]
     table = ReportTable(columns, result.rows(), totals=[result.total_row()] if result.lines else [])
     notes = []
     if not result.lines:

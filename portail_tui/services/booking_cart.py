@@ -15,11 +15,12 @@ from portail_tui.domain.booking_rules import (
     ActivityRule,
     PeriodRule,
     Places,
+    Refusal,
     Verdict,
     blocked_by,
     conflicts,
 )
-from portail_tui.domain.frdates import format_deadline
+from portail_tui.domain.frdates import WEEKDAYS, format_deadline
 
 BOOK = "book"
 CANCEL = "cancel"
@@ -123,7 +124,7 @@ class Cart:
             parts.append(f"{books} réservation{'s' if books > 1 else ''}")
         if cancels:
             parts.append(f"{cancels} annulation{'s' if cancels > 1 else ''}")
-        return "En cours : " + " et ".join(parts) + " — V pour valider, A pour tout annuler."
+        return "En cours : " + " et ".join(parts) + " · V : valider · A : tout annuler"
 
 
 # ------------------------------------------------------------------ day dialog model
@@ -150,7 +151,16 @@ class DayOption:
 
     @property
     def deadline_text(self) -> str:
+        """"jusqu'au dimanche 29 novembre à 11h45" (the sentence read to the family)."""
         return f"jusqu'au {format_deadline(self.deadline)}" if self.deadline else ""
+
+    @property
+    def deadline_short(self) -> str:
+        """"dim. 29/11 11h45" for the dialog's column."""
+        d = self.deadline
+        if d is None:
+            return ""
+        return f"{WEEKDAYS[d.weekday()][:3]}. {d.day:02d}/{d.month:02d} {d.hour}h{d.minute:02d}"
 
     @property
     def places_text(self) -> str:
@@ -158,7 +168,7 @@ class DayOption:
         if left is None:
             return "illimité"
         if left == 0:
-            return "complet" + (" (liste d'attente)" if self.rule.waiting_list else "")
+            return "complet"
         return f"{left} place{'s' if left > 1 else ''}"
 
 
@@ -241,7 +251,7 @@ def option_view(cart: Cart, options: DayOptions, opt: DayOption) -> OptionView:
     others = [o.rule for o in wanted(cart, options)]
     blocker = blocked_by(opt.rule, others)
     if blocker is not None:
-        return OptionView("[/]", f"indisponible : {blocker.label} choisie", False, False)
+        return OptionView("[/]", f"exclu par {blocker.label}", False, False)
     if not opt.book.ok:
         return OptionView("[ ]", opt.book.reason, False, False)
     return OptionView("[ ]", "libre" if not opt.book.waiting else "complet : liste d'attente",
@@ -333,13 +343,17 @@ def period_view(cart: Cart, child_id: int, popt: PeriodOption) -> OptionView:
         rank = f", rang {popt.waiting_rank}" if popt.waiting_rank else ""
         return OptionView("[x]", f"en liste d'attente{rank}", True, popt.cancel.ok)
     if popt.covered_by:
-        return OptionView("[/]", f"déjà inscrit : {popt.covered_by}", False, False)
+        return OptionView("[/]", "déjà inscrit (période)", False, False)
     for other in cart.lines():
         if (other.child_id == child_id and other.period_id is not None and other.action == BOOK
                 and other.activity_id == popt.rule.id and other.span is not None
                 and other.span[0] <= popt.period.last_day and popt.period.first_day <= other.span[1]):
-            return OptionView("[/]", f"déjà choisie : {other.when}", False, False)
+            return OptionView("[/]", "période déjà choisie", False, False)
     if not popt.book.ok:
+        if popt.book.refusal is Refusal.NOT_YET_OPEN:
+            return OptionView("[ ]", "pas encore ouvert", False, False)
+        if popt.book.refusal is Refusal.WINDOW:
+            return OptionView("[ ]", "inscriptions closes", False, False)
         return OptionView("[ ]", popt.book.reason, False, False)
     return OptionView("[ ]", "complet : liste d'attente" if popt.book.waiting else "libre", False, True)
 

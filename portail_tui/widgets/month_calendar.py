@@ -1,0 +1,238 @@
+"""The booking calendar: a Monday-to-Friday month grid drawn from day states (R5).
+
+The widget computes no rule: the screen hands it the `DayCell`s the services built and
+it draws them — colour, a state symbol and word, the booked letters — plus a legend
+and, under the grid, the focused day's state in a sentence. Keyboard: arrows move
+day by day (up/down by week), PageUp/PageDown by month, Home goes to today, Enter
+opens the day. French month and day names come from the domain tables, never from
+the machine locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from portail_tui.domain.day_states import STATE_SYMBOLS, STATE_WORDS, DayCell, DayState, month_grid
+from portail_tui.domain.frdates import (
+    WEEKDAYS_SHORT,
+    capitalize_first,
+    format_date_long,
+    format_month,
+)
+
+CELL_WIDTH = 16
+
+# The word printed inside a cell (the sentence under the grid has the full one).
+CELL_WORDS: dict[DayState, str] = {
+    DayState.OPEN: "ouvert",
+    DayState.PENDING: "en cours",
+    DayState.CLOSED: "fermé",
+    DayState.NOTHING: "aucune",
+    DayState.NOT_YET_OPEN: "bientôt",
+}
+
+STATE_STYLES: dict[DayState, str] = {
+    DayState.OPEN: "black on #8fd19e",
+    DayState.PENDING: "black on #f5a442",
+    DayState.CLOSED: "white on #c0392b",
+    DayState.NOTHING: "black on #e6d9b8",
+    DayState.NOT_YET_OPEN: "white on #7f8c8d",
+}
+LOADING_STYLE = "on #3a3a3a"
+
+
+def _shift_weekday(d: date, step: int) -> date:
+    """Move by `step` days, stepping over Saturdays and Sundays (the grid has none)."""
+    d = d + timedelta(days=step)
+    direction = 1 if step >= 0 else -1
+    while d.weekday() >= 5:
+        d += timedelta(days=direction)
+    return d
+
+
+def first_weekday_on_or_after(d: date) -> date:
+    while d.weekday() >= 5:
+        d += timedelta(days=1)
+    return d
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
+    m += 1
+    last = (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)).day
+    target = date(y, m, min(d.day, last))
+    # Stay inside the month when the same day number falls on a week-end.
+    forward = first_weekday_on_or_after(target)
+    if forward.month == m:
+        return forward
+    while target.weekday() >= 5:
+        target -= timedelta(days=1)
+    return target
+
+
+class MonthCalendar(Widget, can_focus=True):
+    """Month grid of one child's day states."""
+
+    DEFAULT_CSS = """
+    MonthCalendar { height: auto; width: auto; padding: 0 1; }
+    MonthCalendar:focus { background: $boost; }
+    """
+
+    BINDINGS = [
+        Binding("left", "move(-1)", "Jour précédent", show=False),
+        Binding("right", "move(1)", "Jour suivant", show=False),
+        Binding("up", "move(-7)", "Semaine précédente", show=False),
+        Binding("down", "move(7)", "Semaine suivante", show=False),
+        Binding("pageup", "month(-1)", "Mois préc."),
+        Binding("pagedown", "month(1)", "Mois suiv."),
+        Binding("home", "today", "Aujourd'hui", show=False),
+        Binding("enter", "choose", "Ouvrir le jour"),
+    ]
+
+    cursor: reactive[date] = reactive(date(2000, 1, 3), init=False)
+
+    class DayChosen(Message):
+        """Enter on a day: the screen opens the day dialog."""
+
+        def __init__(self, day: date) -> None:
+            super().__init__()
+            self.day = day
+
+    class MonthChanged(Message):
+        """The grid shows another month: the screen loads its states."""
+
+        def __init__(self, year: int, month: int) -> None:
+            super().__init__()
+            self.year = year
+            self.month = month
+
+    class CursorMoved(Message):
+        def __init__(self, day: date) -> None:
+            super().__init__()
+            self.day = day
+
+    def __init__(self, today: date, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.today = today
+        start = first_weekday_on_or_after(today)
+        self.year, self.month = start.year, start.month
+        self._cells: dict[date, DayCell] = {}
+        self.caption = ""
+        self.set_reactive(MonthCalendar.cursor, start)
+
+    # -- data from the screen -------------------------------------------------
+
+    def show_cells(self, year: int, month: int, weeks: Sequence[Sequence[DayCell]]) -> None:
+        """Draw the states of a month; ignored if the agent already moved elsewhere."""
+        if (year, month) != (self.year, self.month):
+            return
+        self._cells = {c.day: c for week in weeks for c in week}
+        self.refresh(layout=True)
+
+    def clear_cells(self) -> None:
+        self._cells = {}
+        self.refresh()
+
+    def cell(self, d: date) -> DayCell | None:
+        return self._cells.get(d)
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self._cells)
+
+    def go_to(self, d: date) -> None:
+        self.cursor = first_weekday_on_or_after(d)
+
+    # -- keys -----------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        self.cursor = _shift_weekday(self.cursor, step)
+
+    def action_month(self, months: int) -> None:
+        self.cursor = _add_months(self.cursor, months)
+
+    def action_today(self) -> None:
+        self.cursor = first_weekday_on_or_after(self.today)
+
+    def action_choose(self) -> None:
+        self.post_message(self.DayChosen(self.cursor))
+
+    def watch_cursor(self, old: date, new: date) -> None:
+        if (new.year, new.month) != (self.year, self.month):
+            self.year, self.month = new.year, new.month
+            self._cells = {}
+            self.post_message(self.MonthChanged(new.year, new.month))
+        self.post_message(self.CursorMoved(new))
+        self.refresh(layout=True)
+
+    # -- drawing --------------------------------------------------------------
+
+    def focused_words(self) -> str:
+        c = self._cells.get(self.cursor)
+        if c is None:
+            return f"{capitalize_first(format_date_long(self.cursor))} : chargement…"
+        return c.words
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True)
+        title = capitalize_first(format_month(self.year, self.month))
+        text.append(f"◀ PgPréc   {title:^{CELL_WIDTH * 5 - 20}}   PgSuiv ▶\n", style="bold")
+        for name in WEEKDAYS_SHORT[:5]:
+            text.append(f"{name:^{CELL_WIDTH}}", style="bold")
+            text.append(" ")
+        text.append("\n")
+        for week in month_grid(self.year, self.month):
+            top = Text(no_wrap=True)
+            bottom = Text(no_wrap=True)
+            for d in week:
+                self._draw_cell(d, top, bottom)
+            text.append_text(top)
+            text.append("\n")
+            text.append_text(bottom)
+            text.append("\n\n")
+        text.append_text(self.legend())
+        text.append("\n")
+        text.append(self.focused_words(), style="bold")
+        if self.caption:
+            text.append("\n")
+            text.append(self.caption, style="italic")
+        return text
+
+    def _draw_cell(self, d: date, top: Text, bottom: Text) -> None:
+        c = self._cells.get(d)
+        focused = d == self.cursor
+        number = f"[{d.day}]" if d == self.today else f"{d.day}"
+        marker = "▶" if focused else " "
+        if c is None:
+            style = LOADING_STYLE
+            line1 = f"{marker}{number:>4}  …"
+            line2 = ""
+        else:
+            style = STATE_STYLES[c.state]
+            line1 = f"{marker}{number:>4} {c.symbol} {CELL_WORDS[c.state]}"
+            line2 = f"      {c.letters}"
+            if not c.in_month:
+                style += " dim"
+        if focused:
+            style += " bold reverse"
+        top.append(f"{line1:<{CELL_WIDTH}.{CELL_WIDTH}}", style=style)
+        top.append(" ")
+        bottom.append(f"{line2:<{CELL_WIDTH}.{CELL_WIDTH}}", style=style)
+        bottom.append(" ")
+
+    @staticmethod
+    def legend() -> Text:
+        text = Text(no_wrap=False)
+        for state in DayState:
+            text.append(f" {STATE_SYMBOLS[state]} ", style=STATE_STYLES[state])
+            text.append(f" {STATE_WORDS[state]}  ")
+        text.append("\n R M S F W V : réservé · (S) : en liste d'attente · [n] : aujourd'hui",
+                    style="italic")
+        return text
