@@ -240,8 +240,31 @@ async def test_add_child_and_contact(town_ctx: tuple[Town, Context]) -> None:
         await settle(app, pilot)
         assert screen.query_one("#dossier-contacts", DataTable).row_count == 1
     file = dossier.family_file(town.agent, town.family_id)
-    assert [c.first_name for c in file.children][-1] == "Léa" or "Zoé" in [c.first_name for c in file.children]
+    assert [c.first_name for c in file.children] == ["Léa", "Noé", "Zoé"]
+    assert file.children[2].values["school_class"] == "MS"
     assert file.contacts[0].values["phone"] == "05 55 11 22 33"
+    assert file.contacts[0].child_name == "Léa Lefèvre"  # the highlighted child is proposed
+
+
+async def test_second_guardian_added_then_removed(town_ctx: tuple[Town, Context]) -> None:
+    from portail_tui.screens.dossier_editor import ConfirmScreen
+
+    town, ctx = town_ctx
+    app = PortailApp(ctx, actor=town.agent.actor)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_dossier(app, pilot, town.family_id)
+        await pilot.press("s")
+        await settle(app, pilot)
+        fill(app.screen, {"civility": "M.", "last_name": "Lefèvre", "first_name": "Jérôme"})
+        await pilot.press("f9")
+        await settle(app, pilot)
+        assert "Second responsable : M. Jérôme Lefèvre" in text_of(screen.query_one("#dossier-guardians", Static))
+        await pilot.press("S")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert "Second responsable : aucun" in text_of(screen.query_one("#dossier-guardians", Static))
 
 
 async def test_portal_account_password_shown_once(town_ctx: tuple[Town, Context],

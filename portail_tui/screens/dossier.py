@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 
 from portail_tui.domain import forms as F
 from portail_tui.domain.frdates import format_date_long, format_date_short, format_datetime_short
+from portail_tui.domain.validation import FieldDef
 from portail_tui.screens.base import TabScreen
 from portail_tui.screens.dossier_attach import ChildPickScreen
 from portail_tui.screens.dossier_editor import ConfirmScreen, MessageScreen, RecordEditor
@@ -30,9 +31,10 @@ from portail_tui.screens.forms_editor import FormScreen
 from portail_tui.screens.forms_queue import ValidationQueueScreen
 from portail_tui.services import dossier, forms, permissions, portal_accounts
 from portail_tui.services.context import ServiceError
+from portail_tui.services.dossier import InvalidFields
 
 KEYS_HELP = (
-    "e responsable · s second responsable · a allocataire et QF · n ajouter un enfant · m modifier l'enfant · "
+    "e responsable · s second responsable (S : le retirer) · a allocataire et QF · n ajouter un enfant · m modifier l'enfant · "
     "l rattachement · t rattacher un enfant (garde alternée) · c ajouter un contact · x retirer le contact · "
     "p compte portail · v fiches à valider · Ctrl+N nouvelle famille · Entrée : fiches de l'enfant, "
     "puis ouvrir la fiche · Tab : liste suivante"
@@ -58,6 +60,7 @@ class DossierScreen(TabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit_guardian(1)", "Responsable"),
         Binding("s", "edit_guardian(2)", "Second responsable", show=False),
+        Binding("S", "remove_second_guardian", "Retirer le second responsable", show=False),
         Binding("a", "edit_family_info", "Allocataire et QF", show=False),
         Binding("n", "add_child", "Enfant +"),
         Binding("m", "edit_child", "Modifier l'enfant"),
@@ -117,7 +120,7 @@ class DossierScreen(TabScreen):
             yield Static("", id="dossier-status")
 
     FAMILY_ACTIONS: ClassVar[frozenset[str]] = frozenset({
-        "edit_guardian", "edit_family_info", "add_child", "edit_child", "edit_link", "attach_child",
+        "edit_guardian", "remove_second_guardian", "edit_family_info", "add_child", "edit_child", "edit_link", "attach_child",
         "add_contact", "remove_contact", "portal_account"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -325,6 +328,21 @@ class DossierScreen(TabScreen):
         self._edit(title, F.GUARDIAN_FIELDS, g.values if g else {},
                    partial(self._save_guardian, fid, rank), "Responsable enregistré.")
 
+    def action_remove_second_guardian(self) -> None:
+        if self.file is None or self.family_id is None:
+            return
+        second = self.file.guardian(2)
+        if second is None:
+            self._status("Cette famille n'a pas de second responsable.")
+            return
+        fid = self.family_id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._run(lambda: dossier.remove_second_guardian(self.ctx, fid), "Second responsable retiré.")
+
+        self.app.push_screen(ConfirmScreen(f"Retirer {second.display_name} du dossier ?"), confirmed)
+
     def _save_guardian(self, family_id: int, rank: int, values: dict[str, str]) -> object:
         return dossier.save_guardian(self.ctx, family_id, rank, values)
 
@@ -383,15 +401,25 @@ class DossierScreen(TabScreen):
         self.app.push_screen(ChildPickScreen(self.ctx), picked)
 
     def action_add_contact(self) -> None:
-        if self.family_id is None:
+        if self.family_id is None or self.file is None:
             return
-        fid = self.family_id
+        fid = self.file.id
+        everyone = "Tous les enfants"
+        by_name = {c.full_name: c.id for c in self.file.children}
         child = self._current_child()
-        child_id = None  # a contact for the whole family unless a child is chosen below
-        self._edit("Ajouter un contact", F.CONTACT_FIELDS, {"may_pick_up": "non", "emergency": "oui"},
-                   lambda values: dossier.add_contact(self.ctx, fid, values, child_id=child_id),
-                   "Contact ajouté.",
-                   intro=f"Contact de la famille (tous les enfants{', dont ' + child.first_name if child else ''}).")
+        fields = (*F.CONTACT_FIELDS,
+                  FieldDef("child", "Pour l'enfant", "choice", required=True,
+                           choices=(everyone, *by_name), max_length=200))
+
+        def saver(values: dict[str, str]) -> int:
+            chosen = values.get("child", "")
+            if chosen and chosen.casefold() != everyone.casefold() and chosen not in by_name:
+                raise InvalidFields({"child": "Choisissez un enfant de la liste."})
+            return dossier.add_contact(self.ctx, fid, values, child_id=by_name.get(chosen))
+
+        self._edit("Ajouter un contact", fields,
+                   {"may_pick_up": "non", "emergency": "oui", "child": child.full_name if child else everyone},
+                   saver, "Contact ajouté.")
 
     def _current_contact(self) -> dossier.ContactData | None:
         if self.file is None or not self.file.contacts:
