@@ -23,9 +23,12 @@ SMTP_VARS = ("PORTAIL_SMTP_HOST", "PORTAIL_SMTP_PORT", "PORTAIL_SMTP_FROM", "POR
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from portail_tui.cli import base
+
     for name in (*SMTP_VARS, "PORTAIL_DATABASE_URL", "PORTAIL_TODAY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
+    # Wide enough that table cells are not wrapped (the console is created at import).
+    monkeypatch.setattr(base.console, "width", 200)
 
 
 @pytest.fixture
