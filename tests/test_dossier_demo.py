@@ -36,7 +36,11 @@ def test_showcase_family_reads_back_cleanly(demo_ctx: Context, agent: Actor) -> 
     for c in file.children:
         assert not clean_values(F.CHILD_FIELDS, c.values, TODAY).errors
         assert not clean_values(F.LINK_FIELDS, c.link, TODAY).errors
-    assert dossier.family_file(ctx, family_id).guardians == file.guardians
+    after = dossier.family_file(ctx, family_id)
+    assert after.guardians == file.guardians and after.name == file.name == "LEFÈVRE"
+    renamed = {**file.guardians[0].values, "last_name": "Martin-Lefèvre"}
+    dossier.save_guardian(ctx, family_id, 1, renamed)
+    assert dossier.family_file(ctx, family_id).name == "MARTIN-LEFÈVRE"
 
 
 def test_queue_and_counts_agree_and_decisions_move_them(demo_ctx: Context, regisseur: Actor) -> None:

@@ -369,8 +369,10 @@ def save_guardian(ctx: Context, family_id: int, rank: int, raw: Mapping[str, obj
         if rank == 1:
             # The family's display name and mailing address follow the main guardian
             # unless someone deliberately set them to something else.
-            if created or normalize(family.name) == normalize(old_last or ""):
-                family.name = guardian.last_name
+            renamed = normalize(guardian.last_name) != normalize(old_last or "")
+            if (created or renamed) and normalize(family.name) in ("", normalize(old_last or "")):
+                # Keep the house style of the display name (the demo writes it in capitals).
+                family.name = guardian.last_name.upper() if family.name.isupper() else guardian.last_name
             if not family.email or family.email == old_email:
                 family.email = guardian.email
         session.flush()
