@@ -211,3 +211,13 @@ def test_unknown_child_or_kind(ctx: Context) -> None:
         forms.get_form(town.agent, 999, "assurance")
     with pytest.raises(ServiceError, match="inconnu"):
         forms.get_form(town.agent, town.lea, "piscine")
+
+
+def test_bad_rollover_setting_is_a_french_refusal(ctx: Context) -> None:
+    town = seed(ctx)
+    bad = Context(db=ctx.db, clock=ctx.clock, settings=replace(ctx.settings, rollover="13-45"))
+    with pytest.raises(ServiceError, match="rentrée invalide"):
+        forms.expire_forms(bad, date(2027, 1, 1))
+    forms.submit(town.agent, town.lea, "assurance", ASSURANCE)
+    with pytest.raises(ServiceError, match="rentrée invalide"):
+        forms.validate_form(bad.as_actor(town.regisseur.actor), town.lea, "assurance")  # type: ignore[arg-type]

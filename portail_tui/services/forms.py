@@ -182,6 +182,16 @@ def _transition(form: Form, event: str, reason: str | None = None) -> str:
         raise ServiceError(exc.message, field=exc.field) from None
 
 
+def _rollover(ctx: Context, today: date) -> tuple[int, datetime]:
+    """Current school year by the configured rollover date, and when it started; a
+    bad PORTAIL_ROLLOVER setting is one French sentence, not a crash."""
+    try:
+        year = F.rollover_year(today, ctx.settings.rollover)
+        return year, paris(F.rollover_date(year, ctx.settings.rollover))
+    except F.TransitionError as exc:
+        raise ServiceError(exc.message) from None
+
+
 def _families_of(session: Session, child_id: int) -> list[int]:
     return list(session.execute(
         select(FamilyMember.family_id).where(FamilyMember.child_id == child_id).order_by(FamilyMember.id)
@@ -293,7 +303,7 @@ def validate_form(ctx: Context, child_id: int, kind: str) -> FormView:
     _require_health(actor, kind)
     now = ctx.clock.now()
     today = now.date()
-    year = F.rollover_year(today, ctx.settings.rollover)
+    year, _ = _rollover(ctx, today)
 
     def _work(session: Session) -> FormView:
         child = _child(session, actor, child_id)
@@ -428,8 +438,7 @@ def expire_forms(ctx: Context, today: date) -> int:
     rollover (`settings.rollover`, MM-DD). Idempotent: a second run the same day
     (or a catch-up run after missed nights) changes nothing more. Returns how many
     forms changed."""
-    year = F.rollover_year(today, ctx.settings.rollover)
-    rollover_start = paris(F.rollover_date(year, ctx.settings.rollover))
+    year, rollover_start = _rollover(ctx, today)
     actor = ctx.actor.tag if ctx.actor else "system"
     now = ctx.clock.now()
 
