@@ -101,8 +101,12 @@ class FormScreen(ModalScreen[str | None]):
                 if v.hidden:
                     yield Static(forms.HEALTH_HIDDEN, id="form-hidden")
                 elif self.editable:
-                    year = F.rollover_year(self.ctx.clock.today(), self.ctx.settings.rollover)
-                    proposed = {k: d for k, d in F.defaults(v.kind, year).items() if not v.texts.get(k)}
+                    try:
+                        year = F.rollover_year(self.ctx.clock.today(), self.ctx.settings.rollover)
+                        defaults = F.defaults(v.kind, year)
+                    except F.TransitionError:  # bad PORTAIL_ROLLOVER: no proposal, the rest works
+                        defaults = {}
+                    proposed = {k: d for k, d in defaults.items() if not v.texts.get(k)}
                     yield from field_boxes(fields, {**v.texts, **proposed})
                 else:
                     yield Static(self._review_text(), id="form-review")
