@@ -140,6 +140,14 @@ def test_not_logged_in_or_family_actor_cannot_act_as_an_agent(demo_ctx: Context)
     _refused(payments.take_payment, demo_ctx.as_actor(famille), family, amount_cents=1000, mode="especes",
              what="encaisser un règlement")
     _refused(dossier.save_family_info, demo_ctx.as_actor(famille), family, {}, what="modifier le dossier")
+    from portail_tui.services import booking, forms, portal_accounts
+
+    _refused(booking.validate_cart, demo_ctx.as_actor(famille), family, [], what="modifier des réservations")
+    _refused(forms.save_draft, demo_ctx.as_actor(famille), _child(demo_ctx), "assurance", {},
+             what="saisir une fiche")
+    _refused(portal_accounts.create_account, demo_ctx.as_actor(famille), family,
+             what="gérer les comptes du portail")
+    _refused(booking.validate_cart, demo_ctx, family, [], what="connecté")
     assert not permissions.allowed(famille, "booking.write")
     assert permissions.allowed(permissions.system_actor(1), "payment.refund")
     assert not permissions.allowed(None, "payment.take")
