@@ -103,3 +103,13 @@ def _seeded(ctx: Context):  # type: ignore[no-untyped-def]
         _seeds.clear()
         _seeds[key] = seed(ctx.db)
     return _seeds[key]
+
+
+@given(cents=st.integers(0, 1_000_000))
+def test_prefilled_amount_reads_back(cents: int) -> None:
+    """The Paiement screen pre-fills the amount as format_amount_plain and reads it with
+    parse_amount: what it proposes is exactly what it takes."""
+    from portail_tui.domain.money import format_amount, format_amount_plain, parse_amount
+
+    assert parse_amount(format_amount_plain(cents), allow_zero=True) == cents
+    assert parse_amount(format_amount(cents), allow_zero=True) == cents
