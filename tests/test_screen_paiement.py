@@ -294,3 +294,48 @@ async def test_demo_family_shows_real_figures(sqlite_demo_ctx: Context, agent) -
         assert format_amount(expected.solde_cents) in _text(screen.query_one("#w-solde", Static))
         assert format_amount(expected.estimated_cents) in _text(screen.query_one("#w-estimated", Static))
         assert screen.query_one("#entries", DataTable).row_count >= 1
+
+
+async def test_refund_by_the_regisseur(desk) -> None:  # type: ignore[no-untyped-def]
+    from portail_tui.screens.cash_refund import RefundModal
+
+    ctx, sd = desk
+    payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=5000, mode="cb")
+    app = PortailApp(ctx, actor=sd.regisseur)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(pilot, app, sd.family_id)
+        await pilot.press("f8")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, RefundModal)
+        assert modal.query_one("#montant", Input).value == "46,50"  # the whole solde is proposed
+        modal.query_one("#mode", Select).value = "virement"
+        await pilot.press("f9")  # no reason yet
+        await _settle(pilot, app)
+        assert "motif" in _text(modal.query_one("#motif-error", Static)).lower()
+        modal.query_one("#motif", Input).value = "Départ de la commune"
+        await pilot.press("f9")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReceiptModal)
+        assert app.screen.receipt.kind == "refund" and app.screen.receipt.new_solde_cents == 0
+    refund = _payments(ctx)[-1]
+    assert (refund.kind, refund.mode, refund.amount_cents) == ("refund", "virement", -4650)
+
+
+async def test_payfip_link_from_the_screen(desk) -> None:  # type: ignore[no-untyped-def]
+    from portail_tui.models import OutboxMessage, PayfipRequest
+
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await _type_amount(pilot, screen, "25")
+        await pilot.press("f7")
+        await _settle(pilot, app)
+        status = _text(screen.query_one("#pay-status", Static))
+        assert "Lien de paiement PayFiP (mode test) de 25,00" in status and "dupont@example.fr" in status
+    req = ctx.db.read(lambda s: s.execute(select(PayfipRequest)).scalars().one())
+    assert (req.amount_cents, req.email, req.status) == (2500, "dupont@example.fr", "pending")
+    kinds = ctx.db.read(lambda s: list(s.execute(select(OutboxMessage.kind)).scalars()))
+    assert kinds == ["payfip_link"]
+    assert _payments(ctx) == []  # nothing is recorded before the platform says "paid"

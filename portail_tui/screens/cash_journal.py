@@ -63,6 +63,7 @@ class JournalModal(ModalScreen[bool]):
         self.journal: cashdesk.DayJournal | None = None
         self.closed_here = False
         self.busy = False
+        self.last_export: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="journal-box"):
