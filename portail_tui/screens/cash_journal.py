@@ -43,7 +43,7 @@ class JournalModal(ModalScreen[bool]):
     #journal-title { text-style: bold; }
     .journal-row { height: 3; }
     .journal-row Label { padding: 1 1 0 0; }
-    #journal-day { width: 16; }
+    #journal-day { width: 18; }
     #journal-state { padding: 1 0 0 2; width: 1fr; }
     #journal-entries { height: 1fr; }
     #journal-totals { height: auto; max-height: 10; }

@@ -602,4 +602,6 @@ def agent_name_of(session: Session, tag: str) -> str:
         return name or login
     if kind == "system":
         return "PayFiP (automatique)" if login == "payfip" else "Tâche automatique"
+    if kind == "famille":
+        return f"Portail famille {login}"
     return login or tag
