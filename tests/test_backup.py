@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, text
 
-from portail_tui.db import Database
+from portail_tui.db import Database, head_revision
 from portail_tui.models import Agent, News, metadata
 from portail_tui.services import auth, backup
 from portail_tui.services.context import Context, ServiceError
@@ -55,8 +55,7 @@ def test_round_trip_gives_back_exactly_the_data(demo_ctx: Context, bdir: Path) -
     result = backup.backup(demo_ctx, target)
     assert result.path == target and target.stat().st_size == result.size > 0
     assert target.stat().st_mode & 0o077 == 0  # personal data: owner only
-    assert backup.inspect_backup(target) == (("sqlite" if db.is_sqlite else "postgresql"),
-                                             "0002_money_guards")
+    assert backup.inspect_backup(target) == (("sqlite" if db.is_sqlite else "postgresql"), head_revision())
 
     _change_things(demo_ctx)
     assert snapshot(db) != before
@@ -65,7 +64,7 @@ def test_round_trip_gives_back_exactly_the_data(demo_ctx: Context, bdir: Path) -
     assert run_checks(demo_ctx).ok  # the payment guard came back with the data
     # The replaced database was kept beside the backup, and is itself restorable.
     assert restored.safety_copy.exists()
-    assert backup.inspect_backup(restored.safety_copy)[1] == "0002_money_guards"
+    assert backup.inspect_backup(restored.safety_copy)[1] == head_revision()
     # Sequences follow the data: the next row gets a fresh id.
     auth.add_agent(demo_ctx, "apres", "motdepasse1")
     logins = db.read(lambda s: set(s.execute(select(Agent.login)).scalars()))
@@ -177,3 +176,20 @@ def test_sqlite_backup_is_consistent_while_someone_writes(sqlite_demo_ctx: Conte
     with sqlite3.connect(result.path) as copy:
         names = [r[0] for r in copy.execute("SELECT full_name FROM agent WHERE login = 'agent'")]
     assert names and names != ["En cours"]
+
+
+def test_backup_of_an_older_version_is_upgraded_after_restore(sqlite_demo_ctx: Context, bdir: Path) -> None:
+    from portail_tui.db import current_revision, upgrade
+
+    old_file = bdir / "ancienne.sqlite"
+    old = Database(f"sqlite:///{old_file}")
+    upgrade(old, "0001_initial")
+    old.dispose()
+    result = backup.restore(sqlite_demo_ctx, old_file)
+    assert result.revision == "0001_initial" and result.upgraded_to == head_revision()
+    assert current_revision(sqlite_demo_ctx.db) == head_revision()
+    assert _count_agents(sqlite_demo_ctx.db) == 0  # the old (empty) data is what is there now
+
+
+def _count_agents(db: Database) -> int:
+    return len(db.read(lambda s: list(s.execute(select(Agent.id)).scalars())))
