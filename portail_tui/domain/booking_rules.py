@@ -9,7 +9,7 @@ so every rule is testable to the minute without a database.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -224,10 +224,13 @@ def operation_refusal(
     rule: ActivityRule,
     day: date,
     cal: SchoolCalendar,
-    closure_reasons: dict[date, str] | None = None,
+    closure_reasons: Mapping[date, str] | None = None,
+    kind: DayKind | None = None,
 ) -> Verdict | None:
-    """None when the activity runs on `day`; otherwise why not (closed, holiday…)."""
-    kind = cal.day_kind(day)
+    """None when the activity runs on `day`; otherwise why not (closed, holiday…).
+    `kind` may be given when the caller already classified the day (month grids)."""
+    if kind is None:
+        kind = cal.day_kind(day)
     if kind is DayKind.CLOSURE:
         why = (closure_reasons or {}).get(day)
         return Verdict.no(Refusal.CLOSED, f"fermé ce jour ({why})" if why else "fermé ce jour")
@@ -359,7 +362,8 @@ def check_day(
     *,
     places: Places | None = None,
     has_rate: bool = True,
-    closure_reasons: dict[date, str] | None = None,
+    closure_reasons: Mapping[date, str] | None = None,
+    kind: DayKind | None = None,
 ) -> Verdict:
     """May `day` be booked on this activity at `now`? Checked in the order an agent
     would explain it: no activity that day, past, not yet open, too late, no price,
@@ -367,7 +371,7 @@ def check_day(
     `excludes` and the service."""
     if rule.by_period:
         return Verdict.no(Refusal.PERIOD_ONLY, "inscription par période uniquement")
-    refused = operation_refusal(rule, day, cal, closure_reasons)
+    refused = operation_refusal(rule, day, cal, closure_reasons, kind)
     if refused is not None:
         return refused
     today = now.date()

@@ -22,8 +22,6 @@ from portail_tui.domain.booking_rules import (
     Verdict,
     check_day,
     check_period,
-    operation_refusal,
-    price_for,
 )
 from portail_tui.domain.frdates import capitalize_first, format_date_long
 from portail_tui.domain.school_calendar import DayKind, SchoolCalendar
@@ -124,6 +122,10 @@ def month_grid(year: int, month: int) -> list[list[date]]:
     return weeks
 
 
+def _rate_in_force(rates: Sequence[RateRule], d: date) -> bool:
+    return any(r.valid_from <= d and (r.valid_to is None or d <= r.valid_to) for r in rates)
+
+
 _CLOSED_PRIORITY = (Refusal.FULL, Refusal.DEADLINE, Refusal.WINDOW, Refusal.NO_RATE, Refusal.PAST)
 
 
@@ -149,7 +151,7 @@ def day_state(
     bookings that day (day or period ones)."""
     places = places or {}
     period_places = period_places or {}
-    reasons = dict(closure_reasons or {})
+    reasons = closure_reasons or {}
     booked_sorted = tuple(sorted(booked, key=lambda m: (m.sort_order, m.letter)))
     base = {"booked": booked_sorted, "in_month": in_month, "is_today": day == now.date()}
     if pending:
@@ -158,25 +160,24 @@ def day_state(
     verdicts: list[Verdict] = []
     first_refusal: Verdict | None = None
     by_id = {a.id: a for a in activities}
+    kind = cal.day_kind(day)  # once per day, not once per activity
     for act in activities:
         if act.by_period:
             continue
-        refused = operation_refusal(act, day, cal, reasons)
-        if refused is not None:
-            first_refusal = first_refusal or refused
+        has_rate = rates is None or _rate_in_force(rates.get(act.id, ()), day)
+        verdict = check_day(act, day, now, cal, places=places.get(act.id), has_rate=has_rate,
+                            closure_reasons=reasons, kind=kind)
+        if verdict.refusal in (Refusal.NO_ACTIVITY, Refusal.CLOSED):
+            first_refusal = first_refusal or verdict
             continue
-        has_rate = rates is None or price_for(rates.get(act.id, ()), None, day) is not None
-        verdicts.append(
-            check_day(act, day, now, cal, places=places.get(act.id), has_rate=has_rate,
-                      closure_reasons=reasons)
-        )
+        verdicts.append(verdict)
     for period in periods:
         act = by_id.get(period.activity_id)
         if act is None or not period.covers(day) or not act.runs_on_weekday(day):
             continue
-        if cal.day_kind(day) in (DayKind.WEEKEND, DayKind.PUBLIC_HOLIDAY, DayKind.CLOSURE):
+        if kind in (DayKind.WEEKEND, DayKind.PUBLIC_HOLIDAY, DayKind.CLOSURE):
             continue
-        has_rate = rates is None or price_for(rates.get(act.id, ()), None, period.first_day) is not None
+        has_rate = rates is None or _rate_in_force(rates.get(act.id, ()), period.first_day)
         verdicts.append(check_period(act, period, now, places=period_places.get(period.id),
                                      has_rate=has_rate))
 

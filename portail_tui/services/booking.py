@@ -12,11 +12,13 @@ and a cancellation handing its place to the first child waiting.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -52,6 +54,7 @@ from portail_tui.domain.text import normalize
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.models import (
     Activity,
+    AuditLog,
     Booking,
     Child,
     Closure,
@@ -135,7 +138,7 @@ class RegieSetup:
         return price_for(self.rates.get(rule.id, ()), quotient, on)
 
 
-def _rule(a: Activity) -> ActivityRule:
+def _rule(a) -> ActivityRule:  # type: ignore[no-untyped-def]  (a row or an Activity)
     return ActivityRule(
         id=a.id,  # type: ignore[arg-type]
         code=a.code,
@@ -159,7 +162,7 @@ def _rule(a: Activity) -> ActivityRule:
     )
 
 
-def _period_rule(p: Period) -> PeriodRule:
+def _period_rule(p) -> PeriodRule:  # type: ignore[no-untyped-def]  (a row or a Period)
     return PeriodRule(
         id=p.id,  # type: ignore[arg-type]
         activity_id=p.activity_id,
@@ -173,28 +176,70 @@ def _period_rule(p: Period) -> PeriodRule:
     )
 
 
+# Statements built once: the counter's hot paths only bind parameters (building and
+# coercing an SQL expression costs more than running it on SQLite).
+_A = Activity.__table__  # type: ignore[attr-defined]
+_R = Rate.__table__  # type: ignore[attr-defined]
+_C = Closure.__table__  # type: ignore[attr-defined]
+_G = Regie.__table__  # type: ignore[attr-defined]
+_S = Slot.__table__  # type: ignore[attr-defined]
+_P = Period.__table__  # type: ignore[attr-defined]
+_B = Booking.__table__  # type: ignore[attr-defined]
+_F = Family.__table__  # type: ignore[attr-defined]
+_M = FamilyMember.__table__  # type: ignore[attr-defined]
+
+_Q_REGIE = select(_G.c.name, _G.c.school_zone).where(_G.c.id == bindparam("regie"))
+_Q_ACTIVITIES = select(_A).where(_A.c.regie_id == bindparam("regie"), _A.c.active.is_(True))
+_Q_RATES = (
+    select(_R.c.activity_id, _R.c.qf_min, _R.c.qf_max, _R.c.price_cents, _R.c.valid_from, _R.c.valid_to)
+    .join(_A, _A.c.id == _R.c.activity_id)
+    .where(_A.c.regie_id == bindparam("regie"))
+)
+_Q_CLOSURES = select(_C.c.day, _C.c.reason).where(_C.c.regie_id == bindparam("regie"))
+_Q_FAMILY_CHILD = (
+    select(_F.c.regie_id)
+    .join(_M, _M.c.family_id == _F.c.id)
+    .where(_F.c.id == bindparam("family"), _M.c.child_id == bindparam("child"))
+)
+_Q_MONTH_SLOTS = (
+    select(_S.c.activity_id, _S.c.day, _S.c.capacity, _S.c.taken)
+    .join(_A, _A.c.id == _S.c.activity_id)
+    .where(_A.c.regie_id == bindparam("regie"), _S.c.day >= bindparam("first"), _S.c.day <= bindparam("last"))
+)
+_Q_MONTH_PERIODS = (
+    select(_P, _S.c.capacity.label("slot_capacity"), _S.c.taken.label("slot_taken"))
+    .join(_A, _A.c.id == _P.c.activity_id)
+    .outerjoin(_S, _S.c.period_id == _P.c.id)
+    .where(_A.c.regie_id == bindparam("regie"), _A.c.booking_unit == "period",
+           _P.c.first_day <= bindparam("last"), _P.c.last_day >= bindparam("first"))
+    .order_by(_P.c.first_day, _P.c.parent_id.is_not(None), _P.c.id)
+)
+_Q_MONTH_BOOKINGS = select(_B.c.activity_id, _B.c.day, _B.c.status).where(
+    _B.c.child_id == bindparam("child"), _B.c.day >= bindparam("first"), _B.c.day <= bindparam("last"),
+    _B.c.status.in_(LIVE),
+)
+_Q_MONTH_PERIOD_BOOKINGS = (
+    select(_B.c.activity_id, _B.c.period_id, _B.c.status)
+    .join(_P, _P.c.id == _B.c.period_id)
+    .where(_B.c.child_id == bindparam("child"), _B.c.status.in_(LIVE),
+           _P.c.first_day <= bindparam("last"), _P.c.last_day >= bindparam("first"))
+)
+
+
 def load_setup(session: Session, regie_id: int) -> RegieSetup:
-    regie = session.get(Regie, regie_id)
+    conn = session.connection()
+    params = {"regie": regie_id}
+    regie = conn.execute(_Q_REGIE, params).first()
     if regie is None:
         raise ServiceError("Régie introuvable.")
-    activities = {
-        a.id: _rule(a)
-        for a in session.execute(
-            select(Activity).where(Activity.regie_id == regie_id, Activity.active.is_(True))
-        ).scalars()
-    }
+    activities = {a.id: _rule(a) for a in conn.execute(_Q_ACTIVITIES, params)}  # type: ignore[arg-type]
     rates: dict[int, list[RateRule]] = {}
-    if activities:
-        for r in session.execute(select(Rate).where(Rate.activity_id.in_(list(activities)))).scalars():
+    for r in conn.execute(_Q_RATES, params):
+        if r.activity_id in activities:
             rates.setdefault(r.activity_id, []).append(
                 RateRule(r.qf_min, r.qf_max, r.price_cents, r.valid_from, r.valid_to)
             )
-    reasons = {
-        day: reason
-        for day, reason in session.execute(
-            select(Closure.day, Closure.reason).where(Closure.regie_id == regie_id)
-        ).all()
-    }
+    reasons = {r.day: r.reason for r in conn.execute(_Q_CLOSURES, params)}
     zone = regie.school_zone if regie.school_zone in ("A", "B", "C") else "A"
     return RegieSetup(
         regie_id=regie_id,
@@ -340,45 +385,47 @@ def month_view(
     first, last = weeks[0][0], weeks[-1][-1]
 
     def work(session: Session) -> MonthView:
-        family = _family(session, ctx, family_id)
-        _child(session, family_id, child_id)
-        setup = load_setup(session, family.regie_id)
+        conn = session.connection()
+        regie_id = conn.execute(_Q_FAMILY_CHILD, {"family": family_id, "child": child_id}).scalar()
+        if regie_id is None:  # say precisely what is wrong
+            _family(session, ctx, family_id)
+            _child(session, family_id, child_id)
+        actor = ctx.actor
+        if actor is not None and actor.kind != "system" and actor.regie_id != regie_id:
+            raise ServiceError("Cette famille dépend d'une autre régie.", field="famille")
+        setup = load_setup(session, regie_id)
         now = ctx.clock.now()
         rules = setup.ordered()
-        day_ids = [a.id for a in rules if not a.by_period]
-        period_ids = [a.id for a in rules if a.by_period]
+        span = {"regie": regie_id, "first": first, "last": last, "child": child_id}
         # Days without a Slot row yet have every place free: only rows matter.
-        places = _slots_for_days(session, day_ids, first, last)
-        periods = _periods_overlapping(session, period_ids, first, last)
-        pplaces = _period_slots(session, [p.id for p in periods])
-        for p in periods:
-            if p.id not in pplaces:
-                cap = p.capacity if p.capacity is not None else setup.activities[p.activity_id].capacity
-                pplaces[p.id] = Places(cap, 0)
+        places = {
+            (r.activity_id, r.day): Places(r.capacity, r.taken)
+            for r in conn.execute(_Q_MONTH_SLOTS, span)
+            if r.activity_id in setup.activities
+        }
+        periods: list[PeriodRule] = []
+        pplaces: dict[int, Places] = {}
+        for r in conn.execute(_Q_MONTH_PERIODS, span):
+            rule = setup.activities.get(r.activity_id)
+            if rule is None:
+                continue
+            p = _period_rule(r)
+            periods.append(p)
+            if r.slot_taken is not None:
+                pplaces[p.id] = Places(r.slot_capacity, r.slot_taken)
+            else:
+                pplaces[p.id] = Places(p.capacity if p.capacity is not None else rule.capacity, 0)
         booked: dict[date, list[BookedMark]] = {}
-        for r in session.execute(
-            select(Booking.activity_id, Booking.day, Booking.status).where(
-                Booking.child_id == child_id,
-                Booking.day >= first,
-                Booking.day <= last,
-                Booking.status.in_(LIVE),
-            )
-        ).all():
+        for r in conn.execute(_Q_MONTH_BOOKINGS, span):
             rule = setup.activities.get(r.activity_id)
             if rule is not None:
                 booked.setdefault(r.day, []).append(_mark(rule, r.status))
         period_booked: list[tuple[PeriodRule, BookedMark]] = []
         if periods:
             by_id = {p.id: p for p in periods}
-            for r in session.execute(
-                select(Booking.activity_id, Booking.period_id, Booking.status).where(
-                    Booking.child_id == child_id,
-                    Booking.period_id.in_(list(by_id)),
-                    Booking.status.in_(LIVE),
-                )
-            ).all():
+            for r in conn.execute(_Q_MONTH_PERIOD_BOOKINGS, span):
                 rule = setup.activities.get(r.activity_id)
-                if rule is not None:
+                if rule is not None and r.period_id in by_id:
                     period_booked.append((by_id[r.period_id], _mark(rule, r.status)))
         cells = month_states(
             year,
@@ -780,15 +827,23 @@ def _insert_ignore(session: Session, rows: list[dict[str, object]], elements: li
     session.execute(stmt, rows)
 
 
+_I_BOOKING = insert(_B).returning(_B.c.id, sort_by_parameter_order=True)
+_U_TAKE = (
+    update(_S)
+    .where(_S.c.id == bindparam("sid"), or_(_S.c.capacity.is_(None), _S.c.taken < _S.c.capacity))
+    .values(taken=_S.c.taken + 1)
+)
+_U_CANCEL = (
+    update(_B)
+    .where(_B.c.id == bindparam("bid"), _B.c.status == bindparam("previous"))
+    .values(status="cancelled", cancelled_at=bindparam("at"), cancelled_by=bindparam("by"))
+)
+
+
 def _take_place(session: Session, slot_id: int) -> bool:
     """The only way a place is taken (B2): one conditional UPDATE, atomic in the
     database whatever the number of agents and processes."""
-    result = session.execute(
-        update(Slot)
-        .where(Slot.id == slot_id, or_(Slot.capacity.is_(None), Slot.taken < Slot.capacity))
-        .values(taken=Slot.taken + 1)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return session.connection().execute(_U_TAKE, {"sid": slot_id}).rowcount == 1
 
 
 def _slot_cond(activity_id: int, day: date | None, period_id: int | None):  # type: ignore[no-untyped-def]
@@ -863,19 +918,19 @@ def _run_cart(
             p.id: _period_rule(p)
             for p in session.execute(select(Period).where(Period.id.in_(list(period_ids)))).scalars()
         }
-    live: dict[tuple[int, int, date | None, int | None], Booking] = {}
+    live: dict[tuple[int, int, date | None, int | None], Any] = {}
     live_day: dict[tuple[int, date], set[int]] = {}
     live_periods: dict[int, list[tuple[int, PeriodRule]]] = {}
     if child_ids:
         conds = []
         if days:
-            conds.append(and_(Booking.day >= min(days), Booking.day <= max(days)))
+            conds.append(and_(_B.c.day >= min(days), _B.c.day <= max(days)))
         if period_ids:
-            conds.append(Booking.period_id.is_not(None))
+            conds.append(_B.c.period_id.is_not(None))
         if conds:
-            for b in session.execute(
-                select(Booking).where(Booking.child_id.in_(child_ids), Booking.status.in_(LIVE), or_(*conds))
-            ).scalars():
+            for b in session.connection().execute(
+                select(_B).where(_B.c.child_id.in_(child_ids), _B.c.status.in_(LIVE), or_(*conds))
+            ):
                 live[(b.child_id, b.activity_id, b.day, b.period_id)] = b
                 if b.day is not None:
                     live_day.setdefault((b.child_id, b.day), set()).add(b.activity_id)
@@ -914,12 +969,10 @@ def _run_cart(
         if not verdict.ok:
             refuse(i, verdict.reason)
             continue
-        previous = b.status  # the ORM update below refreshes b.status in the session
-        done = session.execute(
-            update(Booking)
-            .where(Booking.id == b.id, Booking.status == previous)
-            .values(status="cancelled", cancelled_at=now, cancelled_by=actor_tag)
-        ).rowcount  # type: ignore[attr-defined]
+        previous = b.status
+        done = session.connection().execute(
+            _U_CANCEL, {"bid": b.id, "previous": previous, "at": now, "by": actor_tag}
+        ).rowcount
         if done != 1:
             refuse(i, "réservation modifiée entre-temps")
             continue
@@ -1050,20 +1103,24 @@ def _run_cart(
         })
     if not params:
         return
-    table = Booking.__table__
-    ids = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), params  # type: ignore[attr-defined]
-    ).scalars().all()
+    conn = session.connection()
+    ids = conn.execute(_I_BOOKING, params).scalars().all()
+    audits = []
     for (i, status, price), booking_id, p in zip(statuses, ids, params, strict=True):
         line = lines[i]
         rule = setup.activities[line.activity_id]
-        audit.record(session, at=now, actor=actor_tag,
-                     action="booking.create" if status == "confirmed" else "booking.waiting",
-                     entity="booking", entity_id=booking_id, family_id=family_id,
-                     child_id=line.child_id, activity=rule.code, day=line.day, period_id=line.period_id,
-                     price_cents=price, quotient=p["quotient_used"])
+        # Same rows as audit.record writes, in one executemany for the whole cart.
+        details = {"child_id": line.child_id, "activity": rule.code, "day": line.day,
+                   "period_id": line.period_id, "price_cents": price, "quotient": p["quotient_used"]}
+        audits.append({
+            "at": now, "actor": actor_tag, "entity": "booking", "entity_id": booking_id,
+            "action": "booking.create" if status == "confirmed" else "booking.waiting",
+            "family_id": family_id,
+            "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
+        })
         state.outcomes[i] = LineOutcome(line, status, booking_id=booking_id, price_cents=price,
                                         reason="complet : liste d'attente" if status == "waiting" else "")
+    conn.execute(insert(AuditLog.__table__), audits)  # type: ignore[attr-defined]
 
 
 def _free_and_promote(
