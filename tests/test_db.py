@@ -49,8 +49,13 @@ def test_schema_is_at_head_and_matches_models(db: Database) -> None:
 
     from portail_tui.models import metadata
 
+    def include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+        # Search index objects made by hand in migration 0003 (FTS5 / pg_trgm), not models.
+        return not (name or "").startswith(("family_search", "ix_family_search_trgm"))
+
     with db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+        ctx = MigrationContext.configure(conn, opts={"include_object": include})
+        diffs = compare_metadata(ctx, metadata)
     # Type differences of our AwareDateTime decorator are not schema differences.
     diffs = [d for d in diffs if not (isinstance(d, list) and d and d[0][0] == "modify_type")]
     assert diffs == []

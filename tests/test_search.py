@@ -109,3 +109,41 @@ def test_summary_and_number_lookup(town: Context) -> None:
         family_by_number(town, "999")
     with pytest.raises(ServiceError, match="invalide"):
         family_by_number(town, "abc")
+
+
+def test_search_index_follows_changes(town: Context) -> None:
+    from sqlalchemy import select
+
+    def rename(s):  # type: ignore[no-untyped-def]
+        child = s.execute(select(Child).where(Child.first_name == "Chloé")).scalar_one()
+        child.first_name = "Capucine"
+        s.add(child)
+        s.flush()
+        fid = s.execute(select(FamilyMember.family_id).where(FamilyMember.child_id == child.id)).scalar_one()
+        refresh_search_text(s, fid)
+
+    assert [h.name for h in search_families(town, "chloe")] == ["Martin"]
+    town.db.write(rename)
+    assert [h.name for h in search_families(town, "capucine")] == ["Martin"]
+    assert search_families(town, "chloe") == []  # the old words left the index
+
+
+def test_sqlite_search_uses_the_trigram_index(town: Context) -> None:
+    if not town.db.is_sqlite:
+        pytest.skip("FTS5 is SQLite's; PostgreSQL uses its pg_trgm index")
+    from sqlalchemy import text
+
+    plan = town.db.read(lambda s: s.execute(text(
+        "EXPLAIN QUERY PLAN SELECT rowid FROM family_search WHERE family_search MATCH '\"lef\"'")).all())
+    assert any("VIRTUAL TABLE INDEX" in str(row) for row in plan)
+
+
+def test_one_letter_waits_for_more_but_digits_search(town: Context) -> None:
+    assert search_families(town, "l") == []
+    assert [h.number for h in search_families(town, "124")][:1] == [124]
+
+
+def test_full_account_number_comes_first(town: Context) -> None:
+    # "12" also appears in phone numbers; typed in full, the account number ranks first.
+    hits = search_families(town, "126")
+    assert hits[0].number == 126

@@ -11,6 +11,8 @@ from textual.widgets import DataTable, Input, Static
 from portail_tui.services.context import Context
 from portail_tui.services.families import FamilyHit, search_families
 
+SEARCH_LIMIT = 30
+
 
 class FamilySearchScreen(ModalScreen[int | None]):
     """Dismisses with the chosen family id, or None on Échap."""
@@ -47,7 +49,7 @@ class FamilySearchScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="family-search")
     def _search(self, query: str) -> None:
-        hits = search_families(self.ctx, query)
+        hits = search_families(self.ctx, query, limit=SEARCH_LIMIT)
         self.app.call_from_thread(self._show, query, hits)
 
     def _show(self, query: str, hits: list[FamilyHit]) -> None:
@@ -57,10 +59,13 @@ class FamilySearchScreen(ModalScreen[int | None]):
         for h in hits:
             table.add_row(h.number_text, h.name, h.guardian, h.children, h.city, h.phone, key=str(h.id))
         status = self.query_one("#search-status", Static)
-        if not query.strip():
-            status.update("Tapez pour chercher. Entrée : choisir · Échap : fermer")
+        if len(query.strip()) < 2 and not query.strip().isdigit():
+            status.update("Tapez au moins deux lettres. Entrée : choisir · Échap : fermer")
         elif not hits:
             status.update("Aucune famille ne correspond.")
+        elif len(hits) >= SEARCH_LIMIT:
+            status.update(f"Les {len(hits)} premières familles trouvées : précisez la recherche pour "
+                          "affiner. ↓ puis Entrée pour choisir · Échap : fermer")
         else:
             status.update(f"{len(hits)} famille(s). ↓ puis Entrée pour choisir · Échap : fermer")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, text
 from sqlmodel import Session
 
 from portail_tui.domain.text import digits_only, escape_like, normalize
@@ -13,6 +13,9 @@ from portail_tui.services.context import Context, ServiceError
 
 MAX_QUERY_LENGTH = 100
 MAX_TOKENS = 6
+TRIGRAM = 3
+# One letter matches half the town: wait for a second one (digits: account numbers).
+MIN_QUERY_LENGTH = 2
 
 
 def format_family_number(number: int) -> str:
@@ -79,24 +82,41 @@ def search_families(ctx: Context, query: str, *, limit: int = 30) -> list[Family
     """Live search, accent- and case-insensitive, over names, account number,
     phones and e-mails. Any text is accepted: wildcards are escaped, overlong input cut."""
     tokens = _tokens(query)
-    if not tokens:
+    if not tokens or (len("".join(tokens)) < MIN_QUERY_LENGTH and not "".join(tokens).isdigit()):
         return []
-    # Consecutive digit groups ("06 12 34 56 78") are also tried glued together.
-    digit_run = "".join(t for t in tokens if t.isdigit())
+    # Digit groups are glued ("06 12 34" finds 0612345678 as typed either way).
+    digits = "".join(t for t in tokens if t.isdigit())
+    needles = [t for t in tokens if not t.isdigit()] + ([digits] if digits else [])
     conditions = []
-    for tok in tokens:
-        if digit_run and tok.isdigit() and len(digit_run) > len(tok):
-            continue
-        conditions.append(Family.search_text.like(f"%{escape_like(tok)}%", escape="\\"))
-    if digit_run and len(digit_run) > max((len(t) for t in tokens if t.isdigit()), default=0):
-        conditions.append(Family.search_text.like(f"%{escape_like(digit_run)}%", escape="\\"))
+    indexed = [n for n in needles if len(n) >= TRIGRAM] if ctx.db.is_sqlite else []
+    if indexed:
+        # SQLite: the FTS5 trigram index (migration 0003) answers substring queries of
+        # three characters or more; a quoted phrase is taken literally.
+        match = " AND ".join('"' + n.replace('"', '""') + '"' for n in indexed)
+        conditions.append(Family.id.in_(select(text("rowid")).select_from(text("family_search"))
+                                        .where(text("family_search MATCH :fts_query"))
+                                        .params(fts_query=match)))
+    for needle in needles:
+        if needle not in indexed:
+            # PostgreSQL's pg_trgm GIN index serves these LIKEs itself.
+            conditions.append(Family.search_text.like(f"%{escape_like(needle)}%", escape="\\"))
     regie_id = ctx.actor.regie_id if ctx.actor else None
 
     def _work(session: Session) -> list[FamilyHit]:
         stmt = select(Family.id, Family.number, Family.name).where(and_(*conditions))
         if regie_id is not None:
             stmt = stmt.where(Family.regie_id == regie_id)
-        rows = session.execute(stmt.order_by(Family.name, Family.number).limit(limit)).all()
+        # No ORDER BY in the database: sorting the whole match set of a common word
+        # ("mar", "le") cost more than the search. The first `limit` matches are
+        # sorted here; the screen asks for more letters when the list is full.
+        rows = sorted(session.execute(stmt.limit(limit)).all(), key=lambda r: (r.name, r.number))
+        if digits and digits == query.strip() and len(digits) <= 9:
+            exact = session.execute(
+                select(Family.id, Family.number, Family.name).where(Family.number == int(digits))
+                .where(Family.regie_id == regie_id if regie_id is not None else True)
+            ).first()
+            if exact is not None:  # an account number typed in full comes first
+                rows = [exact] + [r for r in rows if r.id != exact.id][: limit - 1]
         if not rows:
             return []
         ids = [r.id for r in rows]
