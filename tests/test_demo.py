@@ -317,10 +317,13 @@ def test_every_child_has_the_five_forms(town) -> None:  # type: ignore[no-untype
         assert (status == "rejetee") == bool(reason)
 
 
-def test_foreign_keys_hold_and_stay_enforced_after_the_bulk_load(town) -> None:  # type: ignore[no-untyped-def]
+def test_constraints_hold_and_stay_enforced_after_the_bulk_load(town) -> None:  # type: ignore[no-untyped-def]
     db, _ = town
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        # CHECK constraints were not evaluated during the bulk load: verify them now.
+        assert conn.exec_driver_sql("PRAGMA integrity_check").all() == [("ok",)]
+        assert conn.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL again
 
