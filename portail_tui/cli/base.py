@@ -18,8 +18,9 @@ from portail_tui.config import ConfigError, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+# Outside a terminal (cron logs, pipes) rich would wrap tables at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 app = typer.Typer(
     name="portail",
