@@ -113,3 +113,22 @@ def test_processes_booking_last_places_never_overbook(db: Database) -> None:
     assert sorted(o for _, o, _ in results) == ["cancelled"] * CAPACITY
     assert sum(p for _, _, p in results) == CAPACITY
     assert _counts(db, act) == (CAPACITY, WORKERS - 2 * CAPACITY, CAPACITY)
+
+
+@pytest.mark.slow
+def test_same_child_booked_from_two_terminals_at_once(db: Database) -> None:
+    """Two agents book the same child on the same day at the same instant (the two
+    parents phoned two desks): one booking, the other line refused as a duplicate."""
+    town = build_town(db)
+    act = town.activities["APSM"]
+    fam, child = town.families["MARTIN"], town.children["Léa"]
+    results = _race(db, town.regie_id, [(fam, child, act, BOOK)] * 3)
+    outcomes = sorted(o for _, o, _ in results)
+    assert outcomes == ["confirmed", "refused", "refused"], outcomes
+
+    def count(s: Session) -> int:
+        return s.execute(select(func.count()).select_from(Booking).where(
+            Booking.child_id == child, Booking.activity_id == act, Booking.status != "cancelled")).scalar_one()
+
+    assert db.read(count) == 1
+    assert _counts(db, act)[2] == 1

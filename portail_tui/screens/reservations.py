@@ -167,6 +167,11 @@ class ReservationsScreen(TabScreen):
     # --- family and child --------------------------------------------------------------
 
     def load_family(self, family_id: int | None) -> None:
+        pending = [f for f, cart in self.carts.items() if cart and f != family_id]
+        if pending:
+            self.notify("Des demandes non validées restent en cours pour une autre famille :"
+                        " elles sont conservées jusqu'à votre retour sur cette famille.",
+                        title="Réservations", severity="warning", timeout=6)
         self.kids = []
         self.child_id = None
         self.view = None
@@ -304,6 +309,11 @@ class ReservationsScreen(TabScreen):
     def _push_day(self, options: DayOptions) -> None:
         cart = self.cart
         if cart is None or options.family_id != self.family_id:
+            return
+        if options.by_period:
+            # A holiday day: the leisure centre is booked by period (R3), open that list.
+            self._status("Vacances scolaires : le centre de loisirs se réserve par période.")
+            self.action_periods()
             return
         self.app.push_screen(DayDialog(options, cart), lambda _: self._after_dialog())
 

@@ -541,6 +541,8 @@ def day_options(ctx: Context, family_id: int, child_id: int, day: date) -> DayOp
             when=format_date_long(day),
             options=tuple(options),
             note=_day_note(setup, day) if not running else "",
+            by_period=not running and setup.calendar.day_kind(day) is DayKind.SCHOOL_HOLIDAY
+            and any(a.by_period and a.runs_on_weekday(day) for a in setup.activities.values()),
         )
 
     return ctx.db.read(work)

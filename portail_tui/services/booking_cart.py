@@ -181,6 +181,7 @@ class DayOptions:
     when: str  # "mardi 1er décembre 2026"
     options: tuple[DayOption, ...]
     note: str = ""  # e.g. "vacances scolaires : centre de loisirs par période (touche P)"
+    by_period: bool = False  # a holiday day: what runs is booked by period (R3)
 
     def option(self, activity_id: int) -> DayOption:
         for opt in self.options:
