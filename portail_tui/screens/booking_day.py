@@ -21,8 +21,9 @@ FREE = "black on #8fd19e"
 UNAVAILABLE = "#b0b0b0"
 
 
-class DayDialog(ModalScreen[None]):
-    """Edits the cart in place; the calendar redraws the day when the dialog closes."""
+class DayDialog(ModalScreen[str | None]):
+    """Edits the cart in place; the calendar redraws the day when the dialog closes.
+    Dismisses with "validate" when the agent asks for the recap (V) from here."""
 
     DEFAULT_CSS = """
     DayDialog { align: center middle; }
@@ -39,6 +40,7 @@ class DayDialog(ModalScreen[None]):
         Binding("space", "toggle", "Choisir / retirer"),
         Binding("escape", "close", "Fermer"),
         Binding("f", "close", "Fermer", show=False),
+        Binding("v", "validate", "Valider…"),
     ]
 
     def __init__(self, options: DayOptions, cart: Cart) -> None:
@@ -61,7 +63,7 @@ class DayDialog(ModalScreen[None]):
         if not self.options.options:
             return self.options.note or "Aucune activité ce jour."
         return ("Espace : choisir ou retirer l'activité · Échap : fermer et revenir au calendrier"
-                " · les changements sont enregistrés avec Valider (V).")
+                " · V : récapitulatif et validation (rien n'est enregistré avant).")
 
     def on_mount(self) -> None:
         self._fill()
@@ -118,3 +120,7 @@ class DayDialog(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_validate(self) -> None:
+        """Straight to the recap: the calendar opens it when this dialog closes."""
+        self.dismiss("validate")

@@ -17,7 +17,7 @@ from portail_tui.screens.booking_day import FREE, SELECTED, UNAVAILABLE
 from portail_tui.services.booking_cart import Cart, PeriodOption, period_view, toggle_period
 
 
-class PeriodDialog(ModalScreen[None]):
+class PeriodDialog(ModalScreen[str | None]):
     DEFAULT_CSS = """
     PeriodDialog { align: center middle; }
     #period-box { width: 118; max-width: 100%; height: auto; max-height: 95%; border: thick #c0392b;
@@ -31,6 +31,7 @@ class PeriodDialog(ModalScreen[None]):
     BINDINGS = [
         Binding("space", "toggle", "Choisir / retirer"),
         Binding("escape", "close", "Fermer"),
+        Binding("v", "validate", "Valider…"),
     ]
 
     def __init__(self, cart: Cart, child_id: int, child_name: str, options: list[PeriodOption]) -> None:
@@ -50,7 +51,7 @@ class PeriodDialog(ModalScreen[None]):
             yield Static("", id="period-detail")
             yield Static("", id="period-message")
             yield Static("Espace : choisir ou retirer la période · Échap : revenir au calendrier"
-                         " · V (dans le calendrier) : valider", classes="hint")
+                         " · V : valider", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -115,3 +116,6 @@ class PeriodDialog(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_validate(self) -> None:
+        self.dismiss("validate")

@@ -315,12 +315,14 @@ class ReservationsScreen(TabScreen):
             self._status("Vacances scolaires : le centre de loisirs se réserve par période.")
             self.action_periods()
             return
-        self.app.push_screen(DayDialog(options, cart), lambda _: self._after_dialog())
+        self.app.push_screen(DayDialog(options, cart), self._after_dialog)
 
-    def _after_dialog(self) -> None:
+    def _after_dialog(self, then: object = None) -> None:
         self._show_cart()
         self.reload_month()
         self.calendar.focus()
+        if then == "validate":
+            self.action_recap()
 
     # --- recap, annuler ----------------------------------------------------------------
 
@@ -393,8 +395,7 @@ class ReservationsScreen(TabScreen):
         cart = self.cart
         if cart is None or family_id != self.family_id:
             return
-        self.app.push_screen(PeriodDialog(cart, child_id, self.child_name(), options),
-                             lambda _: self._after_dialog())
+        self.app.push_screen(PeriodDialog(cart, child_id, self.child_name(), options), self._after_dialog)
 
     # --- suivi -------------------------------------------------------------------------
 
