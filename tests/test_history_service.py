@@ -140,7 +140,7 @@ def test_batch_statements_and_town_rows(actx: Context, data) -> None:  # type: i
     statements = h.monthly_statements(sys_ctx, ids, NOV)
     assert [s.consumptions.total_cents for s in statements] == [2400, 350]
     assert [s.payments.total_cents for s in statements] == [6500, 1000]
-    rows = list(h.town_consumption_rows(sys_ctx, NOV, chunk=1))
+    rows = list(h.town_consumption_rows(sys_ctx, NOV))
     assert len(rows) == 10
     assert rows[-1][:2] == ["000124", "DURAND"]
     assert sum(r[-1] or 0 for r in rows) == 2750

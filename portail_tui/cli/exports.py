@@ -219,7 +219,7 @@ def _releves_chunk(job: _Job, db: Any = None) -> tuple[int, int, int, str | None
                 skipped += 1
                 continue
             out = h.monthly_statement_file(statement, job.fmt, job.now)
-            write_atomic(Path(job.folder) / out.filename, out.data)
+            write_atomic(Path(job.folder) / out.filename, out.data, durable=False)
             written += 1
     except (ExportError, ServiceError) as exc:
         return len(job.family_ids), written, skipped, exc.message
@@ -273,6 +273,7 @@ def export_releves(
             written += ok
             skipped += empty
             progress.advance(task, done)
+    os.sync()  # the workers skipped the per-file fsync: one flush for the whole batch
     seconds = time.perf_counter() - started
     console.print(
         f"{written} relevé{'s' if written > 1 else ''} écrit{'s' if written > 1 else ''} dans {folder} ; "

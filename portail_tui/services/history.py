@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from portail_tui.clock import PARIS
@@ -212,15 +212,19 @@ def _month_bounds(month: Month) -> tuple[datetime, datetime]:
 
 def payment_lines_for(session: Session, family_ids: Sequence[int], month: Month) -> dict[int, list[PaymentLine]]:
     """Entries created during the month, per family, in receipt order. Reversal marks
-    look outside the month too (a November payment reversed in December says so)."""
+    look outside the month too (a November payment reversed in December says so).
+
+    One indexed query per family: with a long IN list, SQLite's planner (no statistics)
+    would rather scan the whole month of the town for every chunk of the batch."""
     start, end = _month_bounds(month)
-    rows = session.execute(
+    stmt = (
         select(Payment.id, Payment.family_id, Payment.receipt_number, Payment.created_at, Payment.kind,
                Payment.mode, Payment.amount_cents, Payment.cheque_number, Payment.reference,
                Payment.reverses_id)
-        .where(Payment.family_id.in_(list(family_ids)), Payment.created_at >= start, Payment.created_at < end)
-        .order_by(Payment.family_id, Payment.created_at, Payment.receipt_number)
-    ).all()
+        .where(Payment.family_id == bindparam("fid"), Payment.created_at >= start, Payment.created_at < end)
+        .order_by(Payment.created_at, Payment.receipt_number)
+    )
+    rows = [r for fid in family_ids for r in session.execute(stmt, {"fid": fid})]
     if not rows:
         return {}
     ids = [r.id for r in rows]
@@ -392,47 +396,76 @@ def _line_key(line: ConsumptionLine) -> tuple[Any, ...]:
             line.state != CANCELLED, line.booking_id)
 
 
+_LINE_COLUMNS = (Booking.id, Booking.family_id, Booking.status, Booking.price_cents, Booking.child_id,
+                 Child.first_name, Activity.id, Activity.code, Activity.label, Activity.sort_order)
+_LIVE = ("confirmed", "cancelled")
+
+
+def _line_from_row(r: Any, today: date, day: date, period_label: str = "") -> ConsumptionLine:
+    return ConsumptionLine(
+        booking_id=r[0], day=day, child_id=r[4], child_name=r[5], activity_id=r[6], activity_code=r[7],
+        activity_label=r[8], activity_order=r[9], price_cents=r[3], state=_state(r[2], day, today),
+        period_label=period_label)
+
+
+def _month_window(month: Month, today: date) -> tuple[date, date] | None:
+    """First and last day of the month that can hold consumptions (R6), if any."""
+    last = min(consumption_limit(today), month.next_first_day - timedelta(days=1))
+    return (month.first_day, last) if last >= month.first_day else None
+
+
+def _month_periods(session: Session, first: date, last: date) -> dict[int, tuple[date, str]]:
+    """Periods starting in the window: a period booking belongs to the month of its first day."""
+    rows = session.execute(
+        select(Period.id, Period.first_day, Period.label).where(Period.first_day >= first,
+                                                                Period.first_day <= last)
+    ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _day_lines_stmt(first: date, last: date) -> Any:
+    return (
+        select(*_LINE_COLUMNS, Booking.day)
+        .join(Child, Child.id == Booking.child_id)
+        .join(Activity, Activity.id == Booking.activity_id)
+        .where(Booking.status.in_(_LIVE), Booking.day >= first, Booking.day <= last)
+    )
+
+
+def _period_lines_stmt(period_ids: Iterable[int]) -> Any:
+    return (
+        select(*_LINE_COLUMNS, Booking.period_id)
+        .join(Child, Child.id == Booking.child_id)
+        .join(Activity, Activity.id == Booking.activity_id)
+        .where(Booking.status.in_(_LIVE), Booking.period_id.in_(list(period_ids)))
+    )
+
+
 def consumption_lines_for(
-    session: Session, family_ids: Sequence[int] | None, month: Month, today: date
+    session: Session, family_ids: Sequence[int], month: Month, today: date
 ) -> dict[int, list[ConsumptionLine]]:
-    """The month's consumption lines per family (all families of the database when
-    `family_ids` is None), sorted by date, child, activity."""
-    limit = consumption_limit(today)
-    columns = (Booking.id, Booking.family_id, Booking.status, Booking.price_cents, Booking.child_id,
-               Child.first_name, Activity.id, Activity.code, Activity.label, Activity.sort_order)
-    live = Booking.status.in_(("confirmed", "cancelled"))
-    day_stmt = (
-        select(*columns, Booking.day)
-        .join(Child, Child.id == Booking.child_id)
-        .join(Activity, Activity.id == Booking.activity_id)
-        .where(live, Booking.day >= month.first_day, Booking.day < month.next_first_day,
-               Booking.day <= limit)
-    )
-    period_stmt = (
-        select(*columns, Period.first_day, Period.label)
-        .join(Child, Child.id == Booking.child_id)
-        .join(Activity, Activity.id == Booking.activity_id)
-        .join(Period, Period.id == Booking.period_id)
-        .where(live, and_(Period.first_day >= month.first_day, Period.first_day < month.next_first_day,
-                          Period.first_day <= limit))
-    )
-    if family_ids is not None:
-        ids = list(family_ids)
-        day_stmt = day_stmt.where(Booking.family_id.in_(ids))
-        period_stmt = period_stmt.where(Booking.family_id.in_(ids))
+    """The month's consumption lines per family, sorted by date, child, activity.
+
+    One indexed query per family (family, day): with a long IN list, SQLite's planner
+    (no statistics) would scan the whole month of the town for every chunk."""
+    window = _month_window(month, today)
+    if window is None:
+        return {}
+    first, last = window
+    periods = _month_periods(session, first, last)
+    day_stmt = _day_lines_stmt(first, last).where(Booking.family_id == bindparam("fid"))
+    period_stmt = (_period_lines_stmt(periods).where(Booking.family_id == bindparam("fid"))
+                   if periods else None)
     out: dict[int, list[ConsumptionLine]] = {}
-    for r in session.execute(day_stmt):
-        out.setdefault(r[1], []).append(ConsumptionLine(
-            booking_id=r[0], day=r[10], child_id=r[4], child_name=r[5], activity_id=r[6],
-            activity_code=r[7], activity_label=r[8], activity_order=r[9], price_cents=r[3],
-            state=_state(r[2], r[10], today)))
-    for r in session.execute(period_stmt):
-        out.setdefault(r[1], []).append(ConsumptionLine(
-            booking_id=r[0], day=r[10], child_id=r[4], child_name=r[5], activity_id=r[6],
-            activity_code=r[7], activity_label=r[8], activity_order=r[9], price_cents=r[3],
-            state=_state(r[2], r[10], today), period_label=r[11]))
-    for lines in out.values():
-        lines.sort(key=_line_key)
+    for fid in family_ids:
+        lines = [_line_from_row(r, today, r[10]) for r in session.execute(day_stmt, {"fid": fid})]
+        if period_stmt is not None:
+            for r in session.execute(period_stmt, {"fid": fid}):
+                day, label = periods[r[10]]
+                lines.append(_line_from_row(r, today, day, label))
+        if lines:
+            lines.sort(key=_line_key)
+            out[fid] = lines
     return out
 
 
@@ -673,41 +706,58 @@ TOWN_CONSUMPTION_COLUMNS = [
 ]
 
 
-def town_consumption_rows(ctx: Context, month: Month, *, activity_text: str = "",
-                          chunk: int = 2000) -> Iterator[list[object]]:
+def town_consumption_rows(ctx: Context, month: Month, *, activity_text: str = "") -> Iterator[list[object]]:
     """Every family's consumption lines of the month, as rows of TOWN_CONSUMPTION_COLUMNS,
-    family by family (account number order). Read by chunks of families, so memory stays
-    flat for a 20,000-family town."""
+    family by family in account-number order, each family's lines in statement order.
+
+    One streamed query over the month (merged with the families list) rather than one
+    per family: the whole town's month is a few hundred thousand lines."""
     today = ctx.clock.today()
     check_month(month, today)
-    ids = family_ids_by_number(ctx)
+    window = _month_window(month, today)
+    if window is None:
+        return
+    first, last = window
+    regie_id = ctx.actor.regie_id if ctx.actor is not None and ctx.actor.kind != "system" else None
     matches: dict[int, bool] = {}
 
-    def _keeps(line: ConsumptionLine) -> bool:
+    def keeps(line: ConsumptionLine) -> bool:
         keep = matches.get(line.activity_id)
         if keep is None:
             keep = matches[line.activity_id] = activity_matches(activity_text, line.activity_code,
                                                                 line.activity_label)
         return keep
 
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-
-        def _work(session: Session, part: list[int] = part) -> list[list[object]]:
-            refs = _family_refs(session, part)
-            lines = consumption_lines_for(session, part, month, today)
-            rows: list[list[object]] = []
-            for fid in part:
-                ref = refs[fid]
-                number = ref.number_text
-                for ln in lines.get(fid, ()):
-                    if activity_text and not _keeps(ln):
-                        continue
-                    rows.append([number, ref.name, ln.day, ln.child_name, ln.label, ln.state,
-                                 ln.price_cents if ln.counted else None])
-            return rows
-
-        yield from ctx.db.read(_work)
+    with ctx.db.session() as session:
+        fam_stmt = select(Family.id, Family.number, Family.name).order_by(Family.regie_id, Family.number)
+        day_stmt = (_day_lines_stmt(first, last).join(Family, Family.id == Booking.family_id)
+                    .order_by(Family.regie_id, Family.number))
+        if regie_id is not None:
+            fam_stmt = fam_stmt.where(Family.regie_id == regie_id)
+            day_stmt = day_stmt.where(Family.regie_id == regie_id)
+        families = session.execute(fam_stmt).all()
+        periods = _month_periods(session, first, last)
+        by_family: dict[int, list[ConsumptionLine]] = {}
+        if periods:
+            for r in session.execute(_period_lines_stmt(periods)):
+                day, label = periods[r[10]]
+                by_family.setdefault(r[1], []).append(_line_from_row(r, today, day, label))
+        stream = iter(session.execute(day_stmt.execution_options(yield_per=10_000)))
+        pending = next(stream, None)
+        for fid, number, name in families:
+            lines = by_family.pop(fid, [])
+            while pending is not None and pending[1] == fid:
+                lines.append(_line_from_row(pending, today, pending[10]))
+                pending = next(stream, None)
+            if not lines:
+                continue
+            lines.sort(key=_line_key)
+            number_text = format_family_number(number)
+            for ln in lines:
+                if activity_text and not keeps(ln):
+                    continue
+                yield [number_text, name, ln.day, ln.child_name, ln.label, ln.state,
+                       ln.price_cents if ln.counted else None]
 
 
 # --- one statement as a file (screen and CLI) ----------------------------------------------
