@@ -263,6 +263,8 @@ async def test_semaine_type_fills_the_cart_then_valider(actx: Context, agent: Ac
         for _ in range(labels.index("APS SOIR")):
             await pilot.press("down")
         await pilot.press("space")  # APS SOIR; weekdays default to Mon, Tue, Thu, Fri
+        choice = str(dialog.query_one("#pattern-choice").render())
+        assert choice == "Choix : APS SOIR — lundi, mardi, jeudi, vendredi"
         await pilot.press("tab", "tab", "tab")  # weekdays, Du, Au
         await pilot.press("enter")
         await settle(app, pilot)

@@ -37,6 +37,7 @@ class PatternDialog(ModalScreen[int | None]):
     #pattern-dates { height: auto; margin-top: 1; }
     #pattern-dates Input { width: 18; }
     #pattern-dates Label { padding: 1 1 0 1; }
+    #pattern-choice { height: auto; text-style: bold; }
     #pattern-message { height: auto; margin-top: 1; }
     #pattern-skipped { height: auto; max-height: 12; }
     """
@@ -65,6 +66,7 @@ class PatternDialog(ModalScreen[int | None]):
                 yield SelectionList[int](*((a.label, a.id, False) for a in self.activities), id="pattern-activities")
                 yield SelectionList[int](*((name, n, n in DEFAULT_WEEKDAYS) for name, n in WEEKDAY_CHOICES),
                                          id="pattern-weekdays")
+            yield Static("", id="pattern-choice")
             with Horizontal(id="pattern-dates"):
                 yield Label("Du")
                 yield Input(format_date_short(self.start), id="pattern-start", max_length=10)
@@ -82,6 +84,16 @@ class PatternDialog(ModalScreen[int | None]):
         self.query_one("#pattern-activities", SelectionList).border_title = "Activités"
         self.query_one("#pattern-weekdays", SelectionList).border_title = "Jours"
         self.query_one("#pattern-activities", SelectionList).focus()
+        self._show_choice()
+
+    @on(SelectionList.SelectedChanged)
+    def _show_choice(self) -> None:
+        """The choice in words too: the check marks differ only by their colour."""
+        acts = set(self.query_one("#pattern-activities", SelectionList).selected)
+        days = set(self.query_one("#pattern-weekdays", SelectionList).selected)
+        labels = [a.label for a in self.activities if a.id in acts] or ["aucune activité"]
+        names = [name.lower() for name, n in WEEKDAY_CHOICES if n in days] or ["aucun jour"]
+        self.query_one("#pattern-choice", Static).update(f"Choix : {', '.join(labels)} — {', '.join(names)}")
 
     def _message(self, text: str | Text) -> None:
         self.query_one("#pattern-message", Static).update(text)
