@@ -742,7 +742,8 @@ def town_consumption_rows(ctx: Context, month: Month, *, activity_text: str = ""
             for r in session.execute(_period_lines_stmt(periods)):
                 day, label = periods[r[10]]
                 by_family.setdefault(r[1], []).append(_line_from_row(r, today, day, label))
-        stream = iter(session.execute(day_stmt.execution_options(yield_per=10_000)))
+        # Core rows (not ORM results): a few hundred thousand of them.
+        stream = iter(session.connection().execute(day_stmt.execution_options(yield_per=10_000)))
         pending = next(stream, None)
         for fid, number, name in families:
             lines = by_family.pop(fid, [])
