@@ -122,3 +122,8 @@ def _unescape(s: str, escape: str = "\\") -> str:
 @given(st.text(max_size=500))
 def test_escape_like_leaves_no_bare_wildcard(s: str) -> None:
     assert _unescape(escape_like(s)) == s
+
+
+def test_compatibility_capitals_are_folded() -> None:
+    # NFKD turns "℠" into capitals: folding must happen after it too (found by hypothesis).
+    assert normalize("℠") == "sm"

@@ -21,9 +21,10 @@ _SEPARATORS_RE = re.compile(r"['\u2019\u2018\u02bc`´\-\u2010\u2011\u2012\u2013\
 
 def normalize(s: str) -> str:
     """Fold case, accents and word separators: "  JEAN-FRANÇOIS  " -> "jean francois"."""
-    # casefold before decomposing: it may itself produce combining marks ("İ").
+    # casefold on both sides of the decomposition: casefold may produce combining
+    # marks ("İ"), and NFKD may produce capitals ("℠" -> "SM").
     s = s.translate(_LIGATURES).casefold()
-    s = unicodedata.normalize("NFKD", s)
+    s = unicodedata.normalize("NFKD", s).casefold()
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     return _SEPARATORS_RE.sub(" ", s).strip()
 
