@@ -171,3 +171,20 @@ async def test_no_family_selected(setup) -> None:  # type: ignore[no-untyped-def
         await pilot.press("f7")
         await pilot.pause()
         assert "Aucune famille sélectionnée" in str(screen.query_one("#hist-status", Static).render())
+
+
+async def test_demo_family_through_the_search(sqlite_demo_ctx: Context, agent) -> None:  # type: ignore[no-untyped-def]
+    """A demo agent (demo accounts, demo town) reads the consumptions of a busy family."""
+    from portail_tui.services import history as h
+
+    ids = h.family_ids_by_number(sqlite_demo_ctx.as_actor(agent))
+    statements = h.monthly_statements(sqlite_demo_ctx.as_actor(agent), ids, h.Month(2026, 11))
+    busiest = max(statements, key=lambda s: len(s.consumptions.lines))
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=(130, 40)) as pilot:
+        screen = await _open(pilot, app, busiest.family.id)
+        await pilot.press("f9")
+        await pilot.pause()
+        table = screen.query_one("#consumptions-table", DataTable)
+        assert table.row_count == len(busiest.consumptions.lines) > 0
+        assert busiest.family.number_text in str(screen.query_one("#hist-family", Static).render())
