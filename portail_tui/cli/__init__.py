@@ -12,7 +12,7 @@ def _load_optional() -> None:
     whole CLI down with it (the error is reported when that command is used)."""
     import importlib
 
-    for name in ("reservations", "cash", "exports", "dossier", "ops"):
+    for name in ("reservations", "cash", "exports", "dossier", "ops", "stress"):
         try:
             importlib.import_module(f"portail_tui.cli.{name}")
         except ModuleNotFoundError as exc:
