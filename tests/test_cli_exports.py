@@ -125,6 +125,8 @@ def test_releves_with_two_processes(town: str, tmp_path: Path, monkeypatch: pyte
         (["consommations", "--famille", "123", "--mois", "2026-11", "--format", "odt"], "Format inconnu"),
         (["consommations", "--mois", "2026-11", "--activite", "piscine", "--sortie", "-"], "Aucune consommation"),
         (["releves", "--mois", "2026-13", "--dossier", "."], "Mois invalide"),
+        (["consommations", "--mois", "2026-11", "--format", "pdf"], "toute la commune s'exportent en CSV"),
+        (["consommations", "--mois", "2026-11", "--enfant", "Noé"], "--enfant demande --famille"),
     ],
 )
 def test_errors_are_one_french_line(town: str, tmp_path: Path, args: list[str], message: str) -> None:
@@ -172,3 +174,21 @@ def test_screen_and_cli_files_are_identical(town: str, tmp_path: Path) -> None:
         assert h.consumptions_file(ctx, hist, "csv").data == out.read_bytes()
     finally:
         db.dispose()
+
+
+def test_sortie_may_be_a_folder(town: str, tmp_path: Path) -> None:
+    folder = tmp_path / "ici"
+    folder.mkdir()
+    res = run(town, "consommations", "--famille", "123", "--mois", "2026-10", "--sortie", str(folder),
+              "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert _files(folder) == ["releve-consommations-000123-2026-10.csv"]
+
+
+def test_releves_dossier_that_is_a_file(town: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "fichier"
+    blocker.write_text("x")
+    res = run(town, "releves", "--mois", "2026-11", "--dossier", str(blocker))
+    assert res.exit_code == 1
+    assert "Impossible de créer le dossier" in res.output
+    assert "un fichier de ce nom existe déjà" in res.output

@@ -223,6 +223,11 @@ def _releves_chunk(job: _Job, db: Any = None) -> tuple[int, int, int, str | None
             written += 1
     except (ExportError, ServiceError) as exc:
         return len(job.family_ids), written, skipped, exc.message
+    except Exception as exc:  # noqa: BLE001 - crosses a process boundary: say it in one line
+        from portail_tui.db import DatabaseError
+
+        reason = str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__} : {exc}"
+        return len(job.family_ids), written, skipped, f"Relevés interrompus : {reason.splitlines()[0]}"
     return len(job.family_ids), written, skipped, None
 
 
@@ -236,7 +241,7 @@ def export_releves(
 ) -> None:
     """Relevé mensuel (consommations et règlements) de chaque famille, un fichier par famille ;
     les familles sans activité ce mois-là sont ignorées et comptées."""
-    from portail_tui.exports.files import ExportError
+    from portail_tui.exports.files import ExportError, os_error_reason
     from portail_tui.services import history as h
 
     fmt_value = h.check_format(fmt)
@@ -244,7 +249,7 @@ def export_releves(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"Impossible de créer le dossier {folder} : {exc.strerror or exc}.") from exc
+        raise ExportError(f"Impossible de créer le dossier {folder} : {os_error_reason(exc)}.") from exc
     if not os.access(folder, os.W_OK):
         raise ExportError(f"Impossible d'écrire dans le dossier {folder} : accès refusé.")
     started = time.perf_counter()

@@ -24,17 +24,25 @@ API (all amounts are int cents, dates `date`, instants aware `datetime`):
         section title line and an empty line. Text cells that a spreadsheet would run
         as a formula (=, +, -, @) get a leading apostrophe.
     ``csv_text(report_or_table) -> str``: same without BOM (standard output).
+    ``iter_csv(columns, rows, *, bom=True, batch=5000) -> Iterator[bytes]``: the same
+        format streamed, for tables too big for memory (feed it to ``write_atomic``).
 
 ``portail_tui.exports.pdf``
-    ``render_pdf(report) -> bytes``: A4, DejaVu embedded (Latin subset cached on
-        disk for speed, full font when needed), header régie + subtitle, title, period,
-        tables with headers repeated on each page, bold totals, footer
+    ``render_pdf(report) -> bytes``: A4, DejaVu Sans embedded (a Latin subset cached
+        on disk for speed, the full font when the text needs it; bold is the regular
+        outline stroked, so one font is embedded), header régie + subtitle, title,
+        period, tables with headers repeated on each page, bold totals, notes, footer
         "Édité le 28/11/2026 à 10:05" and "page 1/3". Same report -> same bytes.
+        Column widths are relative weights; giving them in mm (summing to 180, the A4
+        text width) is the easy way to make usual values fit.
 
 ``portail_tui.exports.files``
     ``ExportError(OSError)``: French one-line message (``.message``).
-    ``write_atomic(path, data) -> Path``: temporary file + ``os.replace`` in the same
-        folder; nothing partial left; ExportError if not writable.
+    ``write_atomic(path, data, *, durable=True) -> Path``: temporary file + fsync +
+        ``os.replace`` in the same folder; ``data`` is bytes or an iterable of byte
+        chunks (streamed exports); nothing partial left; ExportError if not writable.
+        ``durable=False`` skips the fsync (batches sync once at the end).
+    ``os_error_reason(exc) -> str``: "accès refusé", "disque plein"… for messages.
     ``export_filename(kind, family_number, period, ext) -> str``:
         ``export_filename("releve-consommations", 123, "2026-11", "pdf")`` ->
         ``"releve-consommations-000123-2026-11.pdf"`` (family_number None: omitted).

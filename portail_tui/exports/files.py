@@ -54,11 +54,12 @@ def export_path(settings: Settings, filename: str) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"Impossible de créer le dossier d'exports {folder} : {_reason(exc)}.") from exc
+        raise ExportError(f"Impossible de créer le dossier d'exports {folder} : {os_error_reason(exc)}.") from exc
     return folder / filename
 
 
-def _reason(exc: OSError) -> str:
+def os_error_reason(exc: OSError) -> str:
+    """The French words for a file-system error ("accès refusé", "disque plein"…)."""
     import errno
 
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -71,6 +72,8 @@ def _reason(exc: OSError) -> str:
         return "c'est un dossier"
     if exc.errno == errno.ENOTDIR:
         return "un élément du chemin n'est pas un dossier"
+    if exc.errno == errno.EEXIST:
+        return "un fichier de ce nom existe déjà"
     return (exc.strerror or str(exc)).lower()
 
 
@@ -107,7 +110,7 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
     except ExportError:
         raise
     except OSError as exc:
-        raise ExportError(f"Impossible d'écrire {path} : {_reason(exc)}.") from exc
+        raise ExportError(f"Impossible d'écrire {path} : {os_error_reason(exc)}.") from exc
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):

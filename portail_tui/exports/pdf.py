@@ -42,7 +42,7 @@ LATIN_RANGES: tuple[tuple[int, int], ...] = (
     (0x2039, 0x203A), (0x20AC, 0x20AC), (0x2116, 0x2116), (0x2122, 0x2122), (0x2212, 0x2212),
 )
 _LATIN_CODEPOINTS = frozenset(cp for lo, hi in LATIN_RANGES for cp in range(lo, hi + 1))
-_CACHE_VERSION = "4"
+_CACHE_VERSION = "5"
 
 # Page geometry (mm, A4 portrait).
 MARGIN = 15.0
@@ -76,7 +76,7 @@ def _reduce_font(source: Path, target: Path) -> None:
     options.notdef_outline = True
     options.hinting = False
     options.glyph_names = True  # stored names: cheaper to load than names derived from the cmap
-    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "kern", "hdmx", "LTSH", "VDMX"]
+    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "kern", "hdmx", "LTSH", "VDMX", "MATH", "gasp"]
     font = TTFont(str(source))
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(_LATIN_CODEPOINTS))
@@ -109,6 +109,9 @@ def latin_font_files() -> dict[str, Path] | None:
             target = _cache_dir() / f"{source.stem}-latin-{key}.ttf"
             if not target.exists():
                 _reduce_font(source, target)
+                for old in target.parent.glob(f"{source.stem}-latin-*.ttf"):
+                    if old != target:  # an earlier version of this cache
+                        old.unlink(missing_ok=True)
             out[style] = target
     except Exception:  # noqa: BLE001 - any failure just means "use the full font"
         return None
