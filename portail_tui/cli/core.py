@@ -6,8 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from portail_tui.cli.base import (
     CliError,
@@ -48,7 +46,10 @@ def _is_default_sqlite() -> bool:
     return state.settings.database_url == default_database_url()
 
 
-def _demo_progress() -> Progress:
+def _demo_progress():  # type: ignore[no-untyped-def]
+    # Imported here: the application's start-up doesn't need progress bars.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=False)
 
@@ -173,6 +174,8 @@ def agent_list() -> None:
 
     with system_context() as ctx:
         agents = auth.list_agents(ctx)
+    from rich.table import Table
+
     table = Table("Identifiant", "Nom", "Rôle", "Santé", "Actif", "Dernière connexion")
     for a in agents:
         table.add_row(a.login, a.full_name, a.role, "oui" if a.can_see_health else "non",
