@@ -73,8 +73,27 @@ def test_long_cells_are_cut_with_an_ellipsis() -> None:
 def test_non_latin_text_falls_back_to_the_full_font() -> None:
     report = _report(2, name="Ἀλέξανδρος")  # Greek is not in the Latin subset
     assert pdf_mod._fonts_for(report) == pdf_mod.full_font_files()
-    assert "Ἀλέξανδρος" in _pages(render_pdf(report))[0]
+    data = render_pdf(report)
+    assert "Ἀλέξανδρος" in _pages(data)[0]
+    assert len(data) < 80_000  # the full font is subset to the glyphs used, not embedded whole
     assert pdf_mod._fonts_for(_report(2)) != pdf_mod.full_font_files()
+
+
+def test_latin_font_is_embedded_whole_once_per_process() -> None:
+    assert pdf_mod._SHIM  # fpdf2 is laid out as expected: embedding skips fontTools
+    first, second = render_pdf(_report(1)), render_pdf(_report(3, name="Zoé-Œdipe"))
+    assert "Zoé-Œdipe" in _pages(second)[0]
+    assert len(pdf_mod._EMBEDDED) == 1
+    # Other fonts still go through fontTools: a core-font free fpdf2 document is unaffected.
+    from fpdf import FPDF
+
+    other = FPDF()
+    other.add_font("Plain", "", str(pdf_mod.full_font_files()[""]))
+    other.add_page()
+    other.set_font("Plain", "", 12)
+    other.cell(text="Bonjour œ €")
+    assert "Bonjour œ €" in PdfReader(io.BytesIO(bytes(other.output()))).pages[0].extract_text()
+    assert first != second
 
 
 def test_latin_font_cache_failure_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

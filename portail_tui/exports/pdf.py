@@ -18,8 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TextMode
@@ -65,10 +67,7 @@ def _cache_dir() -> Path:
 
 
 def _reduce_font(source: Path, target: Path) -> None:
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    options = subset.Options()
+    options = ftsubset.Options()
     # fpdf2 does no shaping without HarfBuzz and drops layout tables when it embeds:
     # keep only outlines and metrics.
     options.layout_features = []
@@ -78,7 +77,7 @@ def _reduce_font(source: Path, target: Path) -> None:
     options.glyph_names = True  # stored names: cheaper to load than names derived from the cmap
     options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "kern", "hdmx", "LTSH", "VDMX", "MATH", "gasp"]
     font = TTFont(str(source))
-    subsetter = subset.Subsetter(options)
+    subsetter = ftsubset.Subsetter(options)
     subsetter.populate(unicodes=sorted(_LATIN_CODEPOINTS))
     subsetter.subset(font)
     # Every document subsets this font again when it is embedded: keep one Unicode cmap
@@ -156,15 +155,88 @@ def _add_font_plainly(pdf: FPDF, style: str, path: Path) -> Any:
     return font
 
 
-def _install_font(pdf: FPDF, style: str, path: Path) -> None:
+class _EmbeddedFont:
+    """Stands for fontTools' TTFont in fpdf2's font-embedding step, for the Latin font.
+
+    fpdf2 subsets every font of every document with fontTools, which costs more than
+    laying out a whole statement. The Latin font is small (≈ 400 glyphs, ≈ 20 kB), so
+    it is embedded whole: subset once per process (with fpdf2's own options), saved
+    once, and each document's embedding step only looks glyph ids up and writes the
+    saved bytes. The few methods fpdf2 calls on a TTFont at that step are all here."""
+
+    def __init__(self, font: TTFont, data: bytes) -> None:
+        self._font = font
+        self._data = data
+
+    def getGlyphID(self, name: str) -> int:  # noqa: N802 - fontTools' name
+        return self._font.getGlyphID(name)
+
+    def save(self, file: Any) -> None:
+        file.write(self._data)
+
+    def __contains__(self, tag: str) -> bool:
+        return tag in self._font
+
+    def __getitem__(self, tag: str) -> Any:
+        return self._font[tag]
+
+    def close(self) -> None:
+        """Shared by every document: never closed."""
+
+
+class _Subsetter(ftsubset.Subsetter):
+    def subset(self, font: Any) -> None:
+        if isinstance(font, _EmbeddedFont):
+            return  # already the whole font, as embedded
+        super().subset(font)
+
+
+def _install_subset_shim() -> bool:
+    """Let fpdf2's embedding step skip fontTools for an `_EmbeddedFont` (every other font
+    goes through the real subsetter, unchanged). False if fpdf2 is not laid out as
+    expected, in which case fonts are subset per document as usual."""
+    import fpdf.output as fpdf_output
+
+    current = getattr(fpdf_output, "ftsubset", None)
+    if getattr(current, "Subsetter", None) is _Subsetter:
+        return True
+    if current is not ftsubset:
+        return False
+    fpdf_output.ftsubset = SimpleNamespace(Options=ftsubset.Options, Subsetter=_Subsetter)
+    return True
+
+
+_SHIM = _install_subset_shim()
+_EMBEDDED: dict[Path, _EmbeddedFont] = {}
+
+
+def _embedded_font(path: Path, data: bytes) -> _EmbeddedFont:
+    embedded = _EMBEDDED.get(path)
+    if embedded is None:
+        font = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False)
+        # The options fpdf2 2.8 uses when it embeds a font (output.py, _add_fonts).
+        options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
+        options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "CBDT",
+                                "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"]
+        subsetter = ftsubset.Subsetter(options)
+        subsetter.populate(glyphs=font.getGlyphOrder())
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer)
+        _EMBEDDED[path] = embedded = _EmbeddedFont(font, buffer.getvalue())
+    return embedded
+
+
+def _install_font(pdf: FPDF, style: str, path: Path, *, whole: bool = False) -> None:
     """Give `pdf` the font at `path` without parsing it again.
 
-    fpdf2 reads a font's cmap and widths on every `add_font` (a fifth of a statement's
-    time); those are the same for every document, so the parsed font is kept once per
-    process and each document gets a shallow copy with its own glyph subset, its own
-    font descriptor and a fresh lazily-read fontTools object (embedding subsets that
-    one in place). Relies on fpdf2's TTFFont layout (pinned version); any surprise
-    falls back to a plain `add_font`."""
+    fpdf2 reads a font's cmap and widths on every `add_font`; those are the same for
+    every document, so the parsed font is kept once per process and each document gets
+    a shallow copy with its own glyph subset and font descriptor. With `whole` (the
+    small Latin font) the copy embeds the whole font, prepared once (`_EmbeddedFont`);
+    otherwise it gets a fresh lazily-read fontTools object that fpdf2 subsets.
+    Relies on fpdf2's TTFFont layout (pinned version); any surprise falls back to a
+    plain `add_font`."""
     key = (path, style)
     fontkey = f"{FAMILY.lower()}{style}"
     try:
@@ -175,7 +247,10 @@ def _install_font(pdf: FPDF, style: str, path: Path) -> None:
         source, data = proto
         font = copy.copy(source)
         font.i = len(pdf.fonts) + 1
-        font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+        if whole and _SHIM:
+            font.ttfont = _embedded_font(path, data)
+        else:
+            font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
         font.desc = copy.copy(source.desc)
         font.missing_glyphs = []
         font.biggest_size_pt = 0
@@ -206,7 +281,8 @@ class _ReportPDF(FPDF):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(False)
         self.c_margin = 1.2
-        _install_font(self, "", _fonts_for(report)[""])
+        path = _fonts_for(report)[""]
+        _install_font(self, "", path, whole=path != full_font_files()[""])
         self.set_font(FAMILY, "", 9)
         self.set_text_color(TEXT_GREY, TEXT_GREY, TEXT_GREY)
         self.set_fill_color(255, 255, 255)
