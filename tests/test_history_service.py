@@ -156,3 +156,24 @@ def test_statement_reports(actx: Context, data) -> None:  # type: ignore[no-unty
     table = report.tables[0][1]
     assert table.totals[-1] == ["Total des consommations", None, None, None, 650]
     assert h.statement_filename_parts("releve-consommations", cons) == ("releve-consommations", 123, "2026-11-APS")
+
+
+def test_month_boundaries_are_paris_midnight(actx: Context, data) -> None:  # type: ignore[no-untyped-def]
+    """A payment at 00:30 on 1 November (Paris) is November's, though it is still
+    31 October in UTC; one at 23:30 on 31 October is October's."""
+    from datetime import datetime
+
+    from portail_tui.clock import PARIS
+    from portail_tui.models import Payment
+
+    def _add(s):  # type: ignore[no-untyped-def]
+        for number, when in ((90, datetime(2026, 11, 1, 0, 30, tzinfo=PARIS)),
+                             (91, datetime(2026, 10, 31, 23, 30, tzinfo=PARIS))):
+            s.add(Payment(regie_id=data.regie_id, family_id=data.family_id, receipt_number=number, kind="payment",
+                          mode="cb", amount_cents=100, business_day=when.date(), created_at=when,
+                          created_by="agent:agent"))
+
+    actx.db.write(_add)
+    assert 90 in [ln.receipt_number for ln in h.payment_history(actx, data.family_id, NOV).lines]
+    october = [ln.receipt_number for ln in h.payment_history(actx, data.family_id, h.Month(2026, 10)).lines]
+    assert october == [40, 91]
