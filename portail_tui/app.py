@@ -23,6 +23,7 @@ from textual.screen import Screen
 
 from portail_tui.screens.base import TABS, TabScreen
 from portail_tui.screens.login import LoginScreen
+from portail_tui.widgets.palette import ActionCommands, PortailPalette
 
 if TYPE_CHECKING:
     from portail_tui.services.context import Actor, Context
@@ -61,7 +62,7 @@ class FamilyCommands(Provider):
 class PortailApp(App[None]):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "Portail Familles — guichet"
-    COMMANDS = App.COMMANDS | {FamilyCommands}
+    COMMANDS = {ActionCommands, FamilyCommands}
     MODES = {
         "accueil": _lazy_screen("portail_tui.screens.accueil", "AccueilScreen"),
         "historiques": _lazy_screen("portail_tui.screens.historiques", "HistoriquesScreen"),
@@ -141,6 +142,10 @@ class PortailApp(App[None]):
 
     # --- tabs, family and header -----------------------------------------------
 
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not PortailPalette.is_open(self):
+            self.push_screen(PortailPalette())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in ("tab", "search_family") and self.actor is None)
 
@@ -193,9 +198,20 @@ class PortailApp(App[None]):
                              family=label, solde_cents=solde)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers the tabs, the family search and every action the current
+        screen shows in its footer, so an agent can find an action by name."""
         if self.actor is not None:
             for mode, label, key, _colour in TABS:
                 yield SystemCommand(f"Onglet {label}", f"Ouvrir l'onglet {label} ({key})",
                                     partial(self.action_tab, mode))
             yield SystemCommand("Rechercher une famille", "Ctrl+F", self.action_search_family)
+            seen = {"tab", "search_family", "quit", "command_palette"}
+            for key, active in screen.active_bindings.items():
+                binding = active.binding
+                name = binding.action.split("(")[0]
+                if not (active.enabled and binding.show and binding.description) or name in seen:
+                    continue
+                seen.add(name)
+                yield SystemCommand(binding.description, f"Touche {key}",
+                                    partial(self.run_action, binding.action, active.node))
         yield SystemCommand("Quitter", "Fermer l'application (Ctrl+Q)", self.exit)

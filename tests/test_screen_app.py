@@ -157,3 +157,25 @@ async def test_search_screen_survives_any_text(sqlite_demo_ctx: Context, agent, 
         await pilot.press("escape")
         await _settle(app, pilot)
         assert app.current_family_id is None
+
+
+async def test_palette_finds_the_actions_of_the_current_screen(sqlite_demo_ctx: Context, regisseur) -> None:  # type: ignore[no-untyped-def]
+    from textual.command import CommandList
+
+    app = PortailApp(sqlite_demo_ctx, actor=regisseur)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await _settle(app, pilot)
+        await _type(pilot, "fiches a valider")  # typed without the accent
+        options = app.screen.query_one(CommandList)
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if options.option_count:
+                break
+        assert "valider" in str(options.get_option_at_index(0).prompt).lower()
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        from portail_tui.screens.forms_queue import ValidationQueueScreen
+
+        assert isinstance(app.screen, ValidationQueueScreen)
