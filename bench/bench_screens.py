@@ -1,0 +1,287 @@
+"""Screen latency through the Pilot on the 20,000-family town: time from a key press
+to the screen updated (the key handled, every worker it started finished, the screen
+refreshed) — what an agent feels. Printed, not asserted:
+
+- log in (Entrée on the password, argon2 check included, to the Accueil tab drawn);
+- switch to each tab (F1…F5) with a family chosen, first visit and later ones;
+- open the calendar of another family (F4), change month (Page suivante);
+- open a day (Entrée on the calendar), validate a one-line cart (V in the recap);
+- the same tab switch in an empty Textual app: the floor the toolkit itself costs
+  (and the same app with Textual's Footer on each screen, as the application has).
+
+Aim (no issue names a figure): under 100 ms, what a person perceives as immediate.
+
+Usage: python bench/bench_screens.py [--db sqlite:////work/bench-town.db] [--rounds 8]
+Logging in and validating write to the database: run it on a copy of the town (the
+script copies the file itself unless --in-place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime
+from datetime import time as dtime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_TOWN = Path("/work/bench-town.db")
+AIM_MS = 100.0
+SIZE = (120, 40)
+TABS = [("f1", "accueil"), ("f2", "historiques"), ("f3", "paiement"), ("f4", "reservations"), ("f5", "dossier")]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Until nothing is left to do (between measurements, not timed)."""
+    for _ in range(2):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+_CHARS = {"enter": "\r", "space": " ", "escape": "\x1b", "tab": "\t"}
+
+
+def watch_frames(app) -> list[float]:  # type: ignore[no-untyped-def]
+    """Record when the application hands a new frame to the terminal."""
+    frames: list[float] = []
+    display = app._display
+
+    def recording(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        if renderable is not None:
+            frames.append(time.perf_counter())
+        display(screen, renderable)
+
+    app._display = recording
+    return frames
+
+
+async def timed(app, pilot, frames: list[float], key: str,  # type: ignore[no-untyped-def]
+                ready: Callable[[], bool] = lambda: True, timeout: float = 30.0) -> float:
+    """Milliseconds from the key event to the frame that shows its outcome: the key is
+    posted as the terminal driver would; once `ready()` holds, no worker runs and every
+    widget has processed its messages, the next frame (Textual draws at most every
+    1/60 s) is the one the agent sees."""
+    from textual import events
+
+    t0 = time.perf_counter()
+    app._driver.send_message(events.Key(key, _CHARS.get(key, key if len(key) == 1 else None)))
+    limit = t0 + timeout
+    while True:
+        await pilot._wait_for_screen()
+        if ready() and not any(w.is_running for w in app.workers):
+            break
+        if time.perf_counter() > limit:
+            raise TimeoutError(f"screen not updated in time after {key}")
+        await asyncio.sleep(0.001)
+    t_ready = time.perf_counter()
+    await asyncio.sleep(0.035)  # two frame periods: the pending refresh happens in between
+    shown = [f for f in frames if t0 < f <= t_ready + 0.035]
+    end = max(t_ready, shown[-1]) if shown else t_ready
+    await settle(app, pilot)
+    return (end - t0) * 1000
+
+
+def _context(url: str, today: date, exports: Path):  # type: ignore[no-untyped-def]
+    from portail_tui.clock import PARIS, FixedClock
+    from portail_tui.config import Settings
+    from portail_tui.db import Database
+    from portail_tui.services.context import Context
+
+    clock = FixedClock(datetime.combine(today, dtime(10, 0), tzinfo=PARIS))
+    return Context(db=Database(url), clock=clock, settings=Settings(database_url=url, exports_dir=exports, today=today))
+
+
+def _families(ctx, n: int, seed: int) -> list[int]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from portail_tui.models import Family, FamilyMember
+
+    ids = ctx.db.read(lambda s: list(s.execute(select(Family.id).where(
+        Family.id.in_(select(FamilyMember.family_id)))).scalars()))
+    return random.Random(seed).sample(ids, n)
+
+
+async def _login(ctx, runs: int, out: dict[str, list[float]]) -> None:  # type: ignore[no-untyped-def]
+    from portail_tui.app import PortailApp
+    from portail_tui.screens.base import TabScreen
+
+    for _ in range(runs):
+        app = PortailApp(ctx)
+        frames = watch_frames(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press(*"agent", "enter", *"agent1234")
+            await settle(app, pilot)
+            out["Connexion (Entrée → Accueil affiché)"].append(
+                await timed(app, pilot, frames, "enter", lambda app=app: isinstance(app.screen, TabScreen)))
+
+
+async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[float]]) -> None:  # type: ignore[no-untyped-def]
+    from portail_tui.app import PortailApp
+    from portail_tui.screens.booking_day import DayDialog
+    from portail_tui.screens.booking_recap import RecapDialog
+    from portail_tui.services.auth import login
+    from portail_tui.widgets.month_calendar import MonthCalendar
+
+    actor = login(ctx, "agent", "agent1234")
+    app = PortailApp(ctx, actor=actor)
+    frames = watch_frames(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.select_family(families[0])
+        await settle(app, pilot)
+        for r in range(rounds + 1):
+            for key, mode in TABS:
+                ms = await timed(app, pilot, frames, key, lambda mode=mode: app.current_mode == mode)
+                label = f"Onglet {mode} ({key.upper()})"
+                out[label + " — premier affichage" if r == 0 else label].append(ms)
+
+        def calendar() -> MonthCalendar:
+            return app.screen.query_one(MonthCalendar)
+
+        for i, fid in enumerate(families[1:rounds + 1]):
+            await pilot.press("f1")
+            await settle(app, pilot)
+            app.select_family(fid)
+            await settle(app, pilot)
+            out["Calendrier d'une autre famille (F4)"].append(
+                await timed(app, pilot, frames, "f4", lambda: app.current_mode == "reservations" and calendar().loaded))
+            key = "pagedown" if i % 2 == 0 else "pageup"
+            out["Mois suivant/précédent du calendrier"].append(await timed(app, pilot, frames, key, lambda: calendar().loaded))
+            await pilot.press("home")
+            await settle(app, pilot)
+
+            # A day with a free activity: open it, choose one, validate the cart.
+            booked = False
+            for _ in range(8):
+                out["Ouvrir un jour (Entrée)"].append(
+                    await timed(app, pilot, frames, "enter", lambda: isinstance(app.screen, DayDialog)))
+                dialog = app.screen
+                free = [k for k, o in enumerate(dialog.options.options)
+                        if o.book.ok and o.booked_status is None and not o.book.waiting]
+                if free:
+                    dialog.query_one("#day-table").move_cursor(row=free[0])
+                    await pilot.press("space")
+                    await pilot.press("escape")
+                    await settle(app, pilot)
+                    booked = True
+                    break
+                await pilot.press("escape", "right")
+                await settle(app, pilot)
+            if not booked:
+                continue
+            out["Récapitulatif du panier (V)"].append(
+                await timed(app, pilot, frames, "v", lambda: isinstance(app.screen, RecapDialog)))
+            recap = app.screen
+            out["Valider le panier (V dans le récapitulatif)"].append(
+                await timed(app, pilot, frames, "v", lambda recap=recap: getattr(recap, "result", None) is not None))
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+
+def measure(url: str, today: date, rounds: int = 8, logins: int = 5, seed: int = 3) -> dict[str, list[float]]:
+    """Milliseconds per action label (runs on `url`, which it writes to)."""
+    out: dict[str, list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="bench-screens-") as tmp:
+        ctx = _context(url, today, Path(tmp))
+        try:
+            families = _families(ctx, rounds + 1, seed)
+            asyncio.run(_login(ctx, logins, out))
+            asyncio.run(_session(ctx, families, rounds, out))
+        finally:
+            ctx.db.dispose()
+    return dict(out)
+
+
+def measure_empty_app(rounds: int = 8, footer: bool = False) -> list[float]:
+    """The same F1…F5 switches in a Textual app whose screens hold one label (and,
+    with `footer`, Textual's Footer listing the keys, as every screen of the
+    application does): what the toolkit costs, whatever the application does."""
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer, Static
+
+    class EmptyScreen(Screen):
+        def __init__(self, n: int) -> None:
+            super().__init__()
+            self.n = n
+
+        def compose(self) -> ComposeResult:
+            yield Static(f"Écran {self.n}")
+            if footer:
+                yield Footer()
+
+    class EmptyApp(App[None]):
+        MODES = {f"m{i}": (lambda i=i: EmptyScreen(i)) for i in range(1, 6)}
+        BINDINGS = [Binding(f"f{i}", f"switch_mode('m{i}')", f"Écran {i}") for i in range(1, 6)]
+
+        def on_mount(self) -> None:
+            self.switch_mode("m1")
+
+    async def run() -> list[float]:
+        app = EmptyApp()
+        frames = watch_frames(app)
+        times: list[float] = []
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            for r in range(rounds + 1):
+                for i in range(1, 6):
+                    ms = await timed(app, pilot, frames, f"f{i}", lambda i=i: app.current_mode == f"m{i}")
+                    if r:
+                        times.append(ms)
+        return times
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default=f"sqlite:///{DEFAULT_TOWN}", help="URL of the 20,000-family town")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--logins", type=int, default=5)
+    parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 11, 28))
+    parser.add_argument("--in-place", action="store_true", help="write to the database given (no copy)")
+    args = parser.parse_args()
+    url: str = args.db
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU")
+    with tempfile.TemporaryDirectory(prefix="bench-screens-town-") as tmp:
+        if url.startswith("sqlite:///") and not args.in_place:
+            from bench_booking import copy_town  # type: ignore[import-not-found]
+
+            copy = Path(tmp) / "town.db"
+            copy_town(Path(url.removeprefix("sqlite:///")), copy)
+            url = f"sqlite:///{copy}"
+        results = measure(url, args.today, args.rounds, args.logins)
+    empty = measure_empty_app(args.rounds)
+    floor = statistics.median(empty)
+    print(f"{'empty Textual app, F1…F5':<58} p50 {floor:7.1f} ms  p95 {pct(empty, 95):7.1f} ms  n={len(empty)}")
+    footer = measure_empty_app(args.rounds, footer=True)
+    print(f"{'empty Textual app with its Footer, F1…F5':<58} p50 {statistics.median(footer):7.1f} ms  "
+          f"p95 {pct(footer, 95):7.1f} ms  n={len(footer)}")
+    for label, times in results.items():
+        p95 = pct(times, 95)
+        verdict = "OK" if p95 < AIM_MS else "AU-DELÀ DE L'OBJECTIF"
+        print(f"{label:<58} p50 {statistics.median(times):7.1f} ms  p95 {p95:7.1f} ms  n={len(times)}  "
+              f"×{statistics.median(times) / floor:.1f}  (objectif {AIM_MS:.0f} ms : {verdict})")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()
