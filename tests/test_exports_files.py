@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from portail_tui.config import Settings
-from portail_tui.exports.files import ExportError, export_filename, export_path, write_atomic
+from portail_tui.exports.files import (
+    ExportError,
+    SavedFile,
+    export_filename,
+    export_path,
+    save_for_agent,
+    write_atomic,
+)
+from portail_tui.exports.printing import PrintError
 
 
 def test_file_names_are_readable_and_portable() -> None:
@@ -92,3 +101,36 @@ def test_full_disk_while_writing_leaves_nothing(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(ExportError, match="disque plein"):
         write_atomic(tmp_path / "f.pdf", b"x")
     assert os.listdir(tmp_path) == []
+
+
+def test_save_for_agent_says_where_the_file_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(database_url="sqlite://", exports_dir=tmp_path / "exports")
+    saved = save_for_agent(settings, "releve.csv", b"a;b\r\n")
+    path = tmp_path / "exports" / "releve.csv"
+    assert saved == SavedFile(path, f"Fichier enregistré : {path}")
+    assert path.read_bytes() == b"a;b\r\n"
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 5555 10.0.0.1 22")
+    saved = save_for_agent(settings, "quittance-1.pdf", iter([b"%PDF", b"-1.4"]), label="Quittance enregistrée")
+    assert saved.message == f"Quittance enregistrée sur le serveur : {tmp_path / 'exports' / 'quittance-1.pdf'}"
+
+
+def test_save_for_agent_prints_after_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
+        monkeypatch.delenv(name, raising=False)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    lp = bin_dir / "lp"
+    lp.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\necho "request id is accueil-3 (1 file(s))"\n')
+    lp.chmod(lp.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    settings = Settings(database_url="sqlite://", exports_dir=tmp_path / "exports", printer="accueil")
+    saved = save_for_agent(settings, "journal.pdf", b"%PDF-1.4\n", print_title="Journal de caisse")
+    assert saved.message == f"Envoyé à l'imprimante accueil (travail accueil-3). Fichier enregistré : {saved.path}"
+    assert "Journal de caisse" in (tmp_path / "args").read_text()
+    # No lp: the file is still written, and the error says so.
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    with pytest.raises(PrintError, match="Le fichier est enregistré"):
+        save_for_agent(settings, "journal-2.pdf", b"%PDF-1.4\n", print_title="Journal de caisse")
+    assert (tmp_path / "exports" / "journal-2.pdf").exists()

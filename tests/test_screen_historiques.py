@@ -126,6 +126,23 @@ async def test_export_pdf_of_exactly_what_is_filtered(setup) -> None:  # type: i
         assert (ctx.settings.exports_dir / "historique-reglements-000123-2026-11.csv").exists()
 
 
+async def test_export_in_a_browser_is_offered_as_a_download(setup, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    ctx, data = setup
+    delivered: list[tuple[Path, str]] = []
+    monkeypatch.setattr(PortailApp, "is_web", property(lambda self: True))
+    monkeypatch.setattr(PortailApp, "deliver_binary",
+                        lambda self, path, *, open_method: delivered.append((path, open_method)))
+    app = PortailApp(ctx, actor=data.actor)
+    async with app.run_test(size=(130, 40)) as pilot:
+        screen = await _open(pilot, app, data.family_id)
+        await pilot.press("f6")
+        await _settle(pilot, app)
+        path = ctx.settings.exports_dir / "historique-reglements-000123-2026-11.csv"
+        assert screen.last_export == path
+        assert f"Fichier enregistré : {path}" in str(screen.query_one("#hist-status", Static).render())
+        assert delivered == [(path, "download")]
+
+
 async def test_print_over_ssh_says_where_the_file_is(setup, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     ctx, data = setup

@@ -47,6 +47,12 @@ API (all amounts are int cents, dates `date`, instants aware `datetime`):
         ``export_filename("releve-consommations", 123, "2026-11", "pdf")`` ->
         ``"releve-consommations-000123-2026-11.pdf"`` (family_number None: omitted).
     ``export_path(settings, filename) -> Path``: under ``settings.exports_dir`` (created).
+    ``save_for_agent(settings, filename, data, *, print_title=None, label="Fichier enregistré")
+        -> SavedFile(path, message)``: what every screen does with an export: written
+        atomically under the exports folder, printed with ``lp`` when ``print_title`` is
+        given; message "Fichier enregistré [sur le serveur] : PATH" (preceded by the
+        printer's sentence). Screens run it through ``screens.delivery.deliver_from_worker``,
+        which also offers the file to the browser in ``portail serve``.
 
 ``portail_tui.exports.printing``
     ``print_pdf(path, printer=None, *, title=None) -> str``: ``lp [-d printer]``;

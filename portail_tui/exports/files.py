@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,6 +117,32 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
     return path
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """A file written for the agent at the counter, and the sentence that tells where."""
+
+    path: Path
+    message: str
+
+
+def save_for_agent(settings: Settings, filename: str, data: bytes | Iterable[bytes], *,
+                   print_title: str | None = None, label: str = "Fichier enregistré") -> SavedFile:
+    """Write an export under the exports folder, then print it when `print_title` is
+    given: the one way every screen hands a file to the agent, so the wording ("… sur le
+    serveur" over SSH, where the file is not on the agent's machine) and the order (file
+    first, so a failed print still leaves it) are the same everywhere. `label` names
+    what was written ("Quittance enregistrée"). Raises ExportError (PrintError when only
+    printing failed: its message says the file is saved)."""
+    from portail_tui.exports.printing import is_remote_session, print_pdf
+
+    path = write_atomic(export_path(settings, filename), data)
+    where = " sur le serveur" if is_remote_session() else ""
+    message = f"{label}{where} : {path}"
+    if print_title is not None:
+        message = f"{print_pdf(path, settings.printer, title=print_title)} {message}"
+    return SavedFile(path, message)
 
 
 def _read_umask() -> int:

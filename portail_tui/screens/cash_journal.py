@@ -18,9 +18,9 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from portail_tui.domain.frdates import DateError, format_date_long, format_date_short, parse_date_fr
 from portail_tui.domain.money import AmountError, format_amount, parse_amount
-from portail_tui.exports.files import ExportError, export_path, write_atomic
+from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.exports.journal import entry_remark
-from portail_tui.exports.printing import is_remote_session, print_pdf
+from portail_tui.screens.delivery import deliver_from_worker
 from portail_tui.services import cashdesk
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.permissions import allowed
@@ -263,26 +263,20 @@ class JournalModal(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="journal-export")
     def _export(self, fmt: str, *, to_printer: bool) -> None:
-        try:
-            counted = None
+        def produce() -> SavedFile:
             try:
                 counted = self.app.call_from_thread(self._counted)
             except AmountError:
                 counted = None
             out = cashdesk.journal_file(self.ctx, self.day, fmt, counted_cents=counted)
-            path = write_atomic(export_path(self.ctx.settings, out.filename), out.data)
-            where = "sur le serveur " if is_remote_session() else ""
-            message = f"Fichier enregistré {where}: {path}"
-            if to_printer:
-                message = f"{print_pdf(path, self.ctx.settings.printer, title='Journal de caisse')} {message}"
-        except (ServiceError, ExportError) as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
-            return
-        self.app.call_from_thread(self._exported, path, message)
+            return save_for_agent(self.ctx.settings, out.filename, out.data,
+                                  print_title="Journal de caisse" if to_printer else None)
 
-    def _exported(self, path: Path, message: str) -> None:
-        self.last_export = path
-        self._status(message)
+        deliver_from_worker(self.app, produce, self._exported, lambda message: self._status(message, True))
+
+    def _exported(self, saved: SavedFile) -> None:
+        self.last_export = saved.path
+        self._status(saved.message)
 
     def _status(self, message: str, error: bool = False) -> None:
         status = self.query_one("#journal-status", Static)

@@ -15,9 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from portail_tui.domain.money import amount_in_words, format_amount
-from portail_tui.exports.files import ExportError, export_path, write_atomic
-from portail_tui.exports.printing import is_remote_session, print_pdf
+from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.exports.receipt import receipt_filename, render_receipt
+from portail_tui.screens.delivery import deliver_from_worker
 from portail_tui.services.context import Context
 from portail_tui.services.payments import Receipt
 
@@ -110,22 +110,18 @@ class ReceiptModal(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="receipt-file")
     def _write(self, *, to_printer: bool) -> None:
-        settings = self.ctx.settings
-        try:
-            data = self.pdf or render_receipt(self.receipt)
-            path = write_atomic(export_path(settings, receipt_filename(self.receipt)), data)
-            where = "sur le serveur " if is_remote_session() else ""
-            message = f"Quittance enregistrée {where}: {path}"
-            if to_printer:
-                message = f"{print_pdf(path, settings.printer, title=f'Quittance {self.receipt.receipt_number}')} {message}"
-        except ExportError as exc:
-            self.app.call_from_thread(self._status, exc.message, error=True)
-            return
-        self.app.call_from_thread(self._done, path, message)
+        number = self.receipt.receipt_number
 
-    def _done(self, path: Path, message: str) -> None:
-        self.saved = path
-        self._status(message)
+        def produce() -> SavedFile:
+            return save_for_agent(self.ctx.settings, receipt_filename(self.receipt),
+                                  self.pdf or render_receipt(self.receipt), label="Quittance enregistrée",
+                                  print_title=f"Quittance {number}" if to_printer else None)
+
+        deliver_from_worker(self.app, produce, self._done, lambda message: self._status(message, error=True))
+
+    def _done(self, saved: SavedFile) -> None:
+        self.saved = saved.path
+        self._status(saved.message)
 
     def _status(self, message: str, *, error: bool = False) -> None:
         status = self.query_one("#receipt-status", Static)

@@ -21,9 +21,9 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 
 from portail_tui.domain.frdates import capitalize_first, format_date_short, format_datetime_short
 from portail_tui.domain.money import format_amount
-from portail_tui.exports.files import ExportError, export_path, write_atomic
-from portail_tui.exports.printing import is_remote_session, print_pdf
+from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.base import TabScreen
+from portail_tui.screens.delivery import deliver_from_worker
 from portail_tui.services import history as h
 from portail_tui.services.context import ServiceError
 
@@ -251,7 +251,8 @@ class HistoriquesScreen(TabScreen):
     def _export(self, section: str, family_id: int, month: h.Month, child_id: int | None, activity: str,
                 fmt: str, to_printer: bool) -> None:
         ctx = self.ctx
-        try:
+
+        def produce() -> SavedFile:
             if section == CONSUMPTIONS:
                 hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activity)
                 if hist.filter.active and not hist.lines:
@@ -260,25 +261,15 @@ class HistoriquesScreen(TabScreen):
                 out = h.consumptions_file(ctx, hist, fmt)
             else:
                 out = h.payments_file(ctx, h.payment_history(ctx, family_id, month), fmt)
-            path = write_atomic(export_path(ctx.settings, out.filename), out.data)
-            message = self._written_message(path)
-            if to_printer:
-                message = f"{print_pdf(path, ctx.settings.printer, title=out.report.title)} {message}"
-        except (ServiceError, ExportError) as exc:
-            self.app.call_from_thread(self._status, exc.message, error=True)
-            return
-        self.app.call_from_thread(self._exported, message, path)
+            return save_for_agent(ctx.settings, out.filename, out.data,
+                                  print_title=out.report.title if to_printer else None)
 
-    @staticmethod
-    def _written_message(path: Path) -> str:
-        if is_remote_session():
-            return f"Fichier enregistré sur le serveur : {path}"
-        return f"Fichier enregistré : {path}"
+        deliver_from_worker(self.app, produce, self._exported, lambda message: self._status(message, error=True))
 
-    def _exported(self, message: str, path: Path) -> None:
-        self.last_export = path
-        self._status(message)
-        self.notify(message, title="Historiques", timeout=8)
+    def _exported(self, saved: SavedFile) -> None:
+        self.last_export = saved.path
+        self._status(saved.message)
+        self.notify(saved.message, title="Historiques", timeout=8)
 
     def _status(self, message: str, *, error: bool = False) -> None:
         status = self.query_one("#hist-status", Static)

@@ -26,13 +26,13 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 
 from portail_tui.domain.money import format_amount
-from portail_tui.exports.files import ExportError, export_path, write_atomic
-from portail_tui.exports.printing import is_remote_session, print_pdf
+from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.base import TabScreen
 from portail_tui.screens.booking_day import DayDialog
 from portail_tui.screens.booking_pattern import PatternDialog
 from portail_tui.screens.booking_period import PeriodDialog
 from portail_tui.screens.booking_recap import RecapDialog
+from portail_tui.screens.delivery import deliver_from_worker
 from portail_tui.services.booking import (
     CartResult,
     ChildChoice,
@@ -473,20 +473,15 @@ class ReservationsScreen(TabScreen):
     @work(thread=True, exclusive=True, group="resa-export")
     def _export(self, family_id: int, child_id: int | None, activity: str, fmt: str, to_printer: bool) -> None:
         ctx = self.ctx
-        try:
-            result = suivi(ctx, family_id, child_id=child_id, activity_text=activity)
-            out = suivi_file(result, fmt)
-            path = write_atomic(export_path(ctx.settings, out.filename), out.data)
-            where = "sur le serveur " if is_remote_session() else ""
-            message = f"Fichier enregistré {where}: {path}"
-            if to_printer:
-                message = f"{print_pdf(path, ctx.settings.printer, title=out.report.title)} {message}"
-        except (ServiceError, ExportError) as exc:
-            self.app.call_from_thread(self._status, exc.message, error=True)
-            return
-        self.app.call_from_thread(self._exported, message, path)
 
-    def _exported(self, message: str, path: Path) -> None:
-        self.last_export = path
-        self._status(message)
-        self.notify(message, title="Suivi des réservations", timeout=8)
+        def produce() -> SavedFile:
+            out = suivi_file(suivi(ctx, family_id, child_id=child_id, activity_text=activity), fmt)
+            return save_for_agent(ctx.settings, out.filename, out.data,
+                                  print_title=out.report.title if to_printer else None)
+
+        deliver_from_worker(self.app, produce, self._exported, lambda message: self._status(message, error=True))
+
+    def _exported(self, saved: SavedFile) -> None:
+        self.last_export = saved.path
+        self._status(saved.message)
+        self.notify(saved.message, title="Suivi des réservations", timeout=8)
