@@ -8,21 +8,21 @@ during the worker, does not take the money twice."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from portail_tui.domain.money import amount_in_words, format_amount
 from portail_tui.screens.cash_cheque import ChequeFields
-from portail_tui.screens.cash_receipt import CashResult, receipt_pdf
+from portail_tui.screens.cash_dialog import CashDialog
 from portail_tui.services import payments
 from portail_tui.services.context import Context, ServiceError
 
 
-class EncaisserModal(ModalScreen[CashResult | None]):
+class EncaisserModal(CashDialog):
+    PREFIX = "encaisser"
     BINDINGS = [
         Binding("f9", "confirm", "Encaisser"),
         Binding("escape", "cancel", "Fermer"),
@@ -50,15 +50,13 @@ class EncaisserModal(ModalScreen[CashResult | None]):
         payer: str,
         new_solde_cents: int | None,
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.family_id = family_id
         self.family_label = family_label
         self.amount_cents = amount_cents
         self.mode = mode
         self.payer = payer
         self.new_solde_cents = new_solde_cents
-        self.busy = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="encaisser-box"):
@@ -73,9 +71,7 @@ class EncaisserModal(ModalScreen[CashResult | None]):
             if self.mode == "cheque":
                 yield ChequeFields(drawer=self.payer, id="cheque-fields")
             yield Static("", id="encaisser-error")
-            with Horizontal(id="encaisser-buttons"):
-                yield Button("Encaisser (F9)", id="encaisser-confirm", variant="success")
-                yield Button("Fermer (Échap)", id="encaisser-cancel")
+            yield from self.buttons("Encaisser", "success")
 
     def on_mount(self) -> None:
         if self.mode == "cheque":
@@ -93,44 +89,17 @@ class EncaisserModal(ModalScreen[CashResult | None]):
         else:
             self.action_confirm()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "encaisser-confirm":
-            self.action_confirm()
-        elif event.button.id == "encaisser-cancel":
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        if not self.busy:
-            self.dismiss(None)
-
     def action_confirm(self) -> None:
         if self.busy:
             return
-        self.busy = True
         cheque = {}
         if self.mode == "cheque":
             fields = self.query_one(ChequeFields)
             fields.clear_errors()
             cheque = fields.values()
-        self.query_one("#encaisser-error", Static).update("Enregistrement…")
-        self.query_one("#encaisser-confirm", Button).disabled = True
-        self._take(cheque)
+        self.record(lambda: payments.take_payment(self.ctx, self.family_id, amount_cents=self.amount_cents,
+                                                  mode=self.mode, payer_name=self.payer, **cheque))
 
-    @work(thread=True, exclusive=True, group="encaisser")
-    def _take(self, cheque: dict[str, str]) -> None:
-        try:
-            receipt = payments.take_payment(
-                self.ctx, self.family_id, amount_cents=self.amount_cents, mode=self.mode,
-                payer_name=self.payer, **cheque,
-            )
-        except ServiceError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        result = CashResult(receipt, receipt_pdf(receipt))
-        self.app.call_from_thread(self.dismiss, result)
-
-    def _refused(self, exc: ServiceError) -> None:
-        self.busy = False
-        self.query_one("#encaisser-confirm", Button).disabled = False
+    def show_refusal(self, exc: ServiceError) -> None:
         shown = self.mode == "cheque" and self.query_one(ChequeFields).show_error(exc.field, exc.message)
         self.query_one("#encaisser-error", Static).update(Text("" if shown else exc.message))

@@ -3,22 +3,21 @@ with a reason and its own receipt."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, Static
 
 from portail_tui.domain.money import AmountError, format_amount, format_amount_plain, parse_amount
 from portail_tui.screens.cash_cheque import ChequeFields
-from portail_tui.screens.cash_receipt import CashResult, receipt_pdf
+from portail_tui.screens.cash_dialog import CashDialog
 from portail_tui.services import payments
-from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.context import Context
 
 
-class RefundModal(ModalScreen[CashResult | None]):
+class RefundModal(CashDialog):
+    PREFIX = "refund"
     BINDINGS = [
         Binding("f9", "confirm", "Rembourser"),
         Binding("escape", "cancel", "Fermer"),
@@ -37,14 +36,12 @@ class RefundModal(ModalScreen[CashResult | None]):
 
     def __init__(self, ctx: Context, family_id: int, *, family_label: str, solde_cents: int,
                  modes: tuple[tuple[str, str], ...], payer: str) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.family_id = family_id
         self.family_label = family_label
         self.solde_cents = solde_cents
         self.modes = modes
         self.payer = payer
-        self.busy = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="refund-box"):
@@ -66,9 +63,7 @@ class RefundModal(ModalScreen[CashResult | None]):
             cheque.display = False
             yield cheque
             yield Static("", id="refund-error")
-            with Horizontal(id="refund-buttons"):
-                yield Button("Rembourser (F9)", id="refund-confirm", variant="warning")
-                yield Button("Fermer (Échap)", id="refund-cancel")
+            yield from self.buttons("Rembourser", "warning")
 
     def on_mount(self) -> None:
         self.query_one("#montant", Input).focus()
@@ -77,21 +72,6 @@ class RefundModal(ModalScreen[CashResult | None]):
     @on(Select.Changed, "#mode")
     def _mode_changed(self) -> None:
         self.query_one("#refund-cheque", ChequeFields).display = self.query_one("#mode", Select).value == "cheque"
-
-    @on(Input.Changed)
-    def _typed(self, event: Input.Changed) -> None:
-        if event.input.id and self.query(f"#{event.input.id}-error"):
-            self.query_one(f"#{event.input.id}-error", Static).update("")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "refund-confirm":
-            self.action_confirm()
-        elif event.button.id == "refund-cancel":
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        if not self.busy:
-            self.dismiss(None)
 
     def action_confirm(self) -> None:
         if self.busy:
@@ -103,29 +83,9 @@ class RefundModal(ModalScreen[CashResult | None]):
             self.query_one("#montant-error", Static).update(exc.message)
             self.query_one("#montant", Input).focus()
             return
-        mode = self.query_one("#mode", Select).value
+        mode = str(self.query_one("#mode", Select).value)
         cheque = self.query_one("#refund-cheque", ChequeFields).values() if mode == "cheque" else {}
-        self.busy = True
-        self.query_one("#refund-confirm", Button).disabled = True
-        self.query_one("#refund-error", Static).update("Enregistrement…")
-        self._refund(amount, str(mode), self.query_one("#payer", Input).value,
-                     self.query_one("#motif", Input).value, cheque)
-
-    @work(thread=True, exclusive=True, group="refund")
-    def _refund(self, amount: int, mode: str, payer: str, reason: str, cheque: dict[str, str]) -> None:
-        try:
-            receipt = payments.refund(self.ctx, self.family_id, amount_cents=amount, mode=mode, reason=reason,
-                                      payer_name=payer, **cheque)
-        except ServiceError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, CashResult(receipt, receipt_pdf(receipt)))
-
-    def _refused(self, exc: ServiceError) -> None:
-        self.busy = False
-        self.query_one("#refund-confirm", Button).disabled = False
-        self.query_one("#refund-error", Static).update("")
-        if exc.field and self.query(f"#{exc.field}-error"):
-            self.query_one(f"#{exc.field}-error", Static).update(Text(exc.message))
-        else:
-            self.query_one("#refund-error", Static).update(Text(exc.message))
+        payer = self.query_one("#payer", Input).value
+        reason = self.query_one("#motif", Input).value
+        self.record(lambda: payments.refund(self.ctx, self.family_id, amount_cents=amount, mode=mode,
+                                            reason=reason, payer_name=payer, **cheque))

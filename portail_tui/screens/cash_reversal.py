@@ -3,23 +3,22 @@ entry with its own receipt, the original stays visible, marked as cancelled."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Static
 
 from portail_tui.domain.frdates import format_datetime_short
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.cash_receipt import CashResult, receipt_pdf
+from portail_tui.screens.cash_dialog import CashDialog
 from portail_tui.services import payments
-from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.context import Context
 from portail_tui.services.wallet import PaidLine
 
 
-class ReversalModal(ModalScreen[CashResult | None]):
+class ReversalModal(CashDialog):
+    PREFIX = "reversal"
     BINDINGS = [
         Binding("f9", "confirm", "Annuler le règlement"),
         Binding("escape", "cancel", "Fermer"),
@@ -36,10 +35,8 @@ class ReversalModal(ModalScreen[CashResult | None]):
     """
 
     def __init__(self, ctx: Context, entry: PaidLine) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.entry = entry
-        self.busy = False
 
     def compose(self) -> ComposeResult:
         e = self.entry
@@ -56,9 +53,7 @@ class ReversalModal(ModalScreen[CashResult | None]):
             yield Input(id="motif", max_length=300, placeholder="ex. erreur de montant, chèque sans provision…")
             yield Static("", id="motif-error")
             yield Static("", id="reversal-error")
-            with Horizontal(id="reversal-buttons"):
-                yield Button("Annuler le règlement (F9)", id="reversal-confirm", variant="error")
-                yield Button("Fermer (Échap)", id="reversal-cancel")
+            yield from self.buttons("Annuler le règlement", "error")
 
     def on_mount(self) -> None:
         self.query_one("#motif", Input).focus()
@@ -67,20 +62,6 @@ class ReversalModal(ModalScreen[CashResult | None]):
     def _submitted(self) -> None:
         self.action_confirm()
 
-    @on(Input.Changed, "#motif")
-    def _typed(self) -> None:
-        self.query_one("#motif-error", Static).update("")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "reversal-confirm":
-            self.action_confirm()
-        elif event.button.id == "reversal-cancel":
-            self.action_cancel()
-
-    def action_cancel(self) -> None:
-        if not self.busy:
-            self.dismiss(None)
-
     def action_confirm(self) -> None:
         if self.busy:
             return
@@ -88,23 +69,4 @@ class ReversalModal(ModalScreen[CashResult | None]):
         if not reason.strip():
             self.query_one("#motif-error", Static).update("Le motif est obligatoire.")
             return
-        self.busy = True
-        self.query_one("#reversal-confirm", Button).disabled = True
-        self.query_one("#reversal-error", Static).update("Enregistrement…")
-        self._reverse(reason)
-
-    @work(thread=True, exclusive=True, group="reversal")
-    def _reverse(self, reason: str) -> None:
-        try:
-            receipt = payments.reverse_payment(self.ctx, self.entry.payment_id, reason=reason)
-        except ServiceError as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, CashResult(receipt, receipt_pdf(receipt)))
-
-    def _refused(self, exc: ServiceError) -> None:
-        self.busy = False
-        self.query_one("#reversal-confirm", Button).disabled = False
-        target = "#motif-error" if exc.field == "motif" else "#reversal-error"
-        self.query_one("#reversal-error", Static).update("")
-        self.query_one(target, Static).update(Text(exc.message))
+        self.record(lambda: payments.reverse_payment(self.ctx, self.entry.payment_id, reason=reason))
