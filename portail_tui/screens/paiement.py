@@ -459,15 +459,21 @@ class PaiementScreen(TabScreen):
         else:
             self._status(message, True)
 
+    def _checked_amount(self) -> int | None:
+        """The amount typed, or None after showing why it is refused next to the field."""
+        try:
+            return self._amount()
+        except AmountError as exc:
+            self._field_error("montant", exc.message)
+            return None
+
     def action_encaisser(self) -> None:
         loaded, fig = self.loaded, self.figures
         if loaded is None or fig is None or self.family_id is None:
             self._status("Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.", True)
             return
-        try:
-            amount = self._amount()
-        except AmountError as exc:
-            self._field_error("montant", exc.message)
+        amount = self._checked_amount()
+        if amount is None:
             return
         mode = self.query_one("#mode", Select).value
         if not isinstance(mode, str):
@@ -557,10 +563,8 @@ class PaiementScreen(TabScreen):
         if not loaded.setup.payfip_enabled:
             self._status("Le paiement en ligne PayFiP n'est pas configuré pour cette régie.", True)
             return
-        try:
-            amount = self._amount()
-        except AmountError as exc:
-            self._field_error("montant", exc.message)
+        amount = self._checked_amount()
+        if amount is None:
             return
         email = self.query_one("#email", Input).value.strip()
         if not email:
