@@ -3,15 +3,20 @@ and admins may read it from the application."""
 
 from __future__ import annotations
 
+import ast
+import re
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+import portail_tui
 from portail_tui.clock import FixedClock
 from portail_tui.models import Family
-from portail_tui.services import payments
-from portail_tui.services.audit_query import list_audit
+from portail_tui.services import payfip, payments
+from portail_tui.services.audit_query import ACTION_LABELS, action_label, list_audit
 from portail_tui.services.context import Actor, Context, PermissionDenied, ServiceError
 
 
@@ -80,3 +85,58 @@ def test_only_regisseur_and_admin_read_it(demo_ctx: Context, agent: Actor, regis
         list_audit(demo_ctx.as_actor(agent))
     assert list_audit(demo_ctx.as_actor(regisseur)).lines
     assert list_audit(demo_ctx.as_actor(admin)).lines
+
+
+# --- every action written has a French label ------------------------------------------------
+
+_ACTION_RE = re.compile(r"^[a-z_]+\.[a-z_]+$")
+# f-strings naming an action: the values their placeholder takes.
+_ACTION_TEMPLATES = {
+    "payment.": lambda: sorted(payments.KIND_LABELS),
+    "payfip.": lambda: sorted(payfip.RESULTS.values()),
+}
+
+
+def _literal_actions(node: ast.expr, where: str) -> Iterator[str]:
+    """The action codes an `action=` expression (or an audit row's "action" value) can take."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _ACTION_RE.match(node.value):
+        yield node.value
+    elif isinstance(node, ast.IfExp):
+        yield from _literal_actions(node.body, where)
+        yield from _literal_actions(node.orelse, where)
+    elif isinstance(node, ast.JoinedStr):
+        head = node.values[0]
+        prefix = head.value if isinstance(head, ast.Constant) else ""
+        assert prefix in _ACTION_TEMPLATES, f"{where}: action en f-string inconnue du test ({prefix!r})"
+        yield from (prefix + value for value in _ACTION_TEMPLATES[prefix]())
+
+
+def _written_actions() -> dict[str, str]:
+    """Action code -> where it is written: `action=` arguments anywhere in portail_tui
+    (audit.record and its wrappers) and the "action" key of audit rows inserted in bulk."""
+    root = Path(portail_tui.__file__).parent
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}"
+            values: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                values = [kw.value for kw in node.keywords if kw.arg == "action"]
+            elif isinstance(node, ast.Dict):
+                values = [v for k, v in zip(node.keys, node.values, strict=True)
+                          if isinstance(k, ast.Constant) and k.value == "action"]
+            for value in values:
+                for action in _literal_actions(value, where):
+                    found.setdefault(action, where)
+    return found
+
+
+def test_every_audited_action_has_a_french_label() -> None:
+    written = _written_actions()
+    # The scan sees the usual paths: plain calls, conditional codes, f-strings, bulk rows.
+    assert {"payment.refund", "guardian.update", "payfip.refused", "booking.waiting",
+            "demo.generate", "form.expire"} <= written.keys()
+    missing = {action: where for action, where in written.items() if action not in ACTION_LABELS}
+    assert not missing, f"actions sans libellé dans audit_query.ACTION_LABELS : {missing}"
+    assert all(action_label(action) != action for action in written)
