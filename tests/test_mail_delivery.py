@@ -5,6 +5,7 @@ a run killed between hand-over and confirmation never re-sends by itself."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -278,3 +279,70 @@ def test_dedup_key_queues_once(ctx: Context) -> None:
     _queue(ctx, "a@example.org", key="digest:1:2026-11-27")
     count = ctx.db.read(lambda s: len(list(s.execute(select(OutboxMessage.id)).scalars())))
     assert count == 1
+
+
+# --- secrets sent once, then erased ---------------------------------------------------------
+
+@pytest.fixture
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    from portail_tui.services import portal_accounts
+
+    monkeypatch.setattr(portal_accounts, "hash_password",
+                        PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash)
+
+
+def _portal_mails(ctx: Context) -> tuple[str, str, int, int]:
+    """A portal account (provisional password) and a reset request (code) for the seed
+    family: the password, the code and their two outbox rows."""
+    from portail_tui.services import portal_accounts
+    from tests.test_dossier_seed import GUARDIAN, seed
+
+    town = seed(ctx)
+    created = portal_accounts.create_account(town.agent, town.family_id)
+    public = Context(db=ctx.db, clock=ctx.clock, settings=ctx.settings)
+    portal_accounts.request_reset(public, created.identifier, GUARDIAN["email"])
+    rows = ctx.db.read(lambda s: list(s.execute(
+        select(OutboxMessage).where(OutboxMessage.kind.in_(("portal.account", "portal.reset")))
+        .order_by(OutboxMessage.id)).scalars()))
+    assert [r.kind for r in rows] == ["portal.account", "portal.reset"]
+    code = re.search(r"Code de réinitialisation : (\S+)", rows[1].body_text)
+    assert code and created.provisional_password in rows[0].body_text
+    return created.provisional_password, code.group(1), int(rows[0].id), int(rows[1].id)
+
+
+def test_portal_secrets_are_erased_once_delivered(ctx: Context, smtp: SmtpServer, cheap_argon2: None) -> None:
+    password, code, account_mail, reset_mail = _portal_mails(ctx)
+    other = _queue(ctx, "famille.dupont@example.org")
+    report = mail.deliver_outbox(ctx, _settings(smtp))
+    assert report.sent == 3 and report.ok
+    # The family received the secrets…
+    received = "\n".join(r.message.get_body(("plain",)).get_content()
+                         for r in smtp.to("helene.lefevre@example.fr"))
+    assert password in received and code in received
+    # …the rows stay as a trace, without them.
+    account, reset = _row(ctx, account_mail), _row(ctx, reset_mail)
+    assert account.status == reset.status == "sent"
+    assert password not in account.body_text and code not in reset.body_text
+    assert f"Mot de passe provisoire : {mail.REDACTED}" in account.body_text
+    assert "Identifiant : 000001" in account.body_text
+    assert f"Code de réinitialisation : {mail.REDACTED}" in reset.body_text
+    assert "cantine le lundi" in _row(ctx, other).body_text  # other messages are kept whole
+
+
+def test_portal_secret_kept_while_retried_erased_when_given_up(
+        ctx: Context, clock: FixedClock, smtp: SmtpServer, cheap_argon2: None) -> None:
+    password, code, account_mail, reset_mail = _portal_mails(ctx)
+    smtp.handler.replies["helene.lefevre@example.fr"] = "452 4.2.2 Boîte pleine, réessayez"
+    mail.deliver_outbox(ctx, _settings(smtp), max_attempts=2)
+    assert _row(ctx, account_mail).status == "pending"
+    assert password in _row(ctx, account_mail).body_text  # the next try must still carry it
+    clock.advance(timedelta(hours=1))
+    mail.deliver_outbox(ctx, _settings(smtp), max_attempts=2)
+    account, reset = _row(ctx, account_mail), _row(ctx, reset_mail)
+    assert account.status == reset.status == "failed"
+    assert password not in account.body_text and code not in reset.body_text
+    with pytest.raises(ServiceError, match="ne peut pas être renvoyé"):
+        mail.requeue(ctx, [account_mail])
+    assert _row(ctx, account_mail).status == "failed"

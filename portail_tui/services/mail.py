@@ -10,6 +10,10 @@ have gone), it is reported as "à vérifier" and an administrator decides
 Temporary failures (4xx replies, server down or unreachable) put the message back in
 the queue with an exponential delay; after `max_attempts` tries, or at once for a
 permanent refusal (5xx, malformed address), it is 'failed' with the error kept.
+
+A message carrying a secret the family uses once (provisional password, reset code) keeps
+its row as a trace, but the secret is erased from its bodies as soon as it leaves the
+queue, sent or failed: the outbox must not become a list of working passwords.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import ipaddress
+import re
 import smtplib
 import socket
 import ssl
@@ -173,6 +178,38 @@ def _valid_recipient(addr: str) -> bool:
     except (ValueError, IndexError, TypeError):
         return False
     return bool(parsed.username) and "." in parsed.domain
+
+
+# --- secrets ------------------------------------------------------------------------
+
+REDACTED = "[supprimé après envoi]"
+# Kinds queued by services/portal_accounts.py, and the label of the line holding the
+# secret ("Mot de passe provisoire : …").
+SECRET_LINES = {
+    "portal.account": "Mot de passe provisoire",
+    "portal.reset": "Code de réinitialisation",
+}
+
+
+def redacted_bodies(message: OutboxMessage) -> dict[str, str | None]:
+    """The column values that erase the message's secret (empty for a message without
+    one): the value on its line is replaced, the rest of the text stays readable; a body
+    where the line is not found (wording changed) is erased whole rather than kept."""
+    label = SECRET_LINES.get(message.kind)
+    if label is None:
+        return {}
+    line = re.compile(rf"({re.escape(label)}\s*:\s*)[^<\r\n]+")
+
+    def scrub(body: str) -> str:
+        out, found = line.subn(lambda m: m.group(1) + REDACTED, body)
+        return out if found else REDACTED
+
+    return {"body_text": scrub(message.body_text),
+            "body_html": scrub(message.body_html) if message.body_html else message.body_html}
+
+
+def is_redacted(message: OutboxMessage) -> bool:
+    return message.kind in SECRET_LINES and REDACTED in message.body_text
 
 
 # --- delivery -----------------------------------------------------------------------
@@ -387,8 +424,15 @@ def _flag_interrupted(ctx: Context) -> list[int]:
         )).scalars())
         for row in rows:
             row.status = "failed"
-            row.last_error = ("envoi interrompu : le message est peut-être parti. Vérifiez, puis"
-                              f" « portail mail retry {row.id} » pour le renvoyer.")
+            secret = redacted_bodies(row)
+            for column, value in secret.items():
+                setattr(row, column, value)
+            if secret:
+                row.last_error = ("envoi interrompu : le message est peut-être parti ; son secret est effacé."
+                                  " Si la famille ne l'a pas reçu, générez-en un nouveau.")
+            else:
+                row.last_error = ("envoi interrompu : le message est peut-être parti. Vérifiez, puis"
+                                  f" « portail mail retry {row.id} » pour le renvoyer.")
             session.add(row)
         return [int(r.id) for r in rows if r.id is not None]
 
@@ -435,7 +479,8 @@ def _deliver_one(ctx: Context, transport: _Transport, settings: SmtpSettings, me
     sent_at = ctx.clock.now()
     ctx.db.write(lambda s: s.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
-        .values(status="sent", sent_at=sent_at, last_error=None, next_attempt_at=None)))
+        .values(status="sent", sent_at=sent_at, last_error=None, next_attempt_at=None,
+                **redacted_bodies(message))))
     report.sent += 1
 
 
@@ -446,9 +491,10 @@ def _finish_failed(ctx: Context, message: OutboxMessage, error: str, permanent: 
     give_up = permanent or message.attempts >= max_attempts
     next_at = None if give_up else now + backoff(message.attempts)
     error = _truncate(error)
+    erase = redacted_bodies(message) if give_up else {}
     ctx.db.write(lambda s: s.execute(
         update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.status == "sending")
-        .values(status="failed" if give_up else "pending", last_error=error, next_attempt_at=next_at)))
+        .values(status="failed" if give_up else "pending", last_error=error, next_attempt_at=next_at, **erase)))
     _count(report, message, error, give_up, next_at)
 
 
@@ -468,6 +514,9 @@ def _record_unsent_failure(ctx: Context, message_id: int, error: str, max_attemp
         row.status = "failed" if give_up else "pending"
         row.last_error = error
         row.next_attempt_at = None if give_up else now + backoff(row.attempts)
+        if give_up:
+            for column, value in redacted_bodies(row).items():
+                setattr(row, column, value)
         session.add(row)
         session.flush()
         return row
@@ -530,6 +579,9 @@ def requeue(ctx: Context, message_ids: list[int]) -> int:
                 raise ServiceError(f"Message n° {mid} introuvable.")
             if row.status != "failed":
                 raise ServiceError(f"Le message n° {mid} n'est pas en échec (état : {status_label(row.status)}).")
+            if is_redacted(row):
+                raise ServiceError(f"Le message n° {mid} contenait un mot de passe ou un code, effacé : il ne peut"
+                                   " pas être renvoyé. Générez-en un nouveau depuis le dossier de la famille.")
             row.status = "pending"
             row.attempts = 0
             row.next_attempt_at = now
