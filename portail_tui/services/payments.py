@@ -428,6 +428,34 @@ def queue_confirmation(session: Session, *, family: Family, payment: Payment, re
     )
 
 
+def _desk_family(session: Session, actor: Actor, family_id: int, mode: str, amount_cents: int) -> tuple[Family, Regie]:
+    """The family and its régie for money taken or given at the desk, refusing a mode the
+    régie does not accept or cash over its limit (read in the transaction: the régie's
+    settings may have changed since the screen loaded)."""
+    family = _family_in_regie(session, actor, family_id)
+    regie = session.get(Regie, family.regie_id)
+    assert regie is not None
+    if mode not in enabled_modes(regie):
+        raise ServiceError(f"La régie n'accepte pas le mode « {mode_label(mode)} ».", field="mode")
+    check_cash_limit(regie, mode, amount_cents)
+    return family, regie
+
+
+def _payer(session: Session, family: Family, payer_name: str | None) -> str:
+    """The name typed, else the first guardian's, else the family's: a receipt always names someone."""
+    return _clean(payer_name, 120) or main_guardian_name(session, family.id) or family.name  # type: ignore[arg-type]
+
+
+def _confirmed_receipt(session: Session, payment: Payment, *, actor: Actor, family: Family, regie: Regie,
+                       now: datetime) -> Receipt:
+    """The receipt of an entry just recorded, with its confirmation e-mail queued in the
+    same transaction (sent only if the entry is)."""
+    receipt = build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
+    queue_confirmation(session, family=family, payment=payment, regie=regie,
+                       new_solde=receipt.new_solde_cents or 0, now=now)
+    return receipt
+
+
 # --- use cases ---------------------------------------------------------------------
 
 def take_payment(
@@ -458,21 +486,13 @@ def take_payment(
     now = ctx.clock.now()
 
     def _work(session: Session) -> Receipt:
-        family = _family_in_regie(session, actor, family_id)
-        regie = session.get(Regie, family.regie_id)
-        assert regie is not None
-        if mode not in enabled_modes(regie):
-            raise ServiceError(f"La régie n'accepte pas le mode « {mode_label(mode)} ».", field="mode")
-        check_cash_limit(regie, mode, amount_cents)
-        payer = _clean(payer_name, 120) or main_guardian_name(session, family_id) or family.name
+        family, regie = _desk_family(session, actor, family_id, mode, amount_cents)
+        payer = _payer(session, family, payer_name)
         payment = record_entry(
             session, actor=actor, now=now, regie=regie, family=family, kind="payment", mode=mode,
             amount_cents=amount_cents, payer_name=payer, cheque=cheque, reference=ref,
         )
-        receipt = build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
-        queue_confirmation(session, family=family, payment=payment, regie=regie,
-                            new_solde=receipt.new_solde_cents or 0, now=now)
-        return receipt
+        return _confirmed_receipt(session, payment, actor=actor, family=family, regie=regie, now=now)
 
     return ctx.db.write(_work)
 
@@ -550,12 +570,7 @@ def refund(
     now = ctx.clock.now()
 
     def _work(session: Session) -> Receipt:
-        family = _family_in_regie(session, actor, family_id)
-        regie = session.get(Regie, family.regie_id)
-        assert regie is not None
-        if mode not in enabled_modes(regie):
-            raise ServiceError(f"La régie n'accepte pas le mode « {mode_label(mode)} ».", field="mode")
-        check_cash_limit(regie, mode, amount_cents)
+        family, regie = _desk_family(session, actor, family_id, mode, amount_cents)
         number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
         refuse_closed_day(session, regie.id, now.date())  # type: ignore[arg-type]
         available = solde_cents(session, family_id, now.date())
@@ -567,15 +582,12 @@ def refund(
                 f"Le remboursement ne peut pas dépasser le solde disponible ({format_amount(available)}).",
                 field="montant",
             )
-        payer = _clean(payer_name, 120) or main_guardian_name(session, family_id) or family.name
+        payer = _payer(session, family, payer_name)
         payment = record_entry(
             session, actor=actor, now=now, regie=regie, family=family, kind="refund", mode=mode,
             amount_cents=-amount_cents, payer_name=payer, cheque=cheque, reason=motif, number=number,
         )
-        receipt = build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
-        queue_confirmation(session, family=family, payment=payment, regie=regie,
-                            new_solde=receipt.new_solde_cents or 0, now=now)
-        return receipt
+        return _confirmed_receipt(session, payment, actor=actor, family=family, regie=regie, now=now)
 
     return ctx.db.write(_work)
 
