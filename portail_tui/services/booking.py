@@ -13,7 +13,7 @@ and a cancellation handing its place to the first child waiting.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -945,17 +945,23 @@ def _run_cart(
             for child_id, activity_id, p in rows:
                 live_periods.setdefault(child_id, []).append((activity_id, _period_rule(p)))
 
+    def lines_of(action: str) -> Iterator[tuple[int, CartLine, ActivityRule]]:
+        """The cart's lines of one action, with their activity; a line naming a child of
+        another family or an unknown activity is refused on the way."""
+        for i, line in enumerate(lines):
+            if line.action != action:
+                continue
+            if line.child_id not in children:
+                refuse(i, "enfant non rattaché à cette famille")
+                continue
+            rule = setup.activities.get(line.activity_id)
+            if rule is None:
+                refuse(i, "activité inconnue")
+                continue
+            yield i, line, rule
+
     # 1. Cancellations.
-    for i, line in enumerate(lines):
-        if line.action != CANCEL:
-            continue
-        if line.child_id not in children:
-            refuse(i, "enfant non rattaché à cette famille")
-            continue
-        rule = setup.activities.get(line.activity_id)
-        if rule is None:
-            refuse(i, "activité inconnue")
-            continue
+    for i, line, rule in lines_of(CANCEL):
         b = live.get(line.key)
         if b is None:
             refuse(i, "aucune réservation à annuler")
@@ -995,16 +1001,7 @@ def _run_cart(
 
     # 2. Additions: check everything first, then take places.
     accepted: list[tuple[int, ActivityRule, int, int | None]] = []
-    for i, line in enumerate(lines):
-        if line.action != BOOK:
-            continue
-        if line.child_id not in children:
-            refuse(i, "enfant non rattaché à cette famille")
-            continue
-        rule = setup.activities.get(line.activity_id)
-        if rule is None:
-            refuse(i, "activité inconnue")
-            continue
+    for i, line, rule in lines_of(BOOK):
         if line.key in live:
             refuse(i, "déjà réservé")
             continue
