@@ -76,6 +76,7 @@ from portail_tui.services.booking_cart import (
     PeriodOption,
 )
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.permissions import require
 from portail_tui.services.wallet import consumption_limit
 
@@ -1473,9 +1474,6 @@ def day_activities(ctx: Context, family_id: int) -> list[ActivityRule]:
     return ctx.db.read(work)
 
 
-SUIVI_FORMATS = ("csv", "pdf")
-
-
 @dataclass(frozen=True)
 class SuiviFile:
     """The suivi ready to be written: a readable file name, its bytes and its report."""
@@ -1489,17 +1487,8 @@ def suivi_file(result: SuiviResult, fmt: str) -> SuiviFile:
     """Render the suivi as CSV or PDF (same bytes from the screen and the CLI)."""
     from portail_tui.exports.files import export_filename
 
-    value = (fmt or "").strip().lower()
-    if value not in SUIVI_FORMATS:
-        raise ServiceError(f"Format inconnu : « {fmt} » (csv ou pdf).", field="format")
+    value = check_format(fmt)
     report = suivi_report(result)
-    if value == "csv":
-        from portail_tui.exports.csv import render_csv
-
-        data = render_csv(report)
-    else:
-        from portail_tui.exports.pdf import render_pdf
-
-        data = render_pdf(report)
+    data = render_report(report, value)
     name = export_filename("suivi-reservations", result.family_number, result.edited_at.date().isoformat(), value)
     return SuiviFile(name, data, report)

@@ -20,6 +20,7 @@ from portail_tui.domain.money import format_amount
 from portail_tui.models import Agent, CashDay, Family, Payment, Regie
 from portail_tui.services import audit
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.families import format_family_number
 from portail_tui.services.payments import (
     MODE_LABELS,
@@ -326,9 +327,6 @@ def regie_for_code(ctx: Context, code: str | None = None) -> int:
 
 # --- the journal as a file (same bytes from the screen and from the CLI) ------------
 
-EXPORT_FORMATS = ("csv", "pdf")
-
-
 @dataclass(frozen=True)
 class JournalFile:
     filename: str
@@ -343,17 +341,8 @@ def journal_file(ctx: Context, day: date | None = None, fmt: str = "pdf", *,
     difference of a day not closed yet."""
     from portail_tui.exports.journal import journal_filename, journal_report
 
-    fmt = (fmt or "").strip().lower()
-    if fmt not in EXPORT_FORMATS:
-        raise ServiceError(f"Format inconnu : {fmt!r} (csv ou pdf).", field="format")
+    fmt = check_format(fmt)
     journal = day_journal(ctx, day)
     report = journal_report(journal, edited_at=ctx.clock.now(), counted_cents=counted_cents)
-    if fmt == "csv":
-        from portail_tui.exports.csv import render_csv
-
-        data = render_csv(report)
-    else:
-        from portail_tui.exports.pdf import render_pdf
-
-        data = render_pdf(report)
+    data = render_report(report, fmt)
     return JournalFile(journal_filename(journal.day, fmt), data, len(journal.entries), journal)

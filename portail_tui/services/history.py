@@ -35,6 +35,7 @@ from portail_tui.domain.text import normalize
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.models import Activity, Booking, Child, Family, Payment, Period, Regie
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.families import format_family_number
 from portail_tui.services.payments import kind_label, mode_label
 from portail_tui.services.wallet import consumption_limit
@@ -763,28 +764,9 @@ def town_consumption_rows(ctx: Context, month: Month, *, activity_text: str = ""
 
 # --- one statement as a file (screen and CLI) ----------------------------------------------
 
-FORMATS = ("csv", "pdf")
 PAYMENTS_KIND = "historique-reglements"
 CONSUMPTIONS_KIND = "releve-consommations"
 MONTHLY_KIND = "releve-mensuel"
-
-
-def check_format(fmt: str) -> str:
-    value = (fmt or "").strip().lower()
-    if value not in FORMATS:
-        raise ServiceError(f"Format inconnu : « {fmt} » (csv ou pdf).", field="format")
-    return value
-
-
-def render_report(report: Report, fmt: str) -> bytes:
-    """The report in `fmt` ("csv" or "pdf")."""
-    if check_format(fmt) == "csv":
-        from portail_tui.exports.csv import render_csv
-
-        return render_csv(report)
-    from portail_tui.exports.pdf import render_pdf
-
-    return render_pdf(report)
 
 
 @dataclass(frozen=True)
