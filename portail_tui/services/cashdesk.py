@@ -24,8 +24,8 @@ from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.families import format_family_number
 from portail_tui.services.payments import (
     MODE_LABELS,
+    EntryLabels,
     agent_name_of,
-    kind_label,
     lock_cash_desk,
     mode_label,
 )
@@ -35,7 +35,7 @@ MAX_NOTE = 500
 
 
 @dataclass(frozen=True)
-class JournalEntry:
+class JournalEntry(EntryLabels):
     payment_id: int
     receipt_number: int
     created_at: datetime
@@ -54,14 +54,6 @@ class JournalEntry:
     reason: str | None
     reverses_receipt: int | None
     reversed_by_receipt: int | None
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def mode_label(self) -> str:
-        return mode_label(self.mode)
 
     @property
     def family_number_text(self) -> str:

@@ -37,7 +37,7 @@ from portail_tui.models import Activity, Booking, Child, Family, Payment, Period
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.families import format_family_number
-from portail_tui.services.payments import kind_label, mode_label
+from portail_tui.services.payments import EntryLabels
 from portail_tui.services.wallet import consumption_limit
 
 HISTORY_MONTHS = 3  # the current month and the two before it (R9)
@@ -155,7 +155,7 @@ def _family_refs(session: Session, family_ids: Sequence[int]) -> dict[int, Famil
 
 
 @dataclass(frozen=True)
-class PaymentLine:
+class PaymentLine(EntryLabels):
     payment_id: int
     receipt_number: int
     at: datetime
@@ -167,14 +167,6 @@ class PaymentLine:
     # Reversal marks: the entry that cancelled this one, or the one this entry cancels.
     reversed_by_receipt: int | None = None
     reverses_receipt: int | None = None
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def mode_label(self) -> str:
-        return mode_label(self.mode)
 
     @property
     def mode_text(self) -> str:

@@ -64,10 +64,27 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
 
 
+class EntryLabels:
+    """The French words for an entry's `kind` and `mode`, shared by every dataclass that
+    carries a payment (receipt, journal line, history line), so they never disagree."""
+
+    __slots__ = ()
+    kind: str
+    mode: str
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def mode_label(self) -> str:
+        return mode_label(self.mode)
+
+
 # --- what the screens get back ---------------------------------------------------
 
 @dataclass(frozen=True)
-class Receipt:
+class Receipt(EntryLabels):
     """Everything a receipt (quittance) shows; `exports.receipt.render_receipt` reads it."""
 
     payment_id: int
@@ -91,14 +108,6 @@ class Receipt:
     reason: str | None = None
     reverses_receipt: int | None = None
     new_solde_cents: int | None = None
-
-    @property
-    def mode_label(self) -> str:
-        return mode_label(self.mode)
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
 
     @property
     def family_number_text(self) -> str:
