@@ -3,11 +3,13 @@ turn refusals into one French line and a non-zero exit (never a traceback)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -112,3 +114,64 @@ def read_secret(prompt: str, *, confirm: bool = False) -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+# --- where an export command writes: --format and --sortie, the same for every command ----
+
+STDOUT = "-"
+"""--sortie - : the CSV on standard output (for a pipe), without the BOM a spreadsheet wants."""
+
+
+def output_format(fmt: str | None, sortie: str | None, *, default: str = "pdf") -> str:
+    """--format if given, else the extension of --sortie (CSV for standard output),
+    else `default`; standard output takes CSV only."""
+    if fmt:
+        value = fmt.strip().lower()
+        if value not in ("csv", "pdf"):
+            raise CliError(f"Format inconnu : « {fmt} » (csv ou pdf).")
+    elif sortie == STDOUT:
+        value = "csv"
+    elif sortie and Path(sortie).suffix.lower() in (".csv", ".pdf"):
+        value = Path(sortie).suffix.lower()[1:]
+    else:
+        value = default
+    if sortie == STDOUT and value != "csv":
+        raise CliError("La sortie standard (--sortie -) n'accepte que le CSV : ajoutez --format csv.")
+    return value
+
+
+def output_path(sortie: str | None, filename: str) -> Path:
+    """--sortie as given (a folder means "this file name in that folder"), else the
+    configured exports folder; a missing or read-only folder is refused (ExportError)."""
+    from portail_tui.exports.files import ExportError, export_path
+
+    if not sortie:
+        return export_path(state.settings, filename)
+    path = Path(sortie).expanduser()
+    if path.is_dir():
+        return path / filename
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"Impossible d'écrire {path} : accès refusé.")
+    return path
+
+
+def precheck_output(sortie: str | None) -> None:
+    """Refuse an unusable --sortie before any work (the file name is not known yet), so a
+    long export never ends on "cannot write"."""
+    if sortie and sortie != STDOUT:
+        output_path(sortie, "verification")
+
+
+def write_output(sortie: str | None, filename: str, data: bytes) -> Path | None:
+    """Standard output for "-" (returns None), else the file written atomically (never
+    left half-written) at `output_path`, returned for the command's closing line."""
+    from portail_tui.exports.files import write_atomic
+
+    if sortie == STDOUT:
+        sys.stdout.buffer.write(data.removeprefix(b"\xef\xbb\xbf"))
+        sys.stdout.buffer.flush()
+        return None
+    return write_atomic(output_path(sortie, filename), data)

@@ -12,11 +12,9 @@ pasted result, payment link).
 
 from __future__ import annotations
 
-import sys
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -28,14 +26,15 @@ from portail_tui.cli.base import (
     err_console,
     export_app,
     friendly,
-    state,
+    output_format,
+    precheck_output,
     system_context,
+    write_output,
 )
 
 payfip_app = typer.Typer(help="Paiement en ligne PayFiP (DGFiP, anciennement TIPI).", no_args_is_help=True)
 app.add_typer(payfip_app, name="payfip")
 
-STDOUT = "-"
 MAX_BODY = 16_384
 
 
@@ -55,36 +54,6 @@ def _parse_day(text: str | None, today: date) -> date:
         raise CliError(f"Date invalide : {text!r} (attendu AAAA-MM-JJ).") from None
 
 
-def _format(fmt: str | None, sortie: str | None) -> str:
-    if fmt:
-        value = fmt.strip().lower()
-    elif sortie == STDOUT:
-        value = "csv"
-    elif sortie and Path(sortie).suffix.lower() in (".csv", ".pdf"):
-        value = Path(sortie).suffix.lower()[1:]
-    else:
-        value = "pdf"
-    if value not in ("csv", "pdf"):
-        raise CliError(f"Format inconnu : {value!r} (csv ou pdf).")
-    if sortie == STDOUT and value != "csv":
-        raise CliError("La sortie standard (--sortie -) n'accepte que le CSV : ajoutez --format csv.")
-    return value
-
-
-def _destination(sortie: str | None, filename: str) -> Path:
-    from portail_tui.exports.files import ExportError, export_path
-
-    if not sortie:
-        return export_path(state.settings, filename)
-    path = Path(sortie).expanduser()
-    if path.is_dir():
-        return path / filename
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ExportError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")
-    return path
-
-
 @export_app.command("journal")
 @friendly
 def export_journal(
@@ -99,27 +68,23 @@ def export_journal(
 ) -> None:
     """Journal de caisse d'une journée : écritures, totaux par mode, chèques à remettre, contrôle des espèces."""
     from portail_tui.domain.money import AmountError, parse_amount
-    from portail_tui.exports.files import write_atomic
     from portail_tui.services.cashdesk import journal_file
 
-    value = _format(fmt, sortie)
+    value = output_format(fmt, sortie)
     counted = None
     if compte is not None:
         try:
             counted = parse_amount(compte, allow_zero=True)
         except AmountError as exc:
             raise CliError(f"--compte : {exc.message}") from None
-    if sortie and sortie != STDOUT:
-        _destination(sortie, "verification")
+    precheck_output(sortie)
     with system_context() as base:
         ctx = _system_ctx(base, regie)
         day = _parse_day(jour, ctx.clock.today())
         out = journal_file(ctx, day, value, counted_cents=counted)
-    if sortie == STDOUT:
-        sys.stdout.buffer.write(out.data.removeprefix(b"\xef\xbb\xbf"))
-        sys.stdout.buffer.flush()
+    path = write_output(sortie, out.filename, out.data)
+    if path is None:
         return
-    path = write_atomic(_destination(sortie, out.filename), out.data)
     state_text = "clôturée" if out.journal.is_closed else "non clôturée"
     console.print(f"Fichier écrit : {path} ({out.lines} écriture(s), journée {state_text}).",
                   highlight=False, soft_wrap=True)

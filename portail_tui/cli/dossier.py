@@ -7,25 +7,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 import typer
 
-from portail_tui.cli.base import CliError, console, export_app, friendly, system_context
-
-STDOUT = "-"
-
-
-def _destination(sortie: str, number: int) -> Path:
-    from portail_tui.exports.files import export_filename
-
-    path = Path(sortie).expanduser()
-    if path.is_dir():
-        return path / export_filename("donnees-famille", number, "", "json")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise CliError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")
-    return path
+from portail_tui.cli.base import STDOUT, console, export_app, friendly, output_path, system_context
 
 
 @export_app.command("famille")
@@ -36,7 +21,7 @@ def export_famille(
                                "« - » : sortie standard)."),
 ) -> None:
     """Exporte toutes les données détenues sur une famille (droit d'accès), en JSON."""
-    from portail_tui.exports.files import write_atomic
+    from portail_tui.exports.files import export_filename, write_atomic
     from portail_tui.services.dossier import export_family, family_regie_id
     from portail_tui.services.families import family_by_number
     from portail_tui.services.permissions import system_actor
@@ -45,7 +30,8 @@ def export_famille(
         family_id = family_by_number(ctx, famille)
         sys_ctx = ctx.as_actor(system_actor(family_regie_id(ctx, family_id)))
         number = int(famille.strip())
-        path = None if sortie == STDOUT else _destination(sortie, number)
+        filename = export_filename("donnees-famille", number, "", "json")
+        path = None if sortie == STDOUT else output_path(sortie, filename)
         data = export_family(sys_ctx, family_id)
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     if path is None:

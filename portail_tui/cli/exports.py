@@ -21,64 +21,30 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from portail_tui.cli.base import CliError, console, export_app, friendly, state, system_context
+from portail_tui.cli.base import (
+    STDOUT,
+    CliError,
+    console,
+    export_app,
+    friendly,
+    output_format,
+    output_path,
+    precheck_output,
+    state,
+    system_context,
+    write_output,
+)
 from portail_tui.config import Settings
 
 SORTIE_HELP = "Fichier à écrire ; « - » écrit le CSV sur la sortie standard. Par défaut : dossier d'exports."
 FORMAT_HELP = "csv ou pdf (par défaut : d'après l'extension de --sortie, sinon pdf)."
-STDOUT = "-"
-
-
-def _format_for(fmt: str | None, sortie: str | None, *, default: str = "pdf") -> str:
-    from portail_tui.services.history import check_format
-
-    if fmt:
-        value = check_format(fmt)
-    elif sortie == STDOUT:
-        value = "csv"
-    elif sortie and Path(sortie).suffix.lower() in (".csv", ".pdf"):
-        value = Path(sortie).suffix.lower()[1:]
-    else:
-        value = default
-    if sortie == STDOUT and value != "csv":
-        raise CliError("La sortie standard (--sortie -) n'accepte que le CSV : ajoutez --format csv.")
-    return value
-
-
-def _destination(sortie: str | None, filename: str) -> Path:
-    """--sortie as given (a folder means "this file name in that folder"), else the
-    configured exports folder. Checked before the statement is computed."""
-    from portail_tui.exports.files import ExportError, export_path
-
-    if not sortie:
-        return export_path(state.settings, filename)
-    path = Path(sortie).expanduser()
-    if path.is_dir():
-        return path / filename
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ExportError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")
-    if not os.access(parent, os.W_OK):
-        raise ExportError(f"Impossible d'écrire {path} : accès refusé.")
-    return path
 
 
 def _emit(sortie: str | None, filename: str, data: bytes, lines: int) -> None:
-    from portail_tui.exports.files import write_atomic
-
-    if sortie == STDOUT:
-        sys.stdout.buffer.write(data.removeprefix(b"\xef\xbb\xbf"))
-        sys.stdout.buffer.flush()
-        return
-    path = write_atomic(_destination(sortie, filename), data)
-    plural = "s" if lines > 1 else ""
-    console.print(f"Fichier écrit : {path} ({lines} ligne{plural}).", highlight=False, soft_wrap=True)
-
-
-def _precheck_sortie(sortie: str | None) -> None:
-    """Refuse an unusable destination before any work (its file name is not known yet)."""
-    if sortie and sortie != STDOUT:
-        _destination(sortie, "verification")
+    path = write_output(sortie, filename, data)
+    if path is not None:
+        plural = "s" if lines > 1 else ""
+        console.print(f"Fichier écrit : {path} ({lines} ligne{plural}).", highlight=False, soft_wrap=True)
 
 
 @export_app.command("reglements")
@@ -93,8 +59,8 @@ def export_reglements(
     from portail_tui.services import history as h
     from portail_tui.services.families import family_by_number
 
-    fmt_value = _format_for(fmt, sortie)
-    _precheck_sortie(sortie)
+    fmt_value = output_format(fmt, sortie)
+    precheck_output(sortie)
     with system_context() as ctx:
         month = h.parse_history_month(mois, ctx.clock.today())
         family_id = family_by_number(ctx, famille)
@@ -123,14 +89,14 @@ def export_consommations(
     if famille is None:
         if enfant:
             raise CliError("--enfant demande --famille.")
-        fmt_value = _format_for(fmt, sortie, default="csv")
+        fmt_value = output_format(fmt, sortie, default="csv")
         if fmt_value != "csv":
             raise CliError("Les consommations de toute la commune s'exportent en CSV : --format csv.")
-        _precheck_sortie(sortie)
+        precheck_output(sortie)
         _town_consumptions(mois, activite or "", sortie)
         return
-    fmt_value = _format_for(fmt, sortie)
-    _precheck_sortie(sortie)
+    fmt_value = output_format(fmt, sortie)
+    precheck_output(sortie)
     with system_context() as ctx:
         month = h.parse_history_month(mois, ctx.clock.today())
         family_id = family_by_number(ctx, famille)
@@ -166,7 +132,7 @@ def _town_consumptions(mois: str, activite: str, sortie: str | None) -> None:
             sys.stdout.buffer.flush()
         else:
             chunks = iter_csv(h.TOWN_CONSUMPTION_COLUMNS, rows())
-            path = write_atomic(_destination(sortie, filename), chunks)
+            path = write_atomic(output_path(sortie, filename), chunks)
             console.print(f"Fichier écrit : {path} ({count} lignes).", highlight=False, soft_wrap=True)
     if activite.strip() and count == 0:
         # Nothing partial was left: a file with only a header is still a correct answer for
