@@ -4,26 +4,26 @@ never the only signal); exclusions apply at once (R4); Échap or F closes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
+from portail_tui.screens.booking_choices import ChoiceDialog, choice_style, styled
 from portail_tui.services.booking_cart import Cart, DayOptions, option_view, toggle
 
-SELECTED = "bold black on #f5a442"
-FREE = "black on #8fd19e"
-UNAVAILABLE = "#b0b0b0"
 
-
-class DayDialog(ModalScreen[str | None]):
+class DayDialog(ChoiceDialog):
     """Edits the cart in place; the calendar redraws the day when the dialog closes.
     Dismisses with "validate" when the agent asks for the recap (V) from here."""
+
+    MESSAGE_ID = "#day-message"
 
     DEFAULT_CSS = """
     DayDialog { align: center middle; }
@@ -36,12 +36,7 @@ class DayDialog(ModalScreen[str | None]):
     #day-note { height: auto; color: $text-muted; }
     """
 
-    BINDINGS = [
-        Binding("space", "toggle", "Choisir / retirer"),
-        Binding("escape", "close", "Fermer"),
-        Binding("f", "close", "Fermer", show=False),
-        Binding("v", "validate", "Valider…"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "close", "Fermer", show=False)]
 
     def __init__(self, options: DayOptions, cart: Cart) -> None:
         super().__init__()
@@ -65,36 +60,17 @@ class DayDialog(ModalScreen[str | None]):
         return ("Espace : choisir ou retirer l'activité · Échap : fermer et revenir au calendrier"
                 " · V : récapitulatif et validation (rien n'est enregistré avant).")
 
-    def on_mount(self) -> None:
-        self._fill()
-        self.query_one(DataTable).focus()
-
-    def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row if table.row_count else 0
-        table.clear()
+    def rows(self) -> Iterable[tuple[str, Sequence[Text]]]:
         for opt in self.options.options:
             view = option_view(self.cart, self.options, opt)
-            if view.selected:
-                style = SELECTED
-            elif view.available:
-                style = FREE
-            else:
-                style = UNAVAILABLE
             price = format_amount(opt.price_cents) if opt.price_cents is not None else "—"
             cells = [view.mark, opt.rule.label, opt.rule.hours, price, opt.places_text, view.status,
                      opt.deadline_short]
-            table.add_row(*(Text(c, style=style) for c in cells), key=str(opt.activity_id))
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
-        self._detail()
+            yield str(opt.activity_id), styled(cells, choice_style(view))
 
-    def _detail(self) -> None:
+    def detail(self, index: int) -> None:
         """The highlighted activity in one sentence, deadline in words (read to the family)."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        opt = self.options.options[min(table.cursor_row, len(self.options.options) - 1)]
+        opt = self.options.options[index]
         view = option_view(self.cart, self.options, opt)
         places = opt.places_text
         if opt.places.full and opt.rule.waiting_list:
@@ -103,24 +79,5 @@ class DayDialog(ModalScreen[str | None]):
         text += f"réservable et annulable {opt.deadline_text}." if opt.deadline_text else ""
         self.query_one("#day-detail", Static).update(text)
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self) -> None:
-        self._detail()
-
-    def action_toggle(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        opt = self.options.options[table.cursor_row]
-        refusal = toggle(self.cart, self.options, opt.activity_id)
-        self.query_one("#day-message", Static).update(refusal or "")
-        if refusal:
-            self.app.bell()
-        self._fill()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_validate(self) -> None:
-        """Straight to the recap: the calendar opens it when this dialog closes."""
-        self.dismiss("validate")
+    def toggle(self, index: int) -> str | None:
+        return toggle(self.cart, self.options, self.options.options[index].activity_id)

@@ -4,20 +4,21 @@ booked one); Échap returns to the calendar."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.booking_day import FREE, SELECTED, UNAVAILABLE
+from portail_tui.screens.booking_choices import ChoiceDialog, choice_style, styled
 from portail_tui.services.booking_cart import Cart, PeriodOption, period_view, toggle_period
 
 
-class PeriodDialog(ModalScreen[str | None]):
+class PeriodDialog(ChoiceDialog):
+    MESSAGE_ID = "#period-message"
+
     DEFAULT_CSS = """
     PeriodDialog { align: center middle; }
     #period-box { width: 118; max-width: 100%; height: auto; max-height: 95%; border: thick #c0392b;
@@ -27,12 +28,6 @@ class PeriodDialog(ModalScreen[str | None]):
     #period-detail { height: auto; text-style: bold; }
     #period-message { height: auto; color: $warning; }
     """
-
-    BINDINGS = [
-        Binding("space", "toggle", "Choisir / retirer"),
-        Binding("escape", "close", "Fermer"),
-        Binding("v", "validate", "Valider…"),
-    ]
 
     def __init__(self, cart: Cart, child_id: int, child_name: str, options: list[PeriodOption]) -> None:
         super().__init__()
@@ -55,20 +50,15 @@ class PeriodDialog(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._fill()
-        self.query_one(DataTable).focus()
+        # Textual also runs ChoiceDialog.on_mount (every class's handler in the MRO runs).
         if not self.options:
             self.query_one("#period-message", Static).update("Aucune période de vacances à venir.")
 
-    def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row if table.row_count else 0
-        table.clear()
+    def rows(self) -> Iterable[tuple[str, Sequence[Text]]]:
         labels = {popt.period.id: popt.period.label for popt in self.options}
         for popt in self.options:
             p = popt.period
             view = period_view(self.cart, self.child_id, popt)
-            style = SELECTED if view.selected else FREE if view.available else UNAVAILABLE
             label = p.label
             parent = labels.get(p.parent_id) if p.parent_id is not None else None
             if parent and label.startswith(parent + " — "):
@@ -80,16 +70,10 @@ class PeriodDialog(ModalScreen[str | None]):
             dates = f"{p.first_day:%d/%m} → {p.last_day:%d/%m}"
             window = f"{p.booking_opens:%d/%m} → {p.booking_closes:%d/%m}"
             cells = [view.mark, label, dates, window, price, places, view.status]
-            table.add_row(*(Text(c, style=style) for c in cells), key=str(p.id))
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
-        self._detail()
+            yield str(p.id), styled(cells, choice_style(view))
 
-    def _detail(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        popt = self.options[min(table.cursor_row, len(self.options) - 1)]
+    def detail(self, index: int) -> None:
+        popt = self.options[index]
         view = period_view(self.cart, self.child_id, popt)
         price = f"{format_amount(popt.price_cents)} — " if popt.price_cents is not None else ""
         status = view.status
@@ -99,23 +83,5 @@ class PeriodDialog(ModalScreen[str | None]):
             status = popt.book.reason
         self.query_one("#period-detail", Static).update(f"{popt.when} : {status} — {price}{popt.window}.")
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self) -> None:
-        self._detail()
-
-    def action_toggle(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        popt = self.options[table.cursor_row]
-        refusal = toggle_period(self.cart, self.child_id, self.child_name, popt)
-        self.query_one("#period-message", Static).update(refusal or "")
-        if refusal:
-            self.app.bell()
-        self._fill()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_validate(self) -> None:
-        self.dismiss("validate")
+    def toggle(self, index: int) -> str | None:
+        return toggle_period(self.cart, self.child_id, self.child_name, self.options[index])

@@ -5,6 +5,8 @@ each line (recorded, waiting list, refused and why)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
+from portail_tui.screens.booking_choices import refill
 from portail_tui.services.booking import CartResult, validate_cart
 from portail_tui.services.booking_cart import BOOK, Cart
 from portail_tui.services.context import Context, ServiceError
@@ -71,16 +74,7 @@ class RecapDialog(ModalScreen[CartResult | None]):
         return not (self.result is not None and action in ("validate", "remove", "drop_all"))
 
     def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row if table.row_count else 0
-        table.clear()
-        for line in self.cart.lines():
-            what = Text("Réservation", style="bold") if line.action == BOOK else Text("Annulation", style="bold red")
-            price = format_amount(line.price_cents) if line.price_cents is not None else "—"
-            table.add_row(Text(line.child_name), Text(capitalize_first(line.when)), Text(line.activity_label),
-                          what, Text(price), Text(line.note, style="italic"), key=repr(line.key))
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
+        refill(self.query_one(DataTable), self._rows())
         books, cancels = self.cart.counts()
         total = sum(line.price_cents or 0 for line in self.cart.lines() if line.action == BOOK)
         status = self.query_one("#recap-status", Static)
@@ -92,6 +86,13 @@ class RecapDialog(ModalScreen[CartResult | None]):
                 f" {format_amount(total)}.\nV : valider · Suppr : retirer la ligne · A : tout annuler"
                 " · Échap : revenir au calendrier"
             )
+
+    def _rows(self) -> Iterator[tuple[str, list[Text]]]:
+        for line in self.cart.lines():
+            what = Text("Réservation", style="bold") if line.action == BOOK else Text("Annulation", style="bold red")
+            price = format_amount(line.price_cents) if line.price_cents is not None else "—"
+            yield repr(line.key), [Text(line.child_name), Text(capitalize_first(line.when)),
+                                   Text(line.activity_label), what, Text(price), Text(line.note, style="italic")]
 
     def action_remove(self) -> None:
         table = self.query_one(DataTable)
