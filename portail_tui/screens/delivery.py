@@ -8,12 +8,26 @@ nothing more happens (the message says where the file is)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
 
+from rich.text import Text
 from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Static
 
 from portail_tui.exports.files import ExportError, SavedFile, os_error_reason
+from portail_tui.screens.base import TabScreen
 from portail_tui.services.context import ServiceError
 from portail_tui.web import offer_download
+
+NO_FAMILY = "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille."
+
+EXPORT_BINDINGS = [
+    Binding("f6", "export('csv')", "Exporter CSV"),
+    Binding("f7", "export('pdf')", "Exporter PDF"),
+    Binding("f8", "print_export", "Imprimer"),
+]
 
 
 def deliver_from_worker(app: App[object], produce: Callable[[], SavedFile],
@@ -37,3 +51,52 @@ def delivered(app: App[object], saved: SavedFile, on_saved: Callable[[SavedFile]
         offer_download(app, saved.path)
     except OSError as exc:
         on_error(f"Téléchargement impossible : {os_error_reason(exc)}. {saved.message}")
+
+
+class ExportingTab(TabScreen):
+    """A tab that exports (F6 CSV, F7 PDF) or prints (F8) exactly what it shows, with a
+    status line under it. Subclasses add EXPORT_BINDINGS to their BINDINGS, set
+    STATUS_ID and EXPORT_TITLE, and implement `start_export` (read the screen's filters,
+    start a thread worker that calls `deliver`)."""
+
+    STATUS_ID: ClassVar[str] = ""
+    EXPORT_TITLE: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_export: Path | None = None
+
+    def action_export(self, fmt: str) -> None:
+        self._start_export(fmt, to_printer=False)
+
+    def action_print_export(self) -> None:
+        self._start_export("pdf", to_printer=True)
+
+    def _start_export(self, fmt: str, *, to_printer: bool) -> None:
+        if self.family_id is None:
+            self._status(NO_FAMILY, error=True)
+            return
+        self._status("Impression en cours…" if to_printer else f"Export {fmt.upper()} en cours…")
+        self.start_export(self.family_id, fmt, to_printer)
+
+    def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
+        """Override: start the worker that builds the file and calls `deliver`."""
+
+    def deliver(self, produce: Callable[[], SavedFile]) -> None:
+        """From the export worker: save (and print) through `produce`, then report."""
+        deliver_from_worker(self.app, produce, self._exported, self._export_failed)
+
+    def _export_failed(self, message: str) -> None:
+        self._status(message, error=True)
+
+    def _exported(self, saved: SavedFile) -> None:
+        self.last_export = saved.path
+        self._status(saved.message)
+        self.notify(saved.message, title=self.EXPORT_TITLE, timeout=8)
+
+    def _status(self, message: str | Text, *, error: bool = False) -> None:
+        status = self.query_one(self.STATUS_ID, Static)
+        status.set_class(error, "error")
+        status.update(message)
+        if error and message:
+            self.notify(str(message), severity="error", timeout=8)

@@ -9,7 +9,6 @@ Loading and exporting run in workers: the agent keeps typing while they work.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,8 +21,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 from portail_tui.domain.frdates import capitalize_first, format_date_short, format_datetime_short
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
-from portail_tui.screens.base import TabScreen
-from portail_tui.screens.delivery import deliver_from_worker
+from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
 from portail_tui.services import history as h
 from portail_tui.services.context import ServiceError
 
@@ -33,14 +31,14 @@ CONSUMPTIONS = "consommations"
 STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike"}
 
 
-class HistoriquesScreen(TabScreen):
+class HistoriquesScreen(ExportingTab):
     TAB_ID = "historiques"
     TAB_TITLE = "Historiques"
+    STATUS_ID = "#hist-status"
+    EXPORT_TITLE = "Historiques"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f6", "export('csv')", "Exporter CSV"),
-        Binding("f7", "export('pdf')", "Exporter PDF"),
-        Binding("f8", "print_statement", "Imprimer"),
+        *EXPORT_BINDINGS,
         Binding("f9", "switch_section", "Règlements/Consommations"),
     ]
 
@@ -65,7 +63,6 @@ class HistoriquesScreen(TabScreen):
         self.month: h.Month | None = None
         self._children_of: int | None = None
         self._child_options: list[tuple[str, int]] | None = None
-        self.last_export: Path | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -116,8 +113,7 @@ class HistoriquesScreen(TabScreen):
         self.payments = None
         self.consumptions = None
         if family_id is None:
-            self.query_one("#hist-family", Static).update(
-                "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.")
+            self.query_one("#hist-family", Static).update(NO_FAMILY)
             self._clear_tables()
             return
         if self._children_of != family_id:
@@ -232,20 +228,10 @@ class HistoriquesScreen(TabScreen):
         sections = self.query_one("#hist-sections", TabbedContent)
         sections.active = CONSUMPTIONS if sections.active == PAYMENTS else PAYMENTS
 
-    def action_export(self, fmt: str) -> None:
-        self._start_export(fmt, to_printer=False)
-
-    def action_print_statement(self) -> None:
-        self._start_export("pdf", to_printer=True)
-
-    def _start_export(self, fmt: str, *, to_printer: bool) -> None:
-        if self.family_id is None or self.month is None:
-            self._status("Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.", error=True)
-            return
-        what = "Impression" if to_printer else f"Export {fmt.upper()}"
-        self._status(f"{what} en cours…")
-        self._export(self.section, self.family_id, self.month, self._child_id(), self._activity_text(), fmt,
-                     to_printer)
+    def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
+        if self.month is not None:
+            self._export(self.section, family_id, self.month, self._child_id(), self._activity_text(), fmt,
+                         to_printer)
 
     @work(thread=True, exclusive=True, group="historiques-export")
     def _export(self, section: str, family_id: int, month: h.Month, child_id: int | None, activity: str,
@@ -264,16 +250,4 @@ class HistoriquesScreen(TabScreen):
             return save_for_agent(ctx.settings, out.filename, out.data,
                                   print_title=out.report.title if to_printer else None)
 
-        deliver_from_worker(self.app, produce, self._exported, lambda message: self._status(message, error=True))
-
-    def _exported(self, saved: SavedFile) -> None:
-        self.last_export = saved.path
-        self._status(saved.message)
-        self.notify(saved.message, title="Historiques", timeout=8)
-
-    def _status(self, message: str, *, error: bool = False) -> None:
-        status = self.query_one("#hist-status", Static)
-        status.set_class(error, "error")
-        status.update(message)
-        if error and message:
-            self.notify(message, severity="error", timeout=8)
+        self.deliver(produce)

@@ -15,7 +15,6 @@ service call in a worker thread, so the calendar never freezes.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,12 +26,11 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
-from portail_tui.screens.base import TabScreen
 from portail_tui.screens.booking_day import DayDialog
 from portail_tui.screens.booking_pattern import PatternDialog
 from portail_tui.screens.booking_period import PeriodDialog
 from portail_tui.screens.booking_recap import RecapDialog
-from portail_tui.screens.delivery import deliver_from_worker
+from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
 from portail_tui.services.booking import (
     CartResult,
     ChildChoice,
@@ -55,12 +53,14 @@ from portail_tui.widgets.month_calendar import MonthCalendar
 GESTION = "gestion"
 SUIVI = "suivi"
 GESTION_ACTIONS = {"recap", "drop_all", "pattern", "periods", "next_child"}
-SUIVI_ACTIONS = {"export", "print_suivi"}
+SUIVI_ACTIONS = {"export", "print_export"}
 
 
-class ReservationsScreen(TabScreen):
+class ReservationsScreen(ExportingTab):
     TAB_ID = "reservations"
     TAB_TITLE = "Réservations"
+    STATUS_ID = "#resa-status"
+    EXPORT_TITLE = "Suivi des réservations"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "recap", "Valider"),
@@ -69,9 +69,7 @@ class ReservationsScreen(TabScreen):
         Binding("p", "periods", "Vacances"),
         Binding("e", "next_child", "Enfant suivant"),
         Binding("f9", "switch_section", "Gestion/Suivi"),
-        Binding("f6", "export('csv')", "Exporter CSV"),
-        Binding("f7", "export('pdf')", "Exporter PDF"),
-        Binding("f8", "print_suivi", "Imprimer"),
+        *EXPORT_BINDINGS,
     ]
 
     DEFAULT_CSS = """
@@ -97,7 +95,6 @@ class ReservationsScreen(TabScreen):
         self.view: MonthView | None = None
         self.suivi_result: SuiviResult | None = None
         self.last_result: CartResult | None = None
-        self.last_export: Path | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -153,13 +150,6 @@ class ReservationsScreen(TabScreen):
             return self.section == SUIVI and self.family_id is not None
         return True
 
-    def _status(self, message: str | Text, *, error: bool = False) -> None:
-        status = self.query_one("#resa-status", Static)
-        status.set_class(error, "error")
-        status.update(message)
-        if error and message:
-            self.notify(str(message), severity="error", timeout=8)
-
     def _show_cart(self) -> None:
         cart = self.cart
         self.query_one("#resa-cart", Static).update(cart.summary() if cart else "")
@@ -186,8 +176,7 @@ class ReservationsScreen(TabScreen):
         self._status("")
         self.refresh_bindings()
         if family_id is None:
-            self.query_one("#resa-family", Static).update(
-                "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.")
+            self.query_one("#resa-family", Static).update(NO_FAMILY)
             self.query_one("#resa-cart", Static).update("")
             self.calendar.caption = ""
             return
@@ -457,18 +446,9 @@ class ReservationsScreen(TabScreen):
         total.append("\nF6 : exporter en CSV · F7 : exporter en PDF · F8 : imprimer · F9 : gestion", style="dim")
         self.query_one("#suivi-total", Static).update(total)
 
-    def action_export(self, fmt: str) -> None:
-        self._start_export(fmt, to_printer=False)
-
-    def action_print_suivi(self) -> None:
-        self._start_export("pdf", to_printer=True)
-
-    def _start_export(self, fmt: str, *, to_printer: bool) -> None:
-        if self.family_id is None:
-            return
+    def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
         child_id, activity = self._suivi_filters()
-        self._status("Impression en cours…" if to_printer else f"Export {fmt.upper()} en cours…")
-        self._export(self.family_id, child_id, activity, fmt, to_printer)
+        self._export(family_id, child_id, activity, fmt, to_printer)
 
     @work(thread=True, exclusive=True, group="resa-export")
     def _export(self, family_id: int, child_id: int | None, activity: str, fmt: str, to_printer: bool) -> None:
@@ -479,9 +459,4 @@ class ReservationsScreen(TabScreen):
             return save_for_agent(ctx.settings, out.filename, out.data,
                                   print_title=out.report.title if to_printer else None)
 
-        deliver_from_worker(self.app, produce, self._exported, lambda message: self._status(message, error=True))
-
-    def _exported(self, saved: SavedFile) -> None:
-        self.last_export = saved.path
-        self._status(saved.message)
-        self.notify(saved.message, title="Suivi des réservations", timeout=8)
+        self.deliver(produce)
