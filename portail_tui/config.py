@@ -19,6 +19,19 @@ class ConfigError(ValueError):
     """A setting a person gave is unusable; the message is French and shown as is."""
 
 
+def is_loopback(host: str) -> bool:
+    """The machine itself: where credentials (SMTP) or a page without TLS (`portail serve`)
+    may travel in clear."""
+    import ipaddress  # only the commands that check a host need it (start-up time)
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def default_database_url() -> str:
     return f"sqlite:///{DATA_DIR / 'portail.db'}"
 

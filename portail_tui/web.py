@@ -9,26 +9,20 @@ it behind a TLS reverse proxy and give the public https address with --url-publi
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from portail_tui.config import is_loopback
+
+__all__ = ["TITLE", "is_loopback", "make_server", "offer_download", "prepare_environment", "served_command"]
+
 TITLE = "Portail Familles — guichet"
 # The served app must not believe it runs in an SSH session because `portail serve`
 # itself was started from one.
 _DROPPED = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "SSH_AUTH_SOCK", "SSH_ORIGINAL_COMMAND")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def served_command(portail: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import html
-import ipaddress
 import re
 import smtplib
 import socket
@@ -37,6 +36,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from portail_tui.config import is_loopback
 from portail_tui.models import OutboxMessage
 from portail_tui.services.context import Context, ServiceError
 
@@ -98,7 +98,7 @@ class SmtpSettings:
         if user and password is None:
             raise ServiceError("PORTAIL_SMTP_USER est défini sans mot de passe :"
                                " PORTAIL_SMTP_PASSWORD_FILE (conseillé) ou PORTAIL_SMTP_PASSWORD.")
-        if user and not (use_ssl or starttls) and not _is_loopback(host):
+        if user and not (use_ssl or starttls) and not is_loopback(host):
             raise ServiceError("Identifiants SMTP sans chiffrement vers un autre serveur : activez"
                                " PORTAIL_SMTP_STARTTLS ou PORTAIL_SMTP_SSL.")
         timeout_text = (env.get("PORTAIL_SMTP_TIMEOUT") or "30").strip()
@@ -122,15 +122,6 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value in _FALSE:
         return False
     raise ServiceError(f"{name} doit valoir oui ou non (reçu {value!r}).")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --- messages -------------------------------------------------------------------
