@@ -239,6 +239,19 @@ def get_form(ctx: Context, child_id: int, kind: str) -> FormView:
 # --------------------------------------------------------------------------- filling
 
 
+def _store_values(form: Form, kind: str, texts: Mapping[str, str], event: str, now: datetime,
+                  actor_tag: str) -> tuple[str, list[str]]:
+    """Move the form by `event` and keep the values typed; returns the status before and
+    the fields whose value changed, for the audit row (which never holds the values)."""
+    before = form.status
+    form.status = _transition(form, event)
+    old = F.texts_from_data(kind, _load(form.data))
+    changed = sorted(k for k, v in texts.items() if old.get(k) != v)
+    form.data = _dump(texts)
+    form.updated_at, form.updated_by = now, actor_tag
+    return before, changed
+
+
 def save_draft(ctx: Context, child_id: int, kind: str, raw: Mapping[str, object]) -> DraftSaved:
     """Enregistrer un brouillon: keeps what was typed, even incomplete or with format
     mistakes (returned as warnings to fix before submitting). Only over-long or
@@ -254,11 +267,7 @@ def save_draft(ctx: Context, child_id: int, kind: str, raw: Mapping[str, object]
     def _work(session: Session) -> DraftSaved:
         child = _child(session, actor, child_id)
         form = _form(session, child_id, kind, now, lock=True)
-        before = form.status
-        form.status = _transition(form, F.SAVE_DRAFT)
-        changed = sorted(k for k, v in result.texts.items() if F.texts_from_data(kind, _load(form.data)).get(k) != v)
-        form.data = _dump(result.texts)
-        form.updated_at, form.updated_by = now, actor.tag
+        before, changed = _store_values(form, kind, result.texts, F.SAVE_DRAFT, now, actor.tag)
         session.add(form)
         session.flush()
         _audit(session, form, at=now, actor=actor.tag, action="form.draft", before=before, fields=changed)
@@ -280,12 +289,8 @@ def submit(ctx: Context, child_id: int, kind: str, raw: Mapping[str, object]) ->
     def _work(session: Session) -> FormView:
         child = _child(session, actor, child_id)
         form = _form(session, child_id, kind, now, lock=True)
-        before = form.status
-        form.status = _transition(form, F.SUBMIT)
-        changed = sorted(k for k, v in result.texts.items() if F.texts_from_data(kind, _load(form.data)).get(k) != v)
-        form.data = _dump(result.texts)
+        before, changed = _store_values(form, kind, result.texts, F.SUBMIT, now, actor.tag)
         form.submitted_at = now
-        form.updated_at, form.updated_by = now, actor.tag
         session.add(form)
         session.flush()
         _audit(session, form, at=now, actor=actor.tag, action="form.submit", before=before, fields=changed)
