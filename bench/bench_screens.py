@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
+import pstats
 import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -71,8 +74,58 @@ def watch_frames(app) -> list[float]:  # type: ignore[no-untyped-def]
     return frames
 
 
+class ThreadProfile:
+    """cProfile of this thread and of every thread started meanwhile (the screens run
+    their database work in Textual worker threads)."""
+
+    def __init__(self) -> None:
+        self.main = cProfile.Profile()
+        self.threads: list[cProfile.Profile] = []
+
+    def _start_thread(self, frame, event, arg) -> None:  # type: ignore[no-untyped-def]
+        p = cProfile.Profile()
+        self.threads.append(p)
+        p.enable()  # replaces this hook for the rest of the thread
+
+    def __enter__(self) -> ThreadProfile:
+        threading.setprofile(self._start_thread)
+        self.main.enable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.main.disable()
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+    def stats(self) -> pstats.Stats:
+        stats = pstats.Stats(self.main)
+        for p in self.threads:
+            try:
+                stats.add(p)
+            except (TypeError, ValueError):  # a thread that recorded nothing
+                continue
+        return stats
+
+
+# When a dict, `timed` profiles each measured action into it, by label.
+PROFILES: dict[str, pstats.Stats] | None = None
+
+
 async def timed(app, pilot, frames: list[float], key: str,  # type: ignore[no-untyped-def]
-                ready: Callable[[], bool] = lambda: True, timeout: float = 30.0) -> float:
+                ready: Callable[[], bool] = lambda: True, timeout: float = 30.0, label: str = "") -> float:
+    if PROFILES is not None and label:
+        with ThreadProfile() as prof:
+            ms = await _timed(app, pilot, frames, key, ready, timeout)
+        stats = prof.stats()
+        if label in PROFILES:
+            PROFILES[label].add(stats)
+        else:
+            PROFILES[label] = stats
+        return ms
+    return await _timed(app, pilot, frames, key, ready, timeout)
+
+
+async def _timed(app, pilot, frames: list[float], key: str,  # type: ignore[no-untyped-def]
+                 ready: Callable[[], bool], timeout: float) -> float:
     """Milliseconds from the key event to the frame that shows its outcome: the key is
     posted as the terminal driver would; once `ready()` holds, no worker runs and every
     widget has processed its messages, the next frame (Textual draws at most every
@@ -128,8 +181,9 @@ async def _login(ctx, runs: int, out: dict[str, list[float]]) -> None:  # type: 
             await settle(app, pilot)
             await pilot.press(*"agent", "enter", *"agent1234")
             await settle(app, pilot)
-            out["Connexion (Entrée → Accueil affiché)"].append(
-                await timed(app, pilot, frames, "enter", lambda app=app: isinstance(app.screen, TabScreen)))
+            label = "Connexion (Entrée → Accueil affiché)"
+            out[label].append(await timed(app, pilot, frames, "enter", lambda app=app: isinstance(app.screen, TabScreen),
+                                          label=label))
 
 
 async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[float]]) -> None:  # type: ignore[no-untyped-def]
@@ -148,9 +202,9 @@ async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[fl
         await settle(app, pilot)
         for r in range(rounds + 1):
             for key, mode in TABS:
-                ms = await timed(app, pilot, frames, key, lambda mode=mode: app.current_mode == mode)
-                label = f"Onglet {mode} ({key.upper()})"
-                out[label + " — premier affichage" if r == 0 else label].append(ms)
+                label = f"Onglet {mode} ({key.upper()})" + (" — premier affichage" if r == 0 else "")
+                out[label].append(await timed(app, pilot, frames, key, lambda mode=mode: app.current_mode == mode,
+                                              label=label))
 
         def calendar() -> MonthCalendar:
             return app.screen.query_one(MonthCalendar)
@@ -160,18 +214,22 @@ async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[fl
             await settle(app, pilot)
             app.select_family(fid)
             await settle(app, pilot)
-            out["Calendrier d'une autre famille (F4)"].append(
-                await timed(app, pilot, frames, "f4", lambda: app.current_mode == "reservations" and calendar().loaded))
+            label = "Calendrier d'une autre famille (F4)"
+            out[label].append(await timed(app, pilot, frames, "f4",
+                                          lambda: app.current_mode == "reservations" and calendar().loaded,
+                                          label=label))
             key = "pagedown" if i % 2 == 0 else "pageup"
-            out["Mois suivant/précédent du calendrier"].append(await timed(app, pilot, frames, key, lambda: calendar().loaded))
+            label = "Mois suivant/précédent du calendrier"
+            out[label].append(await timed(app, pilot, frames, key, lambda: calendar().loaded, label=label))
             await pilot.press("home")
             await settle(app, pilot)
 
             # A day with a free activity: open it, choose one, validate the cart.
             booked = False
             for _ in range(8):
-                out["Ouvrir un jour (Entrée)"].append(
-                    await timed(app, pilot, frames, "enter", lambda: isinstance(app.screen, DayDialog)))
+                label = "Ouvrir un jour (Entrée)"
+                out[label].append(await timed(app, pilot, frames, "enter", lambda: isinstance(app.screen, DayDialog),
+                                              label=label))
                 dialog = app.screen
                 free = [k for k, o in enumerate(dialog.options.options)
                         if o.book.ok and o.booked_status is None and not o.book.waiting]
@@ -186,11 +244,13 @@ async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[fl
                 await settle(app, pilot)
             if not booked:
                 continue
-            out["Récapitulatif du panier (V)"].append(
-                await timed(app, pilot, frames, "v", lambda: isinstance(app.screen, RecapDialog)))
+            label = "Récapitulatif du panier (V)"
+            out[label].append(await timed(app, pilot, frames, "v", lambda: isinstance(app.screen, RecapDialog),
+                                          label=label))
             recap = app.screen
-            out["Valider le panier (V dans le récapitulatif)"].append(
-                await timed(app, pilot, frames, "v", lambda recap=recap: getattr(recap, "result", None) is not None))
+            label = "Valider le panier (V dans le récapitulatif)"
+            out[label].append(await timed(app, pilot, frames, "v",
+                                          lambda recap=recap: getattr(recap, "result", None) is not None, label=label))
             await pilot.press("escape")
             await settle(app, pilot)
 

@@ -23,7 +23,6 @@ Writes (payments, bookings, logins) go to a copy of the town, deleted at the end
 from __future__ import annotations
 
 import argparse
-import cProfile
 import os
 import platform
 import pstats
@@ -116,14 +115,27 @@ class Row:
         return "tenu" if self.met else "MANQUÉ"
 
 
+def fr(x: float, digits: int = 1) -> str:
+    """A number the French way (decimal comma), whatever the machine's locale."""
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
 def fmt_ms(ms: float) -> str:
     if ms >= 10_000:
-        return f"{ms / 1000:.0f} s"
+        return f"{fr(ms / 1000, 0)} s"
     if ms >= 1000:
-        return f"{ms / 1000:.2f} s"
+        return f"{fr(ms / 1000, 2)} s"
     if ms >= 10:
-        return f"{ms:.0f} ms"
-    return f"{ms:.2f} ms"
+        return f"{fr(ms, 0)} ms"
+    return f"{fr(ms, 2)} ms"
+
+
+def _n(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def pc(x: float) -> str:
+    return f"{fr(100 * x, 1):>5} %"
 
 
 # --- floors ----------------------------------------------------------------------------
@@ -236,7 +248,7 @@ def prepare_town(path: Path, skip_demo: bool, rows: list[Row]) -> None:
             db.dispose()
         rows.append(Row("Commune", "Génération de la commune (20 000 familles)", "< 3 min",
                         bench_demo.BUDGET_SECONDS * 1000, [report.seconds * 1000],
-                        note=f"{report.bookings} réservations, {report.payments} règlements"))
+                        note=f"{_n(report.bookings)} réservations, {_n(report.payments)} règlements"))
         return
     db = Database(url)
     try:
@@ -257,7 +269,7 @@ def prepare_town(path: Path, skip_demo: bool, rows: list[Row]) -> None:
             db.dispose()
     rows.append(Row("Commune", "Génération de la commune (20 000 familles)", "< 3 min",
                     bench_demo.BUDGET_SECONDS * 1000, [report.seconds * 1000],
-                    note=f"{report.bookings} réservations, {report.payments} règlements"))
+                    note=f"{_n(report.bookings)} réservations, {_n(report.payments)} règlements"))
 
 
 def town_figures(url: str) -> dict[str, int]:
@@ -471,51 +483,76 @@ def screens(work_url: str, rows: list[Row], rounds: int) -> None:
     results = bench_screens.measure(work_url, TODAY, rounds=rounds, logins=max(3, rounds // 2))
     for label, times in results.items():
         floor = empty if ("Onglet" in label or "Calendrier" in label) else None
-
-        def profile(label: str = label) -> None:
-            bench_screens.measure(work_url, TODAY, rounds=2, logins=1, seed=17)
-
         rows.append(Row("Écrans", label, "objectif p95 < 100 ms", bench_screens.AIM_MS, times, aim=True,
-                        floor=floor, floor_label="application Textual vide" if floor else "", profile=profile))
+                        floor=floor, floor_label="application Textual vide" if floor else ""))
     rows.append(Row("Écrans", "Application Textual vide : changement d'écran (F1…F5)", "—", None, empty,
                     note="plancher des changements d'onglet"))
     rows.append(Row("Écrans", "La même avec le pied de page Footer de Textual sur chaque écran", "—", None,
                     with_footer, note="les écrans de l'application en ont tous un"))
 
 
+def stress_runs(seconds: float, processes: int = 8) -> list[tuple[str, Any, float]]:
+    """`portail stress` on a throwaway SQLite file and a throwaway PostgreSQL server:
+    (engine, report, load average at the end) for the document."""
+    from portail_tui.db import Database
+    from portail_tui.devtools import stress
+    from portail_tui.devtools.pgcluster import PgCluster
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="bench-stress-") as tmp:
+        for engine in ("sqlite", "postgresql"):
+            print(f"charge : {processes} postes pendant {seconds:g} s sur {engine}…", flush=True)
+            cluster = None
+            if engine == "sqlite":
+                url = f"sqlite:///{Path(tmp) / 'stress.db'}"
+            else:
+                if not PgCluster.available():
+                    continue
+                cluster = PgCluster().start()
+                url = cluster.create_database("stress")
+            try:
+                db = Database(url)
+                try:
+                    town = stress.prepare_town(db, families=80)
+                finally:
+                    db.dispose()
+                report = stress.run_stress(url, town, processes=processes, seconds=seconds,
+                                           folder=Path(tmp) / f"journaux-{engine}")
+                out.append((engine, report, load()))
+            finally:
+                if cluster is not None:
+                    cluster.stop()
+    return out
+
+
 # --- report ------------------------------------------------------------------------------
 
 
-def profile_missed(rows: list[Row]) -> dict[str, str]:
-    """cProfile of each missed budget: the functions where the time goes (own time),
-    and the application's functions that contain most of it (cumulative)."""
+def profile_missed(rows: list[Row], work_url: str) -> dict[str, str]:
+    """cProfile of each missed budget (and of each screen action beyond its aim)."""
     out: dict[str, str] = {}
-    done_screens = False
     for row in rows:
-        if row.met is not False or row.profile is None:
+        if row.met is not False or row.profile is None or row.section == "Écrans":
             continue
-        if row.section == "Écrans":
-            if done_screens:
-                continue
-            done_screens = True
         print(f"profil : {row.label}…", flush=True)
-        stats = _profiled(row.profile)
-        raw = stats.stats  # type: ignore[attr-defined]
-        idle = sum(v[2] for k, v in raw.items() if _idle(k))
-        busy = max(sum(v[2] for v in raw.values()) - idle, 1e-9)
-        own = sorted(((k, v) for k, v in raw.items() if not _idle(k)), key=lambda kv: -kv[1][2])[:10]
-        mine = sorted(((k, v) for k, v in raw.items() if "portail_tui" in k[0] and not k[2].startswith("<")),
-                      key=lambda kv: -kv[1][3])[:8]
-        lines = [f"temps de calcul profilé : {busy:.2f} s (attente exclue : {idle:.2f} s) ; temps propre (tottime) :"]
-        lines += [f"  {v[2] / busy:5.1%}  {_where(k)}" for k, v in own]
-        lines += ["fonctions de l'application (temps cumulé, fils d'exécution compris) :"]
-        lines += [f"  {v[3] / busy:5.1%}  {_where(k)}" for k, v in mine]
-        key = "Écrans (toute la séance)" if row.section == "Écrans" else row.label
-        out[key] = "\n".join(lines)
+        out[row.label] = summarize(_profiled(row.profile))
+    slow = [r.label for r in rows if r.section == "Écrans" and r.met is False]
+    if slow:
+        print("profil : écrans…", flush=True)
+        bench_screens.PROFILES = {}
+        try:
+            bench_screens.measure(work_url, TODAY, rounds=3, logins=2, seed=17)
+            profiles = bench_screens.PROFILES
+        finally:
+            bench_screens.PROFILES = None
+        for label in slow:
+            if label in profiles:
+                out[f"Écran : {label}"] = summarize(profiles[label])
     return out
 
 
 _IDLE = ("<method 'poll' of 'select.epoll' objects>", "<built-in method time.sleep>",
+         "<method 'get' of '_queue.SimpleQueue' objects>",
          "<method 'acquire' of '_thread.lock' objects>", "<method 'select' of 'select.epoll' objects>",
          "<built-in method select.select>", "<method 'wait' of 'posix' objects>")
 
@@ -525,35 +562,30 @@ def _idle(key: tuple[str, int, str]) -> bool:
 
 
 def _profiled(fn: Callable[[], Any]) -> pstats.Stats:
-    """cProfile of `fn` in this thread and in every thread it starts (Textual runs the
-    screens' database work in worker threads). `fn` may instead return the path of a
-    profile it made itself (a subprocess)."""
-    import threading
-
-    threads: list[cProfile.Profile] = []
-
-    def start(frame, event, arg) -> None:  # type: ignore[no-untyped-def]
-        p = cProfile.Profile()
-        threads.append(p)
-        p.enable()  # replaces this hook for the rest of the thread
-
-    prof = cProfile.Profile()
-    threading.setprofile(start)
-    prof.enable()
-    try:
+    """cProfile of `fn`, worker threads included; `fn` may instead return the path of
+    a profile it made itself (a subprocess)."""
+    with bench_screens.ThreadProfile() as prof:
         result = fn()
-    finally:
-        prof.disable()
-        threading.setprofile(None)  # type: ignore[arg-type]
     if isinstance(result, str | Path):
         return pstats.Stats(str(result))
-    stats = pstats.Stats(prof)
-    for p in threads:
-        try:
-            stats.add(p)
-        except (TypeError, ValueError):  # a thread that recorded nothing
-            continue
-    return stats
+    return prof.stats()
+
+
+def summarize(stats: pstats.Stats) -> str:
+    """Where the time goes: own time of the busiest functions (waiting excluded), and
+    the application's functions that contain most of it."""
+    raw = stats.stats  # type: ignore[attr-defined]
+    idle = sum(v[2] for k, v in raw.items() if _idle(k))
+    busy = max(sum(v[2] for v in raw.values()) - idle, 1e-9)
+    own = sorted(((k, v) for k, v in raw.items() if not _idle(k)), key=lambda kv: -kv[1][2])[:10]
+    mine = sorted(((k, v) for k, v in raw.items() if "portail_tui" in k[0] and not k[2].startswith("<")),
+                  key=lambda kv: -kv[1][3])[:8]
+    lines = [f"temps de calcul profilé : {fr(busy, 2)} s (attente exclue : {fr(idle, 2)} s) ;"
+             " temps propre (tottime) :"]
+    lines += [f"  {pc(v[2] / busy)}  {_where(k)}" for k, v in own]
+    lines += ["fonctions de l'application (temps cumulé, fils d'exécution compris) :"]
+    lines += [f"  {pc(min(v[3] / busy, 1))}  {_where(k)}" for k, v in mine]
+    return "\n".join(lines)
 
 
 def _where(key: tuple[str, int, str]) -> str:
@@ -578,7 +610,7 @@ def machine() -> dict[str, str]:
     try:
         mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                       if line.startswith("MemTotal"))
-        memory = f"{mem_kb / 1024 / 1024:.1f} Gio"
+        memory = f"{fr(mem_kb / 1024 / 1024)} Gio"
     except (OSError, StopIteration):
         memory = "?"
     return {
@@ -606,14 +638,14 @@ def print_table(rows: list[Row]) -> None:
         table.add_row(r.label, r.budget, str(len(r.samples)), fmt_ms(r.p50), "—" if r.single else fmt_ms(r.p95),
                       fmt_ms(statistics.median(r.cpu)) if r.cpu else "—",
                       fmt_ms(statistics.median(r.floor)) if r.floor else "—",
-                      f"{r.ratio:.1f}" if r.ratio is not None else "—", f"{r.load:.1f}",
+                      fr(r.ratio) if r.ratio is not None else "—", fr(r.load),
                       f"[{colour}]{r.verdict}[/]")
     Console(width=200).print(table)
 
 
 def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], started: datetime,
               loads: tuple[tuple[float, ...], tuple[float, ...]], profiles: dict[str, str], elapsed: float,
-              command: str) -> None:
+              command: str, stress_results: list[tuple[str, Any, float]]) -> None:
     met = [r for r in rows if r.met is True and not r.aim]
     missed = [r for r in rows if r.met is False and not r.aim]
     lines = [
@@ -629,13 +661,13 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
     ]
     lines += [f"- {k} : {v}" for k, v in info.items()]
     lines += [
-        f"- Charge de la machine (load average 1/5/15 min) : au début {loads[0][0]:.2f} / {loads[0][1]:.2f} /"
-        f" {loads[0][2]:.2f}, à la fin {loads[1][0]:.2f} / {loads[1][1]:.2f} / {loads[1][2]:.2f}"
+        f"- Charge de la machine (load average 1/5/15 min) : au début {' / '.join(fr(x, 2) for x in loads[0])},"
+        f" à la fin {' / '.join(fr(x, 2) for x in loads[1])}"
         f" ({os.cpu_count()} cœurs : au-delà de {os.cpu_count()}, des processus attendent un processeur et"
         " les temps mesurés « au mur » s'allongent d'autant ; la colonne CPU, quand elle existe, ne compte"
         " que le calcul).",
-        f"- Commune : {town['family']} familles, {town['child']} enfants, {town['booking']} réservations,"
-        f" {town['payment']} règlements (SQLite, fichier unique).",
+        f"- Commune : {_n(town['family'])} familles, {_n(town['child'])} enfants, {_n(town['booking'])}"
+        f" réservations, {_n(town['payment'])} règlements (SQLite, fichier unique).",
         "",
         f"**Bilan : {len(met)} budget(s) tenu(s), {len(missed)} manqué(s)"
         + (" : " + ", ".join(r.label for r in missed) if missed else "") + ".**",
@@ -653,7 +685,7 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
         lines.append(f"| {label} | {r.budget} | {len(r.samples)} | {fmt_ms(r.p50)} | "
                      f"{'—' if r.single else fmt_ms(r.p95)} | "
                      f"{fmt_ms(statistics.median(r.cpu)) if r.cpu else '—'} | {floor} | "
-                     f"{f'{r.ratio:.1f}' if r.ratio is not None else '—'} | {r.load:.1f} | {r.verdict} |")
+                     f"{fr(r.ratio) if r.ratio is not None else '—'} | {fr(r.load)} | {r.verdict} |")
     lines += [
         "",
         "## Méthode",
@@ -688,11 +720,28 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
         "",
         "`portail stress --processes 8 --seconds 30` (SQLite jetable ; `--postgres` pour un serveur",
         "PostgreSQL jetable) lance huit postes qui cherchent, réservent les mêmes places rares,",
-        "annulent et encaissent en même temps, puis vérifie places, listes d'attente, quittances,",
-        "soldes et écritures ; une erreur de verrou montrée à un agent est un échec. Version courte",
-        "dans `tests/test_stress.py`, coupure brutale (kill -9) dans `tests/test_crash_safety.py`.",
+        "annulent et encaissent en même temps, sans temps de réflexion (bien plus qu'un vrai guichet),",
+        "puis vérifie places, listes d'attente, quittances, soldes et écritures journalisées ; une",
+        "erreur de verrou ou un « réessayez » montré à un agent est un échec. Version courte dans",
+        "`tests/test_stress.py`, coupure brutale (kill -9) dans `tests/test_crash_safety.py`.",
         "",
     ]
+    if stress_results:
+        from portail_tui.devtools.stress import failure_lines
+
+        lines += ["| Moteur | Postes | Durée | Opérations | Écritures | p95 écriture (pire type) | Erreurs montrées"
+                  " | Violations | Charge à la fin |",
+                  "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+        for engine, rep, end_load in stress_results:
+            writes = sum(sum(rep.outcomes[op].values()) for op in ("book", "cancel", "pay", "reverse", "refund"))
+            worst = max((rep.latency[op]["p95"] for op in ("book", "cancel", "pay") if op in rep.latency), default=0)
+            errors = ", ".join(f"{k} {n}" for k, n in rep.errors.items() if n) or "aucune"
+            lines.append(f"| {engine} | {rep.processes} | {fr(rep.seconds, 0)} s | {_n(rep.operations)} | {_n(writes)}"
+                         f" | {fmt_ms(worst)} | {errors} | {len(rep.violations)} | {fr(end_load)} |")
+        for engine, rep, _ in stress_results:
+            for problem in failure_lines(rep):
+                lines.append(f"- {engine} : {problem}")
+        lines.append("")
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines), encoding="utf-8")
 
@@ -706,10 +755,12 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true", help="do not time a fresh town generation")
     parser.add_argument("--skip-releves", action="store_true", help="skip the 20,000-PDF export")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--stress-seconds", type=float, default=30.0,
+                        help="portail stress on both engines for the report (0: skip)")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/BENCHMARKS.md")
     args = parser.parse_args()
     if args.quick:
-        args.runs, args.rounds, args.skip_demo, args.skip_releves = 60, 3, True, True
+        args.runs, args.rounds, args.skip_demo, args.skip_releves, args.stress_seconds = 60, 3, True, True, 0
 
     started = datetime.now()  # the report's date: the real clock is what we want here
     t0 = time.perf_counter()
@@ -732,15 +783,21 @@ def main() -> None:
         histories(url, rows, max(60, args.runs // 2), args.skip_releves)
         screens(work_url, rows, args.rounds)
         print_table(rows)
-        profiles = {} if args.no_profile else profile_missed(rows)
+        profiles = {} if args.no_profile else profile_missed(rows, work_url)
     load_end = os.getloadavg()
-    print(f"load average à la fin : {load_end[0]:.2f} / {load_end[1]:.2f} / {load_end[2]:.2f}")
+    print(f"load average à la fin des mesures : {load_end[0]:.2f} / {load_end[1]:.2f} / {load_end[2]:.2f}")
+    stress_results = stress_runs(args.stress_seconds) if args.stress_seconds > 0 else []
+    for engine, rep, _ in stress_results:
+        from portail_tui.devtools.stress import failure_lines
+
+        print(f"charge {engine} : {rep.operations} opérations, erreurs {dict(rep.errors) or 'aucune'},"
+              f" {len(rep.violations)} violation(s)", *failure_lines(rep), sep="\n  ")
     for label, text in profiles.items():
         print(f"\n== {label}\n{text}")
     if not args.no_doc:
         command = "python bench/run_all.py " + " ".join(sys.argv[1:])
         write_doc(rows, machine(), figures, started, (load_start, load_end), profiles, time.perf_counter() - t0,
-                  command.strip())
+                  command.strip(), stress_results)
         print(f"\nécrit : {DOC.relative_to(ROOT)}")
 
 
