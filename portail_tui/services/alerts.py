@@ -16,7 +16,7 @@ from portail_tui.domain.money import format_amount
 from portail_tui.models import Child, Family, FamilyMember, Form
 from portail_tui.services import permissions
 from portail_tui.services.context import Context, ServiceError
-from portail_tui.services.forms import family_status_counts, regie_status_counts
+from portail_tui.services.forms import family_status_counts
 from portail_tui.services.wallet import solde_cents
 
 HEALTH_REASON_HIDDEN = "motif réservé aux agents habilités"
@@ -123,16 +123,19 @@ def regie_counts(ctx: Context) -> RegieCounts:
     actor = ctx.require_actor()
 
     def _work(session: Session) -> RegieCounts:
-        counts = regie_status_counts(session, actor.regie_id)
-        oldest = session.execute(
-            select(func.min(Form.submitted_at)).where(
-                Form.status == F.EN_VALIDATION,
-                Form.child_id.in_(
-                    select(FamilyMember.child_id).join(Family, Family.id == FamilyMember.family_id)
-                    .where(Family.regie_id == actor.regie_id)
-                ),
-            )
-        ).scalar()
+        # Only the forms waiting for validation are shown: read those few through the
+        # status index, each checked against the régie, instead of grouping every form
+        # of the town by status (180 ms on 20,000 families, on every visit to Accueil).
+        in_regie = (
+            select(FamilyMember.id)
+            .join(Family, Family.id == FamilyMember.family_id)
+            .where(FamilyMember.child_id == Form.child_id, Family.regie_id == actor.regie_id)
+            .exists()
+        )
+        waiting, oldest = session.execute(
+            select(func.count(), func.min(Form.submitted_at)).where(Form.status == F.EN_VALIDATION, in_regie)
+        ).one()
+        counts = dict.fromkeys(F.STATUSES, 0) | {F.EN_VALIDATION: int(waiting)}
         return RegieCounts(counts, oldest)
 
     return ctx.db.read(_work)
