@@ -119,8 +119,10 @@ class PortailApp(App[None]):
         except DatabaseError as exc:
             self.call_from_thread(self._database_ready, None, str(exc))
             return
-        # Warm the modules the first tab needs while the agent types.
-        importlib.import_module("portail_tui.screens.accueil")
+        # Import the tabs' modules while the agent types: the first F2…F5 of the
+        # day then costs a render, not a second of imports.
+        for module in ("accueil", "historiques", "paiement", "reservations", "dossier", "search"):
+            importlib.import_module(f"portail_tui.screens.{module}")
         self.call_from_thread(self._database_ready, ctx, None)
 
     def _database_ready(self, ctx: Context | None, error: str | None) -> None:
