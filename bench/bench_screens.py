@@ -202,6 +202,8 @@ async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[fl
         await settle(app, pilot)
         for r in range(rounds + 1):
             for key, mode in TABS:
+                if r == 0 and mode == "accueil":
+                    continue  # already on screen since the login: not a first display
                 label = f"Onglet {mode} ({key.upper()})" + (" — premier affichage" if r == 0 else "")
                 out[label].append(await timed(app, pilot, frames, key, lambda mode=mode: app.current_mode == mode,
                                               label=label))

@@ -320,7 +320,7 @@ def foundation(url: str, path: Path, rows: list[Row], runs: int) -> None:
         for q in queries:
             search_families(ctx, q)
 
-    rows.append(Row("Fondations", f"Recherche de famille par frappe ({families} familles)", "p95 < 20 ms", 20,
+    rows.append(Row("Fondations", f"Recherche de famille par frappe ({_n(families)} familles)", "p95 < 20 ms", 20,
                     search, floor=floor, floor_label="mêmes requêtes, sqlite3 seul", profile=profile,
                     note=f"{len(search)} frappes"))
 
@@ -460,14 +460,14 @@ def histories(url: str, rows: list[Row], runs: int, skip_releves: bool) -> None:
         lines = sum(1 for _ in out.open("rb")) - 1
         rows.append(Row("Historiques", "CSV des consommations du mois, toute la commune (CLI)", "< 15 s",
                         bench_history.TOWN_CSV_BUDGET_S * 1000, [seconds * 1000], cpu=cpu_s,
-                        note=f"{lines} lignes, processus complet"))
+                        note=f"{_n(lines)} lignes, processus complet"))
         if not skip_releves:
             folder = Path(tmp) / "releves"
             seconds, cpu_s = _cli(url, "export", "releves", "--mois", MONTH, "--dossier", str(folder))
             files = sum(1 for _ in folder.iterdir())
             rows.append(Row("Historiques", "portail export releves, toute la commune (PDF)", "< 3 min",
                             bench_history.RELEVES_BUDGET_S * 1000, [seconds * 1000], cpu=cpu_s,
-                            note=f"{files} fichiers, {os.cpu_count()} cœurs ; CPU : tous processus"))
+                            note=f"{_n(files)} fichiers, {os.cpu_count()} cœurs ; CPU : tous processus"))
 
 
 def _cli(url: str, *args: str) -> tuple[float, list[float] | None]:
@@ -580,12 +580,35 @@ def summarize(stats: pstats.Stats) -> str:
     own = sorted(((k, v) for k, v in raw.items() if not _idle(k)), key=lambda kv: -kv[1][2])[:10]
     mine = sorted(((k, v) for k, v in raw.items() if "portail_tui" in k[0] and not k[2].startswith("<")),
                   key=lambda kv: -kv[1][3])[:8]
-    lines = [f"temps de calcul profilé : {fr(busy, 2)} s (attente exclue : {fr(idle, 2)} s) ;"
-             " temps propre (tottime) :"]
+    by_lib: dict[str, float] = {}
+    for k, v in raw.items():
+        if not _idle(k):
+            by_lib[_library(k)] = by_lib.get(_library(k), 0.0) + v[2]
+    shares = ", ".join(f"{lib} {fr(100 * t / busy, 0)} %" for lib, t in sorted(by_lib.items(), key=lambda kv: -kv[1])
+                       if t / busy >= 0.01)
+    lines = [f"temps de calcul profilé : {fr(busy, 2)} s (attente exclue : {fr(idle, 2)} s)",
+             f"par bibliothèque (temps propre) : {shares}",
+             "fonctions au plus fort temps propre (tottime) :"]
     lines += [f"  {pc(v[2] / busy)}  {_where(k)}" for k, v in own]
     lines += ["fonctions de l'application (temps cumulé, fils d'exécution compris) :"]
     lines += [f"  {pc(min(v[3] / busy, 1))}  {_where(k)}" for k, v in mine]
     return "\n".join(lines)
+
+
+def _library(key: tuple[str, int, str]) -> str:
+    """Who spends the time: a package of site-packages, the application, the driver…"""
+    path, _, name = key
+    if path == "~":
+        if "sqlite3" in name:
+            return "sqlite3 (pilote)"
+        if "argon2" in name:
+            return "argon2"
+        return "Python (fonctions natives)"
+    if "site-packages/" in path:
+        return path.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+    if "portail_tui" in path:
+        return "application"
+    return "Python (bibliothèque standard)"
 
 
 def _where(key: tuple[str, int, str]) -> str:
@@ -707,7 +730,13 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
         "  messages de tous les widgets traités, puis la trame suivante — Textual dessine au plus",
         "  60 fois par seconde). Mode sans terminal : l'écriture des séquences vers un vrai terminal",
         "  n'est pas comptée. Plancher : le même changement d'écran dans une application Textual",
-        "  dont chaque écran ne contient qu'un libellé et le pied de page.",
+        "  dont chaque écran ne contient qu'un libellé ; la ligne suivante ajoute à chaque écran le",
+        "  pied de page (Footer) de Textual qui liste les touches, comme sur tous les écrans de",
+        "  l'application : la différence est ce que coûte ce seul widget à chaque changement.",
+        "- Profils : cProfile sur la même action (fils d'exécution des travaux en arrière-plan",
+        "  compris, attente exclue) ; « par bibliothèque » répartit le temps propre entre Textual,",
+        "  Rich, SQLAlchemy, le pilote SQLite, l'application… Le profilage ralentit tout, les parts",
+        "  comptent plus que les secondes.",
         "- Charge : load average sur 1 min au moment de chaque mesure (colonne « Charge »).",
     ]
     if profiles:
@@ -738,9 +767,9 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
             errors = ", ".join(f"{k} {n}" for k, n in rep.errors.items() if n) or "aucune"
             lines.append(f"| {engine} | {rep.processes} | {fr(rep.seconds, 0)} s | {_n(rep.operations)} | {_n(writes)}"
                          f" | {fmt_ms(worst)} | {errors} | {len(rep.violations)} | {fr(end_load)} |")
-        for engine, rep, _ in stress_results:
-            for problem in failure_lines(rep):
-                lines.append(f"- {engine} : {problem}")
+        problems = [f"- {engine} : {problem}" for engine, rep, _ in stress_results for problem in failure_lines(rep)]
+        if problems:
+            lines += ["", "Problèmes relevés :", "", *problems]
         lines.append("")
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines), encoding="utf-8")
