@@ -671,6 +671,7 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
               command: str, stress_results: list[tuple[str, Any, float]]) -> None:
     met = [r for r in rows if r.met is True and not r.aim]
     missed = [r for r in rows if r.met is False and not r.aim]
+    aims = [r for r in rows if r.aim]
     lines = [
         "# Mesures de performance",
         "",
@@ -693,7 +694,9 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
         f" réservations, {_n(town['payment'])} règlements (SQLite, fichier unique).",
         "",
         f"**Bilan : {len(met)} budget(s) tenu(s), {len(missed)} manqué(s)"
-        + (" : " + ", ".join(r.label for r in missed) if missed else "") + ".**",
+        + (" : " + ", ".join(r.label for r in missed) if missed else "") + "."
+        + (f" Écrans : {sum(1 for r in aims if r.met)} action(s) sur {len(aims)} sous l'objectif de 100 ms"
+           " (p95)." if aims else "") + "**",
         "",
         "| Mesure | Budget | n | p50 | p95 | CPU p50 | Plancher p50 | × plancher | Charge | Verdict |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
