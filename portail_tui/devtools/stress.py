@@ -75,7 +75,8 @@ REGISSEUR_OPS = ("reverse", "refund")
 
 @dataclass(frozen=True)
 class StressTown:
-    """What the workers need to know, picklable: who can be booked, where places are scarce."""
+    """What the workers need to know (plain data, handed to them as JSON): who can be
+    booked, where places are scarce, what agents type in the search."""
 
     regie_id: int
     today: date
