@@ -36,6 +36,12 @@ class DatabaseNotReady(DatabaseError):
     pass
 
 
+class ReplayUnitOfWork(Exception):  # noqa: N818 - a signal, not an error a person sees
+    """Raised inside a unit of work that lost a race it can only see after reading
+    (a conditional UPDATE matched no row because another agent changed it first):
+    `Database.write` rolls back and runs the whole unit again on fresh data."""
+
+
 def _is_retryable(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     msg = str(orig or exc).lower()
@@ -116,6 +122,14 @@ class Database:
                 session.rollback()
                 if attempt == attempts or not _is_retryable(exc):
                     raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+            except ReplayUnitOfWork:
+                session.rollback()
+                if attempt == attempts:
+                    raise DatabaseError(
+                        "Trop de modifications simultanées sur les mêmes données : réessayez."
+                    ) from None
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
             except BaseException:

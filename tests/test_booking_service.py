@@ -348,3 +348,36 @@ def test_nightly_promotion_after_capacity_raised(actx: Context, town: Town) -> N
     assert bookings(actx.db, child_id=town.children["Jade"])[0].status == "confirmed"
     assert bookings(actx.db, child_id=town.children["Chloé"])[0].status == "waiting"
     assert slot_taken(actx.db, rs, THU) == 3
+
+
+def test_cancel_that_lost_a_race_is_replayed_not_refused(actx: Context, town: Town, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL (READ COMMITTED): another agent changes the booking between our read
+    and our conditional UPDATE. The cart is run again on fresh data instead of showing
+    the agent a 'modified meanwhile' refusal a retry would have avoided (found by
+    `portail stress`)."""
+    if actx.db.is_sqlite:
+        pytest.skip("SQLite writes take the lock at BEGIN IMMEDIATE: no one can change it meanwhile")
+    from sqlalchemy import text
+
+    import portail_tui.services.booking as booking_module
+
+    validate_cart(actx, town.families["MARTIN"], [book(town, "Léa", "RS", THU), book(town, "Noé", "RS", THU)])
+    validate_cart(actx, town.families["BERNARD"], [book(town, "Chloé", "RS", THU)])  # waiting
+    chloe_id = town.children["Chloé"]
+    real_check = booking_module.check_cancel_day
+    calls = []
+
+    def racing_check(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not calls:  # first attempt: another terminal promotes Chloé right now
+            with actx.db.engine.connect() as other:
+                other.execute(text("UPDATE booking SET status = 'confirmed' WHERE child_id = :c"),
+                              {"c": chloe_id})
+                other.commit()
+        calls.append(1)
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(booking_module, "check_cancel_day", racing_check)
+    res = validate_cart(actx, town.families["BERNARD"], [book(town, "Chloé", "RS", THU, action=CANCEL)])
+    assert len(calls) == 2  # replayed once
+    assert len(res.cancelled) == 1 and not res.refused
+    assert bookings(actx.db, child_id=chloe_id)[0].status == "cancelled"

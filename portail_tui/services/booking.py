@@ -22,6 +22,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from portail_tui.db import ReplayUnitOfWork
 from portail_tui.domain.booking_rules import (
     ActivityRule,
     PeriodRule,
@@ -983,8 +984,9 @@ def _run_cart(
             _U_CANCEL, {"bid": b.id, "previous": previous, "at": now, "by": actor_tag}
         ).rowcount
         if done != 1:
-            refuse(i, "réservation modifiée entre-temps")
-            continue
+            # Another agent cancelled or promoted it since we read it (PostgreSQL, READ
+            # COMMITTED): run the whole cart again on what is there now.
+            raise ReplayUnitOfWork()
         audit.record(session, at=now, actor=actor_tag, action="booking.cancel", entity="booking",
                      entity_id=b.id, family_id=family_id, child_id=b.child_id, activity=rule.code,
                      day=b.day, period_id=b.period_id, previous_status=previous)
