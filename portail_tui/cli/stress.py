@@ -110,8 +110,9 @@ def print_report(report, load_before: tuple[float, ...], load_after: tuple[float
         table.add_row(label, str(sum(counts.values())), f"{lat.get('p50', 0):.0f}", f"{lat.get('p95', 0):.0f}",
                       outcomes)
     console.print(table)
-    console.print(f"Charge de la machine (load average 1 min) : {load_before[0]:.1f} au début,"
-                  f" {load_after[0]:.1f} à la fin, sur {os.cpu_count()} cœur(s).", highlight=False)
+    before, after = (f"{x[0]:.1f}".replace(".", ",") for x in (load_before, load_after))
+    console.print(f"Charge de la machine (load average 1 min) : {before} au début, {after} à la fin,"
+                  f" sur {os.cpu_count()} cœur(s).", highlight=False)
     errors = {k: n for k, n in report.errors.items() if n}
     if errors:
         console.print("Erreurs montrées aux agents : " + ", ".join(
