@@ -1189,8 +1189,9 @@ def _promote_first(
         .values(status="confirmed", confirmed_at=now, price_cents=price, quotient_used=quotient)
     ).rowcount  # type: ignore[attr-defined]
     if done != 1:
-        session.execute(update(Slot).where(Slot.id == slot_id, Slot.taken > 0).values(taken=Slot.taken - 1))
-        return False
+        # The first waiting child was cancelled by another agent since we read the list
+        # (PostgreSQL): start the unit again so the place goes to whoever waits now.
+        raise ReplayUnitOfWork()
     audit.record(session, at=now, actor=actor_tag, action="booking.promote", entity="booking",
                  entity_id=nxt.id, family_id=nxt.family_id, child_id=nxt.child_id, activity=rule.code,
                  day=day, period_id=period_id, price_cents=price)
