@@ -30,21 +30,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-DEFAULT_TOWN = Path("/work/bench-town.db")
+from common import DEFAULT_TOWN, pct, verdict  # noqa: E402
+
 MONTH_P95_MS = 20.0
 VALIDATE_MS = 150.0
 PATTERN_MS = 300.0
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
-    return values[k]
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "HORS BUDGET"
 
 
 def cpu_ms() -> float:

@@ -3,8 +3,8 @@
 - start of the program to the login screen drawn (budget: under 1 s);
 - family search per keystroke on a 20,000-family town (budget: p95 under 20 ms).
 
-Usage: python bench/bench_foundation.py --db sqlite:////work/bench-town.db [--runs 7]
-The town comes from `python bench/bench_demo.py --keep /work/bench-town.db`.
+Usage: python bench/bench_foundation.py [--db sqlite:///data/bench-town.db] [--runs 7]
+The town comes from `python bench/bench_demo.py --keep data/bench-town.db` (or `make bench`).
 """
 
 from __future__ import annotations
@@ -19,16 +19,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import DEFAULT_TOWN, pct  # noqa: E402
 
 # What an agent types, keystroke by keystroke: names, a child's first name, an
 # account number, a phone number, and strings that match nothing (full scans).
 TYPED = ["lefèvre", "léa", "martin", "000123", "06 12 34", "nguyen", "zzzz", "da silva", "chloé"]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 def bench_startup(url: str, runs: int) -> list[float]:
@@ -70,7 +67,7 @@ def bench_search(url: str, rounds: int) -> tuple[list[float], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", default=os.environ.get("PORTAIL_DATABASE_URL", "sqlite:////work/bench-town.db"))
+    parser.add_argument("--db", default=os.environ.get("PORTAIL_DATABASE_URL", f"sqlite:///{DEFAULT_TOWN}"))
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 

@@ -26,20 +26,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import pct, verdict  # noqa: E402
 
 PDF_P95_BUDGET_MS = 80.0
 RELEVES_BUDGET_S = 180.0
 TOWN_CSV_BUDGET_S = 15.0
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
-    return values[k]
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "HORS BUDGET"
 
 
 def bench_family_pdf(url: str, today: date, month_key: str, runs: int,

@@ -37,17 +37,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-DEFAULT_TOWN = Path("/work/bench-town.db")
+from common import DEFAULT_TOWN, pct  # noqa: E402
+
 AIM_MS = 100.0
 SIZE = (120, 40)
 TABS = [("f1", "accueil"), ("f2", "historiques"), ("f3", "paiement"), ("f4", "reservations"), ("f5", "dossier")]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]

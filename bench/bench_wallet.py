@@ -26,22 +26,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-DEFAULT_TOWN = Path("/work/bench-town.db")
+from common import DEFAULT_TOWN, pct, verdict  # noqa: E402
+
 WALLET_P95_BUDGET_MS = 3.0
 ENCAISSER_BUDGET_MS = 150.0
 JOURNAL_BUDGET_S = 1.0
 JOURNAL_PAYMENTS = 500
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
-    return values[k]
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "HORS BUDGET"
 
 
 def _context(url: str, today: date, hour: int = 10):  # type: ignore[no-untyped-def]

@@ -50,15 +50,11 @@ import bench_foundation  # noqa: E402
 import bench_history  # noqa: E402
 import bench_screens  # noqa: E402
 import bench_wallet  # noqa: E402
+from common import DEFAULT_TOWN, pct  # noqa: E402
 
-DEFAULT_TOWN = ROOT / "data" / "bench-town.db"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 TODAY = date(2026, 11, 28)  # the date the town is generated for (and the tests pin)
 MONTH = "2026-11"
-
-
-def pct(values: list[float], p: float) -> float:
-    return bench_foundation.pct(values, p)
 
 
 def load() -> float:
