@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portail_tui.domain.text import digits_only, escape_like, normalize
+from portail_tui.domain.text import activity_matches, digits_only, escape_like, normalize
 
 
 @pytest.mark.parametrize(
@@ -127,3 +127,22 @@ def test_escape_like_leaves_no_bare_wildcard(s: str) -> None:
 def test_compatibility_capitals_are_folded() -> None:
     # NFKD turns "℠" into capitals: folding must happen after it too (found by hypothesis).
     assert normalize("℠") == "sm"
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("APS", {"APS_MATIN", "APS_SOIR", "APS_FORFAIT"}),
+        ("soir aps", {"APS_SOIR"}),  # words in any order (suivi used to keep nothing)
+        ("is", set()),  # a word must start a word, not sit inside "LOISIRS" (suivi kept it)
+        ("loisirs", {"CL"}),
+        ("", {"APS_MATIN", "APS_SOIR", "APS_FORFAIT", "CL", "CANTINE"}),
+        ("restaurant", {"CANTINE"}),
+    ],
+)
+def test_activity_filter_is_one_rule_for_suivi_and_histories(query: str, kept: set[str]) -> None:
+    activities = {
+        "APS_MATIN": "APS MATIN", "APS_SOIR": "APS SOIR", "APS_FORFAIT": "APS FORFAIT",
+        "CL": "CENTRE DE LOISIRS", "CANTINE": "RESTAURANT SCOLAIRE",
+    }
+    assert {code for code, label in activities.items() if activity_matches(query, code, label)} == kept

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["digits_only", "escape_like", "normalize"]
+__all__ = ["activity_matches", "digits_only", "escape_like", "normalize"]
 
 # Ligatures NFKD leaves alone, expanded the way French speakers type them.
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
@@ -47,3 +47,14 @@ def escape_like(s: str, escape: str = "\\") -> str:
             out.append(escape)
         out.append(ch)
     return "".join(out)
+
+
+def activity_matches(query: str, code: str, label: str) -> bool:
+    """Free-text activity filter (R8 suivi and R9 histories use this one function): every word typed must start a word of the activity's
+    label or code, ignoring case and accents ("APS" keeps APS MATIN, APS SOIR and APS
+    FORFAIT; "loisirs" keeps CENTRE DE LOISIRS; "soir" keeps APS SOIR only)."""
+    words = normalize(query).split()
+    if not words:
+        return True
+    haystack = normalize(f"{label} {code}").replace("_", " ").split()
+    return all(any(h.startswith(w) for h in haystack) for w in words)

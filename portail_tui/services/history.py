@@ -31,7 +31,7 @@ from portail_tui.domain.frdates import (
     parse_month,
 )
 from portail_tui.domain.money import format_amount
-from portail_tui.domain.text import normalize
+from portail_tui.domain.text import activity_matches, normalize
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.models import Activity, Booking, Child, Family, Payment, Period, Regie
 from portail_tui.services.context import Context, ServiceError
@@ -285,17 +285,6 @@ class ConsumptionLine:
     @property
     def label(self) -> str:
         return f"{self.activity_label} — {self.period_label}" if self.period_label else self.activity_label
-
-
-def activity_matches(query: str, code: str, label: str) -> bool:
-    """Free-text activity filter: every word typed must start a word of the activity's
-    label or code, ignoring case and accents ("APS" keeps APS MATIN, APS SOIR and APS
-    FORFAIT; "loisirs" keeps CENTRE DE LOISIRS; "soir" keeps APS SOIR only)."""
-    words = normalize(query).split()
-    if not words:
-        return True
-    haystack = normalize(f"{label} {code}").replace("_", " ").split()
-    return all(any(h.startswith(w) for h in haystack) for w in words)
 
 
 @dataclass(frozen=True)
