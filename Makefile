@@ -6,31 +6,50 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+STEP   := scripts/step
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+# `make install` puts a `portail` command here (a wrapper that runs this checkout's .venv).
+PREFIX ?= /usr/local
 
-.PHONY: run test install system-deps lint bench clean-demo
+.PHONY: run test venv install system-deps lint bench clean-demo
 
+# Each step says what it does and how long it took: a first run is a few minutes of
+# downloads, and a newcomer must be able to tell that from a hang.
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@test -x $(BIN)/python || $(STEP) "Création de l'environnement Python ($(VENV))" $(PYTHON) -m venv $(VENV)
+	@$(STEP) "Mise à jour de pip" $(PIP) install --progress-bar on --upgrade pip
+	@$(STEP) "Installation de l'application et de ses dépendances" $(PIP) install --progress-bar on -e .
 	@touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP)
+	@$(STEP) "Installation des outils de test" $(PIP) install --progress-bar on -e ".[test]"
+	@touch $(TEST_STAMP)
+
+venv: $(STAMP)
+
 install: $(STAMP)
+	@mkdir -p "$(PREFIX)/bin"
+	@printf '#!/bin/sh\n# Installed by `make install` from %s\nexec "%s/$(BIN)/portail" "$$@"\n' \
+		"$(CURDIR)" "$(CURDIR)" > "$(PREFIX)/bin/portail.tmp"
+	@chmod 755 "$(PREFIX)/bin/portail.tmp"
+	@mv -f "$(PREFIX)/bin/portail.tmp" "$(PREFIX)/bin/portail"
+	@echo "Commande installée : $(PREFIX)/bin/portail (lance $(CURDIR)/$(BIN)/portail)"
 
 system-deps:
 	@bash .ci/install-system-deps.sh
 
-run: install
+run: $(STAMP)
 	@$(BIN)/portail
 
-lint: install
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: system-deps install lint
+test: system-deps $(TEST_STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
-bench: install
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean-demo:
