@@ -15,7 +15,7 @@ from sqlmodel import Session
 from portail_tui.clock import PARIS, FixedClock, paris
 from portail_tui.db import Database, upgrade
 from portail_tui.demo import DEMO_ACCOUNTS, DemoError, DemoReport, generate
-from portail_tui.demo.generator import QF_BRACKETS, SHARED_RESIDENCE, bracket_index
+from portail_tui.demo.spec import QF_BRACKETS, SHARED_RESIDENCE, bracket_index
 from portail_tui.domain.school_calendar import DayKind, SchoolCalendar
 from portail_tui.models import (
     Activity,
