@@ -116,6 +116,7 @@ def test_regie_agents_and_activities(town) -> None:  # type: ignore[no-untyped-d
         assert not verify_password(agent.password_hash, account.password + "x")
     assert agents["agent"].can_see_health is False
     assert agents["regisseur"].can_see_health is True
+    assert agents["admin"].can_see_health is True
     acts = {a.code: a for a in db.read(lambda s: list(s.execute(select(Activity)).scalars()))}
     assert set(acts) == {"RS", "APSM", "APSS", "APSF", "CLM", "CLV"}
     assert acts["RS"].capacity == 120 and acts["RS"].weekdays == "1245"
