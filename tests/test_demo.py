@@ -114,6 +114,8 @@ def test_regie_agents_and_activities(town) -> None:  # type: ignore[no-untyped-d
         assert agent.role == account.role
         assert verify_password(agent.password_hash, account.password)
         assert not verify_password(agent.password_hash, account.password + "x")
+        assert agent.full_name == account.full_name
+        assert agent.can_see_health is account.can_see_health
     assert agents["agent"].can_see_health is False
     assert agents["regisseur"].can_see_health is True
     assert agents["admin"].can_see_health is True

@@ -10,8 +10,7 @@ from typing import Any
 from portail_tui.demo import names as N
 from portail_tui.demo.families import ChildDraft, PersonStub
 from portail_tui.demo.spec import TownContext
-
-FORM_KINDS = ("assurance", "contact", "reglement", "autorisations", "sante")
+from portail_tui.models import FORM_KINDS
 
 
 class FormMaker:

@@ -16,14 +16,12 @@ from portail_tui.demo import names as N
 from portail_tui.demo.loader import table_of
 from portail_tui.demo.spec import (
     ACTIVITY_SPECS,
-    AGENT_NAMES,
     APSF,
     APSM,
     APSS,
     CLM,
     CLV,
     DEMO_ACCOUNTS,
-    PAYMENT_MODES,
     QF_BRACKETS,
     REGIE_CODE,
     REGIE_NAME,
@@ -33,6 +31,7 @@ from portail_tui.demo.spec import (
 from portail_tui.domain.frdates import format_date_long, format_month
 from portail_tui.domain.school_calendar import ETE, DayKind, SchoolCalendar
 from portail_tui.models import (
+    PAYMENT_MODES,
     Activity,
     Agent,
     Closure,
@@ -98,15 +97,15 @@ class TownSetup:
         rid = ctx.regie_id
         setup_at = ctx.at(ctx.sy_start - timedelta(days=7), 9 * 60)
         conn.execute(insert(table_of(Regie)), [{
-            "id": rid, "code": REGIE_CODE, "name": REGIE_NAME, "payment_modes": PAYMENT_MODES,
+            "id": rid, "code": REGIE_CODE, "name": REGIE_NAME, "payment_modes": ",".join(PAYMENT_MODES),
             "cash_limit_cents": 30000, "email": "regie.scolaire@saint-just-le-martel.example",
             "address": f"Mairie, 1 place de la Mairie, {N.MAIN_TOWN[0]} {N.MAIN_TOWN[1]}",
             "payfip_numcli": "012345", "payfip_mode": "T", "school_zone": "A",
         }])
         conn.execute(insert(table_of(Agent)), [
-            {"id": i, "regie_id": rid, "login": a.login, "full_name": AGENT_NAMES[a.login],
+            {"id": i, "regie_id": rid, "login": a.login, "full_name": a.full_name,
              "role": a.role, "password_hash": hashes[a.password], "active": True,
-             "can_see_health": a.role != "agent", "failed_attempts": 0, "created_at": setup_at}
+             "can_see_health": a.can_see_health, "failed_attempts": 0, "created_at": setup_at}
             for i, a in enumerate(DEMO_ACCOUNTS, start=1)
         ])
         conn.execute(insert(table_of(Activity)), [

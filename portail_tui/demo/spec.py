@@ -19,7 +19,6 @@ from portail_tui.domain.text import normalize
 
 REGIE_CODE = "SCOLAIRE"
 REGIE_NAME = "REGIE DES SERVICES SCOLAIRES"
-PAYMENT_MODES = "especes,cheque,cb,payfip,virement,cesu,ancv"
 SHARED_RESIDENCE = "alternée"
 # Quotient familial brackets (euros), inclusive; None = no upper bound.
 QF_BRACKETS: tuple[tuple[int, int | None], ...] = ((0, 700), (701, 1200), (1201, None))
@@ -31,21 +30,20 @@ CAPACITY_BASE_FAMILIES = 150
 
 @dataclass(frozen=True)
 class DemoAccount:
+    """A demo login, as the README's table lists it."""
+
     login: str
     password: str
     role: str
-    description: str
+    full_name: str
+    can_see_health: bool  # health forms are opt-in (B6): the front-desk agent has no access
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("agent", "agent1234", "agent",
-                "Agent d'accueil : réservations, règlements, dossiers, sans accès aux fiches santé"),
-    DemoAccount("regisseur", "regie1234", "regisseur",
-                "Régisseur : tout ce que fait l'agent, plus fiches santé, annulations et arrêté de caisse"),
-    DemoAccount("admin", "admin1234", "admin",
-                "Administrateur : comptes des agents et paramétrage de la régie"),
+    DemoAccount("agent", "agent1234", "agent", "Sylvie Marchand", can_see_health=False),
+    DemoAccount("regisseur", "regie1234", "regisseur", "Jean-Marc Delage", can_see_health=True),
+    DemoAccount("admin", "admin1234", "admin", "Administrateur", can_see_health=True),
 )
-AGENT_NAMES = {"agent": "Sylvie Marchand", "regisseur": "Jean-Marc Delage", "admin": "Administrateur"}
 
 
 @dataclass(frozen=True)
