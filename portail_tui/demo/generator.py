@@ -78,7 +78,8 @@ from portail_tui.models import (
 )
 from portail_tui.services.auth import hash_password
 
-# Names imported from here by the CLI, the tests and the benchmarks.
+# `generate` is imported from here by the CLI, devtools and conftest; the rest are
+# re-exports of `spec` for callers written before the split.
 __all__ = ["DEMO_ACCOUNTS", "QF_BRACKETS", "SHARED_RESIDENCE", "DemoAccount", "DemoError",
            "DemoReport", "bracket_index", "generate"]
 
