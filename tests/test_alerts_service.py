@@ -10,7 +10,7 @@ from portail_tui.clock import FixedClock
 from portail_tui.models import Activity, Booking
 from portail_tui.services import alerts, forms
 from portail_tui.services.context import Context
-from tests.test_dossier_seed import ASSURANCE, NOW, SANTE, seed
+from tests.support.dossier_town import ASSURANCE, NOW, SANTE, seed
 
 
 def _texts(a: alerts.FamilyAlerts) -> list[str]:

@@ -97,3 +97,25 @@ def test_only_admin_creates_agents_from_the_ui(regie_ctx: Context) -> None:
     marie = auth.login(regie_ctx, "marie", "motdepasse1")
     with pytest.raises(PermissionDenied):
         auth.add_agent(regie_ctx.as_actor(marie), "paul", "motdepasse2")
+
+
+def test_a_new_agent_does_not_see_health_unless_granted(regie_ctx: Context) -> None:
+    """B6: health data is opt-in, whatever the role."""
+    from portail_tui.services import permissions
+
+    auth.add_agent(regie_ctx, "paul", "motdepasse2", role="regisseur")
+    auth.add_agent(regie_ctx, "lina", "motdepasse3", role="agent", can_see_health=True)
+    seen = {a.login: a.can_see_health for a in auth.list_agents(regie_ctx)}
+    assert seen == {"marie": False, "paul": False, "lina": True}
+    assert not permissions.can_see_health(auth.login(regie_ctx, "marie", "motdepasse1"))
+    assert not permissions.can_see_health(auth.login(regie_ctx, "paul", "motdepasse2"))
+    assert permissions.can_see_health(auth.login(regie_ctx, "lina", "motdepasse3"))
+
+
+def test_the_model_default_is_no_health_access() -> None:
+    from datetime import datetime
+
+    from portail_tui.models import Agent
+
+    agent = Agent(regie_id=1, login="x", full_name="X", password_hash="h", created_at=datetime(2026, 1, 1))
+    assert agent.can_see_health is False

@@ -17,7 +17,7 @@ from portail_tui.models import Activity, Booking, Child, Family, FamilyMember, S
 from portail_tui.services.booking import validate_cart
 from portail_tui.services.booking_cart import BOOK, CANCEL, CartLine
 from portail_tui.services.context import Actor, Context
-from tests.test_booking_town import CREATED, build_town
+from tests.support.booking_town import CREATED, build_town
 
 DAY = date(2026, 12, 3)
 WORKERS = 6

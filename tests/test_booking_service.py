@@ -25,7 +25,7 @@ from portail_tui.services.booking import (
 from portail_tui.services.booking_cart import BOOK, CANCEL, Cart, CartLine, toggle
 from portail_tui.services.booking_digest import queue_booking_digests
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
-from tests.test_booking_town import Town, bookings, build_town, slot_taken
+from tests.support.booking_town import Town, bookings, build_town, slot_taken
 
 TUE = date(2026, 12, 1)
 THU = date(2026, 12, 3)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portail_tui.models import AuditLog, CashDay
 from portail_tui.services import cashdesk, payments
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
-from tests.test_payments_seed import TODAY, add_family, seed
+from tests.support.payments_town import TODAY, add_family, seed
 
 CHEQUE = {"cheque_bank": "Crédit Agricole", "cheque_drawer": "Jean Dupont"}
 

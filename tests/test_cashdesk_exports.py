@@ -14,7 +14,7 @@ from portail_tui.exports.pdf import render_pdf
 from portail_tui.exports.receipt import receipt_filename, receipt_lines, render_receipt
 from portail_tui.services import cashdesk, payments
 from portail_tui.services.context import Context
-from tests.test_payments_seed import TODAY, seed
+from tests.support.payments_town import TODAY, seed
 
 
 @pytest.fixture

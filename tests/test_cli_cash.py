@@ -27,7 +27,7 @@ from portail_tui.db import Database
 from portail_tui.models import OutboxMessage
 from portail_tui.services import payfip, payments
 from portail_tui.services.context import Context
-from tests.test_payments_seed import receipt_numbers, seed
+from tests.support.payments_town import receipt_numbers, seed
 
 runner = CliRunner()
 

@@ -84,3 +84,34 @@ def test_help_is_french() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "Lance l'application" in result.output
+
+
+def _health_of(url: str, login: str) -> bool:
+    from sqlalchemy import select
+
+    from portail_tui.db import Database
+    from portail_tui.models import Agent
+
+    db = Database(url)
+    try:
+        return bool(db.read(lambda s: s.execute(select(Agent.can_see_health)
+                                                .where(Agent.login == login)).scalar_one()))
+    finally:
+        db.dispose()
+
+
+def test_agent_add_grants_health_only_with_sante(url: str) -> None:
+    """B6: `--sante` opts in; without it a new account, even a régisseur, sees no health
+    form; the old `--sans-sante` is refused by the option parser."""
+    assert _invoke(url, "demo", "--families", "3").exit_code == 0
+    result = _invoke(url, "agent", "add", "marie", "--role", "regisseur", input="motdepasse1\n")
+    assert result.exit_code == 0, result.output
+    result = _invoke(url, "agent", "add", "lina", "--sante", input="motdepasse1\n")
+    assert result.exit_code == 0, result.output
+    assert _health_of(url, "marie") is False
+    assert _health_of(url, "lina") is True
+    result = _invoke(url, "agent", "add", "paul", "--sans-sante", input="motdepasse1\n")
+    assert result.exit_code != 0
+    assert "--sans-sante" in result.output
+    result = _invoke(url, "agent", "list")
+    assert "lina" in result.output and "paul" not in result.output

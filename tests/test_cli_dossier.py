@@ -15,7 +15,7 @@ from portail_tui.config import Settings
 from portail_tui.db import Database, upgrade
 from portail_tui.services import forms
 from portail_tui.services.context import Context
-from tests.test_dossier_seed import SANTE, seed
+from tests.support.dossier_town import SANTE, seed
 
 runner = CliRunner()
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import portail_tui.cli  # noqa: F401  (registers every command)
 from portail_tui.cli.base import app
 from portail_tui.db import Database
-from tests.test_history_helpers import build
+from tests.support.history_town import build
 
 runner = CliRunner()
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from test_mail_support import SmtpServer
 from typer.testing import CliRunner
 
 from portail_tui.cli import app
 from portail_tui.db import Database
 from portail_tui.models import Family, OutboxMessage, ReceiptCounter
+from tests.support.smtp import SmtpServer
 
 runner = CliRunner()
 SMTP_VARS = ("PORTAIL_SMTP_HOST", "PORTAIL_SMTP_PORT", "PORTAIL_SMTP_FROM", "PORTAIL_SMTP_STARTTLS",

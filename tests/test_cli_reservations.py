@@ -17,7 +17,7 @@ from portail_tui.db import Database
 from portail_tui.services.booking import suivi, suivi_file, validate_cart
 from portail_tui.services.booking_cart import CartLine
 from portail_tui.services.context import Context
-from tests.test_booking_town import Town, build_town
+from tests.support.booking_town import Town, build_town
 
 runner = CliRunner()
 FAR = date(2026, 12, 17)

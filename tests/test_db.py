@@ -144,3 +144,47 @@ def test_aware_datetimes_round_trip_in_paris(db: Database) -> None:
 def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     ensure_at_head(db)
+
+
+def _downgrade(db: Database, revision: str) -> None:
+    from alembic import command
+
+    from portail_tui.db import alembic_config
+
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def test_health_opt_in_migration_keeps_every_agent_s_access(db: Database) -> None:
+    """0004 (B6) changes only the default: agents created while the default was true
+    keep what they have, and a row written without the column no longer gets access."""
+    regie = _seed(db)["regie"]
+    _downgrade(db, "0003_family_search_index")
+    insert_agent = text(
+        "INSERT INTO agent (regie_id, login, full_name, role, password_hash, active,"
+        " can_see_health, failed_attempts, created_at)"
+        " VALUES (:r, :login, :login, :role, 'h', :t, :health, 0, :at)"
+    )
+    with db.engine.begin() as conn:
+        for login, role, health in (("ancien", "agent", True), ("prudent", "agent", False),
+                                    ("regie", "regisseur", True)):
+            conn.execute(insert_agent, {"r": regie, "login": login, "role": role, "t": True,
+                                        "health": health, "at": NOW})
+        before = conn.execute(text("SELECT * FROM agent ORDER BY id")).all()
+    upgrade(db)
+    ensure_at_head(db)
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT * FROM agent ORDER BY id")).all() == before
+        conn.execute(text(
+            "INSERT INTO agent (regie_id, login, full_name, role, password_hash, active,"
+            " failed_attempts, created_at) VALUES (:r, 'nouveau', 'nouveau', 'agent', 'h', :t, 0, :at)"
+        ), {"r": regie, "t": True, "at": NOW})
+        health = dict(conn.execute(text("SELECT login, can_see_health FROM agent")).all())
+    assert {k: bool(v) for k, v in health.items()} == {
+        "ancien": True, "prudent": False, "regie": True, "nouveau": False}
+    # The table rebuilt on SQLite keeps its role CHECK.
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(insert_agent, {"r": regie, "login": "chef", "role": "chef", "t": True,
+                                    "health": False, "at": NOW})

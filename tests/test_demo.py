@@ -15,7 +15,7 @@ from sqlmodel import Session
 from portail_tui.clock import PARIS, FixedClock, paris
 from portail_tui.db import Database, upgrade
 from portail_tui.demo import DEMO_ACCOUNTS, DemoError, DemoReport, generate
-from portail_tui.demo.generator import QF_BRACKETS, SHARED_RESIDENCE, bracket_index
+from portail_tui.demo.spec import QF_BRACKETS, SHARED_RESIDENCE, bracket_index
 from portail_tui.domain.school_calendar import DayKind, SchoolCalendar
 from portail_tui.models import (
     Activity,
@@ -114,8 +114,11 @@ def test_regie_agents_and_activities(town) -> None:  # type: ignore[no-untyped-d
         assert agent.role == account.role
         assert verify_password(agent.password_hash, account.password)
         assert not verify_password(agent.password_hash, account.password + "x")
+        assert agent.full_name == account.full_name
+        assert agent.can_see_health is account.can_see_health
     assert agents["agent"].can_see_health is False
     assert agents["regisseur"].can_see_health is True
+    assert agents["admin"].can_see_health is True
     acts = {a.code: a for a in db.read(lambda s: list(s.execute(select(Activity)).scalars()))}
     assert set(acts) == {"RS", "APSM", "APSS", "APSF", "CLM", "CLV"}
     assert acts["RS"].capacity == 120 and acts["RS"].weekdays == "1245"

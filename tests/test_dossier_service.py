@@ -11,7 +11,7 @@ from portail_tui.services import dossier
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
 from portail_tui.services.families import search_families
 from portail_tui.services.permissions import system_actor
-from tests.test_dossier_seed import GUARDIAN, LEA, audit_actions, seed
+from tests.support.dossier_town import GUARDIAN, LEA, audit_actions, seed
 
 
 def test_fiche_responsable_every_field(ctx: Context) -> None:
@@ -193,7 +193,7 @@ def test_other_regie_and_anonymous_are_refused(ctx: Context) -> None:
 
 def test_right_of_access_export(ctx: Context) -> None:
     from portail_tui.services import forms, portal_accounts
-    from tests.test_dossier_seed import SANTE
+    from tests.support.dossier_town import SANTE
 
     town = seed(ctx)
     forms.submit(town.regisseur, town.lea, "sante", SANTE)

@@ -13,7 +13,7 @@ from portail_tui.exports.csv import csv_text, iter_csv, render_csv
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.services import history as h
 from portail_tui.services.context import Context
-from tests.test_history_helpers import build
+from tests.support.history_town import build
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("PORTAIL_REGEN_GOLDEN") == "1"

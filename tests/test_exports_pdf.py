@@ -14,7 +14,7 @@ from portail_tui.exports.pdf import render_pdf
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.services import history as h
 from portail_tui.services.context import Context
-from tests.test_history_helpers import REGIE_NAME, build
+from tests.support.history_town import REGIE_NAME, build
 
 EDITED = datetime(2026, 11, 28, 10, 5, tzinfo=PARIS)
 NOV = h.Month(2026, 11)

@@ -13,7 +13,7 @@ from portail_tui.clock import PARIS, FixedClock
 from portail_tui.services import forms
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
 from portail_tui.services.dossier import InvalidFields
-from tests.test_dossier_seed import ASSURANCE, SANTE, audit_actions, form_row, seed
+from tests.support.dossier_town import ASSURANCE, SANTE, audit_actions, form_row, seed
 
 
 def test_draft_keeps_what_was_typed_and_warns(ctx: Context) -> None:

@@ -43,7 +43,7 @@ from portail_tui.services import payments, wallet
 from portail_tui.services.booking import validate_cart
 from portail_tui.services.booking_cart import BOOK, CANCEL, CartLine
 from portail_tui.services.context import Actor, Context, ServiceError
-from tests.test_booking_town import Town, build_town
+from tests.support.booking_town import Town, build_town
 
 START = datetime(2026, 11, 28, 10, 0, tzinfo=PARIS)  # Saturday
 # Mostly two days, so children collide on the same places; also Monday (RS deadline

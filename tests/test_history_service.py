@@ -8,7 +8,7 @@ import pytest
 
 from portail_tui.services import history as h
 from portail_tui.services.context import Actor, Context, ServiceError
-from tests.test_history_helpers import NOV_PAYMENTS_TOTAL, NOV_TOTAL_CENTS, build
+from tests.support.history_town import NOV_PAYMENTS_TOTAL, NOV_TOTAL_CENTS, build
 
 NOV = h.Month(2026, 11)
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_mail_support import SmtpServer
 
 from portail_tui.clock import FixedClock
 from portail_tui.models import OutboxMessage
 from portail_tui.services import mail, outbox
 from portail_tui.services.context import Context, ServiceError
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def _portal_mails(ctx: Context) -> tuple[str, str, int, int]:
     """A portal account (provisional password) and a reset request (code) for the seed
     family: the password, the code and their two outbox rows."""
     from portail_tui.services import portal_accounts
-    from tests.test_dossier_seed import GUARDIAN, seed
+    from tests.support.dossier_town import GUARDIAN, seed
 
     town = seed(ctx)
     created = portal_accounts.create_account(town.agent, town.family_id)

@@ -11,7 +11,7 @@ from portail_tui.clock import FixedClock
 from portail_tui.services import news
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
 from portail_tui.services.dossier import InvalidFields
-from tests.test_dossier_seed import audit_actions, seed
+from tests.support.dossier_town import audit_actions, seed
 
 MENU = {"title": "Menus de décembre", "body": "Les menus sont en ligne.\nBon appétit !",
         "published_on": "28/11/2026"}

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from test_mail_support import SmtpServer
 
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.db import Database
 from portail_tui.models import Form, OutboxMessage, metadata
 from portail_tui.services import mail, nightly
 from portail_tui.services.context import Context
+from tests.support.smtp import SmtpServer
 
 pytest.importorskip("portail_tui.services.booking_digest",
                     reason="récapitulatifs des réservations pas encore écrits (issue 3)")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portail_tui.models import CashDay, OutboxMessage, PayfipRequest, Payment
 from portail_tui.services import payfip, payments, wallet
 from portail_tui.services.context import Context, ServiceError
-from tests.test_payments_seed import NOW, TODAY, receipt_numbers, seed
+from tests.support.payments_town import NOW, TODAY, receipt_numbers, seed
 
 NOTIFY = "https://portail.example.fr/payfip/retour"
 

@@ -15,7 +15,7 @@ from portail_tui.domain.money import AmountError, parse_amount
 from portail_tui.models import AuditLog, CashDay, OutboxMessage, Payment, ReceiptCounter
 from portail_tui.services import payments
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
-from tests.test_payments_seed import NOW, TODAY, add_family, book, receipt_numbers, seed
+from tests.support.payments_town import NOW, TODAY, add_family, book, receipt_numbers, seed
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from portail_tui.db import Database
 from portail_tui.services.context import Context
-from tests.test_payments_seed import receipt_numbers, seed
+from tests.support.payments_town import receipt_numbers, seed
 
 PROCESSES = 4
 PER_PROCESS = 12

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from portail_tui.services import payments, wallet
 from portail_tui.services.context import Context, ServiceError
-from tests.test_payments_seed import TODAY, add_family, book, receipt_numbers, seed
+from tests.support.payments_town import TODAY, add_family, book, receipt_numbers, seed
 
 ops = st.lists(
     st.one_of(

@@ -15,7 +15,7 @@ from portail_tui.models import AuditLog, OutboxMessage, PasswordReset, PortalAcc
 from portail_tui.services import dossier
 from portail_tui.services import portal_accounts as pa
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
-from tests.test_dossier_seed import GUARDIAN, seed
+from tests.support.dossier_town import GUARDIAN, seed
 
 
 @pytest.fixture(autouse=True)

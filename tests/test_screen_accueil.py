@@ -18,7 +18,7 @@ from portail_tui.screens.forms_editor import FormScreen
 from portail_tui.screens.forms_queue import ValidationQueueScreen
 from portail_tui.services import forms, news
 from portail_tui.services.context import Context
-from tests.test_dossier_seed import ASSURANCE, Town, seed
+from tests.support.dossier_town import ASSURANCE, Town, seed
 
 SIZE = (140, 48)
 

@@ -19,7 +19,7 @@ from portail_tui.screens.dossier_editor import RecordEditor
 from portail_tui.screens.forms_editor import FormScreen
 from portail_tui.screens.forms_queue import ValidationQueueScreen
 from portail_tui.services.context import Context
-from tests.test_dossier_seed import ASSURANCE, SANTE, Town, form_row, seed
+from tests.support.dossier_town import ASSURANCE, SANTE, Town, form_row, seed
 
 SIZE = (140, 48)
 

@@ -14,7 +14,7 @@ from portail_tui.app import PortailApp
 from portail_tui.db import Database
 from portail_tui.screens.historiques import HistoriquesScreen
 from portail_tui.services.context import Context
-from tests.test_history_helpers import build
+from tests.support.history_town import build
 
 
 @pytest.fixture

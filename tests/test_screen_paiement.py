@@ -19,7 +19,7 @@ from portail_tui.screens.paiement import PaiementScreen
 from portail_tui.services import payments, wallet
 from portail_tui.services.context import Context
 from portail_tui.widgets.header import PortailHeader
-from tests.test_payments_seed import TODAY, book, seed
+from tests.support.payments_town import TODAY, book, seed
 
 
 @pytest.fixture

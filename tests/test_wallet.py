@@ -9,7 +9,7 @@ import pytest
 
 from portail_tui.services import payments, wallet
 from portail_tui.services.context import Context, ServiceError
-from tests.test_payments_seed import TODAY, book, book_period, seed
+from tests.support.payments_town import TODAY, book, book_period, seed
 
 
 @pytest.fixture

@@ -154,7 +154,8 @@ def agent_add(
     login: str = typer.Argument(..., help="Identifiant de l'agent."),
     role: str = typer.Option("agent", "--role", help="agent, regisseur ou admin."),
     name: str | None = typer.Option(None, "--nom", help="Nom complet affiché."),
-    no_health: bool = typer.Option(False, "--sans-sante", help="Ne voit pas les données de santé."),
+    health: bool = typer.Option(False, "--sante",
+                                help="Voit les fiches santé (par défaut, un agent ne les voit pas)."),
 ) -> None:
     """Crée un compte agent ; le mot de passe est demandé (ou lu sur l'entrée standard)."""
     from portail_tui.services import auth
@@ -162,7 +163,7 @@ def agent_add(
     password = read_secret("Mot de passe", confirm=True)
     with system_context() as ctx:
         agent = auth.add_agent(ctx, login, password, role=role, full_name=name,
-                               can_see_health=not no_health)
+                               can_see_health=health)
     console.print(f"Agent « {agent.login} » créé (rôle {agent.role}).")
 
 

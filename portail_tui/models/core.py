@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 import portail_tui.models.base  # noqa: F401  (naming convention before any table)
@@ -39,7 +39,9 @@ class Agent(SQLModel, table=True):
     role: str = Field(default="agent", max_length=16)
     password_hash: str = Field(max_length=200)
     active: bool = Field(default=True)
-    can_see_health: bool = Field(default=True)
+    # Health forms are seen only by agents explicitly granted it (B6, `agent add --sante`);
+    # the server default says the same for rows written outside the ORM.
+    can_see_health: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     failed_attempts: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=AwareDateTime)

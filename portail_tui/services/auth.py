@@ -110,7 +110,7 @@ def add_agent(
     *,
     role: str = "agent",
     full_name: str | None = None,
-    can_see_health: bool = True,
+    can_see_health: bool = False,
     regie_id: int | None = None,
 ) -> Agent:
     """Create an agent account. From the CLI the caller is the system (an
