@@ -10,124 +10,27 @@ lands on the day it is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+# The journal types live in domain (exports render them); re-exported here.
+from portail_tui.domain.cash_entries import MODE_LABELS
+from portail_tui.domain.cash_entries import Closing as Closing
+from portail_tui.domain.cash_entries import DayJournal as DayJournal
+from portail_tui.domain.cash_entries import JournalEntry as JournalEntry
+from portail_tui.domain.cash_entries import ModeTotal as ModeTotal
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
 from portail_tui.models import Agent, CashDay, Family, Payment, Regie
 from portail_tui.services import audit
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.export_formats import check_format, render_report
-from portail_tui.services.families import format_family_number
-from portail_tui.services.payments import (
-    MODE_LABELS,
-    EntryLabels,
-    agent_name_of,
-    lock_cash_desk,
-    mode_label,
-)
+from portail_tui.services.payments import agent_name_of, lock_cash_desk
 from portail_tui.services.permissions import require
 
 MAX_NOTE = 500
-
-
-@dataclass(frozen=True)
-class JournalEntry(EntryLabels):
-    payment_id: int
-    receipt_number: int
-    created_at: datetime
-    family_id: int
-    family_number: int
-    family_name: str
-    kind: str
-    mode: str
-    amount_cents: int
-    agent: str
-    payer_name: str
-    cheque_number: str | None
-    cheque_bank: str | None
-    cheque_drawer: str | None
-    reference: str | None
-    reason: str | None
-    reverses_receipt: int | None
-    reversed_by_receipt: int | None
-
-    @property
-    def family_number_text(self) -> str:
-        return format_family_number(self.family_number)
-
-    @property
-    def time_text(self) -> str:
-        return self.created_at.strftime("%H:%M")
-
-
-@dataclass(frozen=True)
-class ModeTotal:
-    mode: str
-    count: int
-    payments_cents: int  # money in
-    corrections_cents: int  # reversals and refunds (signed)
-
-    @property
-    def label(self) -> str:
-        return mode_label(self.mode)
-
-    @property
-    def net_cents(self) -> int:
-        return self.payments_cents + self.corrections_cents
-
-
-@dataclass(frozen=True)
-class Closing:
-    day: date
-    expected_cash_cents: int
-    counted_cash_cents: int
-    note: str | None
-    closed_at: datetime
-    closed_by: str
-
-    @property
-    def difference_cents(self) -> int:
-        """Counted minus expected: positive is a surplus, negative a shortfall."""
-        return self.counted_cash_cents - self.expected_cash_cents
-
-
-@dataclass(frozen=True)
-class DayJournal:
-    regie_id: int
-    regie_name: str
-    day: date
-    entries: tuple[JournalEntry, ...]
-    totals: tuple[ModeTotal, ...]
-    cheques: tuple[JournalEntry, ...]
-    expected_cash_cents: int
-    closing: Closing | None
-
-    @property
-    def is_closed(self) -> bool:
-        return self.closing is not None
-
-    @property
-    def total_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries)
-
-    @property
-    def payments_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries if e.kind == "payment")
-
-    @property
-    def corrections_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries if e.kind != "payment")
-
-    @property
-    def cheques_total_cents(self) -> int:
-        return sum(e.amount_cents for e in self.cheques)
-
-    def difference(self, counted_cents: int) -> int:
-        return counted_cents - self.expected_cash_cents
 
 
 def _regie_id(ctx: Context) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, select, text
 from sqlmodel import Session
 
+from portail_tui.domain.cash_entries import format_family_number as format_family_number
 from portail_tui.domain.text import digits_only, escape_like, normalize
 from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie
 from portail_tui.services.context import Context, ServiceError
@@ -16,10 +17,6 @@ MAX_TOKENS = 6
 TRIGRAM = 3
 # One letter matches half the town: wait for a second one (digits: account numbers).
 MIN_QUERY_LENGTH = 2
-
-
-def format_family_number(number: int) -> str:
-    return f"{number:06d}"
 
 
 def build_search_text(family: Family, guardians: list[Guardian], children: list[Child]) -> str:

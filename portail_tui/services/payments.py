@@ -22,29 +22,22 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+# The entry types and labels live in domain (exports render them); re-exported here.
+from portail_tui.domain.cash_entries import KIND_LABELS as KIND_LABELS
+from portail_tui.domain.cash_entries import MODE_LABELS as MODE_LABELS
+from portail_tui.domain.cash_entries import EntryLabels as EntryLabels
+from portail_tui.domain.cash_entries import Receipt as Receipt
+from portail_tui.domain.cash_entries import format_family_number
+from portail_tui.domain.cash_entries import kind_label as kind_label
+from portail_tui.domain.cash_entries import mode_label as mode_label
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
 from portail_tui.models import Agent, CashDay, Family, Guardian, Payment, Regie
 from portail_tui.services import audit, outbox
 from portail_tui.services.context import Actor, Context, ServiceError
-from portail_tui.services.families import format_family_number
 from portail_tui.services.permissions import require
 from portail_tui.services.wallet import PaidLine, payment_lines, solde_cents
 
-MODE_LABELS: dict[str, str] = {
-    "especes": "Espèces",
-    "cheque": "Chèque",
-    "cb": "CB au guichet",
-    "payfip": "PayFiP (CB en ligne)",
-    "virement": "Virement",
-    "cesu": "CESU",
-    "ancv": "Chèques ANCV",
-}
-KIND_LABELS: dict[str, str] = {
-    "payment": "Règlement",
-    "reversal": "Annulation",
-    "refund": "Remboursement",
-}
 # PayFiP payments are recorded by the platform's notification, never typed at the desk.
 AUTOMATIC_MODES = ("payfip",)
 REFUND_MODES = ("especes", "cheque", "virement")
@@ -56,63 +49,7 @@ CASH_LAW = "article 1680 du Code général des impôts"
 _CHEQUE_RE = re.compile(r"[0-9]{1,20}")
 
 
-def mode_label(mode: str) -> str:
-    return MODE_LABELS.get(mode, mode)
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
-
-
-class EntryLabels:
-    """The French words for an entry's `kind` and `mode`, shared by every dataclass that
-    carries a payment (receipt, journal line, history line), so they never disagree."""
-
-    __slots__ = ()
-    kind: str
-    mode: str
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def mode_label(self) -> str:
-        return mode_label(self.mode)
-
-
 # --- what the screens get back ---------------------------------------------------
-
-@dataclass(frozen=True)
-class Receipt(EntryLabels):
-    """Everything a receipt (quittance) shows; `exports.receipt.render_receipt` reads it."""
-
-    payment_id: int
-    regie_name: str
-    regie_address: str
-    receipt_number: int
-    created_at: datetime
-    business_day: date
-    family_id: int
-    family_number: int
-    family_name: str
-    payer_name: str
-    kind: str
-    mode: str
-    amount_cents: int
-    agent_name: str
-    cheque_number: str | None = None
-    cheque_bank: str | None = None
-    cheque_drawer: str | None = None
-    reference: str | None = None
-    reason: str | None = None
-    reverses_receipt: int | None = None
-    new_solde_cents: int | None = None
-
-    @property
-    def family_number_text(self) -> str:
-        return format_family_number(self.family_number)
-
 
 @dataclass(frozen=True)
 class PaymentSetup:
