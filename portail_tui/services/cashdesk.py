@@ -27,8 +27,9 @@ from portail_tui.models import Agent, CashDay, Family, Payment, Regie
 from portail_tui.services import audit
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.export_formats import check_format, render_report
-from portail_tui.services.payments import agent_name_of, lock_cash_desk
+from portail_tui.services.payments import agent_name_of
 from portail_tui.services.permissions import require
+from portail_tui.services.receipt_counter import lock_cash_desk
 
 MAX_NOTE = 500
 

@@ -13,7 +13,7 @@ from portail_tui.domain.validation import FieldDef
 from portail_tui.models import AuditLog, News, Regie
 from portail_tui.services import audit, permissions
 from portail_tui.services.context import Context, ServiceError
-from portail_tui.services.dossier import check
+from portail_tui.services.dossier_fields import check
 
 NEWS_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("title", "Titre", required=True, max_length=200),

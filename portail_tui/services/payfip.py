@@ -39,13 +39,12 @@ from portail_tui.services.payments import (
     build_receipt,
     enabled_modes,
     family_email,
-    is_day_closed,
     main_guardian_name,
-    next_receipt_number,
     queue_confirmation,
     record_entry,
 )
 from portail_tui.services.permissions import require
+from portail_tui.services.receipt_counter import is_day_closed, next_receipt_number
 
 PAYFIP_URL = "https://www.payfip.gouv.fr/tpa/paiement.web"
 SAISIE_MODES = {"T": "test", "X": "activation", "A": "production", "W": "production"}

@@ -4,12 +4,8 @@ Every entry is a new, immutable row with the régie's next receipt number: a pay
 a reversal (annulation, pointing at the entry it cancels) or a refund. Nothing is ever
 updated or deleted — the database refuses it too.
 
-Receipt numbers are gapless and unique across processes because the number is taken
-by a conditional UPDATE of the régie's counter row inside the same transaction as the
-INSERT: the row lock serialises concurrent cash desks (PostgreSQL) or the write lock
-does (SQLite), and a rolled-back payment rolls its number back with it. Taking the
-number first also serialises the checks that follow (closed day, refundable balance)
-against the day closing, which locks the same row.
+Receipt numbers are gapless and unique across processes: see `receipt_counter`, which
+also keeps a closed day closed.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -32,10 +28,15 @@ from portail_tui.domain.cash_entries import kind_label as kind_label
 from portail_tui.domain.cash_entries import mode_label as mode_label
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
-from portail_tui.models import Agent, CashDay, Family, Guardian, Payment, Regie
+from portail_tui.models import Agent, Family, Guardian, Payment, Regie
 from portail_tui.services import audit, outbox
 from portail_tui.services.context import Actor, Context, ServiceError
 from portail_tui.services.permissions import require
+from portail_tui.services.receipt_counter import ensure_counter as ensure_counter
+from portail_tui.services.receipt_counter import is_day_closed as is_day_closed
+from portail_tui.services.receipt_counter import lock_cash_desk as lock_cash_desk
+from portail_tui.services.receipt_counter import next_receipt_number as next_receipt_number
+from portail_tui.services.receipt_counter import refuse_closed_day as refuse_closed_day
 from portail_tui.services.wallet import PaidLine, payment_lines, solde_cents
 
 # PayFiP payments are recorded by the platform's notification, never typed at the desk.
@@ -170,12 +171,6 @@ def family_email(session: Session, family: Family) -> str:
     return email or ""
 
 
-def is_day_closed(session: Session, regie_id: int, day: date) -> bool:
-    return session.execute(
-        select(CashDay.id).where(CashDay.regie_id == regie_id, CashDay.day == day)
-    ).first() is not None
-
-
 def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
     actor = ctx.require_actor()
     today = ctx.clock.today()
@@ -212,52 +207,6 @@ def family_entries(ctx: Context, family_id: int) -> list[PaidLine]:
 
 
 # --- the one way an entry is written ---------------------------------------------
-
-def next_receipt_number(session: Session, regie_id: int) -> int:
-    """Increment the régie's counter and read it back, in the caller's transaction.
-
-    The row lock taken by the UPDATE is held until commit, so concurrent desks queue
-    here; a rollback gives the number back, so numbers stay gapless."""
-    params = {"r": regie_id}
-    bump = text(
-        "UPDATE receipt_counter SET last_number = last_number + 1 WHERE regie_id = :r RETURNING last_number"
-    )
-    number = session.execute(bump, params).scalar()
-    if number is None:
-        # First entry of this régie: create the counter, then take the number.
-        ensure_counter(session, regie_id)
-        number = session.execute(bump, params).scalar()
-    return int(number)
-
-
-def ensure_counter(session: Session, regie_id: int) -> None:
-    """Create the régie's counter if missing (starting after any number already used),
-    tolerating another process doing the same at the same time."""
-    session.execute(
-        text(
-            "INSERT INTO receipt_counter (regie_id, last_number) "
-            "SELECT :r, COALESCE(MAX(receipt_number), 0) FROM payment WHERE regie_id = :r "
-            "ON CONFLICT (regie_id) DO NOTHING"
-        ),
-        {"r": regie_id},
-    )
-
-
-def lock_cash_desk(session: Session, regie_id: int) -> None:
-    """Take the same row lock as a payment without using a number (day closing)."""
-    ensure_counter(session, regie_id)
-    session.execute(
-        text("UPDATE receipt_counter SET last_number = last_number WHERE regie_id = :r"), {"r": regie_id}
-    )
-
-
-def refuse_closed_day(session: Session, regie_id: int, day: date) -> None:
-    if is_day_closed(session, regie_id, day):
-        raise ServiceError(
-            f"La caisse du {format_date_long(day)} est clôturée : aucune écriture ne peut plus "
-            "être datée de ce jour.",
-        )
-
 
 def build_receipt(session: Session, payment: Payment, *, agent_name: str, today: date) -> Receipt:
     regie = session.get(Regie, payment.regie_id)
