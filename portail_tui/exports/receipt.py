@@ -10,9 +10,11 @@ The data is a `domain.cash_entries.Receipt`, built by `services.payments`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import TextMode
+from fpdf.fonts import TTFFont
 
 from portail_tui.domain.cash_entries import Receipt
 from portail_tui.domain.frdates import format_date_long
@@ -94,12 +96,12 @@ def _style(pdf: FPDF, size: float) -> None:
     pdf.set_font(FAMILY, "", size)
 
 
-def _bold_cell(pdf: FPDF, size: float, w: float, h: float, text: str, **kwargs: object) -> None:
+def _bold_cell(pdf: FPDF, size: float, w: float, h: float, text: str, **kwargs: Any) -> None:
     """A cell in "bold": the outlines stroked, inside q/Q so that the text render mode
     (which outlives the text object) does not leak into the following text."""
     with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=BOLD_STROKE, draw_color=(0, 0, 0)):
         pdf.set_font(FAMILY, "", size)
-        pdf.cell(w, h, text, **kwargs)  # type: ignore[arg-type]
+        pdf.cell(w, h, text, **kwargs)
     pdf.set_font(FAMILY, "", size)
 
 
@@ -164,7 +166,9 @@ def render_receipt(receipt: Receipt) -> bytes:
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.add_font(FAMILY, "", _font_path(receipt))
-    pdf.fonts[FAMILY.lower()].ttfont.recalcBBoxes = False
+    font = pdf.fonts[FAMILY.lower()]
+    assert isinstance(font, TTFFont), "add_font with a file gives a TrueType font"
+    font.ttfont.recalcBBoxes = False
     pdf.set_creation_date(receipt.created_at)
     pdf.set_title(f"Quittance n° {receipt.receipt_number}")
     pdf.set_author(receipt.regie_name)

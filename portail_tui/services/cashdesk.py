@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 # The journal types live in domain (exports render them); re-exported here.
 from portail_tui.domain.cash_entries import MODE_LABELS
@@ -43,10 +43,10 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
     if regie is None:
         raise ServiceError("Régie introuvable.")
     rows = session.execute(
-        select(Payment, Family.number, Family.name)
-        .join(Family, Family.id == Payment.family_id)
-        .where(Payment.regie_id == regie_id, Payment.business_day == day)
-        .order_by(Payment.receipt_number)
+        select(Payment, col(Family.number), col(Family.name))
+        .join(Family, col(Family.id) == col(Payment.family_id))
+        .where(col(Payment.regie_id) == regie_id, col(Payment.business_day) == day)
+        .order_by(col(Payment.receipt_number))
     ).all()
     payments = [r[0] for r in rows]
     ids = [p.id for p in payments]
@@ -55,13 +55,13 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
     reverses: dict[int, int] = {}
     if ids:
         for rid, number in session.execute(
-            select(Payment.reverses_id, Payment.receipt_number).where(Payment.reverses_id.in_(ids))
+            select(col(Payment.reverses_id), col(Payment.receipt_number)).where(col(Payment.reverses_id).in_(ids))
         ).all():
             reversed_by[rid] = number
         targets = [p.reverses_id for p in payments if p.reverses_id is not None]
         if targets:
             for pid, number in session.execute(
-                select(Payment.id, Payment.receipt_number).where(Payment.id.in_(targets))
+                select(col(Payment.id), col(Payment.receipt_number)).where(col(Payment.id).in_(targets))
             ).all():
                 reverses[pid] = number
     logins = {p.created_by.partition(":")[2] for p in payments if p.created_by.startswith("agent:")}
@@ -70,7 +70,7 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
         names = {
             f"agent:{login}": full
             for login, full in session.execute(
-                select(Agent.login, Agent.full_name).where(Agent.login.in_(logins))
+                select(col(Agent.login), col(Agent.full_name)).where(col(Agent.login).in_(logins))
             ).all()
         }
     entries = []
@@ -118,7 +118,7 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
     expected_cash = sum(e.amount_cents for e in entries if e.mode == "especes")
     closing = None
     cash_day = session.execute(
-        select(CashDay).where(CashDay.regie_id == regie_id, CashDay.day == day)
+        select(CashDay).where(col(CashDay.regie_id) == regie_id, col(CashDay.day) == day)
     ).scalars().first()
     if cash_day is not None:
         closing = Closing(
@@ -207,11 +207,11 @@ def regie_for_code(ctx: Context, code: str | None = None) -> int:
 
     def _work(session: Session) -> int:
         if code:
-            rid = session.execute(select(Regie.id).where(Regie.code == code)).scalar()
+            rid = session.execute(select(col(Regie.id)).where(col(Regie.code) == code)).scalar()
             if rid is None:
                 raise ServiceError(f"Régie inconnue : {code}.")
             return int(rid)
-        ids = list(session.execute(select(Regie.id).order_by(Regie.id).limit(2)).scalars())
+        ids = list(session.execute(select(col(Regie.id)).order_by(col(Regie.id)).limit(2)).scalars())
         if not ids:
             raise ServiceError("Aucune régie dans la base de données.")
         if len(ids) > 1:

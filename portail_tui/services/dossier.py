@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain import forms as F
 from portail_tui.domain.text import escape_like, normalize
@@ -25,6 +25,7 @@ from portail_tui.models import (
     FamilyMember,
     Form,
     Guardian,
+    id_of,
 )
 from portail_tui.services import audit, permissions
 from portail_tui.services.context import Context, ServiceError
@@ -130,7 +131,7 @@ class ChildHit:
 
 def ensure_forms(session: Session, child_id: int, now: datetime) -> None:
     """The five forms of a child exist from the start, « à saisir »."""
-    have = set(session.execute(select(Form.kind).where(Form.child_id == child_id)).scalars())
+    have = set(session.execute(select(col(Form.kind)).where(col(Form.child_id) == child_id)).scalars())
     for kind in F.KINDS:
         if kind not in have:
             session.add(Form(child_id=child_id, kind=kind, status=F.A_SAISIR, data="{}", updated_at=now))
@@ -145,51 +146,51 @@ def family_file(ctx: Context, family_id: int) -> FamilyFile:
     def _work(session: Session) -> FamilyFile:
         family = _family(session, actor, family_id)
         guardians = tuple(
-            GuardianData(g.id, g.rank, texts_of(g, F.GUARDIAN_FIELDS))  # type: ignore[arg-type]
+            GuardianData(g.id, g.rank, texts_of(g, F.GUARDIAN_FIELDS))
             for g in session.execute(
-                select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank)
+                select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank))
             ).scalars()
         )
         rows = session.execute(
             select(Child, FamilyMember)
-            .join(FamilyMember, FamilyMember.child_id == Child.id)
-            .where(FamilyMember.family_id == family_id)
-            .order_by(Child.birth_date, Child.first_name, Child.id)
+            .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+            .where(col(FamilyMember.family_id) == family_id)
+            .order_by(col(Child.birth_date), col(Child.first_name), col(Child.id))
         ).all()
         child_ids = [c.id for c, _ in rows]
         statuses: dict[int, dict[str, str]] = {cid: dict.fromkeys(F.KINDS, F.A_SAISIR) for cid in child_ids}
         others: dict[int, list[str]] = {cid: [] for cid in child_ids}
         if child_ids:
             for cid, kind, status in session.execute(
-                select(Form.child_id, Form.kind, Form.status).where(Form.child_id.in_(child_ids))
+                select(col(Form.child_id), col(Form.kind), col(Form.status)).where(col(Form.child_id).in_(child_ids))
             ).all():
                 statuses[cid][kind] = status
             for cid, name, number in session.execute(
-                select(FamilyMember.child_id, Family.name, Family.number)
-                .join(Family, Family.id == FamilyMember.family_id)
-                .where(FamilyMember.child_id.in_(child_ids), FamilyMember.family_id != family_id)
+                select(col(FamilyMember.child_id), col(Family.name), col(Family.number))
+                .join(Family, col(Family.id) == col(FamilyMember.family_id))
+                .where(col(FamilyMember.child_id).in_(child_ids), col(FamilyMember.family_id) != family_id)
             ).all():
                 others[cid].append(f"{name} (n° {format_family_number(number)})")
         children = tuple(
             ChildData(
-                id=c.id,  # type: ignore[arg-type]
+                id=c.id,
                 values=texts_of(c, F.CHILD_FIELDS),
                 link=texts_of(link, F.LINK_FIELDS),
-                other_families=tuple(others[c.id]),  # type: ignore[index]
-                form_statuses=statuses[c.id],  # type: ignore[index]
+                other_families=tuple(others[c.id]),
+                form_statuses=statuses[c.id],
             )
             for c, link in rows
         )
         names = {c.id: c.full_name for c in children}
         contacts = tuple(
-            ContactData(k.id, texts_of(k, F.CONTACT_FIELDS), k.child_id,  # type: ignore[arg-type]
+            ContactData(k.id, texts_of(k, F.CONTACT_FIELDS), k.child_id,
                         names.get(k.child_id, "") if k.child_id else "")
             for k in session.execute(
-                select(Contact).where(Contact.family_id == family_id).order_by(Contact.id)
+                select(Contact).where(col(Contact.family_id) == family_id).order_by(col(Contact.id))
             ).scalars()
         )
         return FamilyFile(
-            id=family.id,  # type: ignore[arg-type]
+            id=id_of(family),
             number=family.number,
             name=family.name,
             email=family.email,
@@ -213,19 +214,19 @@ def find_children(ctx: Context, query: str, *, limit: int = 20) -> list[ChildHit
     def _work(session: Session) -> list[ChildHit]:
         # Families whose search words hold every word, then their children whose own
         # normalised names do: accent- and case-insensitive like the family search.
-        stmt = select(Family.id).where(Family.regie_id == actor.regie_id)
+        stmt = select(col(Family.id)).where(col(Family.regie_id) == actor.regie_id)
         for w in words:
-            stmt = stmt.where(Family.search_text.like(f"%{escape_like(w)}%", escape="\\"))
+            stmt = stmt.where(col(Family.search_text).like(f"%{escape_like(w)}%", escape="\\"))
         family_ids = list(session.execute(stmt.limit(200)).scalars())
         if not family_ids:
             return []
         rows = session.execute(
-            select(Child, Family.name, Family.number)
-            .join(FamilyMember, FamilyMember.child_id == Child.id)
-            .join(Family, Family.id == FamilyMember.family_id)
-            .where(FamilyMember.child_id.in_(
-                select(FamilyMember.child_id).where(FamilyMember.family_id.in_(family_ids))))
-            .order_by(Child.last_name, Child.first_name, Child.id, FamilyMember.id)
+            select(Child, col(Family.name), col(Family.number))
+            .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+            .join(Family, col(Family.id) == col(FamilyMember.family_id))
+            .where(col(FamilyMember.child_id).in_(
+                select(col(FamilyMember.child_id)).where(col(FamilyMember.family_id).in_(family_ids))))
+            .order_by(col(Child.last_name), col(Child.first_name), col(Child.id), col(FamilyMember.id))
         ).all()
         hits: dict[int, ChildHit] = {}
         for child, name, number in rows:
@@ -236,7 +237,7 @@ def find_children(ctx: Context, query: str, *, limit: int = 20) -> list[ChildHit
                 continue
             text = normalize(f"{child.first_name} {child.last_name}")
             if all(w in text for w in words):
-                hits[child.id] = ChildHit(child.id, f"{child.first_name} {child.last_name}",  # type: ignore[arg-type]
+                hits[child.id] = ChildHit(child.id, f"{child.first_name} {child.last_name}",
                                           child.birth_date, label)
         return list(hits.values())[:limit]
 
@@ -254,20 +255,20 @@ def create_family(ctx: Context, raw_guardian: Mapping[str, object]) -> int:
 
     def _work(session: Session) -> int:
         last = session.execute(
-            select(func.max(Family.number)).where(Family.regie_id == actor.regie_id)
+            select(func.max(col(Family.number))).where(col(Family.regie_id) == actor.regie_id)
         ).scalar()
         family = Family(regie_id=actor.regie_id, number=(last or 0) + 1, name=values["last_name"],
                         email=values.get("email"), created_at=now, updated_at=now)
         session.add(family)
         session.flush()
-        guardian = Guardian(family_id=family.id, rank=1, last_name="", first_name="")  # type: ignore[arg-type]
+        guardian = Guardian(family_id=id_of(family), rank=1, last_name="", first_name="")
         _apply(guardian, F.GUARDIAN_FIELDS, values)
         session.add(guardian)
         session.flush()
-        refresh_search_text(session, family.id)  # type: ignore[arg-type]
+        refresh_search_text(session, id_of(family))
         audit.record(session, at=now, actor=actor.tag, action="family.create", entity="family",
                      entity_id=family.id, family_id=family.id, number=family.number)
-        return family.id  # type: ignore[return-value]
+        return id_of(family)
 
     return ctx.db.write(_work)
 
@@ -283,12 +284,12 @@ def save_guardian(ctx: Context, family_id: int, rank: int, raw: Mapping[str, obj
     def _work(session: Session) -> GuardianData:
         family = _family(session, actor, family_id, lock=True)
         guardian = session.execute(
-            select(Guardian).where(Guardian.family_id == family_id, Guardian.rank == rank)
+            select(Guardian).where(col(Guardian.family_id) == family_id, col(Guardian.rank) == rank)
         ).scalar_one_or_none()
         created = guardian is None
         if guardian is None:
             if rank == 2 and not session.execute(
-                select(Guardian.id).where(Guardian.family_id == family_id, Guardian.rank == 1)
+                select(col(Guardian.id)).where(col(Guardian.family_id) == family_id, col(Guardian.rank) == 1)
             ).first():
                 raise ServiceError("Saisissez d'abord le responsable principal.")
             guardian = Guardian(family_id=family_id, rank=rank, last_name="", first_name="")
@@ -309,7 +310,7 @@ def save_guardian(ctx: Context, family_id: int, rank: int, raw: Mapping[str, obj
         refresh_search_text(session, family_id)
         audit.record(session, at=now, actor=actor.tag, action="guardian.create" if created else "guardian.update",
                      entity="guardian", entity_id=guardian.id, family_id=family_id, rank=rank, changes=changes)
-        return GuardianData(guardian.id, rank, texts_of(guardian, F.GUARDIAN_FIELDS))  # type: ignore[arg-type]
+        return GuardianData(id_of(guardian), rank, texts_of(guardian, F.GUARDIAN_FIELDS))
 
     return ctx.db.write(_work)
 
@@ -321,7 +322,7 @@ def remove_second_guardian(ctx: Context, family_id: int) -> None:
     def _work(session: Session) -> None:
         family = _family(session, actor, family_id, lock=True)
         guardian = session.execute(
-            select(Guardian).where(Guardian.family_id == family_id, Guardian.rank == 2)
+            select(Guardian).where(col(Guardian.family_id) == family_id, col(Guardian.rank) == 2)
         ).scalar_one_or_none()
         if guardian is None:
             raise ServiceError("Cette famille n'a pas de second responsable.")
@@ -383,12 +384,12 @@ def add_child(ctx: Context, family_id: int, raw_child: Mapping[str, object],
     def _work(session: Session) -> int:
         family = _family(session, actor, family_id, lock=True)
         twin = session.execute(
-            select(Child.id)
-            .join(FamilyMember, FamilyMember.child_id == Child.id)
-            .where(FamilyMember.family_id == family_id,
-                   func.lower(Child.first_name) == child_values["first_name"].lower(),
-                   func.lower(Child.last_name) == child_values["last_name"].lower(),
-                   Child.birth_date == child_values["birth_date"])
+            select(col(Child.id))
+            .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+            .where(col(FamilyMember.family_id) == family_id,
+                   func.lower(col(Child.first_name)) == child_values["first_name"].lower(),
+                   func.lower(col(Child.last_name)) == child_values["last_name"].lower(),
+                   col(Child.birth_date) == child_values["birth_date"])
         ).first()
         if twin:
             raise ServiceError("Cet enfant est déjà rattaché à la famille.", field="first_name")
@@ -396,17 +397,17 @@ def add_child(ctx: Context, family_id: int, raw_child: Mapping[str, object],
         _apply(child, F.CHILD_FIELDS, child_values)
         session.add(child)
         session.flush()
-        link = FamilyMember(family_id=family_id, child_id=child.id)  # type: ignore[arg-type]
+        link = FamilyMember(family_id=family_id, child_id=id_of(child))
         _apply(link, F.LINK_FIELDS, link_values)
         session.add(link)
-        ensure_forms(session, child.id, now)  # type: ignore[arg-type]
+        ensure_forms(session, id_of(child), now)
         session.flush()
         _touch(family, now, session)
         refresh_search_text(session, family_id)
         audit.record(session, at=now, actor=actor.tag, action="child.create", entity="child",
                      entity_id=child.id, family_id=family_id,
                      name=f"{child.first_name} {child.last_name}")
-        return child.id  # type: ignore[return-value]
+        return id_of(child)
 
     return ctx.db.write(_work)
 
@@ -431,7 +432,7 @@ def update_child(ctx: Context, family_id: int, child_id: int, raw: Mapping[str, 
         session.flush()
         _touch(family, now, session)
         # A shared child is found from both households.
-        for fid in session.execute(select(FamilyMember.family_id).where(FamilyMember.child_id == child_id)).scalars():
+        for fid in session.execute(select(col(FamilyMember.family_id)).where(col(FamilyMember.child_id) == child_id)).scalars():
             refresh_search_text(session, fid)
         audit.record(session, at=now, actor=actor.tag, action="child.update", entity="child",
                      entity_id=child_id, family_id=family_id, changes=changes)
@@ -469,13 +470,13 @@ def attach_child(ctx: Context, family_id: int, child_id: int, raw_link: Mapping[
     def _work(session: Session) -> None:
         family = _family(session, actor, family_id, lock=True)
         links = list(session.execute(
-            select(FamilyMember.family_id).where(FamilyMember.child_id == child_id)
+            select(col(FamilyMember.family_id)).where(col(FamilyMember.child_id) == child_id)
         ).scalars())
         if not links:
             raise ServiceError("Enfant introuvable.", field="enfant")
         if family_id in links:
             raise ServiceError("Cet enfant est déjà rattaché à cette famille.", field="enfant")
-        regies = set(session.execute(select(Family.regie_id).where(Family.id.in_(links))).scalars())
+        regies = set(session.execute(select(col(Family.regie_id)).where(col(Family.id).in_(links))).scalars())
         if regies != {family.regie_id}:
             raise ServiceError("Enfant introuvable.", field="enfant")
         if len(links) >= MAX_FAMILIES_PER_CHILD:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from sqlmodel import Session
 
 from portail_tui.domain import forms as F
-from portail_tui.models import Contact
+from portail_tui.models import Contact, id_of
 from portail_tui.services import audit, permissions
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.dossier_fields import (
@@ -40,7 +40,7 @@ def add_contact(ctx: Context, family_id: int, raw: Mapping[str, object], *, chil
         touch(family, now, session)
         audit.record(session, at=now, actor=actor.tag, action="contact.create", entity="contact",
                      entity_id=contact.id, family_id=family_id, name=contact.name)
-        return contact.id  # type: ignore[return-value]
+        return id_of(contact)
 
     return ctx.db.write(_work)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session, col
 
 from portail_tui.domain import forms as F
-from portail_tui.models import AuditLog, Child, Family, Form, PasswordReset, metadata
+from portail_tui.models import AuditLog, Child, Family, Form, PasswordReset, metadata, table_of
 from portail_tui.services import audit, permissions
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.dossier_fields import load_family
@@ -25,8 +25,10 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def _row(mapping: Mapping[str, object]) -> dict[str, object]:
-    return {k: _jsonable(v) for k, v in mapping.items() if not any(m in k for m in _SECRET_MARKERS)}
+def _row(mapping: RowMapping) -> dict[str, object]:
+    """One row as JSON-ready data, without the columns that hold secrets."""
+    named = {str(k): v for k, v in mapping.items()}
+    return {k: _jsonable(v) for k, v in named.items() if not any(m in k for m in _SECRET_MARKERS)}
 
 
 def _loads(text: str | None) -> object:
@@ -40,7 +42,7 @@ def _loads(text: str | None) -> object:
 
 def family_regie_id(ctx: Context, family_id: int) -> int:
     """The régie of a family: the CLI acts as that régie's system actor."""
-    regie_id = ctx.db.read(lambda s: s.execute(select(Family.regie_id).where(Family.id == family_id)).scalar())
+    regie_id = ctx.db.read(lambda s: s.execute(select(col(Family.regie_id)).where(col(Family.id) == family_id)).scalar())
     if regie_id is None:
         raise ServiceError("Famille introuvable.", field="famille")
     return int(regie_id)
@@ -62,7 +64,7 @@ def export_family(ctx: Context, family_id: int) -> dict[str, Any]:
         out: dict[str, Any] = {
             "format": "portail-familles/droit-d-acces/1",
             "genere_le": now.isoformat(),
-            "famille": _row(session.execute(select(Family.__table__).where(Family.id == family_id))  # type: ignore[attr-defined]
+            "famille": _row(session.execute(select(table_of(Family)).where(col(Family.id) == family_id))
                             .mappings().one()),
         }
         for table in metadata.sorted_tables:
@@ -79,13 +81,13 @@ def export_family(ctx: Context, family_id: int) -> dict[str, Any]:
             out[table.name] = rows
         child_ids = [link["child_id"] for link in out.get("family_member", [])]
         out["child"] = [_row(m) for m in session.execute(
-            select(Child.__table__).where(Child.__table__.c.id.in_(child_ids)).order_by(Child.__table__.c.id)  # type: ignore[attr-defined]
+            select(table_of(Child)).where(table_of(Child).c.id.in_(child_ids)).order_by(table_of(Child).c.id)
         ).mappings()] if child_ids else []
         forms = []
         if child_ids:
             for m in session.execute(
-                select(Form.__table__).where(Form.__table__.c.child_id.in_(child_ids))  # type: ignore[attr-defined]
-                .order_by(Form.__table__.c.child_id, Form.__table__.c.id)  # type: ignore[attr-defined]
+                select(table_of(Form)).where(table_of(Form).c.child_id.in_(child_ids))
+                .order_by(table_of(Form).c.child_id, table_of(Form).c.id)
             ).mappings():
                 r = _row(m)
                 r["data"], r["validated_data"] = _loads(m["data"]), _loads(m["validated_data"])
@@ -96,14 +98,14 @@ def export_family(ctx: Context, family_id: int) -> dict[str, Any]:
         account_ids = [a["id"] for a in out.get("portal_account", [])]
         out["password_reset"] = [
             _row(m) for m in session.execute(
-                select(PasswordReset.__table__).where(PasswordReset.__table__.c.account_id.in_(account_ids))  # type: ignore[attr-defined]
+                select(table_of(PasswordReset)).where(table_of(PasswordReset).c.account_id.in_(account_ids))
             ).mappings()
         ] if account_ids else []
         out["audit_log"] = [
             {**_row(m), "details": _loads(m["details"])}
             for m in session.execute(
-                select(AuditLog.__table__).where(AuditLog.__table__.c.family_id == family_id)  # type: ignore[attr-defined]
-                .order_by(AuditLog.__table__.c.at, AuditLog.__table__.c.id)  # type: ignore[attr-defined]
+                select(table_of(AuditLog)).where(table_of(AuditLog).c.family_id == family_id)
+                .order_by(table_of(AuditLog).c.at, table_of(AuditLog).c.id)
             ).mappings()
         ]
         audit.record(session, at=now, actor=actor.tag, action="family.export", entity="family",

@@ -12,11 +12,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, col
 
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.validation import FieldDef, clean_values
-from portail_tui.models import Family, FamilyMember
+from portail_tui.models import Family, FamilyMember, table_of
 from portail_tui.services.context import Actor, ServiceError
 
 
@@ -55,7 +55,7 @@ def check(fields: tuple[FieldDef, ...], raw: Mapping[str, object], today: date) 
     return result.values
 
 
-def apply_changes(obj: object, fields: tuple[FieldDef, ...], values: Mapping[str, Any]) -> dict[str, list[str]]:
+def apply_changes(obj: SQLModel, fields: tuple[FieldDef, ...], values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Set the attributes; return {field: [before, after]} of what actually changed."""
     changes: dict[str, list[str]] = {}
     for fd in fields:
@@ -69,24 +69,24 @@ def apply_changes(obj: object, fields: tuple[FieldDef, ...], values: Mapping[str
     return changes
 
 
-def nullable(obj: object, name: str) -> bool:
-    column = type(obj).__table__.c.get(name)  # type: ignore[attr-defined]
+def nullable(obj: SQLModel, name: str) -> bool:
+    column = table_of(type(obj)).c.get(name)
     return bool(column is not None and column.nullable)
 
 
 def load_family(session: Session, actor: Actor, family_id: int, *, lock: bool = False) -> Family:
-    stmt = select(Family).where(Family.id == family_id)
+    stmt = select(Family).where(col(Family.id) == family_id)
     if lock:
         stmt = stmt.with_for_update()
-    family = session.execute(stmt).scalar_one_or_none()
+    family: Family | None = session.execute(stmt).scalar_one_or_none()
     if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
         raise ServiceError("Famille introuvable.", field="famille")
     return family
 
 
 def load_link(session: Session, family_id: int, child_id: int) -> FamilyMember:
-    link = session.execute(
-        select(FamilyMember).where(FamilyMember.family_id == family_id, FamilyMember.child_id == child_id)
+    link: FamilyMember | None = session.execute(
+        select(FamilyMember).where(col(FamilyMember.family_id) == family_id, col(FamilyMember.child_id) == child_id)
     ).scalar_one_or_none()
     if link is None:
         raise ServiceError("Cet enfant n'est pas rattaché à cette famille.", field="enfant")

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 # The entry types and labels live in domain (exports render them); re-exported here.
 from portail_tui.domain.cash_entries import KIND_LABELS as KIND_LABELS
@@ -28,7 +28,7 @@ from portail_tui.domain.cash_entries import kind_label as kind_label
 from portail_tui.domain.cash_entries import mode_label as mode_label
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
-from portail_tui.models import Agent, Family, Guardian, Payment, Regie
+from portail_tui.models import Agent, Family, Guardian, Payment, Regie, id_of
 from portail_tui.services import audit, outbox
 from portail_tui.services.context import Actor, Context, ServiceError
 from portail_tui.services.permissions import require
@@ -152,7 +152,7 @@ def _family_in_regie(session: Session, actor: Actor, family_id: int) -> Family:
 
 def main_guardian_name(session: Session, family_id: int) -> str:
     g = session.execute(
-        select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank).limit(1)
+        select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank)).limit(1)
     ).scalars().first()
     if g is None:
         return ""
@@ -163,9 +163,9 @@ def family_email(session: Session, family: Family) -> str:
     if family.email:
         return family.email
     email = session.execute(
-        select(Guardian.email)
-        .where(Guardian.family_id == family.id, Guardian.email.is_not(None), Guardian.email != "")
-        .order_by(Guardian.rank)
+        select(col(Guardian.email))
+        .where(col(Guardian.family_id) == family.id, col(Guardian.email).is_not(None), col(Guardian.email) != "")
+        .order_by(col(Guardian.rank))
         .limit(1)
     ).scalar()
     return email or ""
@@ -189,7 +189,7 @@ def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
             email=family_email(session, family),
             cash_limit_cents=regie.cash_limit_cents,
             payfip_enabled="payfip" in modes and bool(regie.payfip_numcli),
-            day_closed=is_day_closed(session, regie.id, today),  # type: ignore[arg-type]
+            day_closed=is_day_closed(session, id_of(regie), today),
         )
 
     return ctx.db.read(_work)
@@ -214,13 +214,13 @@ def build_receipt(session: Session, payment: Payment, *, agent_name: str, today:
     assert regie is not None and family is not None
     reverses = session.get(Payment, payment.reverses_id) if payment.reverses_id else None
     return Receipt(
-        payment_id=payment.id,  # type: ignore[arg-type]
+        payment_id=id_of(payment),
         regie_name=regie.name,
         regie_address=regie.address or "",
         receipt_number=payment.receipt_number,
         created_at=payment.created_at,
         business_day=payment.business_day,
-        family_id=family.id,  # type: ignore[arg-type]
+        family_id=id_of(family),
         family_number=family.number,
         family_name=family.name,
         payer_name=payment.payer_name,
@@ -234,7 +234,7 @@ def build_receipt(session: Session, payment: Payment, *, agent_name: str, today:
         reference=payment.reference,
         reason=payment.reason,
         reverses_receipt=reverses.receipt_number if reverses else None,
-        new_solde_cents=solde_cents(session, family.id, today),  # type: ignore[arg-type]
+        new_solde_cents=solde_cents(session, id_of(family), today),
     )
 
 
@@ -265,12 +265,12 @@ def record_entry(
     number in) so they are serialised with the other desks."""
     day = business_day or now.date()
     if number is None:
-        number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
-        refuse_closed_day(session, regie.id, day)  # type: ignore[arg-type]
+        number = next_receipt_number(session, id_of(regie))
+        refuse_closed_day(session, id_of(regie), day)
     cheque = cheque or _Cheque()
     payment = Payment(
-        regie_id=regie.id,  # type: ignore[arg-type]
-        family_id=family.id,  # type: ignore[arg-type]
+        regie_id=id_of(regie),
+        family_id=id_of(family),
         receipt_number=number,
         kind=kind,
         mode=mode,
@@ -338,7 +338,7 @@ def _desk_family(session: Session, actor: Actor, family_id: int, mode: str, amou
 
 def _payer(session: Session, family: Family, payer_name: str | None) -> str:
     """The name typed, else the first guardian's, else the family's: a receipt always names someone."""
-    return _clean(payer_name, 120) or main_guardian_name(session, family.id) or family.name  # type: ignore[arg-type]
+    return _clean(payer_name, 120) or main_guardian_name(session, id_of(family)) or family.name
 
 
 def _confirmed_receipt(session: Session, payment: Payment, *, actor: Actor, family: Family, regie: Regie,
@@ -409,7 +409,7 @@ def reverse_payment(ctx: Context, payment_id: int, *, reason: str) -> Receipt:
         number = next_receipt_number(session, original.regie_id)
         refuse_closed_day(session, original.regie_id, now.date())
         existing = session.execute(
-            select(Payment.receipt_number).where(Payment.reverses_id == original.id)
+            select(col(Payment.receipt_number)).where(col(Payment.reverses_id) == original.id)
         ).scalar()
         if existing is not None:
             raise ServiceError(
@@ -466,8 +466,8 @@ def refund(
 
     def _work(session: Session) -> Receipt:
         family, regie = _desk_family(session, actor, family_id, mode, amount_cents)
-        number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
-        refuse_closed_day(session, regie.id, now.date())  # type: ignore[arg-type]
+        number = next_receipt_number(session, id_of(regie))
+        refuse_closed_day(session, id_of(regie), now.date())
         available = solde_cents(session, family_id, now.date())
         if available <= 0:
             raise ServiceError(f"Rien à rembourser : le solde est de {format_amount(available)}.",
@@ -505,7 +505,7 @@ def agent_name_of(session: Session, tag: str) -> str:
     """Full name behind a created_by tag ("agent:login"), for receipts and journals."""
     kind, _, login = tag.partition(":")
     if kind == "agent":
-        name = session.execute(select(Agent.full_name).where(Agent.login == login)).scalar()
+        name = session.execute(select(col(Agent.full_name)).where(col(Agent.login) == login)).scalar()
         return name or login
     if kind == "system":
         return "PayFiP (automatique)" if login == "payfip" else "Tâche automatique"

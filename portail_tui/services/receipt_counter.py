@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.models import CashDay
@@ -22,7 +22,7 @@ from portail_tui.services.context import ServiceError
 
 def is_day_closed(session: Session, regie_id: int, day: date) -> bool:
     return session.execute(
-        select(CashDay.id).where(CashDay.regie_id == regie_id, CashDay.day == day)
+        select(col(CashDay.id)).where(col(CashDay.regie_id) == regie_id, col(CashDay.day) == day)
     ).first() is not None
 
 
@@ -39,7 +39,7 @@ def next_receipt_number(session: Session, regie_id: int) -> int:
     if number is None:
         # First entry of this régie: create the counter, then take the number.
         ensure_counter(session, regie_id)
-        number = session.execute(bump, params).scalar()
+        number = session.execute(bump, params).scalar_one()
     return int(number)
 
 
