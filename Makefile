@@ -27,13 +27,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# mypy: strict packages must be clean, the UI / CLI side may only lose errors (tests/mypy-baseline.txt).
-typecheck: install
-	$(BIN)/python tests/mypy_baseline.py
+# mypy (configured in pyproject.toml): no new error anywhere, and tests/mypy-baseline.txt may only
+# shrink. TYPECHECK_FLAGS=--strict-packages-clean also refuses baseline entries in the strict
+# packages (domain, exports, services, models, db): make it the default once they are all clean.
+TYPECHECK_FLAGS ?=
 
-# Rewrite tests/mypy-baseline.txt after fixing errors (add --strict-packages-clean once they are all clean).
+typecheck: install
+	$(BIN)/python tests/mypy_baseline.py $(TYPECHECK_FLAGS)
+
+# After fixing errors: rewrite tests/mypy-baseline.txt from a fresh mypy run.
 typecheck-baseline: install
-	$(BIN)/python tests/mypy_baseline.py --update
+	$(BIN)/python tests/mypy_baseline.py --update $(TYPECHECK_FLAGS)
 
 test: system-deps install lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q
