@@ -25,7 +25,7 @@ NOTE = "portail_tui/screens/login.py:12: note: See https://mypy.readthedocs.io"
 def _run(tmp_path: Path, output: str, *flags: str) -> int:
     out = tmp_path / "mypy.txt"
     out.write_text(output + "\n", encoding="utf-8")
-    return checker.main(["--mypy-output", str(out), "--baseline", str(tmp_path / "b.txt"), *flags])
+    return int(checker.main(["--mypy-output", str(out), "--baseline", str(tmp_path / "b.txt"), *flags]))
 
 
 def test_normalise_drops_line_numbers_and_notes_but_counts_copies() -> None:

@@ -120,10 +120,12 @@ def list_audit(
     login = (agent_login or "").strip() or None
 
     def _work(session: Session) -> AuditPage:
-        names = {f"agent:{lg}": full for lg, full in session.execute(select(col(Agent.login), col(Agent.full_name))).all()}
+        agents = session.execute(select(col(Agent.login), col(Agent.full_name))).all()
+        names = {f"agent:{lg}": full for lg, full in agents}
         if login is not None and f"agent:{login}" not in names and login != "system":
             raise ServiceError(f"Agent inconnu : {login}.", field="agent")
-        stmt = select(AuditLog, col(Family.number), col(Family.name)).outerjoin(Family, col(Family.id) == col(AuditLog.family_id))
+        stmt = (select(AuditLog, col(Family.number), col(Family.name))
+                .outerjoin(Family, col(Family.id) == col(AuditLog.family_id)))
         if family_id is not None:
             stmt = stmt.where(col(AuditLog.family_id) == family_id)
         if login is not None:

@@ -432,7 +432,9 @@ def update_child(ctx: Context, family_id: int, child_id: int, raw: Mapping[str, 
         session.flush()
         _touch(family, now, session)
         # A shared child is found from both households.
-        for fid in session.execute(select(col(FamilyMember.family_id)).where(col(FamilyMember.child_id) == child_id)).scalars():
+        for fid in session.execute(
+            select(col(FamilyMember.family_id)).where(col(FamilyMember.child_id) == child_id)
+        ).scalars():
             refresh_search_text(session, fid)
         audit.record(session, at=now, actor=actor.tag, action="child.update", entity="child",
                      entity_id=child_id, family_id=family_id, changes=changes)

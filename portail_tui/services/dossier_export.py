@@ -42,7 +42,9 @@ def _loads(text: str | None) -> object:
 
 def family_regie_id(ctx: Context, family_id: int) -> int:
     """The régie of a family: the CLI acts as that régie's system actor."""
-    regie_id = ctx.db.read(lambda s: s.execute(select(col(Family.regie_id)).where(col(Family.id) == family_id)).scalar())
+    regie_id = ctx.db.read(
+        lambda s: s.execute(select(col(Family.regie_id)).where(col(Family.id) == family_id)).scalar()
+    )
     if regie_id is None:
         raise ServiceError("Famille introuvable.", field="famille")
     return int(regie_id)

@@ -166,8 +166,8 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
 
 def _check_entries(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
     rows = session.execute(
-        select(col(Payment.id), col(Payment.receipt_number), col(Payment.kind), col(Payment.amount_cents), col(Payment.family_id),
-               col(Payment.regie_id), col(Payment.reverses_id), col(Family.regie_id))
+        select(col(Payment.id), col(Payment.receipt_number), col(Payment.kind), col(Payment.amount_cents),
+               col(Payment.family_id), col(Payment.regie_id), col(Payment.reverses_id), col(Family.regie_id))
         .join(Family, col(Family.id) == col(Payment.family_id))).all()
     by_id = {r.id: r for r in rows}
     wrong_sign, wrong_regie, not_mirrored, bad_target, dangling = [], [], [], [], []
@@ -327,7 +327,8 @@ def _check_waiting(session: Session, report: CheckReport, today: date, is_sqlite
         .group_by(col(Slot.id))).all()
     period_rows = session.execute(
         select(Slot, func.count(col(Booking.id)))
-        .join(Booking, and_(col(Booking.activity_id) == col(Slot.activity_id), col(Booking.period_id) == col(Slot.period_id)))
+        .join(Booking, and_(col(Booking.activity_id) == col(Slot.activity_id),
+                            col(Booking.period_id) == col(Slot.period_id)))
         .join(Period, col(Period.id) == col(Slot.period_id))
         .where(col(Booking.status) == "waiting", col(Period.first_day) >= today,
                (col(Slot.capacity).is_(None)) | (col(Slot.taken) < col(Slot.capacity)))

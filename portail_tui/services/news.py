@@ -53,7 +53,8 @@ def current_news(ctx: Context, *, limit: int = 20) -> list[NewsItem]:
     def _work(session: Session) -> list[NewsItem]:
         rows = session.execute(
             select(News)
-            .where(col(News.regie_id) == actor.regie_id, col(News.published_on) <= today, col(News.withdrawn_at).is_(None))
+            .where(col(News.regie_id) == actor.regie_id, col(News.published_on) <= today,
+                   col(News.withdrawn_at).is_(None))
             .order_by(col(News.published_on).desc(), col(News.id).desc())
             .limit(limit)
         ).scalars()

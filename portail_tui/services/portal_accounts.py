@@ -121,8 +121,8 @@ def _family_email(session: Session, family: Family) -> str | None:
 
 def _family_emails(session: Session, family_id: int) -> set[str]:
     emails = {e for e in session.execute(select(col(Family.email)).where(col(Family.id) == family_id)).scalars() if e}
-    emails |= {e for e in session.execute(select(col(Guardian.email)).where(col(Guardian.family_id) == family_id)).scalars()
-               if e}
+    guardians = session.execute(select(col(Guardian.email)).where(col(Guardian.family_id) == family_id))
+    emails |= {e for e in guardians.scalars() if e}
     return {e.strip().casefold() for e in emails}
 
 
@@ -202,7 +202,8 @@ def _issue(ctx: Context, family_id: int, *, identifier: str | None, create: bool
             account.locked_until = None
             account.active = True
             for reset in session.execute(
-                select(PasswordReset).where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
+                select(PasswordReset)
+                .where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
             ).scalars():
                 reset.used_at = now  # a fresh provisional password voids pending codes
                 session.add(reset)
@@ -237,7 +238,9 @@ def set_active(ctx: Context, family_id: int, active: bool) -> None:
 
     def _work(session: Session) -> None:
         _family(session, actor, family_id)
-        account = session.execute(select(PortalAccount).where(col(PortalAccount.family_id) == family_id)).scalar_one_or_none()
+        account = session.execute(
+            select(PortalAccount).where(col(PortalAccount.family_id) == family_id)
+        ).scalar_one_or_none()
         if account is None:
             raise ServiceError("Cette famille n'a pas encore de compte du portail.")
         account.active = active
@@ -318,7 +321,8 @@ def complete_reset(ctx: Context, identifier: str, code: str, new_password_text: 
         if account is None or not account.active:
             return False
         pending = list(session.execute(
-            select(PasswordReset).where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
+            select(PasswordReset)
+            .where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
         ).scalars())
         match = next((r for r in pending if r.expires_at > now and hmac.compare_digest(r.token_hash, wanted)), None)
         if match is None:
