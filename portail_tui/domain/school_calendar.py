@@ -167,7 +167,7 @@ def _school_data_range() -> tuple[date, date]:
 
 @cache
 def _public_holidays(year: int, subdivision: str | None) -> Mapping[date, str]:
-    return dict(holidays.France(years=year, subdiv=subdivision, language="fr"))
+    return dict(holidays.country_holidays("FR", years=year, subdiv=subdivision, language="fr"))
 
 
 @cache

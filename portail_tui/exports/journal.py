@@ -1,83 +1,18 @@
 """The cash-day journal (and its closing) as a `Report`, for the CSV and PDF renderers.
 
-Built here, once, from `services.cashdesk.DayJournal` (read through its fields), so the
+Built here, once, from a `domain.cash_entries.DayJournal` (read by `services.cashdesk`), so the
 file written from the screen and the one from `portail export journal` are the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol
 
+from portail_tui.domain.cash_entries import DayJournal, JournalEntry
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import export_filename
 from portail_tui.exports.tables import Column, Report, ReportTable
-
-
-class _Entry(Protocol):
-    receipt_number: int
-    created_at: datetime
-    family_name: str
-    kind: str
-    mode: str
-    amount_cents: int
-    agent: str
-    payer_name: str
-    cheque_number: str | None
-    cheque_bank: str | None
-    cheque_drawer: str | None
-    reference: str | None
-    reason: str | None
-    reverses_receipt: int | None
-    reversed_by_receipt: int | None
-
-    @property
-    def kind_label(self) -> str: ...
-    @property
-    def mode_label(self) -> str: ...
-    @property
-    def family_number_text(self) -> str: ...
-    @property
-    def time_text(self) -> str: ...
-
-
-class _Total(Protocol):
-    count: int
-    payments_cents: int
-    corrections_cents: int
-
-    @property
-    def label(self) -> str: ...
-    @property
-    def net_cents(self) -> int: ...
-
-
-class _Closing(Protocol):
-    expected_cash_cents: int
-    counted_cash_cents: int
-    note: str | None
-    closed_at: datetime
-    closed_by: str
-
-    @property
-    def difference_cents(self) -> int: ...
-
-
-class JournalLike(Protocol):
-    regie_name: str
-    day: date
-    entries: Sequence[_Entry]
-    totals: Sequence[_Total]
-    cheques: Sequence[_Entry]
-    expected_cash_cents: int
-    closing: _Closing | None
-
-    @property
-    def total_cents(self) -> int: ...
-    @property
-    def cheques_total_cents(self) -> int: ...
 
 
 def journal_filename(day: date, ext: str) -> str:
@@ -85,7 +20,7 @@ def journal_filename(day: date, ext: str) -> str:
     return export_filename("journal-caisse", None, day.isoformat(), ext)
 
 
-def entry_remark(e: _Entry) -> str:
+def entry_remark(e: JournalEntry) -> str:
     parts = []
     if e.reverses_receipt is not None:
         parts.append(f"annule la quittance n° {e.reverses_receipt}")
@@ -100,7 +35,7 @@ def entry_remark(e: _Entry) -> str:
     return " — ".join(parts)
 
 
-def journal_report(journal: JournalLike, *, edited_at: datetime, counted_cents: int | None = None) -> Report:
+def journal_report(journal: DayJournal, *, edited_at: datetime, counted_cents: int | None = None) -> Report:
     """The journal of a day: entries, totals by mode, cheques to deposit, cash check.
 
     `counted_cents` (the cash the agent counted before the régisseur signs) shows the

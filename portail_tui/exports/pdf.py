@@ -25,7 +25,7 @@ from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TextMode
-from fpdf.fonts import SubsetMap
+from fpdf.fonts import SubsetMap, TTFFont
 
 from portail_tui.config import PROJECT_DIR
 from portail_tui.domain.frdates import format_date_short
@@ -149,6 +149,7 @@ _PROTOTYPES: dict[tuple[Path, str], tuple[Any, bytes]] = {}
 def _add_font_plainly(pdf: FPDF, style: str, path: Path) -> Any:
     pdf.add_font(FAMILY, style, str(path))
     font = pdf.fonts[f"{FAMILY.lower()}{style}"]
+    assert isinstance(font, TTFFont), "add_font with a file gives a TrueType font"
     # Outlines are embedded unchanged: recomputing every glyph's bounding box when the
     # subset is saved only costs time (a third of the document's).
     font.ttfont.recalcBBoxes = False
@@ -169,7 +170,7 @@ class _EmbeddedFont:
         self._data = data
 
     def getGlyphID(self, name: str) -> int:  # noqa: N802 - fontTools' name
-        return self._font.getGlyphID(name)
+        return int(self._font.getGlyphID(name))
 
     def save(self, file: Any) -> None:
         file.write(self._data)
@@ -184,7 +185,10 @@ class _EmbeddedFont:
         """Shared by every document: never closed."""
 
 
-class _Subsetter(ftsubset.Subsetter):
+_SUBSET_OPTIONS = ftsubset.Options
+
+
+class _Subsetter(ftsubset.Subsetter):  # type: ignore[misc]  # fontTools ships no type information
     def subset(self, font: Any) -> None:
         if isinstance(font, _EmbeddedFont):
             return  # already the whole font, as embedded
@@ -197,12 +201,12 @@ def _install_subset_shim() -> bool:
     expected, in which case fonts are subset per document as usual."""
     import fpdf.output as fpdf_output
 
-    current = getattr(fpdf_output, "ftsubset", None)
+    current = vars(fpdf_output).get("ftsubset")
     if getattr(current, "Subsetter", None) is _Subsetter:
         return True
     if current is not ftsubset:
         return False
-    fpdf_output.ftsubset = SimpleNamespace(Options=ftsubset.Options, Subsetter=_Subsetter)
+    vars(fpdf_output)["ftsubset"] = SimpleNamespace(Options=_SUBSET_OPTIONS, Subsetter=_Subsetter)
     return True
 
 

@@ -4,18 +4,19 @@ One A4 page holds two identical copies separated by a cut line: the top one for 
 family, the bottom one for the régie's file. The amount is written in figures and in
 words, as on a cheque, so that it cannot be altered unnoticed.
 
-The data comes from `services.payments.Receipt`; this module only needs its fields
-(see `ReceiptLike`), so exports never import services.
+The data is a `domain.cash_entries.Receipt`, built by `services.payments`.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Protocol
+from datetime import datetime
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import TextMode
+from fpdf.fonts import TTFFont
 
+from portail_tui.domain.cash_entries import Receipt
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import amount_in_words, format_amount
 from portail_tui.exports.pdf import FAMILY, LATIN_RANGES, full_font_files, latin_font_files
@@ -29,40 +30,13 @@ COPY_HEIGHT = 133.0  # half an A4 page, minus the cut line
 BOLD_STROKE = 0.45
 
 
-class ReceiptLike(Protocol):
-    regie_name: str
-    regie_address: str
-    receipt_number: int
-    created_at: datetime
-    business_day: date
-    family_name: str
-    payer_name: str
-    kind: str
-    mode: str
-    amount_cents: int
-    agent_name: str
-    cheque_number: str | None
-    cheque_bank: str | None
-    cheque_drawer: str | None
-    reference: str | None
-    reason: str | None
-    reverses_receipt: int | None
-    new_solde_cents: int | None
-
-    @property
-    def family_number_text(self) -> str: ...
-
-    @property
-    def mode_label(self) -> str: ...
-
-
 _TITLES = {"payment": "", "reversal": " — ANNULATION", "refund": " — REMBOURSEMENT"}
 _AMOUNT_LABELS = {"payment": "Montant reçu", "reversal": "Montant annulé", "refund": "Montant remboursé"}
 _PAYER_LABELS = {"payment": "Reçu de", "reversal": "Payeur d'origine", "refund": "Remboursé à"}
 _AGENT_LABELS = {"payment": "Encaissé par", "reversal": "Annulé par", "refund": "Remboursé par"}
 
 
-def receipt_filename(receipt: ReceiptLike) -> str:
+def receipt_filename(receipt: Receipt) -> str:
     """"quittance-000042-2026-11-28.pdf"."""
     return f"quittance-{receipt.receipt_number:06d}-{receipt.business_day.isoformat()}.pdf"
 
@@ -71,7 +45,7 @@ def _when(moment: datetime) -> str:
     return f"{format_date_long(moment.date())} à {moment.hour} h {moment.minute:02d}"
 
 
-def _mode_text(r: ReceiptLike) -> str:
+def _mode_text(r: Receipt) -> str:
     text = r.mode_label
     if r.mode == "cheque":
         parts = [f"n° {r.cheque_number}"] if r.cheque_number else []
@@ -83,7 +57,7 @@ def _mode_text(r: ReceiptLike) -> str:
     return text
 
 
-def receipt_lines(r: ReceiptLike) -> list[tuple[str, str]]:
+def receipt_lines(r: Receipt) -> list[tuple[str, str]]:
     """The labelled lines of a receipt, in order (also what tests read back)."""
     lines = [
         ("Date", _when(r.created_at)),
@@ -105,11 +79,11 @@ def _words(cents: int) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _strings(r: ReceiptLike) -> list[str]:
+def _strings(r: Receipt) -> list[str]:
     return [r.regie_name, r.regie_address, r.agent_name, *(v for _, v in receipt_lines(r))]
 
 
-def _font_path(r: ReceiptLike) -> str:
+def _font_path(r: Receipt) -> str:
     """The Latin-only copy of DejaVu when the receipt's text fits in it (much faster to
     embed), else the full font."""
     latin = latin_font_files()
@@ -122,16 +96,16 @@ def _style(pdf: FPDF, size: float) -> None:
     pdf.set_font(FAMILY, "", size)
 
 
-def _bold_cell(pdf: FPDF, size: float, w: float, h: float, text: str, **kwargs: object) -> None:
+def _bold_cell(pdf: FPDF, size: float, w: float, h: float, text: str, **kwargs: Any) -> None:
     """A cell in "bold": the outlines stroked, inside q/Q so that the text render mode
     (which outlives the text object) does not leak into the following text."""
     with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=BOLD_STROKE, draw_color=(0, 0, 0)):
         pdf.set_font(FAMILY, "", size)
-        pdf.cell(w, h, text, **kwargs)  # type: ignore[arg-type]
+        pdf.cell(w, h, text, **kwargs)
     pdf.set_font(FAMILY, "", size)
 
 
-def _copy(pdf: FPDF, r: ReceiptLike, top: float, label: str) -> None:
+def _copy(pdf: FPDF, r: Receipt, top: float, label: str) -> None:
     width = pdf.w - 2 * MARGIN
     pdf.set_xy(MARGIN, top)
     _bold_cell(pdf, 13, width * 0.65, 7, r.regie_name)
@@ -186,13 +160,15 @@ def _copy(pdf: FPDF, r: ReceiptLike, top: float, label: str) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
-def render_receipt(receipt: ReceiptLike) -> bytes:
+def render_receipt(receipt: Receipt) -> bytes:
     """The receipt as PDF bytes (A4, family copy above, régie copy below)."""
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.add_font(FAMILY, "", _font_path(receipt))
-    pdf.fonts[FAMILY.lower()].ttfont.recalcBBoxes = False
+    font = pdf.fonts[FAMILY.lower()]
+    assert isinstance(font, TTFFont), "add_font with a file gives a TrueType font"
+    font.ttfont.recalcBBoxes = False
     pdf.set_creation_date(receipt.created_at)
     pdf.set_title(f"Quittance n° {receipt.receipt_number}")
     pdf.set_author(receipt.regie_name)

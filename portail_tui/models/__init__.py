@@ -1,7 +1,7 @@
 """All tables. Importing this package registers every table on the shared metadata."""
 
 from portail_tui.models.activity import Activity, Closure, Period, Rate, Slot
-from portail_tui.models.base import metadata
+from portail_tui.models.base import id_of, metadata, table_of
 from portail_tui.models.booking import BOOKING_STATUSES, Booking
 from portail_tui.models.core import (
     PAYMENT_MODES,
@@ -28,5 +28,6 @@ __all__ = [
     "BOOKING_STATUSES", "FORM_KINDS", "FORM_STATUSES", "PAYMENT_KINDS", "PAYMENT_MODES", "ROLES",
     "Activity", "Agent", "AuditLog", "Booking", "CashDay", "Child", "Closure", "Contact", "Family",
     "FamilyMember", "Form", "Guardian", "News", "OutboxMessage", "PasswordReset", "Payment",
-    "PayfipRequest", "Period", "PortalAccount", "Rate", "ReceiptCounter", "Regie", "Slot", "metadata",
+    "PayfipRequest", "Period", "PortalAccount", "Rate", "ReceiptCounter", "Regie", "Slot", "id_of",
+    "metadata", "table_of",
 ]

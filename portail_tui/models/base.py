@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
@@ -14,3 +17,26 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 metadata = SQLModel.metadata
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Keyed) -> int:
+    """The primary key of a row that was read or flushed.
+
+    SQLModel types every `id` as `int | None` because it is None before the INSERT; this is
+    the one place a caller states "this row exists now", and it fails loudly if it does not."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it before using its key")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a `table=True` model (SQLModel does not type `__table__`)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain import forms as F
 from portail_tui.domain.frdates import format_date_short
@@ -106,11 +106,11 @@ def family_alerts(ctx: Context, family_id: int) -> FamilyAlerts:
             RejectedForm(f"{first}", kind,
                          (reason or "sans motif") if kind != F.HEALTH_KIND or health else HEALTH_REASON_HIDDEN)
             for first, kind, reason in session.execute(
-                select(Child.first_name, Form.kind, Form.reject_reason)
-                .join(Form, Form.child_id == Child.id)
-                .join(FamilyMember, FamilyMember.child_id == Child.id)
-                .where(FamilyMember.family_id == family_id, Form.status == F.REJETEE)
-                .order_by(Child.birth_date, Child.first_name, Form.id)
+                select(col(Child.first_name), col(Form.kind), col(Form.reject_reason))
+                .join(Form, col(Form.child_id) == col(Child.id))
+                .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+                .where(col(FamilyMember.family_id) == family_id, col(Form.status) == F.REJETEE)
+                .order_by(col(Child.birth_date), col(Child.first_name), col(Form.id))
             ).all()
         )
         return FamilyAlerts(family_id, family_status_counts(session, family_id), rejected,
@@ -127,13 +127,13 @@ def regie_counts(ctx: Context) -> RegieCounts:
         # status index, each checked against the régie, instead of grouping every form
         # of the town by status (180 ms on 20,000 families, on every visit to Accueil).
         in_regie = (
-            select(FamilyMember.id)
-            .join(Family, Family.id == FamilyMember.family_id)
-            .where(FamilyMember.child_id == Form.child_id, Family.regie_id == actor.regie_id)
+            select(col(FamilyMember.id))
+            .join(Family, col(Family.id) == col(FamilyMember.family_id))
+            .where(col(FamilyMember.child_id) == col(Form.child_id), col(Family.regie_id) == actor.regie_id)
             .exists()
         )
         waiting, oldest = session.execute(
-            select(func.count(), func.min(Form.submitted_at)).where(Form.status == F.EN_VALIDATION, in_regie)
+            select(func.count(), func.min(col(Form.submitted_at))).where(col(Form.status) == F.EN_VALIDATION, in_regie)
         ).one()
         counts = dict.fromkeys(F.STATUSES, 0) | {F.EN_VALIDATION: int(waiting)}
         return RegieCounts(counts, oldest)

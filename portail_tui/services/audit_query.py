@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.clock import paris
 from portail_tui.models import Agent, AuditLog, Family
@@ -120,24 +120,26 @@ def list_audit(
     login = (agent_login or "").strip() or None
 
     def _work(session: Session) -> AuditPage:
-        names = {f"agent:{lg}": full for lg, full in session.execute(select(Agent.login, Agent.full_name)).all()}
+        agents = session.execute(select(col(Agent.login), col(Agent.full_name))).all()
+        names = {f"agent:{lg}": full for lg, full in agents}
         if login is not None and f"agent:{login}" not in names and login != "system":
             raise ServiceError(f"Agent inconnu : {login}.", field="agent")
-        stmt = select(AuditLog, Family.number, Family.name).outerjoin(Family, Family.id == AuditLog.family_id)
+        stmt = (select(AuditLog, col(Family.number), col(Family.name))
+                .outerjoin(Family, col(Family.id) == col(AuditLog.family_id)))
         if family_id is not None:
-            stmt = stmt.where(AuditLog.family_id == family_id)
+            stmt = stmt.where(col(AuditLog.family_id) == family_id)
         if login is not None:
-            stmt = stmt.where(AuditLog.actor == ("system" if login == "system" else f"agent:{login}"))
+            stmt = stmt.where(col(AuditLog.actor) == ("system" if login == "system" else f"agent:{login}"))
         if since is not None:
-            stmt = stmt.where(AuditLog.at >= paris(since))
+            stmt = stmt.where(col(AuditLog.at) >= paris(since))
         if until is not None:
-            stmt = stmt.where(AuditLog.at < paris(until + timedelta(days=1)))
+            stmt = stmt.where(col(AuditLog.at) < paris(until + timedelta(days=1)))
         if action:
             # "payment" means every payment.* action; "payment.refund" that one only.
             family_of_actions = action.rstrip(".")
-            stmt = stmt.where(AuditLog.action == action if "." in family_of_actions
-                              else AuditLog.action.startswith(f"{family_of_actions}.", autoescape=True))
-        rows = session.execute(stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit + 1)).all()
+            stmt = stmt.where(col(AuditLog.action) == action if "." in family_of_actions
+                              else col(AuditLog.action).startswith(f"{family_of_actions}.", autoescape=True))
+        rows = session.execute(stmt.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc()).limit(limit + 1)).all()
         truncated = len(rows) > limit
         lines = []
         for row, number, name in reversed(rows[:limit]):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.models import ROLES, Agent, Regie
 from portail_tui.services import audit
@@ -54,7 +54,7 @@ def login(ctx: Context, login_name: str, password: str) -> Actor:
     login_name = (login_name or "").strip()[:64]
 
     def _work(session: Session) -> Actor | str:
-        agent = session.execute(select(Agent).where(Agent.login == login_name)).scalar_one_or_none()
+        agent = session.execute(select(Agent).where(col(Agent.login) == login_name)).scalar_one_or_none()
         if agent is None or not agent.active:
             verify_password(_DUMMY_HASH, password)
             return LOGIN_FAILED
@@ -92,7 +92,7 @@ def actor_by_login(ctx: Context, login_name: str) -> Actor:
     A disabled or unknown agent is refused."""
 
     def _work(session: Session) -> Actor | None:
-        agent = session.execute(select(Agent).where(Agent.login == login_name)).scalar_one_or_none()
+        agent = session.execute(select(Agent).where(col(Agent.login) == login_name)).scalar_one_or_none()
         if agent is None or not agent.active:
             return None
         return actor_for(agent)
@@ -130,11 +130,11 @@ def add_agent(
     hashed = hash_password(password)
 
     def _work(session: Session) -> Agent:
-        if session.execute(select(Agent.id).where(Agent.login == login_name)).first():
+        if session.execute(select(col(Agent.id)).where(col(Agent.login) == login_name)).first():
             raise ServiceError(f"L'identifiant {login_name} existe déjà.", field="login")
         rid = regie_id
         if rid is None:
-            rid = session.execute(select(Regie.id).order_by(Regie.id)).scalar()
+            rid = session.execute(select(col(Regie.id)).order_by(col(Regie.id))).scalar()
             if rid is None:
                 raise ServiceError("Aucune régie dans la base : lancez « portail demo » ou créez-la d'abord.")
         agent = Agent(regie_id=rid, login=login_name, full_name=full_name or login_name, role=role,
@@ -149,4 +149,4 @@ def add_agent(
 
 
 def list_agents(ctx: Context) -> list[Agent]:
-    return ctx.db.read(lambda s: list(s.execute(select(Agent).order_by(Agent.login)).scalars()))
+    return ctx.db.read(lambda s: list(s.execute(select(Agent).order_by(col(Agent.login))).scalars()))

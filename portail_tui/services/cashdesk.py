@@ -10,124 +10,28 @@ lands on the day it is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+# The journal types live in domain (exports render them); re-exported here.
+from portail_tui.domain.cash_entries import MODE_LABELS
+from portail_tui.domain.cash_entries import Closing as Closing
+from portail_tui.domain.cash_entries import DayJournal as DayJournal
+from portail_tui.domain.cash_entries import JournalEntry as JournalEntry
+from portail_tui.domain.cash_entries import ModeTotal as ModeTotal
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
 from portail_tui.models import Agent, CashDay, Family, Payment, Regie
 from portail_tui.services import audit
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.export_formats import check_format, render_report
-from portail_tui.services.families import format_family_number
-from portail_tui.services.payments import (
-    MODE_LABELS,
-    EntryLabels,
-    agent_name_of,
-    lock_cash_desk,
-    mode_label,
-)
+from portail_tui.services.payments import agent_name_of
 from portail_tui.services.permissions import require
+from portail_tui.services.receipt_counter import lock_cash_desk
 
 MAX_NOTE = 500
-
-
-@dataclass(frozen=True)
-class JournalEntry(EntryLabels):
-    payment_id: int
-    receipt_number: int
-    created_at: datetime
-    family_id: int
-    family_number: int
-    family_name: str
-    kind: str
-    mode: str
-    amount_cents: int
-    agent: str
-    payer_name: str
-    cheque_number: str | None
-    cheque_bank: str | None
-    cheque_drawer: str | None
-    reference: str | None
-    reason: str | None
-    reverses_receipt: int | None
-    reversed_by_receipt: int | None
-
-    @property
-    def family_number_text(self) -> str:
-        return format_family_number(self.family_number)
-
-    @property
-    def time_text(self) -> str:
-        return self.created_at.strftime("%H:%M")
-
-
-@dataclass(frozen=True)
-class ModeTotal:
-    mode: str
-    count: int
-    payments_cents: int  # money in
-    corrections_cents: int  # reversals and refunds (signed)
-
-    @property
-    def label(self) -> str:
-        return mode_label(self.mode)
-
-    @property
-    def net_cents(self) -> int:
-        return self.payments_cents + self.corrections_cents
-
-
-@dataclass(frozen=True)
-class Closing:
-    day: date
-    expected_cash_cents: int
-    counted_cash_cents: int
-    note: str | None
-    closed_at: datetime
-    closed_by: str
-
-    @property
-    def difference_cents(self) -> int:
-        """Counted minus expected: positive is a surplus, negative a shortfall."""
-        return self.counted_cash_cents - self.expected_cash_cents
-
-
-@dataclass(frozen=True)
-class DayJournal:
-    regie_id: int
-    regie_name: str
-    day: date
-    entries: tuple[JournalEntry, ...]
-    totals: tuple[ModeTotal, ...]
-    cheques: tuple[JournalEntry, ...]
-    expected_cash_cents: int
-    closing: Closing | None
-
-    @property
-    def is_closed(self) -> bool:
-        return self.closing is not None
-
-    @property
-    def total_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries)
-
-    @property
-    def payments_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries if e.kind == "payment")
-
-    @property
-    def corrections_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries if e.kind != "payment")
-
-    @property
-    def cheques_total_cents(self) -> int:
-        return sum(e.amount_cents for e in self.cheques)
-
-    def difference(self, counted_cents: int) -> int:
-        return counted_cents - self.expected_cash_cents
 
 
 def _regie_id(ctx: Context) -> int:
@@ -139,10 +43,10 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
     if regie is None:
         raise ServiceError("Régie introuvable.")
     rows = session.execute(
-        select(Payment, Family.number, Family.name)
-        .join(Family, Family.id == Payment.family_id)
-        .where(Payment.regie_id == regie_id, Payment.business_day == day)
-        .order_by(Payment.receipt_number)
+        select(Payment, col(Family.number), col(Family.name))
+        .join(Family, col(Family.id) == col(Payment.family_id))
+        .where(col(Payment.regie_id) == regie_id, col(Payment.business_day) == day)
+        .order_by(col(Payment.receipt_number))
     ).all()
     payments = [r[0] for r in rows]
     ids = [p.id for p in payments]
@@ -151,13 +55,13 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
     reverses: dict[int, int] = {}
     if ids:
         for rid, number in session.execute(
-            select(Payment.reverses_id, Payment.receipt_number).where(Payment.reverses_id.in_(ids))
+            select(col(Payment.reverses_id), col(Payment.receipt_number)).where(col(Payment.reverses_id).in_(ids))
         ).all():
             reversed_by[rid] = number
         targets = [p.reverses_id for p in payments if p.reverses_id is not None]
         if targets:
             for pid, number in session.execute(
-                select(Payment.id, Payment.receipt_number).where(Payment.id.in_(targets))
+                select(col(Payment.id), col(Payment.receipt_number)).where(col(Payment.id).in_(targets))
             ).all():
                 reverses[pid] = number
     logins = {p.created_by.partition(":")[2] for p in payments if p.created_by.startswith("agent:")}
@@ -166,7 +70,7 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
         names = {
             f"agent:{login}": full
             for login, full in session.execute(
-                select(Agent.login, Agent.full_name).where(Agent.login.in_(logins))
+                select(col(Agent.login), col(Agent.full_name)).where(col(Agent.login).in_(logins))
             ).all()
         }
     entries = []
@@ -214,7 +118,7 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
     expected_cash = sum(e.amount_cents for e in entries if e.mode == "especes")
     closing = None
     cash_day = session.execute(
-        select(CashDay).where(CashDay.regie_id == regie_id, CashDay.day == day)
+        select(CashDay).where(col(CashDay.regie_id) == regie_id, col(CashDay.day) == day)
     ).scalars().first()
     if cash_day is not None:
         closing = Closing(
@@ -303,11 +207,11 @@ def regie_for_code(ctx: Context, code: str | None = None) -> int:
 
     def _work(session: Session) -> int:
         if code:
-            rid = session.execute(select(Regie.id).where(Regie.code == code)).scalar()
+            rid = session.execute(select(col(Regie.id)).where(col(Regie.code) == code)).scalar()
             if rid is None:
                 raise ServiceError(f"Régie inconnue : {code}.")
             return int(rid)
-        ids = list(session.execute(select(Regie.id).order_by(Regie.id).limit(2)).scalars())
+        ids = list(session.execute(select(col(Regie.id)).order_by(col(Regie.id)).limit(2)).scalars())
         if not ids:
             raise ServiceError("Aucune régie dans la base de données.")
         if len(ids) > 1:

@@ -9,47 +9,42 @@ audited (B5) with the fields it changed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain import forms as F
-from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.text import escape_like, normalize
-from portail_tui.domain.validation import FieldDef, clean_values
 from portail_tui.models import (
-    AuditLog,
     Child,
     Contact,
     Family,
     FamilyMember,
     Form,
     Guardian,
-    PasswordReset,
-    metadata,
+    id_of,
 )
 from portail_tui.services import audit, permissions
-from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.dossier_contacts import add_contact as add_contact
+from portail_tui.services.dossier_contacts import remove_contact as remove_contact
+from portail_tui.services.dossier_contacts import update_contact as update_contact
+from portail_tui.services.dossier_export import export_family as export_family
+from portail_tui.services.dossier_export import family_regie_id as family_regie_id
+from portail_tui.services.dossier_fields import InvalidFields as InvalidFields
+from portail_tui.services.dossier_fields import apply_changes as _apply
+from portail_tui.services.dossier_fields import as_text as as_text
+from portail_tui.services.dossier_fields import check as check
+from portail_tui.services.dossier_fields import load_family as _family
+from portail_tui.services.dossier_fields import load_link as _link
+from portail_tui.services.dossier_fields import texts_of as texts_of
+from portail_tui.services.dossier_fields import touch as _touch
 from portail_tui.services.families import format_family_number, refresh_search_text
 
 MAX_FAMILIES_PER_CHILD = 2  # shared custody: one link per household
-
-
-class InvalidFields(ServiceError):
-    """Several fields refused at once; `errors` maps each field to its French message."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        n = len(self.errors)
-        first_field = next(iter(self.errors), None)
-        message = (next(iter(self.errors.values())) if n == 1
-                   else f"{n} champs à corriger : voir les messages sous chaque champ.")
-        super().__init__(message, field=first_field)
 
 
 # --------------------------------------------------------------------------- results
@@ -131,77 +126,12 @@ class ChildHit:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def as_text(value: object) -> str:
-    """A column value as the text a person reads and types."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return format_date_short(value)
-    return str(value)
-
-
-def texts_of(obj: object, fields: tuple[FieldDef, ...]) -> dict[str, str]:
-    return {fd.name: as_text(getattr(obj, fd.name, None)) for fd in fields}
-
-
-def check(fields: tuple[FieldDef, ...], raw: Mapping[str, object], today: date) -> dict[str, Any]:
-    """Typed values of a complete, valid entry, or InvalidFields naming each bad field."""
-    result = clean_values(fields, raw, today, strict=True)
-    if result.errors:
-        raise InvalidFields(result.errors)
-    return result.values
-
-
-def _apply(obj: object, fields: tuple[FieldDef, ...], values: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Set the attributes; return {field: [before, after]} of what actually changed."""
-    changes: dict[str, list[str]] = {}
-    for fd in fields:
-        new = values.get(fd.name)
-        old = getattr(obj, fd.name)
-        if isinstance(old, str) and new is None:
-            new = None if _nullable(obj, fd.name) else ""
-        if old != new:
-            changes[fd.name] = [as_text(old), as_text(new)]
-            setattr(obj, fd.name, new)
-    return changes
-
-
-def _nullable(obj: object, name: str) -> bool:
-    column = type(obj).__table__.c.get(name)  # type: ignore[attr-defined]
-    return bool(column is not None and column.nullable)
-
-
-def _family(session: Session, actor: Actor, family_id: int, *, lock: bool = False) -> Family:
-    stmt = select(Family).where(Family.id == family_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    family = session.execute(stmt).scalar_one_or_none()
-    if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
-        raise ServiceError("Famille introuvable.", field="famille")
-    return family
-
-
-def _link(session: Session, family_id: int, child_id: int) -> FamilyMember:
-    link = session.execute(
-        select(FamilyMember).where(FamilyMember.family_id == family_id, FamilyMember.child_id == child_id)
-    ).scalar_one_or_none()
-    if link is None:
-        raise ServiceError("Cet enfant n'est pas rattaché à cette famille.", field="enfant")
-    return link
-
-
-def _touch(family: Family, now: datetime, session: Session) -> None:
-    family.updated_at = now
-    session.add(family)
+# (field values and loaders: `dossier_fields`; contacts: `dossier_contacts`; export: `dossier_export`)
 
 
 def ensure_forms(session: Session, child_id: int, now: datetime) -> None:
     """The five forms of a child exist from the start, « à saisir »."""
-    have = set(session.execute(select(Form.kind).where(Form.child_id == child_id)).scalars())
+    have = set(session.execute(select(col(Form.kind)).where(col(Form.child_id) == child_id)).scalars())
     for kind in F.KINDS:
         if kind not in have:
             session.add(Form(child_id=child_id, kind=kind, status=F.A_SAISIR, data="{}", updated_at=now))
@@ -216,51 +146,51 @@ def family_file(ctx: Context, family_id: int) -> FamilyFile:
     def _work(session: Session) -> FamilyFile:
         family = _family(session, actor, family_id)
         guardians = tuple(
-            GuardianData(g.id, g.rank, texts_of(g, F.GUARDIAN_FIELDS))  # type: ignore[arg-type]
+            GuardianData(g.id, g.rank, texts_of(g, F.GUARDIAN_FIELDS))
             for g in session.execute(
-                select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank)
+                select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank))
             ).scalars()
         )
         rows = session.execute(
             select(Child, FamilyMember)
-            .join(FamilyMember, FamilyMember.child_id == Child.id)
-            .where(FamilyMember.family_id == family_id)
-            .order_by(Child.birth_date, Child.first_name, Child.id)
+            .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+            .where(col(FamilyMember.family_id) == family_id)
+            .order_by(col(Child.birth_date), col(Child.first_name), col(Child.id))
         ).all()
         child_ids = [c.id for c, _ in rows]
         statuses: dict[int, dict[str, str]] = {cid: dict.fromkeys(F.KINDS, F.A_SAISIR) for cid in child_ids}
         others: dict[int, list[str]] = {cid: [] for cid in child_ids}
         if child_ids:
             for cid, kind, status in session.execute(
-                select(Form.child_id, Form.kind, Form.status).where(Form.child_id.in_(child_ids))
+                select(col(Form.child_id), col(Form.kind), col(Form.status)).where(col(Form.child_id).in_(child_ids))
             ).all():
                 statuses[cid][kind] = status
             for cid, name, number in session.execute(
-                select(FamilyMember.child_id, Family.name, Family.number)
-                .join(Family, Family.id == FamilyMember.family_id)
-                .where(FamilyMember.child_id.in_(child_ids), FamilyMember.family_id != family_id)
+                select(col(FamilyMember.child_id), col(Family.name), col(Family.number))
+                .join(Family, col(Family.id) == col(FamilyMember.family_id))
+                .where(col(FamilyMember.child_id).in_(child_ids), col(FamilyMember.family_id) != family_id)
             ).all():
                 others[cid].append(f"{name} (n° {format_family_number(number)})")
         children = tuple(
             ChildData(
-                id=c.id,  # type: ignore[arg-type]
+                id=c.id,
                 values=texts_of(c, F.CHILD_FIELDS),
                 link=texts_of(link, F.LINK_FIELDS),
-                other_families=tuple(others[c.id]),  # type: ignore[index]
-                form_statuses=statuses[c.id],  # type: ignore[index]
+                other_families=tuple(others[c.id]),
+                form_statuses=statuses[c.id],
             )
             for c, link in rows
         )
         names = {c.id: c.full_name for c in children}
         contacts = tuple(
-            ContactData(k.id, texts_of(k, F.CONTACT_FIELDS), k.child_id,  # type: ignore[arg-type]
+            ContactData(k.id, texts_of(k, F.CONTACT_FIELDS), k.child_id,
                         names.get(k.child_id, "") if k.child_id else "")
             for k in session.execute(
-                select(Contact).where(Contact.family_id == family_id).order_by(Contact.id)
+                select(Contact).where(col(Contact.family_id) == family_id).order_by(col(Contact.id))
             ).scalars()
         )
         return FamilyFile(
-            id=family.id,  # type: ignore[arg-type]
+            id=id_of(family),
             number=family.number,
             name=family.name,
             email=family.email,
@@ -284,19 +214,19 @@ def find_children(ctx: Context, query: str, *, limit: int = 20) -> list[ChildHit
     def _work(session: Session) -> list[ChildHit]:
         # Families whose search words hold every word, then their children whose own
         # normalised names do: accent- and case-insensitive like the family search.
-        stmt = select(Family.id).where(Family.regie_id == actor.regie_id)
+        stmt = select(col(Family.id)).where(col(Family.regie_id) == actor.regie_id)
         for w in words:
-            stmt = stmt.where(Family.search_text.like(f"%{escape_like(w)}%", escape="\\"))
+            stmt = stmt.where(col(Family.search_text).like(f"%{escape_like(w)}%", escape="\\"))
         family_ids = list(session.execute(stmt.limit(200)).scalars())
         if not family_ids:
             return []
         rows = session.execute(
-            select(Child, Family.name, Family.number)
-            .join(FamilyMember, FamilyMember.child_id == Child.id)
-            .join(Family, Family.id == FamilyMember.family_id)
-            .where(FamilyMember.child_id.in_(
-                select(FamilyMember.child_id).where(FamilyMember.family_id.in_(family_ids))))
-            .order_by(Child.last_name, Child.first_name, Child.id, FamilyMember.id)
+            select(Child, col(Family.name), col(Family.number))
+            .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+            .join(Family, col(Family.id) == col(FamilyMember.family_id))
+            .where(col(FamilyMember.child_id).in_(
+                select(col(FamilyMember.child_id)).where(col(FamilyMember.family_id).in_(family_ids))))
+            .order_by(col(Child.last_name), col(Child.first_name), col(Child.id), col(FamilyMember.id))
         ).all()
         hits: dict[int, ChildHit] = {}
         for child, name, number in rows:
@@ -307,7 +237,7 @@ def find_children(ctx: Context, query: str, *, limit: int = 20) -> list[ChildHit
                 continue
             text = normalize(f"{child.first_name} {child.last_name}")
             if all(w in text for w in words):
-                hits[child.id] = ChildHit(child.id, f"{child.first_name} {child.last_name}",  # type: ignore[arg-type]
+                hits[child.id] = ChildHit(child.id, f"{child.first_name} {child.last_name}",
                                           child.birth_date, label)
         return list(hits.values())[:limit]
 
@@ -325,20 +255,20 @@ def create_family(ctx: Context, raw_guardian: Mapping[str, object]) -> int:
 
     def _work(session: Session) -> int:
         last = session.execute(
-            select(func.max(Family.number)).where(Family.regie_id == actor.regie_id)
+            select(func.max(col(Family.number))).where(col(Family.regie_id) == actor.regie_id)
         ).scalar()
         family = Family(regie_id=actor.regie_id, number=(last or 0) + 1, name=values["last_name"],
                         email=values.get("email"), created_at=now, updated_at=now)
         session.add(family)
         session.flush()
-        guardian = Guardian(family_id=family.id, rank=1, last_name="", first_name="")  # type: ignore[arg-type]
+        guardian = Guardian(family_id=id_of(family), rank=1, last_name="", first_name="")
         _apply(guardian, F.GUARDIAN_FIELDS, values)
         session.add(guardian)
         session.flush()
-        refresh_search_text(session, family.id)  # type: ignore[arg-type]
+        refresh_search_text(session, id_of(family))
         audit.record(session, at=now, actor=actor.tag, action="family.create", entity="family",
                      entity_id=family.id, family_id=family.id, number=family.number)
-        return family.id  # type: ignore[return-value]
+        return id_of(family)
 
     return ctx.db.write(_work)
 
@@ -354,12 +284,12 @@ def save_guardian(ctx: Context, family_id: int, rank: int, raw: Mapping[str, obj
     def _work(session: Session) -> GuardianData:
         family = _family(session, actor, family_id, lock=True)
         guardian = session.execute(
-            select(Guardian).where(Guardian.family_id == family_id, Guardian.rank == rank)
+            select(Guardian).where(col(Guardian.family_id) == family_id, col(Guardian.rank) == rank)
         ).scalar_one_or_none()
         created = guardian is None
         if guardian is None:
             if rank == 2 and not session.execute(
-                select(Guardian.id).where(Guardian.family_id == family_id, Guardian.rank == 1)
+                select(col(Guardian.id)).where(col(Guardian.family_id) == family_id, col(Guardian.rank) == 1)
             ).first():
                 raise ServiceError("Saisissez d'abord le responsable principal.")
             guardian = Guardian(family_id=family_id, rank=rank, last_name="", first_name="")
@@ -380,7 +310,7 @@ def save_guardian(ctx: Context, family_id: int, rank: int, raw: Mapping[str, obj
         refresh_search_text(session, family_id)
         audit.record(session, at=now, actor=actor.tag, action="guardian.create" if created else "guardian.update",
                      entity="guardian", entity_id=guardian.id, family_id=family_id, rank=rank, changes=changes)
-        return GuardianData(guardian.id, rank, texts_of(guardian, F.GUARDIAN_FIELDS))  # type: ignore[arg-type]
+        return GuardianData(id_of(guardian), rank, texts_of(guardian, F.GUARDIAN_FIELDS))
 
     return ctx.db.write(_work)
 
@@ -392,7 +322,7 @@ def remove_second_guardian(ctx: Context, family_id: int) -> None:
     def _work(session: Session) -> None:
         family = _family(session, actor, family_id, lock=True)
         guardian = session.execute(
-            select(Guardian).where(Guardian.family_id == family_id, Guardian.rank == 2)
+            select(Guardian).where(col(Guardian.family_id) == family_id, col(Guardian.rank) == 2)
         ).scalar_one_or_none()
         if guardian is None:
             raise ServiceError("Cette famille n'a pas de second responsable.")
@@ -454,12 +384,12 @@ def add_child(ctx: Context, family_id: int, raw_child: Mapping[str, object],
     def _work(session: Session) -> int:
         family = _family(session, actor, family_id, lock=True)
         twin = session.execute(
-            select(Child.id)
-            .join(FamilyMember, FamilyMember.child_id == Child.id)
-            .where(FamilyMember.family_id == family_id,
-                   func.lower(Child.first_name) == child_values["first_name"].lower(),
-                   func.lower(Child.last_name) == child_values["last_name"].lower(),
-                   Child.birth_date == child_values["birth_date"])
+            select(col(Child.id))
+            .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+            .where(col(FamilyMember.family_id) == family_id,
+                   func.lower(col(Child.first_name)) == child_values["first_name"].lower(),
+                   func.lower(col(Child.last_name)) == child_values["last_name"].lower(),
+                   col(Child.birth_date) == child_values["birth_date"])
         ).first()
         if twin:
             raise ServiceError("Cet enfant est déjà rattaché à la famille.", field="first_name")
@@ -467,17 +397,17 @@ def add_child(ctx: Context, family_id: int, raw_child: Mapping[str, object],
         _apply(child, F.CHILD_FIELDS, child_values)
         session.add(child)
         session.flush()
-        link = FamilyMember(family_id=family_id, child_id=child.id)  # type: ignore[arg-type]
+        link = FamilyMember(family_id=family_id, child_id=id_of(child))
         _apply(link, F.LINK_FIELDS, link_values)
         session.add(link)
-        ensure_forms(session, child.id, now)  # type: ignore[arg-type]
+        ensure_forms(session, id_of(child), now)
         session.flush()
         _touch(family, now, session)
         refresh_search_text(session, family_id)
         audit.record(session, at=now, actor=actor.tag, action="child.create", entity="child",
                      entity_id=child.id, family_id=family_id,
                      name=f"{child.first_name} {child.last_name}")
-        return child.id  # type: ignore[return-value]
+        return id_of(child)
 
     return ctx.db.write(_work)
 
@@ -502,7 +432,9 @@ def update_child(ctx: Context, family_id: int, child_id: int, raw: Mapping[str, 
         session.flush()
         _touch(family, now, session)
         # A shared child is found from both households.
-        for fid in session.execute(select(FamilyMember.family_id).where(FamilyMember.child_id == child_id)).scalars():
+        for fid in session.execute(
+            select(col(FamilyMember.family_id)).where(col(FamilyMember.child_id) == child_id)
+        ).scalars():
             refresh_search_text(session, fid)
         audit.record(session, at=now, actor=actor.tag, action="child.update", entity="child",
                      entity_id=child_id, family_id=family_id, changes=changes)
@@ -540,13 +472,13 @@ def attach_child(ctx: Context, family_id: int, child_id: int, raw_link: Mapping[
     def _work(session: Session) -> None:
         family = _family(session, actor, family_id, lock=True)
         links = list(session.execute(
-            select(FamilyMember.family_id).where(FamilyMember.child_id == child_id)
+            select(col(FamilyMember.family_id)).where(col(FamilyMember.child_id) == child_id)
         ).scalars())
         if not links:
             raise ServiceError("Enfant introuvable.", field="enfant")
         if family_id in links:
             raise ServiceError("Cet enfant est déjà rattaché à cette famille.", field="enfant")
-        regies = set(session.execute(select(Family.regie_id).where(Family.id.in_(links))).scalars())
+        regies = set(session.execute(select(col(Family.regie_id)).where(col(Family.id).in_(links))).scalars())
         if regies != {family.regie_id}:
             raise ServiceError("Enfant introuvable.", field="enfant")
         if len(links) >= MAX_FAMILIES_PER_CHILD:
@@ -561,173 +493,5 @@ def attach_child(ctx: Context, family_id: int, child_id: int, raw_link: Mapping[
                      entity_id=link.id, family_id=family_id, child_id=child_id, other_families=links)
 
     ctx.db.write(_work)
-
-
-# --------------------------------------------------------------------------- contacts
-
-
-def _contact_child(session: Session, family_id: int, child_id: int | None) -> None:
-    if child_id is not None:
-        _link(session, family_id, child_id)
-
-
-def add_contact(ctx: Context, family_id: int, raw: Mapping[str, object], *, child_id: int | None = None) -> int:
-    actor = permissions.require(ctx, "family.edit")
-    now = ctx.clock.now()
-    values = check(F.CONTACT_FIELDS, raw, now.date())
-
-    def _work(session: Session) -> int:
-        family = _family(session, actor, family_id, lock=True)
-        _contact_child(session, family_id, child_id)
-        contact = Contact(family_id=family_id, child_id=child_id, name="", phone="")
-        _apply(contact, F.CONTACT_FIELDS, values)
-        session.add(contact)
-        session.flush()
-        _touch(family, now, session)
-        audit.record(session, at=now, actor=actor.tag, action="contact.create", entity="contact",
-                     entity_id=contact.id, family_id=family_id, name=contact.name)
-        return contact.id  # type: ignore[return-value]
-
-    return ctx.db.write(_work)
-
-
-def _own_contact(session: Session, family_id: int, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None or contact.family_id != family_id:
-        raise ServiceError("Contact introuvable.", field="contact")
-    return contact
-
-
-def update_contact(ctx: Context, family_id: int, contact_id: int, raw: Mapping[str, object]) -> dict[str, str]:
-    actor = permissions.require(ctx, "family.edit")
-    now = ctx.clock.now()
-    values = check(F.CONTACT_FIELDS, raw, now.date())
-
-    def _work(session: Session) -> dict[str, str]:
-        family = _family(session, actor, family_id, lock=True)
-        contact = _own_contact(session, family_id, contact_id)
-        changes = _apply(contact, F.CONTACT_FIELDS, values)
-        session.add(contact)
-        _touch(family, now, session)
-        audit.record(session, at=now, actor=actor.tag, action="contact.update", entity="contact",
-                     entity_id=contact_id, family_id=family_id, changes=changes)
-        return texts_of(contact, F.CONTACT_FIELDS)
-
-    return ctx.db.write(_work)
-
-
-def remove_contact(ctx: Context, family_id: int, contact_id: int) -> None:
-    actor = permissions.require(ctx, "family.edit")
-    now = ctx.clock.now()
-
-    def _work(session: Session) -> None:
-        family = _family(session, actor, family_id, lock=True)
-        contact = _own_contact(session, family_id, contact_id)
-        name = contact.name
-        session.delete(contact)
-        _touch(family, now, session)
-        audit.record(session, at=now, actor=actor.tag, action="contact.remove", entity="contact",
-                     entity_id=contact_id, family_id=family_id, name=name)
-
-    ctx.db.write(_work)
-
-
-# --------------------------------------------------------------------------- right of access (B6)
-
-_SECRET_MARKERS = ("hash", "token", "secret")
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _row(mapping: Mapping[str, object]) -> dict[str, object]:
-    return {k: _jsonable(v) for k, v in mapping.items() if not any(m in k for m in _SECRET_MARKERS)}
-
-
-def _loads(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def family_regie_id(ctx: Context, family_id: int) -> int:
-    """The régie of a family: the CLI acts as that régie's system actor."""
-    regie_id = ctx.db.read(lambda s: s.execute(select(Family.regie_id).where(Family.id == family_id)).scalar())
-    if regie_id is None:
-        raise ServiceError("Famille introuvable.", field="famille")
-    return int(regie_id)
-
-
-def export_family(ctx: Context, family_id: int) -> dict[str, Any]:
-    """Everything the régie holds on a family (right of access), as JSON-ready data.
-
-    Every table with a `family_id` column is included, so data added by later
-    features is not forgotten; the children (and their forms) attached to the
-    family come along. Password hashes and reset codes are never exported; health
-    forms are exported only to an actor allowed to see them. The export is audited."""
-    actor = permissions.require(ctx, "export.family")
-    now = ctx.clock.now()
-    health = permissions.can_see_health(actor)
-
-    def _work(session: Session) -> dict[str, Any]:
-        _family(session, actor, family_id)
-        out: dict[str, Any] = {
-            "format": "portail-familles/droit-d-acces/1",
-            "genere_le": now.isoformat(),
-            "famille": _row(session.execute(select(Family.__table__).where(Family.id == family_id))  # type: ignore[attr-defined]
-                            .mappings().one()),
-        }
-        for table in metadata.sorted_tables:
-            if table.name in ("family", "audit_log") or "family_id" not in table.c:
-                continue
-            rows = [_row(m) for m in session.execute(
-                select(table).where(table.c.family_id == family_id).order_by(*table.primary_key.columns)
-            ).mappings()]
-            if table.name == "outbox":
-                for r in rows:
-                    # Messages that carried a provisional password or a reset code.
-                    if str(r.get("kind", "")).startswith("portal"):
-                        r["body_text"] = r["body_html"] = "(contenu confidentiel non exporté)"
-            out[table.name] = rows
-        child_ids = [link["child_id"] for link in out.get("family_member", [])]
-        out["child"] = [_row(m) for m in session.execute(
-            select(Child.__table__).where(Child.__table__.c.id.in_(child_ids)).order_by(Child.__table__.c.id)  # type: ignore[attr-defined]
-        ).mappings()] if child_ids else []
-        forms = []
-        if child_ids:
-            for m in session.execute(
-                select(Form.__table__).where(Form.__table__.c.child_id.in_(child_ids))  # type: ignore[attr-defined]
-                .order_by(Form.__table__.c.child_id, Form.__table__.c.id)  # type: ignore[attr-defined]
-            ).mappings():
-                r = _row(m)
-                r["data"], r["validated_data"] = _loads(m["data"]), _loads(m["validated_data"])
-                if m["kind"] == F.HEALTH_KIND and not health:
-                    r["data"] = r["validated_data"] = "(données de santé non visibles pour votre rôle)"
-                forms.append(r)
-        out["form"] = forms
-        account_ids = [a["id"] for a in out.get("portal_account", [])]
-        out["password_reset"] = [
-            _row(m) for m in session.execute(
-                select(PasswordReset.__table__).where(PasswordReset.__table__.c.account_id.in_(account_ids))  # type: ignore[attr-defined]
-            ).mappings()
-        ] if account_ids else []
-        out["audit_log"] = [
-            {**_row(m), "details": _loads(m["details"])}
-            for m in session.execute(
-                select(AuditLog.__table__).where(AuditLog.__table__.c.family_id == family_id)  # type: ignore[attr-defined]
-                .order_by(AuditLog.__table__.c.at, AuditLog.__table__.c.id)  # type: ignore[attr-defined]
-            ).mappings()
-        ]
-        audit.record(session, at=now, actor=actor.tag, action="family.export", entity="family",
-                     entity_id=family_id, family_id=family_id, health_included=health)
-        return out
-
-    return ctx.db.write(_work)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select, text
-from sqlmodel import Session
+from sqlalchemy import and_, select, text, true
+from sqlmodel import Session, col
 
+from portail_tui.domain.cash_entries import format_family_number as format_family_number
 from portail_tui.domain.text import digits_only, escape_like, normalize
-from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie
+from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie, id_of
 from portail_tui.services.context import Context, ServiceError
 
 MAX_QUERY_LENGTH = 100
@@ -16,10 +17,6 @@ MAX_TOKENS = 6
 TRIGRAM = 3
 # One letter matches half the town: wait for a second one (digits: account numbers).
 MIN_QUERY_LENGTH = 2
-
-
-def format_family_number(number: int) -> str:
-    return f"{number:06d}"
 
 
 def build_search_text(family: Family, guardians: list[Guardian], children: list[Child]) -> str:
@@ -40,11 +37,11 @@ def refresh_search_text(session: Session, family_id: int) -> None:
     family = session.get(Family, family_id)
     if family is None:
         return
-    guardians = list(session.execute(select(Guardian).where(Guardian.family_id == family_id)).scalars())
+    guardians = list(session.execute(select(Guardian).where(col(Guardian.family_id) == family_id)).scalars())
     children = list(
         session.execute(
-            select(Child).join(FamilyMember, FamilyMember.child_id == Child.id).where(
-                FamilyMember.family_id == family_id
+            select(Child).join(FamilyMember, col(FamilyMember.child_id) == col(Child.id)).where(
+                col(FamilyMember.family_id) == family_id
             )
         ).scalars()
     )
@@ -93,27 +90,27 @@ def search_families(ctx: Context, query: str, *, limit: int = 30) -> list[Family
         # SQLite: the FTS5 trigram index (migration 0003) answers substring queries of
         # three characters or more; a quoted phrase is taken literally.
         match = " AND ".join('"' + n.replace('"', '""') + '"' for n in indexed)
-        conditions.append(Family.id.in_(select(text("rowid")).select_from(text("family_search"))
+        conditions.append(col(Family.id).in_(select(text("rowid")).select_from(text("family_search"))
                                         .where(text("family_search MATCH :fts_query"))
                                         .params(fts_query=match)))
     for needle in needles:
         if needle not in indexed:
             # PostgreSQL's pg_trgm GIN index serves these LIKEs itself.
-            conditions.append(Family.search_text.like(f"%{escape_like(needle)}%", escape="\\"))
+            conditions.append(col(Family.search_text).like(f"%{escape_like(needle)}%", escape="\\"))
     regie_id = ctx.actor.regie_id if ctx.actor else None
 
     def _work(session: Session) -> list[FamilyHit]:
-        stmt = select(Family.id, Family.number, Family.name).where(and_(*conditions))
+        stmt = select(col(Family.id), col(Family.number), col(Family.name)).where(and_(*conditions))
         if regie_id is not None:
-            stmt = stmt.where(Family.regie_id == regie_id)
+            stmt = stmt.where(col(Family.regie_id) == regie_id)
         # No ORDER BY in the database: sorting the whole match set of a common word
         # ("mar", "le") cost more than the search. The first `limit` matches are
         # sorted here; the screen asks for more letters when the list is full.
         rows = sorted(session.execute(stmt.limit(limit)).all(), key=lambda r: (r.name, r.number))
         if digits and digits == query.strip() and len(digits) <= 9:
             exact = session.execute(
-                select(Family.id, Family.number, Family.name).where(Family.number == int(digits))
-                .where(Family.regie_id == regie_id if regie_id is not None else True)
+                select(col(Family.id), col(Family.number), col(Family.name)).where(col(Family.number) == int(digits))
+                .where(col(Family.regie_id) == regie_id if regie_id is not None else true())
             ).first()
             if exact is not None:  # an account number typed in full comes first
                 rows = [exact] + [r for r in rows if r.id != exact.id][: limit - 1]
@@ -122,15 +119,15 @@ def search_families(ctx: Context, query: str, *, limit: int = 30) -> list[Family
         ids = [r.id for r in rows]
         guardians: dict[int, Guardian] = {}
         for g in session.execute(
-            select(Guardian).where(Guardian.family_id.in_(ids), Guardian.rank == 1)
+            select(Guardian).where(col(Guardian.family_id).in_(ids), col(Guardian.rank) == 1)
         ).scalars():
             guardians[g.family_id] = g
         kids: dict[int, list[str]] = {}
         for fid, first in session.execute(
-            select(FamilyMember.family_id, Child.first_name)
-            .join(Child, Child.id == FamilyMember.child_id)
-            .where(FamilyMember.family_id.in_(ids))
-            .order_by(Child.first_name)
+            select(col(FamilyMember.family_id), col(Child.first_name))
+            .join(Child, col(Child.id) == col(FamilyMember.child_id))
+            .where(col(FamilyMember.family_id).in_(ids))
+            .order_by(col(Child.first_name))
         ).all():
             kids.setdefault(fid, []).append(first)
         hits = []
@@ -186,19 +183,19 @@ def family_summary(ctx: Context, family_id: int) -> FamilySummary:
             raise ServiceError("Famille introuvable.")
         regie = session.get(Regie, family.regie_id)
         g = session.execute(
-            select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank)
+            select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank))
         ).scalars().first()
         children = tuple(
             ChildInfo(c.id, c.first_name, c.last_name, c.birth_date, c.school_class)
             for c in session.execute(
                 select(Child)
-                .join(FamilyMember, FamilyMember.child_id == Child.id)
-                .where(FamilyMember.family_id == family_id)
-                .order_by(Child.birth_date, Child.first_name)
+                .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
+                .where(col(FamilyMember.family_id) == family_id)
+                .order_by(col(Child.birth_date), col(Child.first_name))
             ).scalars()
         )
         return FamilySummary(
-            id=family.id,  # type: ignore[arg-type]
+            id=id_of(family),
             number=family.number,
             name=family.name,
             email=family.email,
@@ -218,9 +215,9 @@ def family_by_number(ctx: Context, number: int | str) -> int:
         raise ServiceError(f"Numéro de famille invalide : {text!r}.", field="famille")
 
     def _work(session: Session) -> int | None:
-        stmt = select(Family.id).where(Family.number == int(text))
+        stmt = select(col(Family.id)).where(col(Family.number) == int(text))
         if ctx.actor is not None:
-            stmt = stmt.where(Family.regie_id == ctx.actor.regie_id)
+            stmt = stmt.where(col(Family.regie_id) == ctx.actor.regie_id)
         return session.execute(stmt).scalar()
 
     fid = ctx.db.read(_work)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain.money import format_amount
 from portail_tui.models import (
@@ -132,12 +132,12 @@ def _check_guard(session: Session, report: CheckReport, today: date, is_sqlite: 
 # --- receipts and entries ---------------------------------------------------------------
 
 def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
-    regies = dict(session.execute(select(Regie.id, Regie.name)).all())
-    counters = dict(session.execute(select(ReceiptCounter.regie_id, ReceiptCounter.last_number)).all())
+    regies = dict(session.execute(select(col(Regie.id), col(Regie.name))).all())
+    counters = dict(session.execute(select(col(ReceiptCounter.regie_id), col(ReceiptCounter.last_number))).all())
     numbers: dict[int, list[int]] = defaultdict(list)
     for regie_id, number in session.execute(
-            select(Payment.regie_id, Payment.receipt_number).order_by(Payment.regie_id,
-                                                                    Payment.receipt_number)).all():
+            select(col(Payment.regie_id), col(Payment.receipt_number)).order_by(col(Payment.regie_id),
+                                                                    col(Payment.receipt_number))).all():
         numbers[regie_id].append(number)
     report.examined["règlements"] = sum(len(v) for v in numbers.values())
     for regie_id in sorted(set(regies) | set(numbers)):
@@ -166,9 +166,9 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
 
 def _check_entries(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
     rows = session.execute(
-        select(Payment.id, Payment.receipt_number, Payment.kind, Payment.amount_cents, Payment.family_id,
-               Payment.regie_id, Payment.reverses_id, Family.regie_id)
-        .join(Family, Family.id == Payment.family_id)).all()
+        select(col(Payment.id), col(Payment.receipt_number), col(Payment.kind), col(Payment.amount_cents),
+               col(Payment.family_id), col(Payment.regie_id), col(Payment.reverses_id), col(Family.regie_id))
+        .join(Family, col(Family.id) == col(Payment.family_id))).all()
     by_id = {r.id: r for r in rows}
     wrong_sign, wrong_regie, not_mirrored, bad_target, dangling = [], [], [], [], []
     for r in rows:
@@ -207,12 +207,12 @@ def _check_audit(session: Session, report: CheckReport, today: date, is_sqlite: 
     transaction; an entry that no longer matches it was changed behind the guard.
     (Bulk-loaded entries, like the demo town's, have none and are not compared.)"""
     payments = {r.id: r for r in session.execute(
-        select(Payment.id, Payment.receipt_number, Payment.amount_cents, Payment.family_id,
-               Payment.kind, Payment.mode)).all()}
+        select(col(Payment.id), col(Payment.receipt_number), col(Payment.amount_cents), col(Payment.family_id),
+               col(Payment.kind), col(Payment.mode))).all()}
     changed, vanished = [], []
     for entity_id, action, details, family_id in session.execute(
-            select(AuditLog.entity_id, AuditLog.action, AuditLog.details, AuditLog.family_id)
-            .where(AuditLog.entity == "payment", AuditLog.action.like("payment.%"))).all():
+            select(col(AuditLog.entity_id), col(AuditLog.action), col(AuditLog.details), col(AuditLog.family_id))
+            .where(col(AuditLog.entity) == "payment", col(AuditLog.action).like("payment.%"))).all():
         try:
             recorded = json.loads(details or "{}")
         except ValueError:
@@ -236,14 +236,14 @@ def _check_audit(session: Session, report: CheckReport, today: date, is_sqlite: 
 def _check_cash_days(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
     for day in session.execute(select(CashDay)).scalars():
         cash = session.execute(
-            select(func.coalesce(func.sum(Payment.amount_cents), 0))
-            .where(Payment.regie_id == day.regie_id, Payment.business_day == day.day,
-                   Payment.mode == "especes")).scalar_one()
+            select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
+            .where(col(Payment.regie_id) == day.regie_id, col(Payment.business_day) == day.day,
+                   col(Payment.mode) == "especes")).scalar_one()
         late = [r[0] for r in session.execute(
-            select(Payment.receipt_number).where(Payment.regie_id == day.regie_id,
-                                                 Payment.business_day == day.day,
-                                                 Payment.created_at > day.closed_at)
-            .order_by(Payment.receipt_number)).all()]
+            select(col(Payment.receipt_number)).where(col(Payment.regie_id) == day.regie_id,
+                                                 col(Payment.business_day) == day.day,
+                                                 col(Payment.created_at) > day.closed_at)
+            .order_by(col(Payment.receipt_number))).all()]
         label = day.day.strftime("%d/%m/%Y")
         if late:
             report.add("cash_days", f"Caisse du {label} clôturée, puis écriture(s) ajoutée(s) à cette"
@@ -256,10 +256,10 @@ def _check_cash_days(session: Session, report: CheckReport, today: date, is_sqli
 
 def _check_payfip(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
     rows = session.execute(
-        select(PayfipRequest.reference, PayfipRequest.amount_cents, PayfipRequest.family_id,
-               Payment.id, Payment.amount_cents, Payment.family_id)
-        .outerjoin(Payment, Payment.id == PayfipRequest.payment_id)
-        .where(PayfipRequest.status == "paid")).all()
+        select(col(PayfipRequest.reference), col(PayfipRequest.amount_cents), col(PayfipRequest.family_id),
+               col(Payment.id), col(Payment.amount_cents), col(Payment.family_id))
+        .outerjoin(Payment, col(Payment.id) == col(PayfipRequest.payment_id))
+        .where(col(PayfipRequest.status) == "paid")).all()
     wrong = [r[0] for r in rows if r[3] is None or r[4] != r[1] or r[5] != r[2]]
     if wrong:
         report.add("payfip", f"Paiement(s) en ligne acceptés sans règlement correspondant (montant ou"
@@ -270,13 +270,13 @@ def _check_payfip(session: Session, report: CheckReport, today: date, is_sqlite:
 
 def _confirmed_counts(session: Session) -> tuple[dict[tuple[int, date], int], dict[tuple[int, int], int]]:
     by_day = {(a, d): int(n) for a, d, n in session.execute(
-        select(Booking.activity_id, Booking.day, func.count())
-        .where(Booking.status == "confirmed", Booking.day.is_not(None))
-        .group_by(Booking.activity_id, Booking.day)).all()}
+        select(col(Booking.activity_id), col(Booking.day), func.count())
+        .where(col(Booking.status) == "confirmed", col(Booking.day).is_not(None))
+        .group_by(col(Booking.activity_id), col(Booking.day))).all()}
     by_period = {(a, p): int(n) for a, p, n in session.execute(
-        select(Booking.activity_id, Booking.period_id, func.count())
-        .where(Booking.status == "confirmed", Booking.period_id.is_not(None))
-        .group_by(Booking.activity_id, Booking.period_id)).all()}
+        select(col(Booking.activity_id), col(Booking.period_id), func.count())
+        .where(col(Booking.status) == "confirmed", col(Booking.period_id).is_not(None))
+        .group_by(col(Booking.activity_id), col(Booking.period_id))).all()}
     return by_day, by_period
 
 
@@ -290,8 +290,8 @@ def _slot_label(session: Session, slot: Slot, labels: dict[int, str], periods: d
 def _activity_labels(session: Session) -> tuple[dict[int, str], dict[int, str]]:
     from portail_tui.models import Activity
 
-    labels = dict(session.execute(select(Activity.id, Activity.label)).all())
-    periods = dict(session.execute(select(Period.id, Period.label)).all())
+    labels = dict(session.execute(select(col(Activity.id), col(Activity.label))).all())
+    periods = dict(session.execute(select(col(Period.id), col(Period.label))).all())
     return labels, periods
 
 
@@ -320,18 +320,19 @@ def _check_waiting(session: Session, report: CheckReport, today: date, is_sqlite
     should have been promoted; past days no longer matter."""
     labels, periods = _activity_labels(session)
     day_rows = session.execute(
-        select(Slot, func.count(Booking.id))
-        .join(Booking, and_(Booking.activity_id == Slot.activity_id, Booking.day == Slot.day))
-        .where(Booking.status == "waiting", Slot.day >= today,
-               (Slot.capacity.is_(None)) | (Slot.taken < Slot.capacity))
-        .group_by(Slot.id)).all()
+        select(Slot, func.count(col(Booking.id)))
+        .join(Booking, and_(col(Booking.activity_id) == col(Slot.activity_id), col(Booking.day) == col(Slot.day)))
+        .where(col(Booking.status) == "waiting", col(Slot.day) >= today,
+               (col(Slot.capacity).is_(None)) | (col(Slot.taken) < col(Slot.capacity)))
+        .group_by(col(Slot.id))).all()
     period_rows = session.execute(
-        select(Slot, func.count(Booking.id))
-        .join(Booking, and_(Booking.activity_id == Slot.activity_id, Booking.period_id == Slot.period_id))
-        .join(Period, Period.id == Slot.period_id)
-        .where(Booking.status == "waiting", Period.first_day >= today,
-               (Slot.capacity.is_(None)) | (Slot.taken < Slot.capacity))
-        .group_by(Slot.id)).all()
+        select(Slot, func.count(col(Booking.id)))
+        .join(Booking, and_(col(Booking.activity_id) == col(Slot.activity_id),
+                            col(Booking.period_id) == col(Slot.period_id)))
+        .join(Period, col(Period.id) == col(Slot.period_id))
+        .where(col(Booking.status) == "waiting", col(Period.first_day) >= today,
+               (col(Slot.capacity).is_(None)) | (col(Slot.taken) < col(Slot.capacity)))
+        .group_by(col(Slot.id))).all()
     found = [f"{_slot_label(session, slot, labels, periods)} ({n} en attente,"
              f" {'places illimitées' if slot.capacity is None else f'{slot.capacity - slot.taken} place(s) libre(s)'})"
              for slot, n in [*day_rows, *period_rows]]
@@ -343,20 +344,20 @@ def _check_bookings(session: Session, report: CheckReport, today: date, is_sqlit
     total = session.execute(select(func.count()).select_from(Booking)).scalar_one()
     report.examined["réservations"] = int(total)
     orphans = [r[0] for r in session.execute(
-        select(Booking.id)
-        .outerjoin(FamilyMember, and_(FamilyMember.family_id == Booking.family_id,
-                                      FamilyMember.child_id == Booking.child_id))
-        .where(FamilyMember.id.is_(None), Booking.status != "cancelled")
-        .order_by(Booking.id)).all()]
+        select(col(Booking.id))
+        .outerjoin(FamilyMember, and_(col(FamilyMember.family_id) == col(Booking.family_id),
+                                      col(FamilyMember.child_id) == col(Booking.child_id)))
+        .where(col(FamilyMember.id).is_(None), col(Booking.status) != "cancelled")
+        .order_by(col(Booking.id))).all()]
     if orphans:
         report.add("bookings", f"Réservation(s) d'un enfant non rattaché à la famille : n° {_ids(orphans)}.")
     other_regie = [r[0] for r in session.execute(
-        select(Booking.id).join(Family, Family.id == Booking.family_id)
-        .where(Booking.regie_id != Family.regie_id).order_by(Booking.id)).all()]
+        select(col(Booking.id)).join(Family, col(Family.id) == col(Booking.family_id))
+        .where(col(Booking.regie_id) != col(Family.regie_id)).order_by(col(Booking.id))).all()]
     if other_regie:
         report.add("bookings", f"Réservation(s) dans une autre régie que celle de la famille : n° {_ids(other_regie)}.")
     negative = [r[0] for r in session.execute(
-        select(Booking.id).where(Booking.price_cents < 0).order_by(Booking.id)).all()]
+        select(col(Booking.id)).where(col(Booking.price_cents) < 0).order_by(col(Booking.id))).all()]
     if negative:
         report.add("bookings", f"Réservation(s) à prix négatif : n° {_ids(negative)}.")
 

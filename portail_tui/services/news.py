@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain.validation import FieldDef
-from portail_tui.models import AuditLog, News, Regie
+from portail_tui.models import AuditLog, News, Regie, id_of
 from portail_tui.services import audit, permissions
 from portail_tui.services.context import Context, ServiceError
-from portail_tui.services.dossier import check
+from portail_tui.services.dossier_fields import check
 
 NEWS_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("title", "Titre", required=True, max_length=200),
@@ -41,7 +41,7 @@ class NewsItem:
 
 
 def _item(n: News) -> NewsItem:
-    return NewsItem(n.id, n.title, n.body, n.published_on, n.withdrawn_at, n.created_by,  # type: ignore[arg-type]
+    return NewsItem(id_of(n), n.title, n.body, n.published_on, n.withdrawn_at, n.created_by,
                     n.updated_at)
 
 
@@ -53,8 +53,9 @@ def current_news(ctx: Context, *, limit: int = 20) -> list[NewsItem]:
     def _work(session: Session) -> list[NewsItem]:
         rows = session.execute(
             select(News)
-            .where(News.regie_id == actor.regie_id, News.published_on <= today, News.withdrawn_at.is_(None))
-            .order_by(News.published_on.desc(), News.id.desc())
+            .where(col(News.regie_id) == actor.regie_id, col(News.published_on) <= today,
+                   col(News.withdrawn_at).is_(None))
+            .order_by(col(News.published_on).desc(), col(News.id).desc())
             .limit(limit)
         ).scalars()
         return [_item(n) for n in rows]
@@ -69,7 +70,7 @@ def regie_name(ctx: Context) -> str:
 
 def last_data_update(ctx: Context) -> datetime | None:
     """Date of the last recorded change (the guide's « Dernière mise à jour des données »)."""
-    return ctx.db.read(lambda s: s.execute(select(func.max(AuditLog.at))).scalar())
+    return ctx.db.read(lambda s: s.execute(select(func.max(col(AuditLog.at)))).scalar())
 
 
 # --------------------------------------------------------------------------- management (régisseurs)
@@ -81,18 +82,26 @@ def all_news(ctx: Context, *, limit: int = 200) -> list[NewsItem]:
 
     def _work(session: Session) -> list[NewsItem]:
         rows = session.execute(
-            select(News).where(News.regie_id == actor.regie_id)
-            .order_by(News.published_on.desc(), News.id.desc()).limit(limit)
+            select(News).where(col(News.regie_id) == actor.regie_id)
+            .order_by(col(News.published_on).desc(), col(News.id).desc()).limit(limit)
         ).scalars()
         return [_item(n) for n in rows]
 
     return ctx.db.read(_work)
 
 
-def _checked(ctx: Context, raw: Mapping[str, object]) -> dict[str, object]:
+@dataclass(frozen=True)
+class _Entry:
+    """A checked news form, typed (the field checks return untyped values)."""
+
+    title: str
+    body: str
+    published_on: date
+
+
+def _checked(ctx: Context, raw: Mapping[str, object]) -> _Entry:
     values = check(NEWS_FIELDS, raw, ctx.clock.today())
-    values["body"] = values.get("body") or ""
-    return values
+    return _Entry(values["title"], values.get("body") or "", values["published_on"])
 
 
 def _own(session: Session, regie_id: int, news_id: int) -> News:
@@ -109,8 +118,8 @@ def add_news(ctx: Context, raw: Mapping[str, object]) -> NewsItem:
     now = ctx.clock.now()
 
     def _work(session: Session) -> NewsItem:
-        item = News(regie_id=actor.regie_id, title=values["title"], body=values["body"],  # type: ignore[arg-type]
-                    published_on=values["published_on"], created_by=actor.tag, updated_at=now)  # type: ignore[arg-type]
+        item = News(regie_id=actor.regie_id, title=values.title, body=values.body,
+                    published_on=values.published_on, created_by=actor.tag, updated_at=now)
         session.add(item)
         session.flush()
         audit.record(session, at=now, actor=actor.tag, action="news.create", entity="news", entity_id=item.id,
@@ -127,10 +136,10 @@ def edit_news(ctx: Context, news_id: int, raw: Mapping[str, object]) -> NewsItem
 
     def _work(session: Session) -> NewsItem:
         item = _own(session, actor.regie_id, news_id)
-        changed = [k for k in ("title", "body", "published_on") if getattr(item, k) != values[k]]
-        item.title = values["title"]  # type: ignore[assignment]
-        item.body = values["body"]  # type: ignore[assignment]
-        item.published_on = values["published_on"]  # type: ignore[assignment]
+        changed = [k for k in ("title", "body", "published_on") if getattr(item, k) != getattr(values, k)]
+        item.title = values.title
+        item.body = values.body
+        item.published_on = values.published_on
         item.updated_at = now
         session.add(item)
         audit.record(session, at=now, actor=actor.tag, action="news.update", entity="news", entity_id=item.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.models import OutboxMessage
 
@@ -30,7 +30,7 @@ def queue(
     and returns None (idempotent nightly jobs)."""
     if dedup_key is not None:
         existing = session.execute(
-            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+            select(col(OutboxMessage.id)).where(col(OutboxMessage.dedup_key) == dedup_key)
         ).first()
         if existing is not None:
             return None

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, Update, select, update
+from sqlmodel import Session, col
 
 from portail_tui.domain.money import format_amount
-from portail_tui.models import Family, PayfipRequest, Payment, Regie
+from portail_tui.models import Family, PayfipRequest, Payment, Regie, id_of
 from portail_tui.services import audit, outbox
 from portail_tui.services.context import Actor, Context, ServiceError
 from portail_tui.services.families import format_family_number
@@ -39,13 +39,12 @@ from portail_tui.services.payments import (
     build_receipt,
     enabled_modes,
     family_email,
-    is_day_closed,
     main_guardian_name,
-    next_receipt_number,
     queue_confirmation,
     record_entry,
 )
 from portail_tui.services.permissions import require
+from portail_tui.services.receipt_counter import is_day_closed, next_receipt_number
 
 PAYFIP_URL = "https://www.payfip.gouv.fr/tpa/paiement.web"
 SAISIE_MODES = {"T": "test", "X": "activation", "A": "production", "W": "production"}
@@ -161,7 +160,7 @@ def request_payment(
             f"Famille {format_family_number(family.number)} {family.name} {regie.name}"
         )
         req = PayfipRequest(
-            regie_id=regie.id,  # type: ignore[arg-type]
+            regie_id=id_of(regie),
             family_id=family_id,
             reference=f"tmp{uuid.uuid4().hex}"[:30],
             amount_cents=amount_cents,
@@ -200,7 +199,7 @@ def request_payment(
         audit.record(session, at=now, actor=actor.tag, action="payfip.request", entity="payfip_request",
                      entity_id=req.id, family_id=family_id, reference=req.reference,
                      amount_cents=amount_cents, saisie=saisie)
-        return PayfipLink(req.id, req.reference, amount_cents, mel, url, params, saisie)  # type: ignore[arg-type]
+        return PayfipLink(id_of(req), req.reference, amount_cents, mel, url, params, saisie)
 
     return ctx.db.write(_work)
 
@@ -250,7 +249,7 @@ def handle_result(ctx: Context, query: str | bytes | Mapping[str, str]) -> Payfi
     now = ctx.clock.now()
 
     def _work(session: Session) -> PayfipOutcome:
-        req = session.execute(select(PayfipRequest).where(PayfipRequest.reference == refdet)).scalars().first()
+        req = session.execute(select(PayfipRequest).where(col(PayfipRequest.reference) == refdet)).scalars().first()
         if req is None:
             raise ServiceError(f"Demande PayFiP inconnue : {refdet}.")
         regie = session.get(Regie, req.regie_id)
@@ -269,12 +268,12 @@ def handle_result(ctx: Context, query: str | bytes | Mapping[str, str]) -> Payfi
         }
         actor = _system_actor(req.regie_id)
         if status == "paid":
-            moved = session.execute(
+            moved = _rows_updated(session, (
                 update(PayfipRequest)
-                .where(PayfipRequest.id == req.id, PayfipRequest.status != "paid")
+                .where(col(PayfipRequest.id) == req.id, col(PayfipRequest.status) != "paid")
                 .values(status="paid", result_at=now, **details)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if moved == 0:
                 return _duplicate(session, req, now.date())
             family = session.get(Family, req.family_id)
@@ -284,11 +283,11 @@ def handle_result(ctx: Context, query: str | bytes | Mapping[str, str]) -> Payfi
             payment = record_entry(
                 session, actor=actor, now=now, regie=regie, family=family, kind="payment", mode="payfip",
                 amount_cents=req.amount_cents,
-                payer_name=main_guardian_name(session, family.id) or family.name,  # type: ignore[arg-type]
+                payer_name=main_guardian_name(session, id_of(family)) or family.name,
                 reference=refdet, business_day=day, number=number,
             )
             session.execute(
-                update(PayfipRequest).where(PayfipRequest.id == req.id).values(payment_id=payment.id)
+                update(PayfipRequest).where(col(PayfipRequest.id) == req.id).values(payment_id=payment.id)
                 .execution_options(synchronize_session=False)
             )
             receipt = build_receipt(session, payment, agent_name="PayFiP (automatique)", today=now.date())
@@ -299,12 +298,12 @@ def handle_result(ctx: Context, query: str | bytes | Mapping[str, str]) -> Payfi
                 f"Paiement PayFiP enregistré : quittance n° {payment.receipt_number}, "
                 f"{format_amount(req.amount_cents)}, famille n° {format_family_number(family.number)}.",
             )
-        moved = session.execute(
+        moved = _rows_updated(session, (
             update(PayfipRequest)
-            .where(PayfipRequest.id == req.id, PayfipRequest.status == "pending")
+            .where(col(PayfipRequest.id) == req.id, col(PayfipRequest.status) == "pending")
             .values(status=status, result_at=now, **details)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if moved == 0:
             return _duplicate(session, req, now.date())
         audit.record(session, at=now, actor=actor.tag, action=f"payfip.{status}", entity="payfip_request",
@@ -313,6 +312,13 @@ def handle_result(ctx: Context, query: str | bytes | Mapping[str, str]) -> Payfi
                              f"Paiement PayFiP {RESULT_LABELS[status]} (référence {refdet}) : rien n'est enregistré.")
 
     return ctx.db.write(_work)
+
+
+def _rows_updated(session: Session, stmt: Update) -> int:
+    """How many rows an UPDATE changed: the guard that makes a notification count once."""
+    result = session.execute(stmt)
+    assert isinstance(result, CursorResult), "an UPDATE returns a cursor result"
+    return result.rowcount
 
 
 def _duplicate(session: Session, req: PayfipRequest, today: date) -> PayfipOutcome:
@@ -347,10 +353,10 @@ def family_requests(ctx: Context, family_id: int, *, limit: int = 10) -> list[Pa
 
     def _work(session: Session) -> list[PayfipRequestLine]:
         rows = session.execute(
-            select(PayfipRequest, Payment.receipt_number)
-            .outerjoin(Payment, Payment.id == PayfipRequest.payment_id)
-            .where(PayfipRequest.family_id == family_id, PayfipRequest.regie_id == actor.regie_id)
-            .order_by(PayfipRequest.id.desc())
+            select(PayfipRequest, col(Payment.receipt_number))
+            .outerjoin(Payment, col(Payment.id) == col(PayfipRequest.payment_id))
+            .where(col(PayfipRequest.family_id) == family_id, col(PayfipRequest.regie_id) == actor.regie_id)
+            .order_by(col(PayfipRequest.id).desc())
             .limit(limit)
         ).all()
         return [PayfipRequestLine(r.reference, r.amount_cents, r.status, r.created_at, n) for r, n in rows]

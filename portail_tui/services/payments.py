@@ -4,12 +4,8 @@ Every entry is a new, immutable row with the régie's next receipt number: a pay
 a reversal (annulation, pointing at the entry it cancels) or a refund. Nothing is ever
 updated or deleted — the database refuses it too.
 
-Receipt numbers are gapless and unique across processes because the number is taken
-by a conditional UPDATE of the régie's counter row inside the same transaction as the
-INSERT: the row lock serialises concurrent cash desks (PostgreSQL) or the write lock
-does (SQLite), and a rolled-back payment rolls its number back with it. Taking the
-number first also serialises the checks that follow (closed day, refundable balance)
-against the day closing, which locks the same row.
+Receipt numbers are gapless and unique across processes: see `receipt_counter`, which
+also keeps a closed day closed.
 """
 
 from __future__ import annotations
@@ -18,33 +14,31 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+# The entry types and labels live in domain (exports render them); re-exported here.
+from portail_tui.domain.cash_entries import KIND_LABELS as KIND_LABELS
+from portail_tui.domain.cash_entries import MODE_LABELS as MODE_LABELS
+from portail_tui.domain.cash_entries import EntryLabels as EntryLabels
+from portail_tui.domain.cash_entries import Receipt as Receipt
+from portail_tui.domain.cash_entries import format_family_number
+from portail_tui.domain.cash_entries import kind_label as kind_label
+from portail_tui.domain.cash_entries import mode_label as mode_label
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
-from portail_tui.models import Agent, CashDay, Family, Guardian, Payment, Regie
+from portail_tui.models import Agent, Family, Guardian, Payment, Regie, id_of
 from portail_tui.services import audit, outbox
 from portail_tui.services.context import Actor, Context, ServiceError
-from portail_tui.services.families import format_family_number
 from portail_tui.services.permissions import require
+from portail_tui.services.receipt_counter import ensure_counter as ensure_counter
+from portail_tui.services.receipt_counter import is_day_closed as is_day_closed
+from portail_tui.services.receipt_counter import lock_cash_desk as lock_cash_desk
+from portail_tui.services.receipt_counter import next_receipt_number as next_receipt_number
+from portail_tui.services.receipt_counter import refuse_closed_day as refuse_closed_day
 from portail_tui.services.wallet import PaidLine, payment_lines, solde_cents
 
-MODE_LABELS: dict[str, str] = {
-    "especes": "Espèces",
-    "cheque": "Chèque",
-    "cb": "CB au guichet",
-    "payfip": "PayFiP (CB en ligne)",
-    "virement": "Virement",
-    "cesu": "CESU",
-    "ancv": "Chèques ANCV",
-}
-KIND_LABELS: dict[str, str] = {
-    "payment": "Règlement",
-    "reversal": "Annulation",
-    "refund": "Remboursement",
-}
 # PayFiP payments are recorded by the platform's notification, never typed at the desk.
 AUTOMATIC_MODES = ("payfip",)
 REFUND_MODES = ("especes", "cheque", "virement")
@@ -56,63 +50,7 @@ CASH_LAW = "article 1680 du Code général des impôts"
 _CHEQUE_RE = re.compile(r"[0-9]{1,20}")
 
 
-def mode_label(mode: str) -> str:
-    return MODE_LABELS.get(mode, mode)
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
-
-
-class EntryLabels:
-    """The French words for an entry's `kind` and `mode`, shared by every dataclass that
-    carries a payment (receipt, journal line, history line), so they never disagree."""
-
-    __slots__ = ()
-    kind: str
-    mode: str
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def mode_label(self) -> str:
-        return mode_label(self.mode)
-
-
 # --- what the screens get back ---------------------------------------------------
-
-@dataclass(frozen=True)
-class Receipt(EntryLabels):
-    """Everything a receipt (quittance) shows; `exports.receipt.render_receipt` reads it."""
-
-    payment_id: int
-    regie_name: str
-    regie_address: str
-    receipt_number: int
-    created_at: datetime
-    business_day: date
-    family_id: int
-    family_number: int
-    family_name: str
-    payer_name: str
-    kind: str
-    mode: str
-    amount_cents: int
-    agent_name: str
-    cheque_number: str | None = None
-    cheque_bank: str | None = None
-    cheque_drawer: str | None = None
-    reference: str | None = None
-    reason: str | None = None
-    reverses_receipt: int | None = None
-    new_solde_cents: int | None = None
-
-    @property
-    def family_number_text(self) -> str:
-        return format_family_number(self.family_number)
-
 
 @dataclass(frozen=True)
 class PaymentSetup:
@@ -214,7 +152,7 @@ def _family_in_regie(session: Session, actor: Actor, family_id: int) -> Family:
 
 def main_guardian_name(session: Session, family_id: int) -> str:
     g = session.execute(
-        select(Guardian).where(Guardian.family_id == family_id).order_by(Guardian.rank).limit(1)
+        select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank)).limit(1)
     ).scalars().first()
     if g is None:
         return ""
@@ -225,18 +163,12 @@ def family_email(session: Session, family: Family) -> str:
     if family.email:
         return family.email
     email = session.execute(
-        select(Guardian.email)
-        .where(Guardian.family_id == family.id, Guardian.email.is_not(None), Guardian.email != "")
-        .order_by(Guardian.rank)
+        select(col(Guardian.email))
+        .where(col(Guardian.family_id) == family.id, col(Guardian.email).is_not(None), col(Guardian.email) != "")
+        .order_by(col(Guardian.rank))
         .limit(1)
     ).scalar()
     return email or ""
-
-
-def is_day_closed(session: Session, regie_id: int, day: date) -> bool:
-    return session.execute(
-        select(CashDay.id).where(CashDay.regie_id == regie_id, CashDay.day == day)
-    ).first() is not None
 
 
 def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
@@ -257,7 +189,7 @@ def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
             email=family_email(session, family),
             cash_limit_cents=regie.cash_limit_cents,
             payfip_enabled="payfip" in modes and bool(regie.payfip_numcli),
-            day_closed=is_day_closed(session, regie.id, today),  # type: ignore[arg-type]
+            day_closed=is_day_closed(session, id_of(regie), today),
         )
 
     return ctx.db.read(_work)
@@ -276,65 +208,19 @@ def family_entries(ctx: Context, family_id: int) -> list[PaidLine]:
 
 # --- the one way an entry is written ---------------------------------------------
 
-def next_receipt_number(session: Session, regie_id: int) -> int:
-    """Increment the régie's counter and read it back, in the caller's transaction.
-
-    The row lock taken by the UPDATE is held until commit, so concurrent desks queue
-    here; a rollback gives the number back, so numbers stay gapless."""
-    params = {"r": regie_id}
-    bump = text(
-        "UPDATE receipt_counter SET last_number = last_number + 1 WHERE regie_id = :r RETURNING last_number"
-    )
-    number = session.execute(bump, params).scalar()
-    if number is None:
-        # First entry of this régie: create the counter, then take the number.
-        ensure_counter(session, regie_id)
-        number = session.execute(bump, params).scalar()
-    return int(number)
-
-
-def ensure_counter(session: Session, regie_id: int) -> None:
-    """Create the régie's counter if missing (starting after any number already used),
-    tolerating another process doing the same at the same time."""
-    session.execute(
-        text(
-            "INSERT INTO receipt_counter (regie_id, last_number) "
-            "SELECT :r, COALESCE(MAX(receipt_number), 0) FROM payment WHERE regie_id = :r "
-            "ON CONFLICT (regie_id) DO NOTHING"
-        ),
-        {"r": regie_id},
-    )
-
-
-def lock_cash_desk(session: Session, regie_id: int) -> None:
-    """Take the same row lock as a payment without using a number (day closing)."""
-    ensure_counter(session, regie_id)
-    session.execute(
-        text("UPDATE receipt_counter SET last_number = last_number WHERE regie_id = :r"), {"r": regie_id}
-    )
-
-
-def refuse_closed_day(session: Session, regie_id: int, day: date) -> None:
-    if is_day_closed(session, regie_id, day):
-        raise ServiceError(
-            f"La caisse du {format_date_long(day)} est clôturée : aucune écriture ne peut plus "
-            "être datée de ce jour.",
-        )
-
-
 def build_receipt(session: Session, payment: Payment, *, agent_name: str, today: date) -> Receipt:
     regie = session.get(Regie, payment.regie_id)
     family = session.get(Family, payment.family_id)
     assert regie is not None and family is not None
     reverses = session.get(Payment, payment.reverses_id) if payment.reverses_id else None
     return Receipt(
-        payment_id=payment.id,  # type: ignore[arg-type]
+        payment_id=id_of(payment),
         regie_name=regie.name,
         regie_address=regie.address or "",
         receipt_number=payment.receipt_number,
         created_at=payment.created_at,
         business_day=payment.business_day,
-        family_id=family.id,  # type: ignore[arg-type]
+        family_id=id_of(family),
         family_number=family.number,
         family_name=family.name,
         payer_name=payment.payer_name,
@@ -348,7 +234,7 @@ def build_receipt(session: Session, payment: Payment, *, agent_name: str, today:
         reference=payment.reference,
         reason=payment.reason,
         reverses_receipt=reverses.receipt_number if reverses else None,
-        new_solde_cents=solde_cents(session, family.id, today),  # type: ignore[arg-type]
+        new_solde_cents=solde_cents(session, id_of(family), today),
     )
 
 
@@ -379,12 +265,12 @@ def record_entry(
     number in) so they are serialised with the other desks."""
     day = business_day or now.date()
     if number is None:
-        number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
-        refuse_closed_day(session, regie.id, day)  # type: ignore[arg-type]
+        number = next_receipt_number(session, id_of(regie))
+        refuse_closed_day(session, id_of(regie), day)
     cheque = cheque or _Cheque()
     payment = Payment(
-        regie_id=regie.id,  # type: ignore[arg-type]
-        family_id=family.id,  # type: ignore[arg-type]
+        regie_id=id_of(regie),
+        family_id=id_of(family),
         receipt_number=number,
         kind=kind,
         mode=mode,
@@ -452,7 +338,7 @@ def _desk_family(session: Session, actor: Actor, family_id: int, mode: str, amou
 
 def _payer(session: Session, family: Family, payer_name: str | None) -> str:
     """The name typed, else the first guardian's, else the family's: a receipt always names someone."""
-    return _clean(payer_name, 120) or main_guardian_name(session, family.id) or family.name  # type: ignore[arg-type]
+    return _clean(payer_name, 120) or main_guardian_name(session, id_of(family)) or family.name
 
 
 def _confirmed_receipt(session: Session, payment: Payment, *, actor: Actor, family: Family, regie: Regie,
@@ -523,7 +409,7 @@ def reverse_payment(ctx: Context, payment_id: int, *, reason: str) -> Receipt:
         number = next_receipt_number(session, original.regie_id)
         refuse_closed_day(session, original.regie_id, now.date())
         existing = session.execute(
-            select(Payment.receipt_number).where(Payment.reverses_id == original.id)
+            select(col(Payment.receipt_number)).where(col(Payment.reverses_id) == original.id)
         ).scalar()
         if existing is not None:
             raise ServiceError(
@@ -580,8 +466,8 @@ def refund(
 
     def _work(session: Session) -> Receipt:
         family, regie = _desk_family(session, actor, family_id, mode, amount_cents)
-        number = next_receipt_number(session, regie.id)  # type: ignore[arg-type]
-        refuse_closed_day(session, regie.id, now.date())  # type: ignore[arg-type]
+        number = next_receipt_number(session, id_of(regie))
+        refuse_closed_day(session, id_of(regie), now.date())
         available = solde_cents(session, family_id, now.date())
         if available <= 0:
             raise ServiceError(f"Rien à rembourser : le solde est de {format_amount(available)}.",
@@ -619,7 +505,7 @@ def agent_name_of(session: Session, tag: str) -> str:
     """Full name behind a created_by tag ("agent:login"), for receipts and journals."""
     kind, _, login = tag.partition(":")
     if kind == "agent":
-        name = session.execute(select(Agent.full_name).where(Agent.login == login)).scalar()
+        name = session.execute(select(col(Agent.full_name)).where(col(Agent.login) == login)).scalar()
         return name or login
     if kind == "system":
         return "PayFiP (automatique)" if login == "payfip" else "Tâche automatique"

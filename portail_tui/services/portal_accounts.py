@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.domain.frdates import format_date_long, format_datetime_short
-from portail_tui.models import Family, Guardian, PasswordReset, PortalAccount
+from portail_tui.models import Family, Guardian, PasswordReset, PortalAccount, id_of
 from portail_tui.services import audit, outbox, permissions
 from portail_tui.services.auth import LOCK_DURATION, MAX_FAILURES, hash_password, verify_password
 from portail_tui.services.context import Actor, Context, ServiceError
@@ -114,15 +114,15 @@ def _family_email(session: Session, family: Family) -> str | None:
     if family.email:
         return family.email
     return session.execute(
-        select(Guardian.email).where(Guardian.family_id == family.id, Guardian.email.is_not(None))
-        .order_by(Guardian.rank)
+        select(col(Guardian.email)).where(col(Guardian.family_id) == family.id, col(Guardian.email).is_not(None))
+        .order_by(col(Guardian.rank))
     ).scalars().first()
 
 
 def _family_emails(session: Session, family_id: int) -> set[str]:
-    emails = {e for e in session.execute(select(Family.email).where(Family.id == family_id)).scalars() if e}
-    emails |= {e for e in session.execute(select(Guardian.email).where(Guardian.family_id == family_id)).scalars()
-               if e}
+    emails = {e for e in session.execute(select(col(Family.email)).where(col(Family.id) == family_id)).scalars() if e}
+    guardians = session.execute(select(col(Guardian.email)).where(col(Guardian.family_id) == family_id))
+    emails |= {e for e in guardians.scalars() if e}
     return {e.strip().casefold() for e in emails}
 
 
@@ -157,7 +157,7 @@ def account_info(ctx: Context, family_id: int) -> AccountInfo | None:
     def _work(session: Session) -> AccountInfo | None:
         _family(session, actor, family_id)
         account = session.execute(
-            select(PortalAccount).where(PortalAccount.family_id == family_id)
+            select(PortalAccount).where(col(PortalAccount.family_id) == family_id)
         ).scalar_one_or_none()
         return _info(account) if account else None
 
@@ -182,13 +182,13 @@ def _issue(ctx: Context, family_id: int, *, identifier: str | None, create: bool
             raise ServiceError("Aucun courriel pour cette famille : renseignez d'abord le courriel du responsable.",
                                field="email")
         account = session.execute(
-            select(PortalAccount).where(PortalAccount.family_id == family_id).with_for_update()
+            select(PortalAccount).where(col(PortalAccount.family_id) == family_id).with_for_update()
         ).scalar_one_or_none()
         if create:
             if account is not None:
                 raise ServiceError("Cette famille a déjà un compte : envoyez plutôt un nouveau mot de passe provisoire.")
             ident = wanted or format_family_number(family.number)
-            if session.execute(select(PortalAccount.id).where(PortalAccount.identifier == ident)).first():
+            if session.execute(select(col(PortalAccount.id)).where(col(PortalAccount.identifier) == ident)).first():
                 raise ServiceError(f"L'identifiant {ident} est déjà utilisé.", field="identifier")
             account = PortalAccount(family_id=family_id, identifier=ident, password_hash=hashed,
                                     must_change_password=True, provisional_expires_at=expires, created_at=now)
@@ -202,7 +202,8 @@ def _issue(ctx: Context, family_id: int, *, identifier: str | None, create: bool
             account.locked_until = None
             account.active = True
             for reset in session.execute(
-                select(PasswordReset).where(PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None))
+                select(PasswordReset)
+                .where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
             ).scalars():
                 reset.used_at = now  # a fresh provisional password voids pending codes
                 session.add(reset)
@@ -237,7 +238,9 @@ def set_active(ctx: Context, family_id: int, active: bool) -> None:
 
     def _work(session: Session) -> None:
         _family(session, actor, family_id)
-        account = session.execute(select(PortalAccount).where(PortalAccount.family_id == family_id)).scalar_one_or_none()
+        account = session.execute(
+            select(PortalAccount).where(col(PortalAccount.family_id) == family_id)
+        ).scalar_one_or_none()
         if account is None:
             raise ServiceError("Cette famille n'a pas encore de compte du portail.")
         account.active = active
@@ -261,18 +264,18 @@ def request_reset(ctx: Context, identifier: str, email: str) -> str:
 
     def _work(session: Session) -> None:
         account = session.execute(
-            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident)
+            select(PortalAccount).where(func.lower(col(PortalAccount.identifier)) == ident)
         ).scalar_one_or_none()
         if account is None or not account.active or not mail or mail not in _family_emails(session, account.family_id):
             return
         recent = session.execute(
             select(func.count()).select_from(PasswordReset).where(
-                PasswordReset.account_id == account.id, PasswordReset.created_at > now - timedelta(hours=1))
+                col(PasswordReset.account_id) == account.id, col(PasswordReset.created_at) > now - timedelta(hours=1))
         ).scalar_one()
         if recent >= MAX_RESETS_PER_HOUR:
             return
         expires = now + RESET_VALIDITY
-        session.add(PasswordReset(account_id=account.id, token_hash=_code_hash(code),  # type: ignore[arg-type]
+        session.add(PasswordReset(account_id=account.id, token_hash=_code_hash(code),
                                   expires_at=expires, created_at=now))
         outbox.queue(
             session, now=now, kind="portal.reset", to_addr=mail, family_id=account.family_id,
@@ -313,12 +316,13 @@ def complete_reset(ctx: Context, identifier: str, code: str, new_password_text: 
 
     def _work(session: Session) -> bool:
         account = session.execute(
-            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident).with_for_update()
+            select(PortalAccount).where(func.lower(col(PortalAccount.identifier)) == ident).with_for_update()
         ).scalar_one_or_none()
         if account is None or not account.active:
             return False
         pending = list(session.execute(
-            select(PasswordReset).where(PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None))
+            select(PasswordReset)
+            .where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
         ).scalars())
         match = next((r for r in pending if r.expires_at > now and hmac.compare_digest(r.token_hash, wanted)), None)
         if match is None:
@@ -349,7 +353,7 @@ def family_login(ctx: Context, identifier: str, password: str) -> FamilySession:
 
     def _work(session: Session) -> FamilySession | str:
         account = session.execute(
-            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident)
+            select(PortalAccount).where(func.lower(col(PortalAccount.identifier)) == ident)
         ).scalar_one_or_none()
         if account is None or not account.active:
             verify_password(_dummy_hash(), password)
@@ -376,7 +380,7 @@ def family_login(ctx: Context, identifier: str, password: str) -> FamilySession:
                      entity="portal_account", entity_id=account.id, family_id=family.id)
         actor = Actor(kind="famille", login=account.identifier, regie_id=family.regie_id,
                       full_name=family.name, role="famille", can_see_health=True)
-        return FamilySession(actor, family.id, account.must_change_password)  # type: ignore[arg-type]
+        return FamilySession(actor, id_of(family), account.must_change_password)
 
     result = ctx.db.write(_work)
     if isinstance(result, str):
@@ -393,7 +397,7 @@ def change_password(ctx: Context, identifier: str, old_password: str, new_passwo
 
     def _work(session: Session) -> bool:
         account = session.execute(
-            select(PortalAccount).where(func.lower(PortalAccount.identifier) == ident).with_for_update()
+            select(PortalAccount).where(func.lower(col(PortalAccount.identifier)) == ident).with_for_update()
         ).scalar_one_or_none()
         if account is None or not account.active or not verify_password(account.password_hash, old_password):
             return False
