@@ -3,7 +3,8 @@ stored running total that could drift.
 
 This module is the single source of the figures the header, the Paiement and Solde
 screens, the payment confirmation and the benchmarks show: solde, coût estimé,
-montant proposé and nouveau solde, plus the lists that explain the solde.
+montant proposé and nouveau solde (`new_balance`), plus the lists that explain the
+solde. What counts as consumed is services/consumption.py's condition (R6).
 """
 
 from __future__ import annotations
@@ -333,9 +334,13 @@ def payment_lines(session: Session, family_id: int) -> list[PaidLine]:
     )
     by_id = {p.id: p for p in rows}
     reversed_by = {p.reverses_id: p.receipt_number for p in rows if p.reverses_id is not None}
-    return [
-        PaidLine(
-            payment_id=int(p.id or 0),  # stored rows always have an id
+    lines = []
+    for p in rows:
+        if p.id is None:  # not possible for a stored row; narrows the type
+            continue
+        target = by_id.get(p.reverses_id) if p.reverses_id is not None else None
+        lines.append(PaidLine(
+            payment_id=p.id,
             receipt_number=p.receipt_number,
             created_at=p.created_at,
             business_day=p.business_day,
@@ -344,13 +349,11 @@ def payment_lines(session: Session, family_id: int) -> list[PaidLine]:
             amount_cents=p.amount_cents,
             payer_name=p.payer_name,
             reason=p.reason,
-            reverses_receipt=by_id[p.reverses_id].receipt_number if p.reverses_id is not None
-            and p.reverses_id in by_id else None,
+            reverses_receipt=target.receipt_number if target is not None else None,
             reversed_by_receipt=reversed_by.get(p.id),
             created_by=p.created_by,
-        )
-        for p in rows
-    ]
+        ))
+    return lines
 
 
 def _booking_lines(session: Session, family_id: int, *conditions: ColumnElement[bool]) -> list[BookingLine]:
