@@ -1,6 +1,6 @@
 """Who may do what (roles agent, régisseur, admin), enforced in the services.
 
-One table, the only permission mechanism: a service asks `require(ctx, "action")`
+One table, the only permission mechanism: a service asks `require` for an action
 and the rule for that action lives here with the French words of its refusal. The UI
 may hide what a role cannot do (`allowed`), but the service is what refuses.
 """
