@@ -140,3 +140,41 @@ def test_every_audited_action_has_a_french_label() -> None:
     missing = {action: where for action, where in written.items() if action not in ACTION_LABELS}
     assert not missing, f"actions sans libellé dans audit_query.ACTION_LABELS : {missing}"
     assert all(action_label(action) != action for action in written)
+
+
+def test_rows_of_the_one_writer_read_back(demo_ctx: Context) -> None:
+    """audit.record, audit.row + record_many (bulk writers) and record_for_families (a
+    child of two households) store the format list_audit parses: details as a JSON object."""
+    from portail_tui.services import audit
+
+    fams = _two_families(demo_ctx)
+    now = demo_ctx.clock.now()
+    day = now.date()
+
+    def _write(session) -> None:  # type: ignore[no-untyped-def]
+        audit.record(session, at=now, actor="system", action="nightly.run", entity="regie", day=day)
+        audit.record_many(session, [audit.row(at=now, actor="system", action="booking.create", entity="booking",
+                                              entity_id=7, family_id=fams[0][0], day=day, price_cents=350)])
+        audit.record_for_families(session, [f for f, _ in fams], at=now, actor="system",
+                                  action="form.validate", entity="form", entity_id=9, kind="assurance")
+        audit.record_for_families(session, [], at=now, actor="system", action="form.expire",
+                                  entity="form", entity_id=10)
+
+    demo_ctx.db.write(_write)
+    lines = sorted(list_audit(demo_ctx, since=day).lines[-5:],
+                   key=lambda line: (line.action, line.family_number or ""))
+    assert [(line.action, line.family_number) for line in lines] == [
+        ("booking.create", f"{fams[0][1]:06d}"), ("form.expire", None),
+        ("form.validate", f"{fams[0][1]:06d}"), ("form.validate", f"{fams[1][1]:06d}"),
+        ("nightly.run", None)]
+    assert lines[0].details == {"day": day.isoformat(), "price_cents": 350}
+    assert lines[2].details == {"kind": "assurance"}
+    assert lines[4].details == {"day": day.isoformat()}
+
+
+def test_audit_rows_are_built_in_audit_py_only() -> None:
+    """No service builds an AuditLog row itself: the format lives in services/audit.py."""
+    root = Path(portail_tui.__file__).parent
+    builders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                if "AuditLog(" in path.read_text(encoding="utf-8") and path.name != "ops.py"]
+    assert builders == ["services/audit.py"]

@@ -41,7 +41,7 @@ def test_rule_table_is_complete_and_used_consistently() -> None:
     """Every action a service asks for is in the table (a typo would fail at run time in
     front of an agent), and every action of the table is accounted for here."""
     used = set()
-    for path in SERVICES.glob("*.py"):
+    for path in SERVICES.rglob("*.py"):
         used |= set(re.findall(r'require\(ctx, "([a-z_.]+)"\)', path.read_text(encoding="utf-8")))
     assert used <= set(permissions.RULES), used - set(permissions.RULES)
     assert set(permissions.RULES) == TESTED_REFUSALS | ANY_AGENT
@@ -101,7 +101,7 @@ def test_only_admin_manages_agents(demo_ctx: Context, agent: Actor, regisseur: A
     before = _count(demo_ctx, Agent)
     for who in (agent, regisseur):
         _refused(auth.add_agent, demo_ctx.as_actor(who), "nouvelle", "motdepasse1",
-                 what="création d'un compte agent")
+                 what="gérer les comptes des agents")
     assert _count(demo_ctx, Agent) == before
     auth.add_agent(demo_ctx.as_actor(admin), "nouvelle", "motdepasse1")
     assert _count(demo_ctx, Agent) == before + 1
@@ -160,3 +160,30 @@ def test_table_allows_exactly_its_roles(action: str) -> None:
         assert permissions.allowed(actor, action) == (role in roles)
     assert what and what[0].islower()
 
+
+
+@pytest.mark.parametrize("action", sorted(permissions.RULES))
+def test_require_refuses_every_role_not_listed(action: str) -> None:
+    """The one mechanism refuses, with the table's French description, every agent role
+    the table does not list, a family and nobody; it lets the listed roles through."""
+    roles, what = permissions.RULES[action]
+    ctx = Context(db=None, clock=None)  # type: ignore[arg-type]  # require() needs only the actor
+    for role in ("agent", "regisseur", "admin"):
+        actor = Actor(kind="agent", login=role, regie_id=1, role=role)
+        if role in roles:
+            assert permissions.require(ctx.as_actor(actor), action) is actor
+        else:
+            _refused(permissions.require, ctx.as_actor(actor), action,
+                     what=re.escape(f"Votre rôle ne permet pas de {what}."))
+    famille = Actor(kind="famille", login="dupont", regie_id=1)
+    _refused(permissions.require, ctx.as_actor(famille), action, what=re.escape(what))
+    _refused(permissions.require, ctx, action, what="connecté")
+
+
+def test_one_permission_mechanism() -> None:
+    """Roles are checked through permissions.RULES only: no role test of its own anywhere."""
+    root = SERVICES.parent
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if "require_role" in path.read_text(encoding="utf-8")]
+    assert offenders == []
+    assert not hasattr(Context, "require_role")

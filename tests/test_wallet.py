@@ -54,17 +54,34 @@ def test_estimated_cost_by_date_and_types(ctx: Context, town) -> None:  # type: 
     assert short.estimated_cents == 0
 
 
-def test_proposed_amount_brings_nouveau_solde_to_zero(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]
+def test_proposed_amount_brings_new_balance_to_zero(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]
     agent = ctx.as_actor(town.agent)
     fig = wallet.wallet_figures(agent, town.family_id)
     # solde -750, estimated 500: 1250 brings it back to zero.
     assert fig.proposed_cents == 1250
-    assert fig.nouveau_solde() == 0
-    assert fig.nouveau_solde(4000) == -750 - 500 + 4000
+    assert fig.new_balance_cents() == 0
+    assert fig.new_balance_cents(4000) == -750 - 500 + 4000
     payments.take_payment(agent, town.family_id, amount_cents=5000, mode="cb")
     fig = wallet.wallet_figures(agent, town.family_id)
     assert fig.proposed_cents == 0  # enough money: nothing proposed
-    assert fig.nouveau_solde() == 5000 - 750 - 500
+    assert fig.new_balance_cents() == 5000 - 750 - 500
+
+
+def test_payment_outlook_is_what_the_receipt_and_the_wallet_say_after(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]
+    """Before paying, one service call gives both figures a payment leads to: the solde
+    once the money is in (the receipt's) and R7's nouveau solde (solde − coût estimé +
+    montant). After paying, the receipt and the recomputed wallet say the same."""
+    agent = ctx.as_actor(town.agent)
+    before = wallet.wallet_figures(agent, town.family_id)
+    outlook = wallet.payment_outlook(before, 4000)
+    assert outlook.solde_after_cents == -750 + 4000
+    assert outlook.new_balance_cents == -750 - 500 + 4000 == before.new_balance_cents(4000)
+    receipt = payments.take_payment(agent, town.family_id, amount_cents=4000, mode="especes")
+    assert receipt.new_solde_cents == outlook.solde_after_cents
+    after = wallet.wallet_figures(agent, town.family_id)
+    assert after.solde_cents == outlook.solde_after_cents
+    assert after.new_balance_cents(0) == outlook.new_balance_cents
+    assert before.nouveau_solde(4000) == outlook.new_balance_cents  # old name, until the screen moves
 
 
 def test_formula_is_pure() -> None:
@@ -72,6 +89,7 @@ def test_formula_is_pure() -> None:
     assert wallet.proposed_amount(300, 200) == 0
     assert wallet.proposed_amount(200, 200) == 0
     assert wallet.new_balance(-300, 200, 500) == 0
+    assert wallet.solde_after(-300, 500) == 200
 
 
 def test_period_booking_counts_from_its_first_day(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portail_tui.models import ROLES, Agent, Regie
-from portail_tui.services import audit
+from portail_tui.services import audit, permissions
 from portail_tui.services.context import Actor, Context, ServiceError
 
 MAX_FAILURES = 5
@@ -116,7 +116,7 @@ def add_agent(
     """Create an agent account. From the CLI the caller is the system (an
     administrator at the server's shell); from the UI only an admin may."""
     if ctx.actor is not None:
-        ctx.require_role("admin", action="la création d'un compte agent")
+        permissions.require(ctx, "agent.manage")
     login_name = (login_name or "").strip()
     if not login_name or len(login_name) > 64 or not login_name.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise ServiceError("Identifiant invalide : lettres, chiffres, point, tiret (64 caractères au plus).",

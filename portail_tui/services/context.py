@@ -15,6 +15,7 @@ from portail_tui.config import Settings
 
 if TYPE_CHECKING:  # the database layer is heavy to import; the login screen doesn't need it
     from portail_tui.db import Database
+    from portail_tui.domain.school_calendar import SchoolCalendar
 
 
 class ServiceError(Exception):
@@ -50,14 +51,6 @@ class Actor:
         """The string stored in created_by / audit actor columns."""
         return f"{self.kind}:{self.login}"
 
-    @property
-    def is_regisseur(self) -> bool:
-        return self.kind == "agent" and self.role in ("regisseur", "admin")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == "agent" and self.role == "admin"
-
 
 SYSTEM = "system"
 
@@ -77,15 +70,8 @@ class Context:
             raise PermissionDenied("Vous devez être connecté.")
         return self.actor
 
-    def require_role(self, *roles: str, action: str = "cette opération") -> Actor:
-        """Refuse unless the acting agent has one of `roles` (enforced here, not in the UI)."""
-        actor = self.require_actor()
-        if actor.kind != "agent" or actor.role not in roles:
-            raise PermissionDenied(f"Vous n'avez pas le droit d'effectuer {action}.")
-        return actor
-
     @cached_property
-    def school_calendar(self):  # type: ignore[no-untyped-def]
+    def school_calendar(self) -> SchoolCalendar:
         from portail_tui.domain.school_calendar import SchoolCalendar
 
         return SchoolCalendar(zone=self.settings.school_zone)

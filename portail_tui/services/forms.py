@@ -200,11 +200,9 @@ def _families_of(session: Session, child_id: int) -> list[int]:
 
 def _audit(session: Session, form: Form, *, at: datetime, actor: str, action: str, before: str,
            **details: object) -> None:
-    families = _families_of(session, form.child_id)
-    for fid in families or [None]:  # type: ignore[list-item]
-        audit.record(session, at=at, actor=actor, action=action, entity="form", entity_id=form.id,
-                     family_id=fid, child_id=form.child_id, kind=form.kind, status_from=before,
-                     status_to=form.status, **details)
+    audit.record_for_families(session, _families_of(session, form.child_id), at=at, actor=actor,
+                              action=action, entity="form", entity_id=form.id, child_id=form.child_id,
+                              kind=form.kind, status_from=before, status_to=form.status, **details)
 
 
 # --------------------------------------------------------------------------- reading

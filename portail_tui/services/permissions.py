@@ -1,7 +1,8 @@
 """Who may do what (roles agent, régisseur, admin), enforced in the services.
 
-One table so the rule for an action lives in one place; the UI may hide what a role
-cannot do, but the service is what refuses.
+One table, the only permission mechanism: a service asks `require` for an action
+and the rule for that action lives here with the French words of its refusal. The UI
+may hide what a role cannot do (`allowed`), but the service is what refuses.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ stored running total that could drift.
 
 This module is the single source of the figures the header, the Paiement and Solde
 screens, the payment confirmation and the benchmarks show: solde, coût estimé,
-montant proposé and nouveau solde, plus the lists that explain the solde.
+montant proposé and nouveau solde (`new_balance`), plus the lists that explain the
+solde. What counts as consumed is services/consumption.py's condition (R6).
 """
 
 from __future__ import annotations
@@ -11,14 +12,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Boolean, Date, bindparam, func, or_, select, text
-from sqlmodel import Session
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Integer,
+    TextClause,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlmodel import Session, col
 
-from portail_tui.models import Activity, Booking, Child, Payment, Period
+from portail_tui.models import Activity, Booking, Child, Family, Payment, Period, Regie
+from portail_tui.services import consumption
+from portail_tui.services.consumption import (  # re-exported: booking.py and tests import them from here
+    CONSUMPTION_WINDOW_DAYS as CONSUMPTION_WINDOW_DAYS,
+)
+from portail_tui.services.consumption import consumption_limit as consumption_limit
 from portail_tui.services.context import Context, ServiceError
 
-CONSUMPTION_WINDOW_DAYS = 15
 # Default "Calcul des réservations jusqu'au": the booking horizon (R1), so the estimate
 # covers everything that can already be booked.
 DEFAULT_ESTIMATE_DAYS = 60
@@ -29,16 +49,14 @@ BOOKING_TYPES = ("confirmed", "waiting")
 BOOKING_TYPE_LABELS = {"confirmed": "Confirmées", "waiting": "En attente"}
 
 
-def consumption_limit(today: date) -> date:
-    """Last day whose bookings count as consumed (R6: past + next 15 days)."""
-    return today + timedelta(days=CONSUMPTION_WINDOW_DAYS)
-
-
 def default_until(today: date) -> date:
     return today + timedelta(days=DEFAULT_ESTIMATE_DAYS)
 
 
 # --- the formula (pure) --------------------------------------------------------
+# Two figures follow a payment and must not be confused: the solde once the money is
+# in (solde + montant, what the receipt prints) and R7's nouveau solde, named
+# `new_balance` in code (solde − coût estimé + montant, what the Paiement screen shows).
 
 def proposed_amount(solde_cents: int, estimated_cents: int) -> int:
     """R7: what brings the nouveau solde back to zero when it would be negative, else 0."""
@@ -48,6 +66,21 @@ def proposed_amount(solde_cents: int, estimated_cents: int) -> int:
 def new_balance(solde_cents: int, estimated_cents: int, amount_cents: int) -> int:
     """R7: nouveau solde = solde − coût estimé + montant du règlement."""
     return solde_cents - estimated_cents + amount_cents
+
+
+def solde_after(solde_cents: int, amount_cents: int) -> int:
+    """The solde (paid − consumed) once this entry is recorded: no estimate in it."""
+    return solde_cents + amount_cents
+
+
+@dataclass(frozen=True)
+class PaymentOutlook:
+    """What a payment of `amount_cents` leads to, for the Paiement screen, its
+    confirmation dialog and the receipt dialog to show the same two figures."""
+
+    amount_cents: int
+    solde_after_cents: int  # solde + montant: the wallet once the payment is recorded
+    new_balance_cents: int  # R7 « nouveau solde »: solde − coût estimé + montant
 
 
 @dataclass(frozen=True)
@@ -71,10 +104,23 @@ class WalletFigures:
     def proposed_cents(self) -> int:
         return proposed_amount(self.solde_cents, self.estimated_cents)
 
-    def nouveau_solde(self, amount_cents: int | None = None) -> int:
-        """With no amount, the proposed one (the guide's default)."""
+    def new_balance_cents(self, amount_cents: int | None = None) -> int:
+        """R7 « nouveau solde ». With no amount, the proposed one (the guide's default)."""
         amount = self.proposed_cents if amount_cents is None else amount_cents
         return new_balance(self.solde_cents, self.estimated_cents, amount)
+
+    def nouveau_solde(self, amount_cents: int | None = None) -> int:
+        """Old name of `new_balance_cents`, kept until screens/paiement.py calls the new one."""
+        return self.new_balance_cents(amount_cents)
+
+
+def payment_outlook(figures: WalletFigures, amount_cents: int) -> PaymentOutlook:
+    """Both figures that follow a payment, computed here so no screen adds them itself."""
+    return PaymentOutlook(
+        amount_cents=amount_cents,
+        solde_after_cents=solde_after(figures.solde_cents, amount_cents),
+        new_balance_cents=figures.new_balance_cents(amount_cents),
+    )
 
 
 # --- queries -------------------------------------------------------------------
@@ -87,15 +133,10 @@ def _clean_types(types: Iterable[str]) -> tuple[str, ...]:
     return result
 
 
-def _booking_day():  # type: ignore[no-untyped-def]
-    """The day a booking counts from: its day, or the first day of its period (R6)."""
-    return func.coalesce(Booking.day, Period.first_day)
-
-
 def paid_cents(session: Session, family_id: int) -> int:
     """Sum of every entry: payments positive, refunds negative, reversals of the opposite sign."""
     total = session.execute(
-        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.family_id == family_id)
+        select(func.coalesce(func.sum(col(Payment.amount_cents)), 0)).where(col(Payment.family_id) == family_id)
     ).scalar_one()
     return int(total)
 
@@ -111,31 +152,56 @@ def solde_cents(session: Session, family_id: int, today: date) -> int:
     return figures(session, family_id, today, until=today, types=()).solde_cents
 
 
-# One statement, written once: building a SQLAlchemy expression per call costs more
-# than running the query (the budget is 3 ms p95 for solde and coût estimé together).
-_FIGURES_SQL = text(
-    """
-    SELECT
-      (SELECT regie.name FROM family JOIN regie ON regie.id = family.regie_id
-        WHERE family.id = :family_id) AS wallet_label,
-      (SELECT COALESCE(SUM(payment.amount_cents), 0) FROM payment
-        WHERE payment.family_id = :family_id) AS paid,
-      COALESCE(SUM(CASE WHEN b.status = 'confirmed' AND COALESCE(b.day, p.first_day) <= :limit
-                        THEN b.price_cents ELSE 0 END), 0) AS consumed,
-      COALESCE(SUM(CASE WHEN ((b.status = 'confirmed' AND :with_confirmed)
-                              OR (b.status = 'waiting' AND :with_waiting))
-                         AND COALESCE(b.day, p.first_day) > :limit
-                         AND COALESCE(b.day, p.first_day) <= :until
-                        THEN b.price_cents ELSE 0 END), 0) AS estimated
-    FROM booking AS b LEFT OUTER JOIN period AS p ON p.id = b.period_id
-    WHERE b.family_id = :family_id AND b.status <> 'cancelled'
-    """
-).bindparams(
-    bindparam("limit", type_=Date),
-    bindparam("until", type_=Date),
-    bindparam("with_confirmed", type_=Boolean),
-    bindparam("with_waiting", type_=Boolean),
-)
+def _placeholder(name: str) -> ColumnElement[Any]:
+    return literal_column(f":{name}")
+
+
+def _figures_statement() -> TextClause:
+    """paid, consumed and coût estimé of one family in one statement, built from
+    consumption.py's conditions (R6 and its complement) and rendered once to SQL text at
+    import: building or even re-running a SQLAlchemy expression costs more than the
+    query itself (the budget is 3 ms p95 for solde and coût estimé together). The
+    placeholders stay as text (`:limit`…) so constants render inline and the text is
+    what the database plans; their types are declared on the text statement."""
+    family_id, limit, until = _placeholder("family_id"), _placeholder("limit"), _placeholder("until")
+    with_confirmed, with_waiting = _placeholder("with_confirmed"), _placeholder("with_waiting")
+    day = consumption.booking_day()
+    status, price = col(Booking.status), col(Booking.price_cents)
+    estimated = and_(
+        or_(and_(status == "confirmed", with_confirmed), and_(status == "waiting", with_waiting)),
+        consumption.after_window(limit, day),
+        day <= until,
+    )
+    wallet_label = (
+        select(col(Regie.name)).join_from(Family, Regie, col(Regie.id) == col(Family.regie_id))
+        .where(col(Family.id) == family_id).scalar_subquery()
+    )
+    paid = (
+        select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
+        .where(col(Payment.family_id) == family_id).scalar_subquery()
+    )
+    stmt = (
+        select(
+            wallet_label.label("wallet_label"),
+            paid.label("paid"),
+            func.coalesce(func.sum(case((consumption.consumed(limit, day), price), else_=0)), 0).label("consumed"),
+            func.coalesce(func.sum(case((estimated, price), else_=0)), 0).label("estimated"),
+        )
+        .select_from(Booking)
+        .outerjoin(Period, col(Period.id) == col(Booking.period_id))
+        .where(col(Booking.family_id) == family_id, status != "cancelled")
+    )
+    sql = str(stmt.compile(compile_kwargs={"literal_binds": True}))
+    return text(sql).bindparams(
+        bindparam("family_id", type_=Integer),
+        bindparam("limit", type_=Date),
+        bindparam("until", type_=Date),
+        bindparam("with_confirmed", type_=Boolean),
+        bindparam("with_waiting", type_=Boolean),
+    )
+
+
+_FIGURES = _figures_statement()
 
 
 def figures(
@@ -154,8 +220,8 @@ def figures(
     kinds = _clean_types(types)
     limit = consumption_limit(today)
     until = default_until(today) if until is None else until
-    row = session.execute(
-        _FIGURES_SQL,
+    row = session.connection().execute(
+        _FIGURES,
         {
             "family_id": family_id,
             "limit": limit,
@@ -261,16 +327,20 @@ def payment_lines(session: Session, family_id: int) -> list[PaidLine]:
     """Every entry of a family's wallet, newest first, each reversal linked both ways."""
     rows = list(
         session.execute(
-            select(Payment).where(Payment.family_id == family_id).order_by(
-                Payment.created_at.desc(), Payment.id.desc()
+            select(Payment).where(col(Payment.family_id) == family_id).order_by(
+                col(Payment.created_at).desc(), col(Payment.id).desc()
             )
         ).scalars()
     )
     by_id = {p.id: p for p in rows}
     reversed_by = {p.reverses_id: p.receipt_number for p in rows if p.reverses_id is not None}
-    return [
-        PaidLine(
-            payment_id=p.id,  # type: ignore[arg-type]
+    lines = []
+    for p in rows:
+        if p.id is None:  # not possible for a stored row; narrows the type
+            continue
+        target = by_id.get(p.reverses_id) if p.reverses_id is not None else None
+        lines.append(PaidLine(
+            payment_id=p.id,
             receipt_number=p.receipt_number,
             created_at=p.created_at,
             business_day=p.business_day,
@@ -279,26 +349,25 @@ def payment_lines(session: Session, family_id: int) -> list[PaidLine]:
             amount_cents=p.amount_cents,
             payer_name=p.payer_name,
             reason=p.reason,
-            reverses_receipt=by_id[p.reverses_id].receipt_number if p.reverses_id in by_id else None,
+            reverses_receipt=target.receipt_number if target is not None else None,
             reversed_by_receipt=reversed_by.get(p.id),
             created_by=p.created_by,
-        )
-        for p in rows
-    ]
+        ))
+    return lines
 
 
-def _booking_lines(session: Session, family_id: int, *conditions) -> list[BookingLine]:  # type: ignore[no-untyped-def]
-    day = _booking_day()
-    label = func.coalesce(Period.label, Activity.label)
+def _booking_lines(session: Session, family_id: int, *conditions: ColumnElement[bool]) -> list[BookingLine]:
+    day = consumption.booking_day()
+    label = func.coalesce(col(Period.label), col(Activity.label))
     rows = session.execute(
-        select(Booking.id, day.label("d"), Child.first_name, Child.last_name, Activity.label,
-               Period.label, Booking.status, Booking.price_cents)
+        select(col(Booking.id), day.label("d"), col(Child.first_name), col(Child.last_name),
+               col(Activity.label), col(Period.label), col(Booking.status), col(Booking.price_cents))
         .select_from(Booking)
-        .join(Child, Child.id == Booking.child_id)
-        .join(Activity, Activity.id == Booking.activity_id)
-        .outerjoin(Period, Period.id == Booking.period_id)
-        .where(Booking.family_id == family_id, *conditions)
-        .order_by(day, label, Child.first_name)
+        .join(Child, col(Child.id) == col(Booking.child_id))
+        .join(Activity, col(Activity.id) == col(Booking.activity_id))
+        .outerjoin(Period, col(Period.id) == col(Booking.period_id))
+        .where(col(Booking.family_id) == family_id, *conditions)
+        .order_by(day, label, col(Child.first_name))
     ).all()
     lines = []
     for bid, d, first, last, activity, period, status, price in rows:
@@ -313,14 +382,13 @@ def solde_details(ctx: Context, family_id: int) -> SoldeDetails:
     today = ctx.clock.today()
     limit = consumption_limit(today)
     horizon = limit + timedelta(days=UPCOMING_DAYS)
-    day = _booking_day()
 
     def _work(session: Session) -> SoldeDetails:
         fig = figures(session, family_id, today, until=horizon, types=("confirmed",))
-        consumed = _booking_lines(session, family_id, Booking.status == "confirmed", day <= limit)
+        consumed = _booking_lines(session, family_id, consumption.consumed(limit))
         upcoming = _booking_lines(
-            session, family_id, or_(Booking.status == "confirmed", Booking.status == "waiting"),
-            day > limit, day <= horizon,
+            session, family_id, col(Booking.status).in_(BOOKING_TYPES),
+            consumption.after_window(limit), consumption.booking_day() <= horizon,
         )
         return SoldeDetails(
             figures=fig,
