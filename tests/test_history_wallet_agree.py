@@ -14,7 +14,7 @@ from portail_tui.db import Database
 from portail_tui.services import history as h
 from portail_tui.services import wallet
 from portail_tui.services.context import Context
-from tests.test_payments_seed import Seed, book, book_period, seed
+from tests.support.payments_town import Seed, book, book_period, seed
 
 TODAY = date(2026, 11, 10)  # window ends on 25 November, inside the current month
 
