@@ -14,15 +14,19 @@ from portail_tui.clock import PARIS, FixedClock
 from portail_tui.domain.day_states import DayState
 from portail_tui.models import AuditLog, OutboxMessage
 from portail_tui.services.booking import (
+    BOOK,
+    CANCEL,
+    Cart,
+    CartLine,
     booking_children,
     day_options,
     month_view,
     pattern_lines,
     period_options,
     suivi,
+    toggle,
     validate_cart,
 )
-from portail_tui.services.booking_cart import BOOK, CANCEL, Cart, CartLine, toggle
 from portail_tui.services.booking_digest import queue_booking_digests
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
 from tests.test_booking_town import Town, bookings, build_town, slot_taken
@@ -359,7 +363,7 @@ def test_cancel_that_lost_a_race_is_replayed_not_refused(actx: Context, town: To
         pytest.skip("SQLite writes take the lock at BEGIN IMMEDIATE: no one can change it meanwhile")
     from sqlalchemy import text
 
-    import portail_tui.services.booking as booking_module
+    import portail_tui.services.booking.validation as booking_module
 
     validate_cart(actx, town.families["MARTIN"], [book(town, "Léa", "RS", THU), book(town, "Noé", "RS", THU)])
     validate_cart(actx, town.families["BERNARD"], [book(town, "Chloé", "RS", THU)])  # waiting
