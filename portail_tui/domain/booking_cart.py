@@ -239,6 +239,26 @@ def wanted(cart: Cart, options: DayOptions) -> list[DayOption]:
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    status: str  # short, in the dialog's list
+    sentence: str  # the refusal said when the agent insists
+    blocker: bool  # greyed out by another choice of the day (R4), not by the rules
+
+
+def _refusal(opt: DayOption, chosen: list[DayOption]) -> _Refusal | None:
+    """Why an activity cannot be ticked now, for both the list and the key press: the
+    service's verdict (`check_day_line`) and, live, what else is chosen that day (R4)."""
+    blocker = blocked_by(opt.rule, [o.rule for o in chosen])
+    if blocker is not None:
+        return _Refusal(f"exclu par {blocker.label}",
+                        f"{opt.rule.label} indisponible : {blocker.label} est choisie (désélectionnez-la d'abord).",
+                        True)
+    if not opt.book.ok:
+        return _Refusal(opt.book.reason, f"{opt.rule.label} : {opt.book.reason}.", False)
+    return None
+
+
 def option_view(cart: Cart, options: DayOptions, opt: DayOption) -> OptionView:
     line = cart.get(_key(options, opt.activity_id))
     if line is not None and line.action == BOOK:
@@ -254,12 +274,9 @@ def option_view(cart: Cart, options: DayOptions, opt: DayOption) -> OptionView:
     if opt.booked_status == "waiting":
         rank = f", rang {opt.waiting_rank}" if opt.waiting_rank else ""
         return OptionView("[x]", f"en liste d'attente{rank}", True, opt.cancel.ok)
-    others = [o.rule for o in wanted(cart, options)]
-    blocker = blocked_by(opt.rule, others)
-    if blocker is not None:
-        return OptionView("[/]", f"exclu par {blocker.label}", False, False)
-    if not opt.book.ok:
-        return OptionView("[ ]", opt.book.reason, False, False)
+    refusal = _refusal(opt, wanted(cart, options))
+    if refusal is not None:
+        return OptionView("[/]" if refusal.blocker else "[ ]", refusal.status, False, False)
     return OptionView("[ ]", "libre" if not opt.book.waiting else "complet : liste d'attente",
                       False, True)
 
@@ -293,11 +310,9 @@ def toggle(cart: Cart, options: DayOptions, activity_id: int) -> str | None:
     if line is not None and line.action == CANCEL:
         cart.remove(key)  # changed their mind: keep the booking
         return None
-    blocker = blocked_by(opt.rule, [o.rule for o in chosen])
-    if blocker is not None:
-        return f"{opt.rule.label} indisponible : {blocker.label} est choisie (désélectionnez-la d'abord)."
-    if not opt.book.ok:
-        return f"{opt.rule.label} : {opt.book.reason}."
+    refusal = _refusal(opt, chosen)
+    if refusal is not None:
+        return refusal.sentence
     # Try on a copy, so a refusal half-way leaves the cart as it was.
     trial = Cart(cart.family_id, dict(cart._lines))
     by_id = {o.activity_id: o for o in chosen}
