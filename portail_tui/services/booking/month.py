@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session
 
 from portail_tui.domain.booking_rules import ActivityRule, PeriodRule, Places
@@ -21,6 +21,7 @@ from portail_tui.services.booking.setup import (
     F,
     M,
     P,
+    RegieSetup,
     S,
     check_regie,
     load_child,
@@ -80,6 +81,41 @@ def _mark(rule: ActivityRule, status: str) -> BookedMark:
                       sort_order=rule.sort_order)
 
 
+def _month_periods(
+    conn: Connection, setup: RegieSetup, span: dict[str, object]
+) -> tuple[list[PeriodRule], dict[int, Places]]:
+    """The periods overlapping the month, with their places (a period without a Slot
+    row yet has all its places free)."""
+    periods: list[PeriodRule] = []
+    pplaces: dict[int, Places] = {}
+    for r in conn.execute(_Q_MONTH_PERIODS, span):
+        rule = setup.activities.get(r.activity_id)
+        if rule is None:
+            continue
+        p = period_rule(r)
+        periods.append(p)
+        if r.slot_taken is not None:
+            pplaces[p.id] = Places(r.slot_capacity, r.slot_taken)
+        else:
+            pplaces[p.id] = Places(period_capacity(rule, p), 0)
+    return periods, pplaces
+
+
+def _month_period_bookings(
+    conn: Connection, setup: RegieSetup, span: dict[str, object], periods: list[PeriodRule]
+) -> list[tuple[PeriodRule, BookedMark]]:
+    """The child's live period bookings overlapping the month."""
+    if not periods:
+        return []
+    by_id = {p.id: p for p in periods}
+    booked: list[tuple[PeriodRule, BookedMark]] = []
+    for r in conn.execute(_Q_MONTH_PERIOD_BOOKINGS, span):
+        rule = setup.activities.get(r.activity_id)
+        if rule is not None and r.period_id in by_id:
+            booked.append((by_id[r.period_id], _mark(rule, r.status)))
+    return booked
+
+
 def month_view(
     ctx: Context,
     family_id: int,
@@ -109,30 +145,12 @@ def month_view(
             for r in conn.execute(_Q_MONTH_SLOTS, span)
             if r.activity_id in setup.activities
         }
-        periods: list[PeriodRule] = []
-        pplaces: dict[int, Places] = {}
-        for r in conn.execute(_Q_MONTH_PERIODS, span):
-            rule = setup.activities.get(r.activity_id)
-            if rule is None:
-                continue
-            p = period_rule(r)
-            periods.append(p)
-            if r.slot_taken is not None:
-                pplaces[p.id] = Places(r.slot_capacity, r.slot_taken)
-            else:
-                pplaces[p.id] = Places(period_capacity(rule, p), 0)
+        periods, pplaces = _month_periods(conn, setup, span)
         booked: dict[date, list[BookedMark]] = {}
         for r in conn.execute(_Q_MONTH_BOOKINGS, span):
             rule = setup.activities.get(r.activity_id)
             if rule is not None:
                 booked.setdefault(r.day, []).append(_mark(rule, r.status))
-        period_booked: list[tuple[PeriodRule, BookedMark]] = []
-        if periods:
-            by_id = {p.id: p for p in periods}
-            for r in conn.execute(_Q_MONTH_PERIOD_BOOKINGS, span):
-                rule = setup.activities.get(r.activity_id)
-                if rule is not None and r.period_id in by_id:
-                    period_booked.append((by_id[r.period_id], _mark(rule, r.status)))
         cells = month_states(
             year,
             month,
@@ -144,7 +162,7 @@ def month_view(
             rates=setup.rates,
             periods=periods,
             period_places=pplaces,
-            period_booked=period_booked,
+            period_booked=_month_period_bookings(conn, setup, span, periods),
             pending_days=pending,
             closure_reasons=setup.closure_reasons,
         )

@@ -182,7 +182,8 @@ def validate_cart(ctx: Context, family_id: int, lines: Sequence[CartLine]) -> Ca
         _load_live(run)
         for i, line, rule in _lines_of(run, CANCEL):
             _cancel(run, i, line, rule)
-        accepted = [a for a in (_check(run, i, line, rule) for i, line, rule in _lines_of(run, BOOK)) if a]
+        checked = [_check(run, i, line, rule) for i, line, rule in _lines_of(run, BOOK)]
+        accepted = [a for a in checked if a is not None]
         _insert(run, _reserve(run, accepted))
         return CartResult(tuple(run.outcomes[i] for i in range(len(cart))), run.promoted)
 
