@@ -322,15 +322,18 @@ def test_suivi_activity_filter_reads_like_the_histories(actx: Context, town: Tow
 def test_a_period_covers_the_same_days_for_price_calendar_and_pending(actx: Context, town: Town) -> None:
     """1 Nov 2027 (All Saints, a Monday of the Toussaint holidays) is not billed: the
     calendar no longer shows « V » booked on it and the cart no longer marks it."""
+    from sqlmodel import Session
+
     from portail_tui.models import Period
     from portail_tui.services.booking import toggle_period
 
-    def add_period(s):  # type: ignore[no-untyped-def]
+    def add_period(s: Session) -> int:
         p = Period(activity_id=town.activities["CLV"], label="Vacances de la Toussaint 2027",
                    first_day=date(2027, 10, 25), last_day=date(2027, 11, 5),
                    booking_opens=date(2026, 11, 1), booking_closes=date(2027, 10, 15))
         s.add(p)
         s.flush()
+        assert p.id is not None
         return p.id
 
     pid = actx.db.write(add_period)

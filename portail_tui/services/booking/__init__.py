@@ -1,12 +1,14 @@
 """Bookings (R1–R5, R8, R10, B1–B3, B5): what the Réservations tab, the CLI, the
 nightly run and the benchmarks call. One module per use case:
 
-- `setup`      the régie's activities, rates and closures as rule objects; family, child
+- `setup`      the régie's activities, rates and closures as rule objects
+- `children`   the family and the children an agent books for
 - `facts`      places, prices and waiting ranks the rules need, gathered once per call
 - `month`      the month calendar of one child (R5)
 - `options`    the day dialog and the period dialog (R3, R10)
 - `patterns`   « every Mon/Tue/Thu/Fri from … to … » (B3)
 - `validation` Valider: cancel, check, reserve, insert — one transaction (R10, B2)
+- `outcome`    what Valider answers, line by line
 - `waiting`    places and the waiting list (B2), the nightly catch-up
 - `suivi`      bookings beyond the next 15 days (R8) and their export
 
@@ -32,8 +34,10 @@ from portail_tui.domain.booking_cart import (
     toggle_period,
     wanted,
 )
+from portail_tui.services.booking.children import ChildChoice, booking_children
 from portail_tui.services.booking.month import MonthView, month_view
 from portail_tui.services.booking.options import day_options, period_options
+from portail_tui.services.booking.outcome import CartResult, LineOutcome
 from portail_tui.services.booking.patterns import (
     MAX_PATTERN_DAYS,
     PatternResult,
@@ -41,14 +45,7 @@ from portail_tui.services.booking.patterns import (
     default_pattern_range,
     pattern_lines,
 )
-from portail_tui.services.booking.setup import (
-    LIVE,
-    ChildChoice,
-    RegieSetup,
-    booking_children,
-    day_activities,
-    load_setup,
-)
+from portail_tui.services.booking.setup import LIVE, RegieSetup, day_activities, load_setup
 from portail_tui.services.booking.suivi import (
     SuiviFile,
     SuiviLine,
@@ -57,7 +54,7 @@ from portail_tui.services.booking.suivi import (
     suivi_file,
     suivi_report,
 )
-from portail_tui.services.booking.validation import CartResult, LineOutcome, validate_cart
+from portail_tui.services.booking.validation import validate_cart
 from portail_tui.services.booking.waiting import promote_waiting
 
 __all__ = [

@@ -14,11 +14,12 @@ from portail_tui.domain.booking_rules import (
     ActivityRule,
     PeriodRule,
     Places,
+    effective_quotient,
     period_price,
     price_for,
 )
 from portail_tui.models import Booking, Family, Slot
-from portail_tui.services.booking.setup import RegieSetup, quotient_on
+from portail_tui.services.booking.setup import RegieSetup
 
 
 def day_slots(
@@ -53,6 +54,10 @@ def day_places(rule: ActivityRule, slot: Places | None) -> Places:
 def period_capacity(rule: ActivityRule, period: PeriodRule) -> int | None:
     """A period may set its own capacity; otherwise the activity's applies."""
     return period.capacity if period.capacity is not None else rule.capacity
+
+
+def quotient_on(family: Family, on: date) -> int | None:
+    return effective_quotient(family.quotient, family.quotient_valid_from, family.quotient_valid_to, on)
 
 
 def day_price(setup: RegieSetup, rule: ActivityRule, family: Family, day: date) -> tuple[int | None, int | None]:

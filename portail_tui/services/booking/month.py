@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from portail_tui.domain.booking_rules import ActivityRule, PeriodRule, Places
 from portail_tui.domain.day_states import BookedMark, DayCell, month_grid, month_states
+from portail_tui.services.booking.children import check_regie, load_child, load_family
 from portail_tui.services.booking.facts import period_capacity
 from portail_tui.services.booking.setup import (
     LIVE,
@@ -23,9 +24,6 @@ from portail_tui.services.booking.setup import (
     P,
     RegieSetup,
     S,
-    check_regie,
-    load_child,
-    load_family,
     load_setup,
     period_rule,
 )

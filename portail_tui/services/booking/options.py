@@ -25,6 +25,7 @@ from portail_tui.domain.booking_rules import (
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.school_calendar import DayKind
 from portail_tui.models import Booking, Period
+from portail_tui.services.booking.children import load_child, load_family
 from portail_tui.services.booking.facts import (
     day_places,
     day_price,
@@ -37,8 +38,6 @@ from portail_tui.services.booking.facts import (
 from portail_tui.services.booking.setup import (
     LIVE,
     RegieSetup,
-    load_child,
-    load_family,
     load_setup,
     period_rule,
     when_period,

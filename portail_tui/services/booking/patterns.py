@@ -15,8 +15,9 @@ from portail_tui.domain.booking_cart import BOOK, CANCEL, Cart, CartLine
 from portail_tui.domain.booking_rules import ActivityRule, check_day_line, excludes
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.models import Booking
+from portail_tui.services.booking.children import load_child, load_family
 from portail_tui.services.booking.facts import day_places, day_price, day_slots
-from portail_tui.services.booking.setup import LIVE, RegieSetup, load_child, load_family, load_setup
+from portail_tui.services.booking.setup import LIVE, RegieSetup, load_setup
 from portail_tui.services.context import Context, ServiceError
 
 MAX_PATTERN_DAYS = 366

@@ -12,20 +12,18 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel
 
 from portail_tui.domain.booking_rules import (
     ActivityRule,
     PeriodRule,
     RateRule,
-    effective_quotient,
 )
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.school_calendar import SchoolCalendar
 from portail_tui.models import (
     Activity,
     Booking,
-    Child,
     Closure,
     Family,
     FamilyMember,
@@ -34,6 +32,7 @@ from portail_tui.models import (
     Regie,
     Slot,
 )
+from portail_tui.services.booking.children import load_family
 from portail_tui.services.context import Context, ServiceError
 
 LIVE = ("confirmed", "waiting")
@@ -155,72 +154,6 @@ def load_setup(session: Session, regie_id: int) -> RegieSetup:
     )
 
 
-# ------------------------------------------------------------------- family, child
-
-
-@dataclass(frozen=True)
-class ChildChoice:
-    id: int
-    first_name: str
-    last_name: str
-
-    @property
-    def name(self) -> str:
-        return self.first_name
-
-
-def check_regie(ctx: Context, regie_id: int | None) -> None:
-    """An agent works for one régie: another régie's family is refused."""
-    actor = ctx.actor
-    if actor is not None and actor.kind != "system" and actor.regie_id != regie_id:
-        raise ServiceError("Cette famille dépend d'une autre régie.", field="famille")
-
-
-def load_family(session: Session, ctx: Context, family_id: int) -> Family:
-    family = session.get(Family, family_id)
-    if family is None:
-        raise ServiceError("Famille introuvable.", field="famille")
-    check_regie(ctx, family.regie_id)
-    return family
-
-
-def family_id_of(family: Family) -> int:
-    """A loaded family always has its id (narrows the model's Optional)."""
-    assert family.id is not None
-    return family.id
-
-
-def load_children(session: Session, family_id: int) -> dict[int, ChildChoice]:
-    rows = session.execute(
-        select(col(Child.id), col(Child.first_name), col(Child.last_name))
-        .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
-        .where(col(FamilyMember.family_id) == family_id)
-        .order_by(col(Child.birth_date), col(Child.first_name), col(Child.id))
-    ).all()
-    return {r.id: ChildChoice(r.id, r.first_name, r.last_name) for r in rows}
-
-
-def load_child(session: Session, family_id: int, child_id: int) -> ChildChoice:
-    row = session.execute(
-        select(col(Child.id), col(Child.first_name), col(Child.last_name))
-        .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
-        .where(col(FamilyMember.family_id) == family_id, col(Child.id) == child_id)
-    ).first()
-    if row is None:
-        raise ServiceError("Cet enfant n'est pas rattaché à la famille.", field="enfant")
-    return ChildChoice(row.id, row.first_name, row.last_name)
-
-
-def booking_children(ctx: Context, family_id: int) -> list[ChildChoice]:
-    """The children an agent can book for this family, eldest first."""
-
-    def work(session: Session) -> list[ChildChoice]:
-        load_family(session, ctx, family_id)
-        return list(load_children(session, family_id).values())
-
-    return ctx.db.read(work)
-
-
 def day_activities(ctx: Context, family_id: int) -> list[ActivityRule]:
     """Activities booked by the day, in display order (the pattern dialog's choices)."""
 
@@ -229,10 +162,6 @@ def day_activities(ctx: Context, family_id: int) -> list[ActivityRule]:
         return [a for a in load_setup(session, family.regie_id).ordered() if not a.by_period]
 
     return ctx.db.read(work)
-
-
-def quotient_on(family: Family, on: date) -> int | None:
-    return effective_quotient(family.quotient, family.quotient_valid_from, family.quotient_valid_to, on)
 
 
 def when_period(p: PeriodRule) -> str:

@@ -19,15 +19,9 @@ from portail_tui.domain.frdates import (
 from portail_tui.domain.text import activity_matches, normalize
 from portail_tui.exports.tables import Column, ColumnKind, Report, ReportTable
 from portail_tui.models import Activity, Booking, Period
+from portail_tui.services.booking.children import ChildChoice, load_children, load_family
 from portail_tui.services.booking.facts import waiting_rank
-from portail_tui.services.booking.setup import (
-    LIVE,
-    ChildChoice,
-    activity_rule,
-    load_children,
-    load_family,
-    load_setup,
-)
+from portail_tui.services.booking.setup import LIVE, activity_rule, load_setup
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.wallet import consumption_limit
