@@ -352,6 +352,16 @@ def period_key(child_id: int, popt: PeriodOption) -> LineKey:
     return (child_id, popt.rule.id, None, popt.period.id)
 
 
+def _overlaps_cart(cart: Cart, child_id: int, popt: PeriodOption) -> bool:
+    """Another period of the same activity overlapping this one is already in the cart."""
+    return any(
+        other.child_id == child_id and other.period_id is not None and other.action == BOOK
+        and other.activity_id == popt.rule.id and other.span is not None
+        and other.span[0] <= popt.period.last_day and popt.period.first_day <= other.span[1]
+        for other in cart.lines()
+    )
+
+
 def period_view(cart: Cart, child_id: int, popt: PeriodOption) -> OptionView:
     line = cart.get(period_key(child_id, popt))
     if line is not None:
@@ -366,11 +376,8 @@ def period_view(cart: Cart, child_id: int, popt: PeriodOption) -> OptionView:
         return OptionView("[x]", f"en liste d'attente{rank}", True, popt.cancel.ok)
     if popt.covered_by:
         return OptionView("[/]", "déjà inscrit (période)", False, False)
-    for other in cart.lines():
-        if (other.child_id == child_id and other.period_id is not None and other.action == BOOK
-                and other.activity_id == popt.rule.id and other.span is not None
-                and other.span[0] <= popt.period.last_day and popt.period.first_day <= other.span[1]):
-            return OptionView("[/]", "période déjà choisie", False, False)
+    if _overlaps_cart(cart, child_id, popt):
+        return OptionView("[/]", "période déjà choisie", False, False)
     if not popt.book.ok:
         if popt.book.refusal is Refusal.NOT_YET_OPEN:
             return OptionView("[ ]", "pas encore ouvert", False, False)

@@ -181,30 +181,32 @@ def day_state(
                                      has_rate=has_rate))
 
     if not verdicts:
-        if first_refusal is not None and first_refusal.refusal is Refusal.CLOSED:
-            detail = first_refusal.reason
-        elif first_refusal is not None:
-            detail = first_refusal.reason.replace("pas d'activité ce jour (", "").rstrip(")")
-            if detail == "pas d'activité ce jour":
-                detail = ""
-        else:
-            detail = ""
-        return cell(DayState.NOTHING, detail)
-
+        return cell(DayState.NOTHING, _nothing_detail(first_refusal))
     accepted = [v for v in verdicts if v.ok]
     if accepted:
-        detail = "complet : liste d'attente" if all(v.waiting for v in accepted) else ""
-        return cell(DayState.OPEN, detail)
+        return cell(DayState.OPEN, "complet : liste d'attente" if all(v.waiting for v in accepted) else "")
+    return cell(*_refused(verdicts))
+
+
+def _nothing_detail(first_refusal: Verdict | None) -> str:
+    """Why no activity runs: a closure's reason, or the kind of day (« férié : … »)."""
+    if first_refusal is None:
+        return ""
+    if first_refusal.refusal is Refusal.CLOSED:
+        return first_refusal.reason
+    detail = first_refusal.reason.replace("pas d'activité ce jour (", "").rstrip(")")
+    return "" if detail == "pas d'activité ce jour" else detail
+
+
+def _refused(verdicts: list[Verdict]) -> tuple[DayState, str]:
+    """Every activity refused: not yet open (R1) wins, then the most telling reason."""
     refusals = {v.refusal: v for v in verdicts}
     if Refusal.NOT_YET_OPEN in refusals:
-        return cell(DayState.NOT_YET_OPEN, refusals[Refusal.NOT_YET_OPEN].reason)
+        return DayState.NOT_YET_OPEN, refusals[Refusal.NOT_YET_OPEN].reason
     for code in _CLOSED_PRIORITY:
         if code in refusals:
-            reason = refusals[code].reason
-            if code is Refusal.DEADLINE:
-                reason = "délai dépassé"
-            return cell(DayState.CLOSED, reason)
-    return cell(DayState.CLOSED, verdicts[0].reason)
+            return DayState.CLOSED, "délai dépassé" if code is Refusal.DEADLINE else refusals[code].reason
+    return DayState.CLOSED, verdicts[0].reason
 
 
 def month_states(
