@@ -14,8 +14,7 @@ from sqlmodel import Session
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.db import Database
 from portail_tui.models import Activity, Booking, Child, Family, FamilyMember, Slot
-from portail_tui.services.booking import validate_cart
-from portail_tui.services.booking_cart import BOOK, CANCEL, CartLine
+from portail_tui.services.booking import BOOK, CANCEL, CartLine, validate_cart
 from portail_tui.services.context import Actor, Context
 from tests.support.booking_town import CREATED, build_town
 

@@ -14,15 +14,19 @@ from portail_tui.clock import PARIS, FixedClock
 from portail_tui.domain.day_states import DayState
 from portail_tui.models import AuditLog, OutboxMessage
 from portail_tui.services.booking import (
+    BOOK,
+    CANCEL,
+    Cart,
+    CartLine,
     booking_children,
     day_options,
     month_view,
     pattern_lines,
     period_options,
     suivi,
+    toggle,
     validate_cart,
 )
-from portail_tui.services.booking_cart import BOOK, CANCEL, Cart, CartLine, toggle
 from portail_tui.services.booking_digest import queue_booking_digests
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
 from tests.support.booking_town import Town, bookings, build_town, slot_taken
@@ -302,6 +306,54 @@ def test_suivi_lists_beyond_15_days_with_waiting_rank(actx: Context, town: Town)
         suivi(actx, fam, child_name="Zoé")
 
 
+def test_suivi_activity_filter_reads_like_the_histories(actx: Context, town: Town) -> None:
+    """Every typed word must start a word of the activity (`domain.text.activity_matches`,
+    as in Historiques): « soir aps » keeps APS SOIR (suivi kept nothing), « is » keeps
+    nothing (suivi kept CENTRE DE LOISIRS VACANCES, « is » being inside LOISIRS)."""
+    fam = town.families["MARTIN"]
+    far = date(2026, 12, 17)
+    validate_cart(actx, fam, [book(town, "Léa", "RS", far), book(town, "Noé", "APSS", far),
+                              book(town, "Léa", "CLV", period="noel")])
+    assert [line.activity_code for line in suivi(actx, fam, activity_text="soir aps").lines] == ["APSS"]
+    assert suivi(actx, fam, activity_text="is").lines == ()
+    assert [line.activity_code for line in suivi(actx, fam, activity_text="loisirs").lines] == ["CLV"]
+
+
+def test_a_period_covers_the_same_days_for_price_calendar_and_pending(actx: Context, town: Town) -> None:
+    """1 Nov 2027 (All Saints, a Monday of the Toussaint holidays) is not billed: the
+    calendar no longer shows « V » booked on it and the cart no longer marks it."""
+    from sqlmodel import Session
+
+    from portail_tui.models import Period
+    from portail_tui.services.booking import toggle_period
+
+    def add_period(s: Session) -> int:
+        p = Period(activity_id=town.activities["CLV"], label="Vacances de la Toussaint 2027",
+                   first_day=date(2027, 10, 25), last_day=date(2027, 11, 5),
+                   booking_opens=date(2026, 11, 1), booking_closes=date(2027, 10, 15))
+        s.add(p)
+        s.flush()
+        assert p.id is not None
+        return p.id
+
+    pid = actx.db.write(add_period)
+    fam, lea = town.families["MARTIN"], town.children["Léa"]
+    all_saints = date(2027, 11, 1)
+    popt = next(o for o in period_options(actx, fam, lea) if o.period.id == pid)
+    assert popt.price_cents == 9 * 900  # 5 + 4 days, the public holiday not billed (unchanged)
+    assert all_saints not in popt.days and len(popt.days) == 9
+    cart = Cart(fam)
+    assert toggle_period(cart, lea, "Léa", popt) is None
+    pending = cart.pending_days(lea)
+    assert all_saints not in pending and date(2027, 11, 2) in pending and date(2027, 10, 25) in pending
+    result = validate_cart(actx, fam, cart.lines())
+    assert [o.price_cents for o in result.confirmed] == [9 * 900]
+    nov = month_view(actx, fam, lea, 2027, 11)
+    assert nov.cell(all_saints).letters == ""
+    assert nov.cell(date(2027, 11, 2)).letters == "V"
+    assert month_view(actx, fam, lea, 2027, 10).cell(date(2027, 10, 25)).letters == "V"
+
+
 # --- digest (R10) ------------------------------------------------------------------------
 
 
@@ -359,7 +411,7 @@ def test_cancel_that_lost_a_race_is_replayed_not_refused(actx: Context, town: To
         pytest.skip("SQLite writes take the lock at BEGIN IMMEDIATE: no one can change it meanwhile")
     from sqlalchemy import text
 
-    import portail_tui.services.booking as booking_module
+    import portail_tui.services.booking.validation as booking_module
 
     validate_cart(actx, town.families["MARTIN"], [book(town, "Léa", "RS", THU), book(town, "Noé", "RS", THU)])
     validate_cart(actx, town.families["BERNARD"], [book(town, "Chloé", "RS", THU)])  # waiting

@@ -14,8 +14,7 @@ import portail_tui.cli  # noqa: F401  (registers every command)
 from portail_tui.cli.base import app
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.db import Database
-from portail_tui.services.booking import suivi, suivi_file, validate_cart
-from portail_tui.services.booking_cart import CartLine
+from portail_tui.services.booking import CartLine, suivi, suivi_file, validate_cart
 from portail_tui.services.context import Context
 from tests.support.booking_town import Town, build_town
 

@@ -19,14 +19,18 @@ from portail_tui.domain.booking_rules import (
     check_cancel_day,
     check_cancel_period,
     check_day,
+    check_day_line,
     check_period,
+    check_period_line,
     conflicts,
     deadline,
     effective_quotient,
     excludes,
+    period_covers,
     period_days,
     period_price,
     price_for,
+    rates_in_force,
     window_wording,
 )
 from portail_tui.domain.school_calendar import SchoolCalendar
@@ -272,3 +276,52 @@ def test_deadline_is_a_threshold(minutes: int) -> None:
 
 def _fields(rule: ActivityRule) -> dict[str, object]:
     return {name: getattr(rule, name) for name in rule.__slots__}
+
+
+# --- one rule per question (issue 11) ------------------------------------------------
+
+TOUSSAINT_2027 = PeriodRule(id=11, activity_id=6, label="Vacances de la Toussaint 2027",
+                            first_day=date(2027, 10, 25), last_day=date(2027, 11, 5),
+                            booking_opens=date(2027, 9, 1), booking_closes=date(2027, 10, 15))
+
+
+def test_a_period_covers_its_days_but_not_a_public_holiday() -> None:
+    """1 Nov 2027 is a Monday inside the Toussaint holidays: the price never counted
+    it, and now the calendar and the pending mark read the same `period_covers`."""
+    all_saints = date(2027, 11, 1)
+    assert not period_covers(CLV, TOUSSAINT_2027, all_saints, CAL)
+    assert period_covers(CLV, TOUSSAINT_2027, date(2027, 11, 2), CAL)
+    assert not period_covers(CLV, TOUSSAINT_2027, date(2027, 10, 30), CAL)  # Saturday
+    days = period_days(CLV, TOUSSAINT_2027, CAL)
+    assert all_saints not in days and len(days) == 9
+    assert period_price(CLV, TOUSSAINT_2027, RATES, 700, CAL) == 9 * 300  # unchanged
+
+
+def test_rate_in_force_is_one_rule_for_price_and_calendar() -> None:
+    rates = [RateRule(0, None, 300, date(2026, 9, 1), date(2026, 12, 31))]
+    assert rates_in_force(rates, date(2026, 12, 31)) == rates
+    assert rates_in_force(rates, date(2027, 1, 1)) == []
+    assert price_for(rates, None, date(2027, 1, 1)) is None
+
+
+def test_line_bookability_already_then_rules_then_exclusions() -> None:
+    tue = date(2026, 12, 1)
+    assert check_day_line(APSM, tue, NOW, CAL).ok
+    already = check_day_line(APSM, tue, NOW, CAL, booked=True, others=[APSF])
+    assert already.refusal is Refusal.ALREADY and already.reason == "déjà réservé"
+    excluded = check_day_line(APSM, tue, NOW, CAL, others=[RS, APSF])
+    assert excluded.refusal is Refusal.EXCLUDED and excluded.reason == "incompatible avec APS FORFAIT"
+    assert check_day_line(APSM, tue, NOW, CAL, others=[APSS]).ok  # combinable
+    late = check_day_line(APSM, date(2026, 11, 30), NOW, CAL, others=[APSF])
+    assert late.refusal is Refusal.DEADLINE  # the day's own rules come before R4
+
+
+def test_period_line_refuses_an_overlapping_period() -> None:
+    week = PeriodRule(id=12, activity_id=6, label="Semaine du 21 décembre", first_day=date(2026, 12, 21),
+                      last_day=date(2026, 12, 25), booking_opens=date(2026, 12, 1),
+                      booking_closes=date(2026, 12, 15), parent_id=NOEL.id)
+    now = datetime(2026, 12, 5, 9, tzinfo=PARIS)
+    assert check_period_line(CLV, week, now).ok
+    verdict = check_period_line(CLV, week, now, others=[NOEL])
+    assert not verdict.ok and verdict.reason == "déjà inscrit : Vacances de Noël"
+    assert check_period_line(CLV, week, now, booked=True).refusal is Refusal.ALREADY

@@ -123,3 +123,18 @@ def test_month_states_puts_period_letters_on_its_days() -> None:
     assert cells[date(2026, 12, 3)].state is DayState.PENDING
     assert not cells[date(2026, 11, 30)].in_month
     assert cells[date(2026, 12, 2)].state is DayState.OPEN  # Wednesday centre
+
+
+def test_no_period_letter_on_a_public_holiday_inside_the_period() -> None:
+    """The calendar showed « V » booked on 1 Nov 2027, a day the period's price does
+    not count (issue 11): the letter now follows `period_covers`, like the price."""
+    from tests.test_domain_booking_rules import TOUSSAINT_2027
+
+    mark = BookedMark(CLV.id, "V", CLV.label)
+    weeks = month_states(2027, 11, now=NOW, cal=CAL, activities=ALL, periods=[TOUSSAINT_2027],
+                         period_booked=[(TOUSSAINT_2027, mark)])
+    cells = {c.day: c for w in weeks for c in w}
+    assert cells[date(2027, 11, 1)].letters == ""
+    assert cells[date(2027, 11, 1)].state is DayState.NOTHING
+    assert cells[date(2027, 11, 2)].letters == "V"
+    assert cells[date(2027, 11, 8)].letters == ""  # back to school

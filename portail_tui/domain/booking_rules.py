@@ -247,8 +247,19 @@ def operation_refusal(
     return None
 
 
-def runs_on(rule: ActivityRule, day: date, cal: SchoolCalendar) -> bool:
-    return operation_refusal(rule, day, cal) is None
+_NOT_A_PERIOD_DAY = (DayKind.WEEKEND, DayKind.PUBLIC_HOLIDAY, DayKind.CLOSURE)
+
+
+def period_covers(
+    rule: ActivityRule, period: PeriodRule, d: date, cal: SchoolCalendar, kind: DayKind | None = None
+) -> bool:
+    """Does a booking on `period` give the child `d`? The guide's reading, and the one
+    rule for the price, the calendar letter and the pending mark: every day of the
+    period the activity runs on, except weekends, public holidays and closed days.
+    `kind` may be given when the caller already classified the day (month grids)."""
+    if not period.covers(d) or not rule.runs_on_weekday(d):
+        return False
+    return (cal.day_kind(d) if kind is None else kind) not in _NOT_A_PERIOD_DAY
 
 
 def period_days(rule: ActivityRule, period: PeriodRule, cal: SchoolCalendar) -> list[date]:
@@ -256,11 +267,7 @@ def period_days(rule: ActivityRule, period: PeriodRule, cal: SchoolCalendar) -> 
     days = []
     d = period.first_day
     while d <= period.last_day:
-        if rule.runs_on_weekday(d) and cal.day_kind(d) not in (
-            DayKind.WEEKEND,
-            DayKind.PUBLIC_HOLIDAY,
-            DayKind.CLOSURE,
-        ):
+        if period_covers(rule, period, d, cal):
             days.append(d)
         d += _ONE_DAY
     return days
@@ -282,13 +289,17 @@ def effective_quotient(
     return quotient
 
 
+def rates_in_force(rates: Sequence[RateRule], on: date) -> list[RateRule]:
+    """The brackets valid on `on`: the one reading of « rate in force on a date » for
+    prices (`price_for`) and for the calendar's « aucun tarif » state."""
+    return [r for r in rates if r.valid_from <= on and (r.valid_to is None or on <= r.valid_to)]
+
+
 def price_for(rates: Sequence[RateRule], quotient: int | None, on: date) -> int | None:
     """Price of one day from the QF bracket (B1). Without a known quotient the family
     pays the top bracket (the one with the highest floor), as régies do when no
     attestation was supplied. None: no rate in force that day."""
-    valid = [
-        r for r in rates if r.valid_from <= on and (r.valid_to is None or on <= r.valid_to)
-    ]
+    valid = rates_in_force(rates, on)
     if not valid:
         return None
     if quotient is None:
@@ -438,3 +449,69 @@ def check_cancel_period(period: PeriodRule, now: datetime) -> Verdict:
             f"délai dépassé : annulable jusqu'au {_day_month(min(period.booking_closes, period.first_day - _ONE_DAY))}",
         )
     return Verdict.yes()
+
+
+# ------------------------------------------------------------ one line of a booking
+
+
+def already_booked() -> Verdict:
+    return Verdict.no(Refusal.ALREADY, "déjà réservé")
+
+
+def check_day_line(
+    rule: ActivityRule,
+    day: date,
+    now: datetime,
+    cal: SchoolCalendar,
+    *,
+    places: Places | None = None,
+    has_rate: bool = True,
+    closure_reasons: Mapping[date, str] | None = None,
+    kind: DayKind | None = None,
+    booked: bool = False,
+    others: Iterable[ActivityRule] = (),
+) -> Verdict:
+    """« Can this child have this activity on this day now? » — the one decision the
+    day dialog, the pattern (B3) and validation (R10) share. The service gathers the
+    facts: whether the child already has it (`booked`), the activities the child will
+    have that day besides it (`others`, for R4), the slot's places and whether a rate
+    is in force. Already booked first, then the day's own rules, then exclusions."""
+    if booked:
+        return already_booked()
+    verdict = check_day(rule, day, now, cal, places=places, has_rate=has_rate,
+                        closure_reasons=closure_reasons, kind=kind)
+    if not verdict.ok:
+        return verdict
+    blocker = next((o for o in others if excludes(rule, o)), None)
+    if blocker is not None:
+        return Verdict.no(Refusal.EXCLUDED, exclusion_wording(blocker))
+    return verdict
+
+
+def overlapping(rule: ActivityRule, period: PeriodRule, others: Iterable[PeriodRule]) -> PeriodRule | None:
+    """The first of `others` (periods the child has) that already covers part of
+    `period` on the same activity: a child is booked once per holiday day (R3)."""
+    return next((p for p in others if p.activity_id == rule.id and p.overlaps(period)), None)
+
+
+def check_period_line(
+    rule: ActivityRule,
+    period: PeriodRule,
+    now: datetime,
+    *,
+    places: Places | None = None,
+    has_rate: bool = True,
+    booked: bool = False,
+    others: Iterable[PeriodRule] = (),
+) -> Verdict:
+    """The same question for a holiday period (R3): `others` are the periods the child
+    is (or will be) booked on; an overlapping one of the same activity refuses it."""
+    if booked:
+        return already_booked()
+    verdict = check_period(rule, period, now, places=places, has_rate=has_rate)
+    if not verdict.ok:
+        return verdict
+    overlap = overlapping(rule, period, others)
+    if overlap is not None:
+        return Verdict.no(Refusal.ALREADY, f"déjà inscrit : {overlap.label}")
+    return verdict

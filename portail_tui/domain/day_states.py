@@ -22,9 +22,11 @@ from portail_tui.domain.booking_rules import (
     Verdict,
     check_day,
     check_period,
+    period_covers,
+    rates_in_force,
 )
 from portail_tui.domain.frdates import capitalize_first, format_date_long
-from portail_tui.domain.school_calendar import DayKind, SchoolCalendar
+from portail_tui.domain.school_calendar import SchoolCalendar
 
 
 class DayState(enum.Enum):
@@ -122,10 +124,6 @@ def month_grid(year: int, month: int) -> list[list[date]]:
     return weeks
 
 
-def _rate_in_force(rates: Sequence[RateRule], d: date) -> bool:
-    return any(r.valid_from <= d and (r.valid_to is None or d <= r.valid_to) for r in rates)
-
-
 _CLOSED_PRIORITY = (Refusal.FULL, Refusal.DEADLINE, Refusal.WINDOW, Refusal.NO_RATE, Refusal.PAST)
 
 
@@ -153,9 +151,12 @@ def day_state(
     period_places = period_places or {}
     reasons = closure_reasons or {}
     booked_sorted = tuple(sorted(booked, key=lambda m: (m.sort_order, m.letter)))
-    base = {"booked": booked_sorted, "in_month": in_month, "is_today": day == now.date()}
+
+    def cell(state: DayState, detail: str) -> DayCell:
+        return DayCell(day, state, booked_sorted, in_month=in_month, is_today=day == now.date(), detail=detail)
+
     if pending:
-        return DayCell(day, DayState.PENDING, detail="modifications à valider", **base)
+        return cell(DayState.PENDING, "modifications à valider")
 
     verdicts: list[Verdict] = []
     first_refusal: Verdict | None = None
@@ -164,7 +165,7 @@ def day_state(
     for act in activities:
         if act.by_period:
             continue
-        has_rate = rates is None or _rate_in_force(rates.get(act.id, ()), day)
+        has_rate = rates is None or bool(rates_in_force(rates.get(act.id, ()), day))
         verdict = check_day(act, day, now, cal, places=places.get(act.id), has_rate=has_rate,
                             closure_reasons=reasons, kind=kind)
         if verdict.refusal in (Refusal.NO_ACTIVITY, Refusal.CLOSED):
@@ -172,40 +173,40 @@ def day_state(
             continue
         verdicts.append(verdict)
     for period in periods:
-        act = by_id.get(period.activity_id)
-        if act is None or not period.covers(day) or not act.runs_on_weekday(day):
+        by_period = by_id.get(period.activity_id)
+        if by_period is None or not period_covers(by_period, period, day, cal, kind):
             continue
-        if kind in (DayKind.WEEKEND, DayKind.PUBLIC_HOLIDAY, DayKind.CLOSURE):
-            continue
-        has_rate = rates is None or _rate_in_force(rates.get(act.id, ()), period.first_day)
-        verdicts.append(check_period(act, period, now, places=period_places.get(period.id),
+        has_rate = rates is None or bool(rates_in_force(rates.get(by_period.id, ()), period.first_day))
+        verdicts.append(check_period(by_period, period, now, places=period_places.get(period.id),
                                      has_rate=has_rate))
 
     if not verdicts:
-        if first_refusal is not None and first_refusal.refusal is Refusal.CLOSED:
-            detail = first_refusal.reason
-        elif first_refusal is not None:
-            detail = first_refusal.reason.replace("pas d'activité ce jour (", "").rstrip(")")
-            if detail == "pas d'activité ce jour":
-                detail = ""
-        else:
-            detail = ""
-        return DayCell(day, DayState.NOTHING, detail=detail, **base)
-
+        return cell(DayState.NOTHING, _nothing_detail(first_refusal))
     accepted = [v for v in verdicts if v.ok]
     if accepted:
-        detail = "complet : liste d'attente" if all(v.waiting for v in accepted) else ""
-        return DayCell(day, DayState.OPEN, detail=detail, **base)
+        return cell(DayState.OPEN, "complet : liste d'attente" if all(v.waiting for v in accepted) else "")
+    return cell(*_refused(verdicts))
+
+
+def _nothing_detail(first_refusal: Verdict | None) -> str:
+    """Why no activity runs: a closure's reason, or the kind of day (« férié : … »)."""
+    if first_refusal is None:
+        return ""
+    if first_refusal.refusal is Refusal.CLOSED:
+        return first_refusal.reason
+    detail = first_refusal.reason.replace("pas d'activité ce jour (", "").rstrip(")")
+    return "" if detail == "pas d'activité ce jour" else detail
+
+
+def _refused(verdicts: list[Verdict]) -> tuple[DayState, str]:
+    """Every activity refused: not yet open (R1) wins, then the most telling reason."""
     refusals = {v.refusal: v for v in verdicts}
     if Refusal.NOT_YET_OPEN in refusals:
-        return DayCell(day, DayState.NOT_YET_OPEN, detail=refusals[Refusal.NOT_YET_OPEN].reason, **base)
+        return DayState.NOT_YET_OPEN, refusals[Refusal.NOT_YET_OPEN].reason
     for code in _CLOSED_PRIORITY:
         if code in refusals:
-            reason = refusals[code].reason
-            if code is Refusal.DEADLINE:
-                reason = "délai dépassé"
-            return DayCell(day, DayState.CLOSED, detail=reason, **base)
-    return DayCell(day, DayState.CLOSED, detail=verdicts[0].reason, **base)
+            return DayState.CLOSED, "délai dépassé" if code is Refusal.DEADLINE else refusals[code].reason
+    return DayState.CLOSED, verdicts[0].reason
 
 
 def month_states(
@@ -239,8 +240,10 @@ def month_states(
         for d in week:
             marks = list(booked.get(d, ()))
             for period, mark in period_booked:
+                # The letter shows on the days the booking gives the child (the days
+                # its price counts), not on a public holiday inside the period.
                 act = by_id.get(mark.activity_id)
-                if period.covers(d) and (act is None or act.runs_on_weekday(d)):
+                if act is None or period_covers(act, period, d, cal):
                     marks.append(mark)
             covering = [p for p in periods if p.covers(d)]
             row.append(

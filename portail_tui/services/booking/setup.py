@@ -1,0 +1,168 @@
+"""What a booking service call loads first: the régie's activities, rates and closures
+as the pure rule objects of `domain.booking_rules`, the family and the child.
+
+Statements are built once: the counter's hot paths only bind parameters (building and
+coercing an SQL expression costs more than running it on SQLite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select
+from sqlmodel import Session, SQLModel
+
+from portail_tui.domain.booking_rules import (
+    ActivityRule,
+    PeriodRule,
+    RateRule,
+)
+from portail_tui.domain.frdates import format_date_short
+from portail_tui.domain.school_calendar import SchoolCalendar
+from portail_tui.models import (
+    Activity,
+    Booking,
+    Closure,
+    Family,
+    FamilyMember,
+    Period,
+    Rate,
+    Regie,
+    Slot,
+)
+from portail_tui.services.booking.children import load_family
+from portail_tui.services.context import Context, ServiceError
+
+LIVE = ("confirmed", "waiting")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+A = table_of(Activity)
+R = table_of(Rate)
+C = table_of(Closure)
+G = table_of(Regie)
+S = table_of(Slot)
+P = table_of(Period)
+B = table_of(Booking)
+F = table_of(Family)
+M = table_of(FamilyMember)
+
+_Q_REGIE = select(G.c.name, G.c.school_zone).where(G.c.id == bindparam("regie"))
+_Q_ACTIVITIES = select(A).where(A.c.regie_id == bindparam("regie"), A.c.active.is_(True))
+_Q_RATES = (
+    select(R.c.activity_id, R.c.qf_min, R.c.qf_max, R.c.price_cents, R.c.valid_from, R.c.valid_to)
+    .join(A, A.c.id == R.c.activity_id)
+    .where(A.c.regie_id == bindparam("regie"))
+)
+_Q_CLOSURES = select(C.c.day, C.c.reason).where(C.c.regie_id == bindparam("regie"))
+
+
+@dataclass(frozen=True)
+class RegieSetup:
+    """Everything about a régie the rules need, loaded once per service call
+    (three small queries): activities, rates by activity, the school calendar with
+    the régie's closures."""
+
+    regie_id: int
+    regie_name: str
+    activities: dict[int, ActivityRule]
+    rates: dict[int, tuple[RateRule, ...]]
+    calendar: SchoolCalendar
+    closure_reasons: dict[date, str]
+
+    def activity(self, activity_id: int) -> ActivityRule:
+        try:
+            return self.activities[activity_id]
+        except KeyError:
+            raise ServiceError("Activité inconnue.", field="activite") from None
+
+    def ordered(self) -> list[ActivityRule]:
+        return sorted(self.activities.values(), key=lambda a: (a.sort_order, a.code))
+
+    def rates_of(self, rule: ActivityRule) -> tuple[RateRule, ...]:
+        """The brackets of an activity, for `price_for` / `period_price` (B1)."""
+        return self.rates.get(rule.id, ())
+
+
+def activity_rule(a: Any) -> ActivityRule:
+    """An Activity row (Core row or model instance) as the rules see it."""
+    return ActivityRule(
+        id=a.id,
+        code=a.code,
+        label=a.label,
+        letter=a.letter,
+        start_time=a.start_time,
+        end_time=a.end_time,
+        weekdays=a.weekdays,
+        runs_on=a.runs_on,
+        booking_unit=a.booking_unit,
+        deadline_days=a.deadline_days,
+        deadline_time=a.deadline_time,
+        deadline_skip_weekends=a.deadline_skip_weekends,
+        deadline_skip_holidays=a.deadline_skip_holidays,
+        horizon_days=a.horizon_days,
+        capacity=a.capacity,
+        waiting_list=a.waiting_list,
+        exclusion_group=a.exclusion_group,
+        combinable_in_group=a.combinable_in_group,
+        sort_order=a.sort_order,
+    )
+
+
+def period_rule(p: Any) -> PeriodRule:
+    """A Period row (Core row or model instance) as the rules see it."""
+    return PeriodRule(
+        id=p.id,
+        activity_id=p.activity_id,
+        label=p.label,
+        first_day=p.first_day,
+        last_day=p.last_day,
+        booking_opens=p.booking_opens,
+        booking_closes=p.booking_closes,
+        capacity=p.capacity,
+        parent_id=p.parent_id,
+    )
+
+
+def load_setup(session: Session, regie_id: int) -> RegieSetup:
+    conn = session.connection()
+    params = {"regie": regie_id}
+    regie = conn.execute(_Q_REGIE, params).first()
+    if regie is None:
+        raise ServiceError("Régie introuvable.")
+    activities = {int(a.id): activity_rule(a) for a in conn.execute(_Q_ACTIVITIES, params)}
+    rates: dict[int, list[RateRule]] = {}
+    for r in conn.execute(_Q_RATES, params):
+        if r.activity_id in activities:
+            rates.setdefault(r.activity_id, []).append(
+                RateRule(r.qf_min, r.qf_max, r.price_cents, r.valid_from, r.valid_to)
+            )
+    reasons: dict[date, str] = {r.day: r.reason for r in conn.execute(_Q_CLOSURES, params)}
+    zone = regie.school_zone if regie.school_zone in ("A", "B", "C") else "A"
+    return RegieSetup(
+        regie_id=regie_id,
+        regie_name=regie.name,
+        activities=activities,
+        rates={k: tuple(v) for k, v in rates.items()},
+        calendar=SchoolCalendar(zone, closures=frozenset(reasons)),
+        closure_reasons=reasons,
+    )
+
+
+def day_activities(ctx: Context, family_id: int) -> list[ActivityRule]:
+    """Activities booked by the day, in display order (the pattern dialog's choices)."""
+
+    def work(session: Session) -> list[ActivityRule]:
+        family = load_family(session, ctx, family_id)
+        return [a for a in load_setup(session, family.regie_id).ordered() if not a.by_period]
+
+    return ctx.db.read(work)
+
+
+def when_period(p: PeriodRule) -> str:
+    return f"{p.label} — du {format_date_short(p.first_day)} au {format_date_short(p.last_day)}"
