@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,6 +107,23 @@ def system_context(*, require_head: bool = True) -> Iterator[Any]:
         yield Context(db=db, clock=Clock(state.settings.today), settings=state.settings)
     finally:
         db.dispose()
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    """A day given on the command line, None when absent. Every command reads days the
+    same way: what a person types (« 28/11/2026 », « 28/11/26 ») and what a script
+    writes (ISO « 2026-11-28 », also « 20261128 »)."""
+    if not text:
+        return None
+    from portail_tui.domain.frdates import DateError, parse_date_fr
+
+    try:
+        return parse_date_fr(text)
+    except DateError as exc:
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            raise CliError(f"Date invalide pour {option} : {text!r} ({exc}).") from None
 
 
 def read_secret(prompt: str, *, confirm: bool = False) -> str:

@@ -13,7 +13,6 @@ pasted result, payment link).
 from __future__ import annotations
 
 import threading
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -27,6 +26,7 @@ from portail_tui.cli.base import (
     export_app,
     friendly,
     output_format,
+    parse_day,
     precheck_output,
     system_context,
     write_output,
@@ -45,19 +45,10 @@ def _system_ctx(ctx: Any, regie: str | None) -> Any:
     return ctx.as_actor(system_actor(regie_for_code(ctx, regie)))
 
 
-def _parse_day(text: str | None, today: date) -> date:
-    if not text:
-        return today
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"Date invalide : {text!r} (attendu AAAA-MM-JJ).") from None
-
-
 @export_app.command("journal")
 @friendly
 def export_journal(
-    jour: str | None = typer.Option(None, "--date", help="Journée de caisse AAAA-MM-JJ (par défaut : aujourd'hui)."),
+    jour: str | None = typer.Option(None, "--date", help="Journée de caisse JJ/MM/AAAA ou AAAA-MM-JJ (par défaut : aujourd'hui)."),
     fmt: str | None = typer.Option(None, "--format", help="csv ou pdf (par défaut : d'après --sortie, sinon pdf)."),
     sortie: str | None = typer.Option(None, "--sortie",
                                       help="Fichier ou dossier ; « - » : CSV sur la sortie standard. "
@@ -80,7 +71,7 @@ def export_journal(
     precheck_output(sortie)
     with system_context() as base:
         ctx = _system_ctx(base, regie)
-        day = _parse_day(jour, ctx.clock.today())
+        day = parse_day(jour, "--date") or ctx.clock.today()
         out = journal_file(ctx, day, value, counted_cents=counted)
     path = write_output(sortie, out.filename, out.data)
     if path is None:

@@ -11,7 +11,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from portail_tui.cli.base import CliError, app, console, db_app, friendly, state, system_context
+from portail_tui.cli.base import (
+    CliError,
+    app,
+    console,
+    db_app,
+    friendly,
+    parse_day,
+    state,
+    system_context,
+)
 
 ssh_app = typer.Typer(help="Accès SSH des agents : une clé par agent.", no_args_is_help=True)
 app.add_typer(ssh_app, name="ssh")
@@ -269,8 +278,8 @@ def audit_list(
     from portail_tui.services.audit_query import list_audit
 
     with system_context() as ctx:
-        page = list_audit(ctx, family_number=famille, agent_login=agent, since=_parse_day(depuis, "--depuis"),
-                          until=_parse_day(jusqu, "--jusqu-au"), action=action, limit=limit)
+        page = list_audit(ctx, family_number=famille, agent_login=agent, since=parse_day(depuis, "--depuis"),
+                          until=parse_day(jusqu, "--jusqu-au"), action=action, limit=limit)
     if not page.lines:
         console.print("Aucune entrée ne correspond.")
         return
@@ -282,17 +291,6 @@ def audit_list(
     console.print(table)
     if page.truncated:
         console.print(f"(les {limit} entrées les plus récentes ; précisez les filtres ou --limite)")
-
-
-def _parse_day(text: str | None, option: str):  # type: ignore[no-untyped-def]
-    if not text:
-        return None
-    from portail_tui.domain.frdates import DateError, parse_date_fr
-
-    try:
-        return parse_date_fr(text)
-    except DateError as exc:
-        raise CliError(f"Date invalide pour {option} : {text!r} ({exc}).") from None
 
 
 # --- nightly ---------------------------------------------------------------------------
@@ -317,7 +315,7 @@ def nightly(
         except ServiceError as exc:
             smtp_error = exc.message
     with system_context() as ctx:
-        today = _parse_day(day, "--date") or ctx.clock.today()
+        today = parse_day(day, "--date") or ctx.clock.today()
         ctx = replace(ctx, clock=Clock(today))
         report = run_nightly(ctx, today, smtp=smtp, smtp_error=smtp_error)
     console.print(f"Tâches de nuit du {today:%d/%m/%Y} :", highlight=False)
