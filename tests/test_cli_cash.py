@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 
 import portail_tui.cli  # noqa: F401  (registers every command)
 from portail_tui.cli.base import app
-from portail_tui.cli.cash import make_payfip_server
 from portail_tui.db import Database
 from portail_tui.models import OutboxMessage
 from portail_tui.services import payfip, payments
 from portail_tui.services.context import Context
+from portail_tui.services.payfip_server import make_payfip_server
 from tests.test_payments_seed import receipt_numbers, seed
 
 runner = CliRunner()
