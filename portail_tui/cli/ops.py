@@ -345,7 +345,7 @@ def serve(
     portail: str | None = typer.Option(None, "--portail", help="Chemin du programme portail."),
 ) -> None:
     """Sert l'application aux navigateurs (textual-serve) ; chaque onglet commence par la connexion."""
-    from portail_tui import web
+    from portail_tui.cli import web
 
     executable = _portail_executable(portail)
     with system_context():  # refuse now a database that the served sessions could not open
