@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from portail_tui.cli import stress
 from portail_tui.clock import Clock
 from portail_tui.db import Database
-from portail_tui.devtools import stress
 from portail_tui.services.context import Context
 from portail_tui.services.integrity import run_checks
 from portail_tui.services.payments import take_payment
@@ -61,7 +61,7 @@ def test_kill_9_in_the_middle_loses_nothing_committed(db: Database, tmp_path: Pa
 
     # And the desk goes on: the next receipt follows the last one, without a gap.
     last = db.read(lambda s: s.execute(text("SELECT MAX(receipt_number) FROM payment")).scalar_one())
-    ctx = Context(db=db, clock=Clock(town.today), actor=stress._actor(town.regie_id, 99, "agent"))
+    ctx = Context(db=db, clock=Clock(town.today), actor=stress.station_actor(town.regie_id, 99, "agent"))
     receipt = take_payment(ctx, town.family_ids[0], amount_cents=1_000, mode="cb")
     assert receipt.receipt_number == last + 1
     assert run_checks(ctx).ok

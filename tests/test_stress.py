@@ -17,9 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from typer.testing import CliRunner
 
-from portail_tui.cli import app
+from portail_tui.cli import app, stress
 from portail_tui.db import Database
-from portail_tui.devtools import stress
 from portail_tui.services.context import ServiceError
 
 PROCESSES = 8

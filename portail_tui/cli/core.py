@@ -121,8 +121,7 @@ def demo(
 ) -> None:
     """Crée une commune de démonstration réaliste (noms fictifs) dans la base configurée."""
     from portail_tui.clock import Clock
-    from portail_tui.db import Database, upgrade
-    from portail_tui.devtools.reset import database_has_data, wipe_database
+    from portail_tui.db import Database, database_has_data, upgrade, wipe_database
 
     db = Database(state.settings.database_url)
     db.ping()
