@@ -43,19 +43,6 @@ def _portail_executable(explicit: str | None) -> str:
     raise CliError("Programme « portail » introuvable : indiquez-le avec --portail.")
 
 
-def _settings_env() -> dict[str, str]:
-    """The settings the forced command must carry (sshd gives it an empty environment)."""
-    from portail_tui.services.ssh_keys import FORWARDED_SETTINGS
-
-    env = {"PORTAIL_DATABASE_URL": state.settings.database_url}
-    if state.settings.today is not None:
-        env["PORTAIL_TODAY"] = state.settings.today.isoformat()
-    for name in FORWARDED_SETTINGS:
-        if os.environ.get(name):
-            env[name] = os.environ[name]
-    return env
-
-
 @ssh_app.command("authorize")
 @friendly
 def ssh_authorize(
@@ -67,11 +54,11 @@ def ssh_authorize(
     """Autorise la clé d'un agent : elle n'ouvre que l'application, en son nom."""
     from portail_tui.services import ssh_keys
 
-    keys_path = ssh_keys.authorized_keys_path()
+    keys_path = state.settings.authorized_keys
     executable = _portail_executable(portail)
     with system_context() as ctx:
         result = ssh_keys.authorize(ctx, login, key, keys_path=keys_path, portail=executable,
-                                    settings_env=_settings_env())
+                                    settings_env=state.settings.forwarded_env())
     verb = "remplacée" if result.replaced else "autorisée"
     console.print(f"Clé {result.fingerprint} {verb} pour {result.full_name} ({result.login})"
                   f" dans {result.path}.", highlight=False)
@@ -83,7 +70,7 @@ def ssh_revoke(login: str = typer.Argument(..., help="Identifiant de l'agent."))
     """Retire la clé SSH d'un agent (les connexions suivantes sont refusées)."""
     from portail_tui.services import ssh_keys
 
-    keys_path = ssh_keys.authorized_keys_path()
+    keys_path = state.settings.authorized_keys
     with system_context() as ctx:
         ssh_keys.revoke(ctx, login, keys_path=keys_path)
     console.print(f"Clé SSH de {login} retirée de {keys_path}.", highlight=False)
@@ -95,7 +82,7 @@ def ssh_list() -> None:
     """Liste les agents qui ont une clé SSH autorisée."""
     from portail_tui.services import ssh_keys
 
-    keys_path = ssh_keys.authorized_keys_path()
+    keys_path = state.settings.authorized_keys
     keys = ssh_keys.list_authorized(keys_path)
     if not keys:
         console.print(f"Aucune clé d'agent dans {keys_path}.", highlight=False)
@@ -110,12 +97,6 @@ def ssh_list() -> None:
 
 mail_app = typer.Typer(help="Courriels aux familles : envoi de la file d'attente.", no_args_is_help=True)
 app.add_typer(mail_app, name="mail")
-
-
-def _smtp_settings():  # type: ignore[no-untyped-def]
-    from portail_tui.services.mail import SmtpSettings
-
-    return SmtpSettings.from_env(os.environ)
 
 
 def print_delivery(report) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +135,7 @@ def mail_send(
     """Envoie les courriels en attente (chaque message une seule fois)."""
     from portail_tui.services.mail import deliver_outbox
 
-    settings = _smtp_settings()
+    settings = state.settings.require_smtp()
     with system_context() as ctx:
         report = deliver_outbox(ctx, settings, limit=limit)
     print_delivery(report)
@@ -305,15 +286,9 @@ def nightly(
     from dataclasses import replace
 
     from portail_tui.clock import Clock
-    from portail_tui.services.context import ServiceError
     from portail_tui.services.nightly import run_nightly
 
-    smtp, smtp_error = None, None
-    if os.environ.get("PORTAIL_SMTP_HOST"):
-        try:
-            smtp = _smtp_settings()
-        except ServiceError as exc:
-            smtp_error = exc.message
+    smtp, smtp_error = state.settings.smtp, state.settings.smtp_error
     with system_context() as ctx:
         today = parse_day(day, "--date") or ctx.clock.today()
         ctx = replace(ctx, clock=Clock(today))
@@ -350,10 +325,7 @@ def serve(
     executable = _portail_executable(portail)
     with system_context():  # refuse now a database that the served sessions could not open
         pass
-    env = {"PORTAIL_DATABASE_URL": state.settings.database_url}
-    if state.settings.today is not None:
-        env["PORTAIL_TODAY"] = state.settings.today.isoformat()
-    web.prepare_environment(env)
+    web.prepare_environment(state.settings.database_env())
     if not web.is_loopback(host) and not (public_url or "").startswith("https://"):
         console.print("[bold yellow]Attention :[/] HTTP sans chiffrement sur le réseau — les mots de"
                       " passe circulent en clair. Placez le service derrière un proxy https et"

@@ -24,19 +24,17 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
-from pathlib import Path
+from email.utils import format_datetime
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from portail_tui.config import is_loopback
+from portail_tui.config import SmtpSettings as SmtpSettings
 from portail_tui.models import OutboxMessage
 from portail_tui.services.context import Context, ServiceError
 
@@ -46,83 +44,6 @@ BACKOFF_CAP = timedelta(hours=6)
 # A message still 'sending' after this long belongs to a run that died mid-way.
 STALE_SENDING = timedelta(minutes=30)
 ERROR_LENGTH = 500
-
-_TRUE = {"1", "oui", "o", "yes", "y", "true", "vrai", "on"}
-_FALSE = {"0", "non", "n", "no", "false", "faux", "off", ""}
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    starttls: bool = False
-    ssl: bool = False
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-    cafile: str | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
-        """Read PORTAIL_SMTP_*; every mistake is one French line naming the variable."""
-        host = (env.get("PORTAIL_SMTP_HOST") or "").strip()
-        if not host:
-            raise ServiceError("Envoi des courriels non configuré : définissez PORTAIL_SMTP_HOST"
-                               " (voir docs/OPERATIONS.md).")
-        use_ssl = _flag(env, "PORTAIL_SMTP_SSL")
-        starttls = _flag(env, "PORTAIL_SMTP_STARTTLS")
-        if use_ssl and starttls:
-            raise ServiceError("PORTAIL_SMTP_SSL et PORTAIL_SMTP_STARTTLS s'excluent : choisissez l'un"
-                               " (SSL sur le port 465, STARTTLS sur le port 587).")
-        port_text = (env.get("PORTAIL_SMTP_PORT") or "").strip()
-        if port_text:
-            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-                raise ServiceError(f"PORTAIL_SMTP_PORT invalide : {port_text!r}.")
-            port = int(port_text)
-        else:
-            port = 465 if use_ssl else 587 if starttls else 25
-        sender = (env.get("PORTAIL_SMTP_FROM") or "").strip()
-        if not sender or "@" not in parseaddr(sender)[1]:
-            raise ServiceError("PORTAIL_SMTP_FROM manquant ou invalide : l'adresse d'expédition,"
-                               " par ex. « Régie scolaire <regie@mairie.example> ».")
-        user = (env.get("PORTAIL_SMTP_USER") or "").strip() or None
-        password = env.get("PORTAIL_SMTP_PASSWORD") or None
-        password_file = (env.get("PORTAIL_SMTP_PASSWORD_FILE") or "").strip()
-        if password_file:
-            try:
-                password = Path(password_file).read_text(encoding="utf-8").strip("\r\n")
-            except OSError as exc:
-                raise ServiceError(f"PORTAIL_SMTP_PASSWORD_FILE illisible : {password_file}"
-                                   f" ({exc.strerror or exc}).") from None
-        if user and password is None:
-            raise ServiceError("PORTAIL_SMTP_USER est défini sans mot de passe :"
-                               " PORTAIL_SMTP_PASSWORD_FILE (conseillé) ou PORTAIL_SMTP_PASSWORD.")
-        if user and not (use_ssl or starttls) and not is_loopback(host):
-            raise ServiceError("Identifiants SMTP sans chiffrement vers un autre serveur : activez"
-                               " PORTAIL_SMTP_STARTTLS ou PORTAIL_SMTP_SSL.")
-        timeout_text = (env.get("PORTAIL_SMTP_TIMEOUT") or "30").strip()
-        try:
-            timeout = float(timeout_text)
-        except ValueError:
-            raise ServiceError(f"PORTAIL_SMTP_TIMEOUT invalide : {timeout_text!r}.") from None
-        return cls(host=host, port=port, sender=sender, starttls=starttls, ssl=use_ssl, user=user,
-                   password=password, timeout=timeout,
-                   cafile=(env.get("PORTAIL_SMTP_CAFILE") or "").strip() or None)
-
-    @property
-    def sender_address(self) -> str:
-        return parseaddr(self.sender)[1]
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    value = (env.get(name) or "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ServiceError(f"{name} doit valoir oui ou non (reçu {value!r}).")
-
 
 # --- messages -------------------------------------------------------------------
 

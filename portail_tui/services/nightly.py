@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from portail_tui.config import SmtpSettings
 from portail_tui.services.booking import promote_waiting
 from portail_tui.services.booking_digest import queue_booking_digests
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.forms import expire_forms
-from portail_tui.services.mail import DeliveryReport, SmtpSettings, deliver_outbox
+from portail_tui.services.mail import DeliveryReport, deliver_outbox
 
 
 @dataclass(frozen=True)
