@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("PORTAIL_DATA_DIR", PROJECT_DIR / "data"))
@@ -245,7 +246,7 @@ class Settings:
             forwarded=tuple((name, env[name]) for name in FORWARDED_SETTINGS if env.get(name)),
         )
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def require_smtp(self) -> SmtpSettings:

@@ -58,6 +58,7 @@ import time
 import urllib.parse
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -366,9 +367,9 @@ class PgCluster:
             raise
         return self
 
-    def _run_kwargs(self, user: tuple[int, int] | None) -> dict[str, object]:
+    def _run_kwargs(self, user: tuple[int, int] | None) -> dict[str, Any]:
         assert self._tmp is not None
-        kwargs: dict[str, object] = {"cwd": self._tmp, "env": self._child_env()}
+        kwargs: dict[str, Any] = {"cwd": self._tmp, "env": self._child_env()}
         if user is not None:
             kwargs.update(user=user[0], group=user[1], extra_groups=[])
         return kwargs
@@ -429,7 +430,7 @@ class PgCluster:
                     # Own session: a Ctrl-C aimed at pytest must not kill the server before
                     # the fixtures get to drop their connections cleanly.
                     start_new_session=True,
-                    **self._run_kwargs(user),  # type: ignore[arg-type]
+                    **self._run_kwargs(user),
                 )
             try:
                 self._wait_ready(deadline=time.monotonic() + self._startup_timeout)

@@ -30,9 +30,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, select, update
+from sqlmodel import Session, col
 
 from portail_tui.config import SmtpSettings as SmtpSettings
 from portail_tui.models import OutboxMessage
@@ -235,7 +236,8 @@ def _describe(exc: BaseException, s: SmtpSettings) -> str:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after `attempts` failed tries: 5, 10, 20 min… ≤ 6 h."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+    delay: timedelta = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(delay, BACKOFF_CAP)
 
 
 @dataclass(frozen=True)
@@ -306,10 +308,10 @@ def deliver_outbox(
 
 
 def _due_ids(ctx: Context, now: datetime, limit: int | None) -> list[int]:
-    query = (select(OutboxMessage.id)
-             .where(OutboxMessage.status == "pending",
-                    (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now))
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))
+    next_at = col(OutboxMessage.next_attempt_at)
+    query = (select(col(OutboxMessage.id))
+             .where(col(OutboxMessage.status) == "pending", next_at.is_(None) | (next_at <= now))
+             .order_by(next_at, col(OutboxMessage.id)))
     if limit is not None:
         query = query.limit(limit)
     return ctx.db.read(lambda s: [int(i) for i in s.execute(query).scalars()])
@@ -320,7 +322,7 @@ def _count_not_due(ctx: Context, now: datetime) -> int:
 
     return ctx.db.read(lambda s: int(s.execute(
         select(func.count()).select_from(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at > now)).scalar_one()))
+        .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.next_attempt_at) > now)).scalar_one()))
 
 
 def _flag_interrupted(ctx: Context) -> list[int]:
@@ -330,9 +332,9 @@ def _flag_interrupted(ctx: Context) -> list[int]:
     limit = now - STALE_SENDING
 
     def _work(session: Session) -> list[int]:
+        next_at = col(OutboxMessage.next_attempt_at)
         rows = list(session.execute(select(OutboxMessage).where(
-            OutboxMessage.status == "sending",
-            (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at < limit),
+            col(OutboxMessage.status) == "sending", next_at.is_(None) | (next_at < limit),
         )).scalars())
         for row in rows:
             row.status = "failed"
@@ -358,11 +360,11 @@ def _claim(ctx: Context, message_id: int) -> OutboxMessage | None:
     now = ctx.clock.now()
 
     def _work(session: Session) -> OutboxMessage | None:
-        claimed = session.execute(
+        claimed = cast("CursorResult[Any]", session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-        ).rowcount
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "pending")
+            .values(status="sending", attempts=col(OutboxMessage.attempts) + 1, next_attempt_at=now)
+        )).rowcount
         if claimed != 1:
             return None
         return session.get(OutboxMessage, message_id)
@@ -390,7 +392,7 @@ def _deliver_one(ctx: Context, transport: _Transport, settings: SmtpSettings, me
         return
     sent_at = ctx.clock.now()
     ctx.db.write(lambda s: s.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "sending")
         .values(status="sent", sent_at=sent_at, last_error=None, next_attempt_at=None,
                 **redacted_bodies(message))))
     report.sent += 1
@@ -405,7 +407,7 @@ def _finish_failed(ctx: Context, message: OutboxMessage, error: str, permanent: 
     error = _truncate(error)
     erase = redacted_bodies(message) if give_up else {}
     ctx.db.write(lambda s: s.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.status == "sending")
+        update(OutboxMessage).where(col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == "sending")
         .values(status="failed" if give_up else "pending", last_error=error, next_attempt_at=next_at, **erase)))
     _count(report, message, error, give_up, next_at)
 
@@ -467,8 +469,8 @@ class OutboxLine:
 def list_outbox(ctx: Context, *, statuses: tuple[str, ...] = ("pending", "sending", "failed"),
                 limit: int = 200) -> list[OutboxLine]:
     def _work(session: Session) -> list[OutboxLine]:
-        rows = session.execute(select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
-                               .order_by(OutboxMessage.id).limit(limit)).scalars()
+        rows = session.execute(select(OutboxMessage).where(col(OutboxMessage.status).in_(statuses))
+                               .order_by(col(OutboxMessage.id)).limit(limit)).scalars()
         return [OutboxLine(id=int(r.id or 0), status=r.status, to_addr=r.to_addr, subject=r.subject,
                            attempts=r.attempts, next_attempt_at=r.next_attempt_at,
                            last_error=r.last_error, created_at=r.created_at, sent_at=r.sent_at)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 # The variable, the rule for the file and the settings a forced command carries are read
 # with the other settings (portail_tui.config): re-exported, callers use ctx.settings.
@@ -284,7 +284,7 @@ def key_line(login: str, key: PublicKey, command: str) -> str:
 
 def _agent_row(ctx: Context, login: str) -> Agent | None:
     return ctx.db.read(
-        lambda s: s.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+        lambda s: s.execute(select(Agent).where(col(Agent.login) == login)).scalar_one_or_none()
     )
 
 
@@ -365,7 +365,7 @@ def ssh_session_actor(ctx: Context, login: str, environ: Mapping[str, str],
     now = ctx.clock.now()
 
     def _work(session: Session) -> Actor | None:
-        agent = session.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+        agent = session.execute(select(Agent).where(col(Agent.login) == login)).scalar_one_or_none()
         if agent is None or not agent.active:
             return None
         agent.last_login_at = now
