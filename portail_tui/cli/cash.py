@@ -97,8 +97,8 @@ def payfip_serve(
             server = make_payfip_server(ctx, host, port, log=_print_line)
         except OSError as exc:
             raise CliError(f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}.") from None
-        bound = server.server_address
-        console.print(f"Notifications PayFiP attendues sur http://{bound[0]}:{bound[1]}/ (Ctrl+C pour arrêter).",
+        bound_host, bound_port = server.server_address[:2]
+        console.print(f"Notifications PayFiP attendues sur http://{bound_host!s}:{bound_port}/ (Ctrl+C pour arrêter).",
                       highlight=False, soft_wrap=True)
         try:
             server.serve_forever()

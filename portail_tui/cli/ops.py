@@ -7,9 +7,13 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from portail_tui.services.mail import DeliveryReport
 
 from portail_tui.cli.base import (
     CliError,
@@ -99,7 +103,7 @@ mail_app = typer.Typer(help="Courriels aux familles : envoi de la file d'attente
 app.add_typer(mail_app, name="mail")
 
 
-def print_delivery(report) -> None:  # type: ignore[no-untyped-def]
+def print_delivery(report: DeliveryReport) -> None:
     """The outcome of a delivery run, in French, failures listed."""
     from portail_tui.domain.frdates import format_datetime_short
 
@@ -180,11 +184,12 @@ def mail_retry(ids: list[int] = typer.Argument(..., help="Numéros des messages 
 # --- database: backup, restore, check -------------------------------------------------
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("o", "Ko", "Mo", "Go"):
-        if n < 1024 or unit == "Go":
-            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}".replace(".", ",")
-        n /= 1024  # type: ignore[assignment]
-    return str(n)  # pragma: no cover
+        if size < 1024 or unit == "Go":
+            return f"{size:.0f} {unit}" if unit == "o" else f"{size:.1f} {unit}".replace(".", ",")
+        size /= 1024
+    return str(size)  # pragma: no cover
 
 
 @db_app.command("backup")

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlmodel import Session, col
 
 from portail_tui.clock import Clock
 from portail_tui.config import Settings
@@ -66,13 +67,15 @@ def make_scarce(db: Database, *, today: date, hot_slots: int, hot_capacity: int,
     from portail_tui.services.booking import day_options
 
     regie_id = db.read(lambda s: s.execute(select(func.min(Regie.id))).scalar_one())
-    pairs = db.read(lambda s: [tuple(r) for r in s.execute(
-        select(FamilyMember.family_id, FamilyMember.child_id).join(Family, Family.id == FamilyMember.family_id)
-        .where(Family.regie_id == regie_id).order_by(FamilyMember.id)).all()])
-    names = db.read(lambda s: [r[0] for r in s.execute(select(Family.name).where(Family.regie_id == regie_id))])
+    pairs: list[tuple[int, int]] = db.read(lambda s: [(int(f), int(c)) for f, c in s.execute(
+        select(col(FamilyMember.family_id), col(FamilyMember.child_id))
+        .join(Family, col(Family.id) == col(FamilyMember.family_id))
+        .where(col(Family.regie_id) == regie_id).order_by(col(FamilyMember.id))).all()])
+    names: list[str] = db.read(lambda s: [r[0] for r in s.execute(
+        select(col(Family.name)).where(col(Family.regie_id) == regie_id))])
     family_ids = sorted({f for f, _ in pairs})
-    codes = db.read(lambda s: dict(s.execute(select(Activity.code, Activity.id)
-                                             .where(Activity.regie_id == regie_id)).all()))
+    codes: dict[str, int] = db.read(lambda s: {c: int(i) for c, i in s.execute(
+        select(col(Activity.code), col(Activity.id)).where(col(Activity.regie_id) == regie_id)).all()})
     ctx = Context(db=db, clock=Clock(today), settings=Settings(database_url=db.url),
                   actor=station_actor(regie_id, 0, "regisseur"))
     # Bookable days and activities, as a child's day dialog sees them.
@@ -88,16 +91,17 @@ def make_scarce(db: Database, *, today: date, hot_slots: int, hot_capacity: int,
     rng = random.Random(seed)
     rng.shuffle(candidates)
 
-    def work(session) -> list[tuple[int, date]]:  # type: ignore[no-untyped-def]
+    def work(session: Session) -> list[tuple[int, date]]:
         chosen: list[tuple[int, date]] = []
         for act, d in candidates:
             waiting = session.execute(select(func.count()).select_from(Booking).where(
-                Booking.activity_id == act, Booking.day == d, Booking.status == "waiting")).scalar_one()
+                col(Booking.activity_id) == act, col(Booking.day) == d, col(Booking.status) == "waiting")).scalar_one()
             if waiting:
                 continue
             confirmed = session.execute(select(func.count()).select_from(Booking).where(
-                Booking.activity_id == act, Booking.day == d, Booking.status == "confirmed")).scalar_one()
-            slot = session.execute(select(Slot).where(Slot.activity_id == act, Slot.day == d)).scalars().first()
+                col(Booking.activity_id) == act, col(Booking.day) == d,
+                col(Booking.status) == "confirmed")).scalar_one()
+            slot = session.execute(select(Slot).where(col(Slot.activity_id) == act, col(Slot.day) == d)).scalars().first()
             if slot is None:
                 session.execute(insert(Slot).values(activity_id=act, day=d, period_id=None,
                                                     capacity=confirmed + hot_capacity, taken=confirmed))

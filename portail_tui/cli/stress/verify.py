@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
+from sqlmodel import Session, col
 
 from portail_tui.cli.stress.town import StressTown
 from portail_tui.cli.stress.worker import kill_workers, start_workers
@@ -104,7 +105,7 @@ def verify(db: Database, town: StressTown, folder: Path, report: StressReport, *
     check = run_checks(ctx)
     v.extend(f"portail db check : {p.message}" for p in check.problems)
 
-    def places(session) -> None:  # type: ignore[no-untyped-def]
+    def places(session: Session) -> None:
         rows = session.execute(text(
             "SELECT s.activity_id, s.day, s.capacity, s.taken,"
             " (SELECT COUNT(*) FROM booking b WHERE b.activity_id = s.activity_id AND b.day = s.day"
@@ -128,7 +129,7 @@ def verify(db: Database, town: StressTown, folder: Path, report: StressReport, *
         for child, act, d, n in doubles:
             v.append(f"enfant {child} réservé {n} fois pour l'activité {act} le {d}")
 
-    def receipts(session) -> None:  # type: ignore[no-untyped-def]
+    def receipts(session: Session) -> None:
         numbers: dict[int, list[int]] = defaultdict(list)
         for regie_id, n in session.execute(text("SELECT regie_id, receipt_number FROM payment")).all():
             numbers[regie_id].append(n)
@@ -145,7 +146,7 @@ def verify(db: Database, town: StressTown, folder: Path, report: StressReport, *
     # R6 written again here (not the service's constant): consumed = dated up to today + 15 days.
     limit = town.today + timedelta(days=15)
 
-    def soldes(session) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    def soldes(session: Session) -> dict[int, int]:
         paid = dict(session.execute(text(
             "SELECT family_id, SUM(amount_cents) FROM payment GROUP BY family_id")).all())
         consumed = dict(session.execute(text(
@@ -173,7 +174,7 @@ def _verify_journals(db: Database, folder: Path, report: StressReport, *, comple
     book_ids = [r["booking"] for r in records if r["op"] == "book"]
     cancel_ids = [r["booking"] for r in records if r["op"] == "cancel"]
 
-    def load(session) -> tuple[dict[int, Any], dict[int, str], Counter[str]]:  # type: ignore[no-untyped-def]
+    def load(session: Session) -> tuple[dict[int, Any], dict[int, str], Counter[str]]:
         pays: dict[int, Any] = {}
         for chunk in _chunks(pay_ids):
             for row in session.execute(text(
@@ -183,7 +184,7 @@ def _verify_journals(db: Database, folder: Path, report: StressReport, *, comple
         statuses: dict[int, str] = {}
         for chunk in _chunks(book_ids + cancel_ids):
             for bid, status in session.execute(
-                    select(Booking.id, Booking.status).where(Booking.id.in_(chunk))).all():
+                    select(col(Booking.id), col(Booking.status)).where(col(Booking.id).in_(chunk))).all():
                 statuses[bid] = status
         made = Counter(r[0] for r in session.execute(text(
             "SELECT created_by FROM payment WHERE created_by LIKE 'agent:poste%'")).all())

@@ -18,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from portail_tui.cli.stress.town import StressTown, station_actor
+
+if TYPE_CHECKING:
+    from portail_tui.services.booking import CartResult
 from portail_tui.clock import Clock
 from portail_tui.config import Settings
 from portail_tui.db import Database, _is_retryable
@@ -102,12 +105,12 @@ def classify(exc: BaseException) -> str:
     return "crash"
 
 
-def _journal_write(journal, record: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def _journal_write(journal: TextIO, record: dict[str, Any]) -> None:
     journal.write(json.dumps(record, default=str) + "\n")
     journal.flush()
 
 
-def _op_search(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_search(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.families import search_families
 
     word = rng.choice(town.words)
@@ -115,7 +118,7 @@ def _op_search(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerSt
     return "ok"
 
 
-def _op_look(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_look(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.booking import month_view
     from portail_tui.services.wallet import wallet_figures
 
@@ -128,16 +131,16 @@ def _op_look(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerStat
     return "ok"
 
 
-def _line_outcome(result, journal, what: str) -> str:  # type: ignore[no-untyped-def]
+def _line_outcome(result: CartResult, journal: TextIO, what: str) -> str:
     outcome = result.outcomes[0]
     if outcome.outcome == "refused":
         if any(w in outcome.reason for w in RETRY_WORDINGS):
             raise RetryExposed(f"{what} : {outcome.reason}")
         return f"refusée ({outcome.reason})"
-    return outcome.outcome
+    return str(outcome.outcome)
 
 
-def _op_book(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_book(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.booking import validate_cart
     from portail_tui.services.booking_cart import BOOK, CartLine
 
@@ -152,7 +155,7 @@ def _op_book(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerStat
     return _line_outcome(result, journal, "réservation")
 
 
-def _op_cancel(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_cancel(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.booking import day_options, validate_cart
     from portail_tui.services.booking_cart import CANCEL, CartLine
 
@@ -174,7 +177,7 @@ def _op_cancel(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerSt
 PAY_MODES = ("especes", "cb", "cheque", "virement")
 
 
-def _op_pay(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_pay(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.payments import take_payment
 
     fid = rng.choice(town.family_ids)
@@ -189,7 +192,7 @@ def _op_pay(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState
     return "ok"
 
 
-def _op_reverse(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_reverse(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.payments import reverse_payment
 
     if not st.paid:
@@ -201,7 +204,7 @@ def _op_reverse(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerS
     return "ok"
 
 
-def _op_refund(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal) -> str:  # type: ignore[no-untyped-def]
+def _op_refund(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
     from portail_tui.services.payments import refund
 
     fid = rng.choice(town.family_ids)
@@ -320,7 +323,7 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 
 
 def start_workers(url: str, town: StressTown, *, processes: int, seconds: float, folder: Path,
-                  seed: int = 1, regisseurs: int | None = None, ready_timeout: float = 300) -> list[subprocess.Popen]:
+                  seed: int = 1, regisseurs: int | None = None, ready_timeout: float = 300) -> list[subprocess.Popen[bytes]]:
     """Start the agent processes — real separate programs, as separate SSH sessions
     would be — and return once all are connected and have been told to start. One in
     four is a régisseur, who also reverses and refunds."""
@@ -349,7 +352,7 @@ def start_workers(url: str, town: StressTown, *, processes: int, seconds: float,
     return procs
 
 
-def kill_workers(procs: list[subprocess.Popen]) -> None:
+def kill_workers(procs: list[subprocess.Popen[bytes]]) -> None:
     """kill -9, as a power cut or the OOM killer would."""
     for p in procs:
         if p.poll() is None:
