@@ -21,7 +21,8 @@ reversing and refunding — then verifies from the data alone that nothing broke
 under the CLI rather than in devtools: `town` prepares the database, `worker` is one
 counter's process (started as ``python -m portail_tui.cli.stress SPEC.json``), `verify`
 checks the invariants. Also used by `tests/test_stress.py`, `tests/test_crash_safety.py`
-and the benchmarks.
+and the benchmarks, which import those modules. This one only holds the command, and
+imports them when it runs: every `portail` command imports this package at start-up.
 """
 
 from __future__ import annotations
@@ -31,42 +32,15 @@ import shutil
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from portail_tui.cli.base import CliError, app, console, friendly
-from portail_tui.cli.stress.town import (
-    DEFAULT_TODAY,
-    StressTown,
-    make_scarce,
-    prepare_town,
-    station_actor,
-)
-from portail_tui.cli.stress.verify import (
-    ERROR_LABELS,
-    StressReport,
-    collect,
-    failure_lines,
-    read_journal,
-    read_journals,
-    run_stress,
-    verify,
-)
-from portail_tui.cli.stress.worker import (
-    RetryExposed,
-    WorkerSpec,
-    classify,
-    kill_workers,
-    run_worker,
-    start_workers,
-)
 
-__all__ = [
-    "DEFAULT_TODAY", "ERROR_LABELS", "RetryExposed", "StressReport", "StressTown", "WorkerSpec", "classify",
-    "collect", "failure_lines", "kill_workers", "make_scarce", "prepare_town", "read_journal", "read_journals",
-    "run_stress", "run_worker", "start_workers", "station_actor", "stress", "verify",
-]
+if TYPE_CHECKING:
+    from portail_tui.cli.stress.verify import StressReport
 
 OP_LABELS = {
     "search": "Recherche de famille",
@@ -94,6 +68,8 @@ def stress(
 ) -> None:
     """Test de charge : plusieurs postes réservent, annulent et encaissent en même temps ;
     vérifie ensuite places, listes d'attente, quittances et soldes ; code 1 si problème."""
+    from portail_tui.cli.stress.town import prepare_town
+    from portail_tui.cli.stress.verify import run_stress
     from portail_tui.db import Database, database_has_data
 
     if db and postgres:
@@ -140,6 +116,8 @@ def stress(
 
 
 def print_report(report: StressReport, load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
+    from portail_tui.cli.stress.verify import ERROR_LABELS, failure_lines
+
     table = Table(title=f"Opérations des agents ({report.operations} en {report.elapsed:.0f} s)")
     table.add_column("Opération")
     table.add_column("Nombre", justify="right")
