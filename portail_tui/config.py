@@ -225,7 +225,7 @@ class Settings:
         env = dict(os.environ if env is None else env)
         smtp: SmtpSettings | None = None
         smtp_error: str | None = None
-        if (env.get("PORTAIL_SMTP_HOST") or "").strip():
+        if env.get("PORTAIL_SMTP_HOST"):  # set but blank: an error, as before
             try:
                 smtp = SmtpSettings.from_env(env)
             except ConfigError as exc:

@@ -121,3 +121,9 @@ def test_the_process_environment_is_the_default(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PORTAIL_PRINTER", "bureau")
     assert Settings.from_env().printer == "bureau"
     assert "PORTAIL_PRINTER" in os.environ
+
+
+def test_a_blank_mail_host_is_an_error_as_before() -> None:
+    """`portail nightly` reported PORTAIL_SMTP_HOST set but blank as a mistake, not a skip."""
+    s = Settings.from_env({"PORTAIL_SMTP_HOST": "  "})
+    assert s.smtp is None and s.smtp_error is not None and "PORTAIL_SMTP_HOST" in s.smtp_error
