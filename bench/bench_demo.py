@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.postgres:
-        from portail_tui.devtools.pgcluster import PgCluster
+        from portail_tui.pgcluster import PgCluster
 
         with PgCluster() as cluster:
             _run(cluster.create_database("bench_demo"), args)

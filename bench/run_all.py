@@ -490,9 +490,10 @@ def screens(work_url: str, rows: list[Row], rounds: int) -> None:
 def stress_runs(seconds: float, processes: int = 8) -> list[tuple[str, Any, float]]:
     """`portail stress` on a throwaway SQLite file and a throwaway PostgreSQL server:
     (engine, report, load average at the end) for the document."""
+    from portail_tui.cli.stress.town import prepare_town
+    from portail_tui.cli.stress.verify import run_stress
     from portail_tui.db import Database
-    from portail_tui.devtools import stress
-    from portail_tui.devtools.pgcluster import PgCluster
+    from portail_tui.pgcluster import PgCluster
 
     out = []
     with tempfile.TemporaryDirectory(prefix="bench-stress-") as tmp:
@@ -509,10 +510,10 @@ def stress_runs(seconds: float, processes: int = 8) -> list[tuple[str, Any, floa
             try:
                 db = Database(url)
                 try:
-                    town = stress.prepare_town(db, families=80)
+                    town = prepare_town(db, families=80)
                 finally:
                     db.dispose()
-                report = stress.run_stress(url, town, processes=processes, seconds=seconds,
+                report = run_stress(url, town, processes=processes, seconds=seconds,
                                            folder=Path(tmp) / f"journaux-{engine}")
                 out.append((engine, report, load()))
             finally:
@@ -755,7 +756,7 @@ def write_doc(rows: list[Row], info: dict[str, str], town: dict[str, int], start
         "",
     ]
     if stress_results:
-        from portail_tui.devtools.stress import failure_lines
+        from portail_tui.cli.stress.verify import failure_lines
 
         lines += ["| Moteur | Postes | Durée | Opérations | Écritures | p95 écriture (pire type) | Erreurs montrées"
                   " | Violations | Charge à la fin |",
@@ -816,7 +817,7 @@ def main() -> None:
     print(f"load average à la fin des mesures : {load_end[0]:.2f} / {load_end[1]:.2f} / {load_end[2]:.2f}")
     stress_results = stress_runs(args.stress_seconds) if args.stress_seconds > 0 else []
     for engine, rep, _ in stress_results:
-        from portail_tui.devtools.stress import failure_lines
+        from portail_tui.cli.stress.verify import failure_lines
 
         print(f"charge {engine} : {rep.operations} opérations, erreurs {dict(rep.errors) or 'aucune'},"
               f" {len(rep.violations)} violation(s)", *failure_lines(rep), sep="\n  ")

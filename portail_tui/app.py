@@ -112,7 +112,7 @@ class PortailApp(App[None]):
 
     @work(thread=True, exclusive=True, group="open-database")
     def _open_database(self) -> None:
-        from portail_tui.db import DatabaseError
+        from portail_tui.services.db_errors import DatabaseError
 
         try:
             ctx = self._open_context()  # type: ignore[misc]

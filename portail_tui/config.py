@@ -1,22 +1,56 @@
-"""Settings from the environment (and the CLI's global options, which override it).
+"""Settings: everything the program reads from its environment, in one typed object
+(and the CLI's global options, which override it).
 
-Every setting has a default that works on a fresh machine: an SQLite file under
-``data/`` next to the package, exports under ``data/exports``.
+This module is the only one that reads the environment for the application's
+settings: the CLI builds one `Settings` at start-up (`Settings.from_env`) and every
+service receives it through its `Context`. Every setting has a default that works on a
+fresh machine: an SQLite file under ``data/`` next to the package, exports under
+``data/exports``, no mail server, pg_dump found on the PATH. README and
+docs/OPERATIONS.md document the variables.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("PORTAIL_DATA_DIR", PROJECT_DIR / "data"))
+"""PORTAIL_DATA_DIR: where the default SQLite file and exports folder live. Read once at
+import, since the defaults below derive from it."""
+
+ENV_AUTHORIZED_KEYS = "PORTAIL_AUTHORIZED_KEYS"
+
+# Settings the application reads from its environment: sshd starts the forced command with
+# an almost empty environment, so the values in effect when a key is authorized are
+# written into the command itself (`portail ssh authorize`).
+FORWARDED_SETTINGS = (
+    "PORTAIL_DATA_DIR",
+    "PORTAIL_EXPORTS_DIR",
+    "PORTAIL_PRINTER",
+    "PORTAIL_ZONE",
+    "PORTAIL_ROLLOVER",
+    ENV_AUTHORIZED_KEYS,
+)
+
+_TRUE = {"1", "oui", "o", "yes", "y", "true", "vrai", "on"}
+_FALSE = {"0", "non", "n", "no", "false", "faux", "off", ""}
+
+SMTP_NOT_CONFIGURED = ("Envoi des courriels non configuré : définissez PORTAIL_SMTP_HOST"
+                       " (voir docs/OPERATIONS.md).")
 
 
 class ConfigError(ValueError):
     """A setting a person gave is unusable; the message is French and shown as is."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 def is_loopback(host: str) -> bool:
@@ -45,21 +79,158 @@ def parse_today(text: str | None) -> date | None:
         raise ConfigError(f"Date invalide pour PORTAIL_TODAY/--today : {text!r} (attendu AAAA-MM-JJ).") from exc
 
 
+def authorized_keys_path(env: Mapping[str, str]) -> Path:
+    """The file sshd reads for the service account: PORTAIL_AUTHORIZED_KEYS (tests, an
+    `AuthorizedKeysFile` elsewhere than ~/.ssh), else ~/.ssh/authorized_keys."""
+    override = env.get(ENV_AUTHORIZED_KEYS)
+    if override:
+        return Path(override)
+    return Path(env.get("HOME") or Path.home()) / ".ssh" / "authorized_keys"
+
+
+def tool_environment() -> dict[str, str]:
+    """The environment for a PostgreSQL tool the program runs (pg_dump, pg_restore): ours
+    without the PG* variables, so that only what the database URL says reaches libpq."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} doit valoir oui ou non (reçu {value!r}).")
+
+
 @dataclass(frozen=True)
-class Settings:
-    database_url: str = field(default_factory=default_database_url)
-    today: date | None = None
-    exports_dir: Path = DATA_DIR / "exports"
-    printer: str | None = None
-    school_zone: str = "A"
-    # School-year rollover (forms "à mettre à jour"), as MM-DD.
-    rollover: str = "09-01"
-    # Public address of `portail payfip serve` (PayFiP's "urlcl" notification URL).
-    payfip_url: str | None = None
+class SmtpSettings:
+    """How `portail mail send` and `portail nightly` reach the town's mail server."""
+
+    host: str
+    """PORTAIL_SMTP_HOST: the mail server; without it, nothing is sent (mail stays queued)."""
+    port: int
+    """PORTAIL_SMTP_PORT: default 465 with SSL, 587 with STARTTLS, else 25."""
+    sender: str
+    """PORTAIL_SMTP_FROM: the From header, « Régie scolaire <regie@mairie.example> »."""
+    starttls: bool = False
+    """PORTAIL_SMTP_STARTTLS (oui/non): upgrade the connection with STARTTLS."""
+    ssl: bool = False
+    """PORTAIL_SMTP_SSL (oui/non): TLS from the first byte (port 465); excludes STARTTLS."""
+    user: str | None = None
+    """PORTAIL_SMTP_USER: login, only over TLS unless the server is the machine itself."""
+    password: str | None = field(default=None, repr=False)
+    """PORTAIL_SMTP_PASSWORD_FILE (a file readable by the service account, advised) or
+    PORTAIL_SMTP_PASSWORD. Never shown in a repr."""
+    timeout: float = 30.0
+    """PORTAIL_SMTP_TIMEOUT: seconds before a silent server counts as unreachable."""
+    cafile: str | None = None
+    """PORTAIL_SMTP_CAFILE: certificate authority of a server with a private certificate."""
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        """Read PORTAIL_SMTP_*; every mistake is one French line naming the variable."""
+        host = (env.get("PORTAIL_SMTP_HOST") or "").strip()
+        if not host:
+            raise ConfigError(SMTP_NOT_CONFIGURED)
+        use_ssl = _flag(env, "PORTAIL_SMTP_SSL")
+        starttls = _flag(env, "PORTAIL_SMTP_STARTTLS")
+        if use_ssl and starttls:
+            raise ConfigError("PORTAIL_SMTP_SSL et PORTAIL_SMTP_STARTTLS s'excluent : choisissez l'un"
+                              " (SSL sur le port 465, STARTTLS sur le port 587).")
+        port_text = (env.get("PORTAIL_SMTP_PORT") or "").strip()
+        if port_text:
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise ConfigError(f"PORTAIL_SMTP_PORT invalide : {port_text!r}.")
+            port = int(port_text)
+        else:
+            port = 465 if use_ssl else 587 if starttls else 25
+        sender = (env.get("PORTAIL_SMTP_FROM") or "").strip()
+        if not sender or "@" not in parseaddr(sender)[1]:
+            raise ConfigError("PORTAIL_SMTP_FROM manquant ou invalide : l'adresse d'expédition,"
+                              " par ex. « Régie scolaire <regie@mairie.example> ».")
+        user = (env.get("PORTAIL_SMTP_USER") or "").strip() or None
+        password = env.get("PORTAIL_SMTP_PASSWORD") or None
+        password_file = (env.get("PORTAIL_SMTP_PASSWORD_FILE") or "").strip()
+        if password_file:
+            try:
+                password = Path(password_file).read_text(encoding="utf-8").strip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"PORTAIL_SMTP_PASSWORD_FILE illisible : {password_file}"
+                                  f" ({exc.strerror or exc}).") from None
+        if user and password is None:
+            raise ConfigError("PORTAIL_SMTP_USER est défini sans mot de passe :"
+                              " PORTAIL_SMTP_PASSWORD_FILE (conseillé) ou PORTAIL_SMTP_PASSWORD.")
+        if user and not (use_ssl or starttls) and not is_loopback(host):
+            raise ConfigError("Identifiants SMTP sans chiffrement vers un autre serveur : activez"
+                              " PORTAIL_SMTP_STARTTLS ou PORTAIL_SMTP_SSL.")
+        timeout_text = (env.get("PORTAIL_SMTP_TIMEOUT") or "30").strip()
+        try:
+            timeout = float(timeout_text)
+        except ValueError:
+            raise ConfigError(f"PORTAIL_SMTP_TIMEOUT invalide : {timeout_text!r}.") from None
+        return cls(host=host, port=port, sender=sender, starttls=starttls, ssl=use_ssl, user=user,
+                   password=password, timeout=timeout,
+                   cafile=(env.get("PORTAIL_SMTP_CAFILE") or "").strip() or None)
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1]
+
+
+def _default_authorized_keys() -> Path:
+    return Path.home() / ".ssh" / "authorized_keys"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the program. Frozen: a service cannot change what another sees."""
+
+    database_url: str = field(default_factory=default_database_url)
+    """PORTAIL_DATABASE_URL (or --db): an SQLAlchemy URL, SQLite file or PostgreSQL server;
+    default an SQLite file under data/."""
+    today: date | None = None
+    """PORTAIL_TODAY (or --today), AAAA-MM-JJ: pins the calendar date for a demo or a test
+    while the time of day keeps running; None is the real date."""
+    exports_dir: Path = DATA_DIR / "exports"
+    """PORTAIL_EXPORTS_DIR: the folder every screen export and receipt is written to."""
+    printer: str | None = None
+    """PORTAIL_PRINTER: the CUPS printer `lp` sends to; None is CUPS's default printer."""
+    school_zone: str = "A"
+    """PORTAIL_ZONE: the school holiday zone (A, B or C) of the town's calendar."""
+    rollover: str = "09-01"
+    """PORTAIL_ROLLOVER, MM-JJ: the school-year rollover from which forms are « à mettre
+    à jour »."""
+    payfip_url: str | None = None
+    """PORTAIL_PAYFIP_URL: public address of `portail payfip serve`, the "urlcl" PayFiP
+    notifies; without it no payment link can be made."""
+    smtp: SmtpSettings | None = None
+    """PORTAIL_SMTP_*: the mail server, None when PORTAIL_SMTP_HOST is not set (or the
+    settings are wrong: see `smtp_error`)."""
+    smtp_error: str | None = None
+    """Why the PORTAIL_SMTP_* settings are unusable, in French; kept rather than raised so
+    that a mail mistake never stops the application, only the sending."""
+    pg_bindir: Path | None = None
+    """PORTAIL_PG_BINDIR: folder of pg_dump/pg_restore for `portail db backup|restore`,
+    when they are not on the PATH (newest /usr/lib/postgresql/*/bin otherwise)."""
+    authorized_keys: Path = field(default_factory=_default_authorized_keys)
+    """PORTAIL_AUTHORIZED_KEYS: the authorized_keys file `portail ssh` manages; default
+    ~/.ssh/authorized_keys of the service account."""
+    forwarded: tuple[tuple[str, str], ...] = ()
+    """The FORWARDED_SETTINGS variables set in the environment, as given: what an SSH
+    forced command must carry, sshd starting it with an empty environment."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        smtp: SmtpSettings | None = None
+        smtp_error: str | None = None
+        if env.get("PORTAIL_SMTP_HOST"):  # set but blank: an error, as before
+            try:
+                smtp = SmtpSettings.from_env(env)
+            except ConfigError as exc:
+                smtp_error = exc.message
+        bindir = env.get("PORTAIL_PG_BINDIR")
         return cls(
             database_url=env.get("PORTAIL_DATABASE_URL") or default_database_url(),
             today=parse_today(env.get("PORTAIL_TODAY")),
@@ -68,7 +239,31 @@ class Settings:
             school_zone=(env.get("PORTAIL_ZONE") or "A").upper(),
             rollover=env.get("PORTAIL_ROLLOVER") or "09-01",
             payfip_url=env.get("PORTAIL_PAYFIP_URL") or None,
+            smtp=smtp,
+            smtp_error=smtp_error,
+            pg_bindir=Path(bindir) if bindir else None,
+            authorized_keys=authorized_keys_path(env),
+            forwarded=tuple((name, env[name]) for name in FORWARDED_SETTINGS if env.get(name)),
         )
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def require_smtp(self) -> SmtpSettings:
+        """The mail server, or the French reason there is none (ConfigError)."""
+        if self.smtp is not None:
+            return self.smtp
+        raise ConfigError(self.smtp_error or SMTP_NOT_CONFIGURED)
+
+    def database_env(self) -> dict[str, str]:
+        """The database and the pinned date as variables: what the processes `portail
+        serve` starts must see (they inherit the rest of the environment)."""
+        env = {"PORTAIL_DATABASE_URL": self.database_url}
+        if self.today is not None:
+            env["PORTAIL_TODAY"] = self.today.isoformat()
+        return env
+
+    def forwarded_env(self) -> dict[str, str]:
+        """What an SSH forced command must carry, sshd starting it with an empty
+        environment: the database, the pinned date and the forwarded settings as given."""
+        return {**self.database_env(), **dict(self.forwarded)}

@@ -215,3 +215,30 @@ def ensure_at_head(db: Database) -> None:
             f"La base de données n'est pas à jour (version {current}, attendue {head}) :"
             " lancez « portail db upgrade »."
         )
+
+
+def database_has_data(db: Database) -> bool:
+    """Whether the database already holds a town: `portail demo` asks before replacing
+    it and `portail stress` refuses to write fictitious entries into it."""
+    from sqlalchemy import inspect
+
+    if "family" not in inspect(db.engine).get_table_names():
+        return False
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM family LIMIT 1")).first() is not None
+
+
+def wipe_database(db: Database) -> None:
+    """Drop everything, including the payment triggers that refuse deletions, before
+    `portail demo --force` regenerates the town. An SQLite file is simply removed; on
+    PostgreSQL the public schema is recreated. `db` is disposed: open a new one."""
+    if db.is_sqlite:
+        path = Path(db.engine.url.database or "")
+        db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.dispose()

@@ -71,7 +71,7 @@ def _fill_demo(db: Database) -> None:
 def pg_cluster():  # type: ignore[no-untyped-def]
     if SKIP_PG:
         pytest.skip("PostgreSQL désactivé (PORTAIL_TEST_SKIP_PG=1)")
-    from portail_tui.devtools.pgcluster import PgCluster
+    from portail_tui.pgcluster import PgCluster
 
     if not PgCluster.available():
         pytest.fail("Serveur PostgreSQL introuvable : lancez .ci/install-system-deps.sh")

@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 
 import portail_tui.cli  # noqa: F401  (registers every command)
 from portail_tui.cli.base import app
-from portail_tui.cli.cash import make_payfip_server
 from portail_tui.db import Database
 from portail_tui.models import OutboxMessage
 from portail_tui.services import payfip, payments
 from portail_tui.services.context import Context
+from portail_tui.services.payfip_server import make_payfip_server
 from tests.support.payments_town import receipt_numbers, seed
 
 runner = CliRunner()
@@ -71,6 +71,13 @@ def test_journal_pdf_in_the_exports_folder(town, tmp_path: Path) -> None:  # typ
     assert "0,50" in text
 
 
+def test_journal_date_in_french(town) -> None:  # type: ignore[no-untyped-def]
+    _, ctx = town
+    res = run(ctx.db.url, "export", "journal", "--date", "28/11/2026", "--sortie", "-")
+    assert res.exit_code == 0, res.output
+    assert "Espèces" in res.output
+
+
 def test_journal_to_stdout(town) -> None:  # type: ignore[no-untyped-def]
     _, ctx = town
     res = run(ctx.db.url, "export", "journal", "--sortie", "-")
@@ -81,7 +88,7 @@ def test_journal_to_stdout(town) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--date", "28/11/2026"], "Date invalide"),
+        (["--date", "31/02/2026"], "Date invalide pour --date"),
         (["--format", "xls"], "Format inconnu"),
         (["--format", "pdf", "--sortie", "-"], "que le CSV"),
         (["--compte", "abc"], "--compte"),

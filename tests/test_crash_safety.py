@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from portail_tui.cli.stress.town import prepare_town, station_actor
+from portail_tui.cli.stress.verify import StressReport, read_journals, verify
+from portail_tui.cli.stress.worker import kill_workers, start_workers
 from portail_tui.clock import Clock
 from portail_tui.db import Database
-from portail_tui.devtools import stress
 from portail_tui.services.context import Context
 from portail_tui.services.integrity import run_checks
 from portail_tui.services.payments import take_payment
@@ -27,29 +29,29 @@ COMMITTED_BEFORE_KILL = 40
 
 
 def _journalled(folder: Path) -> int:
-    return len(stress.read_journals(folder))
+    return len(read_journals(folder))
 
 
 @pytest.mark.slow
 def test_kill_9_in_the_middle_loses_nothing_committed(db: Database, tmp_path: Path) -> None:
-    town = stress.prepare_town(db, families=40, hot_slots=6, hot_capacity=2)
+    town = prepare_town(db, families=40, hot_slots=6, hot_capacity=2)
     folder = tmp_path / "journaux"
-    procs = stress.start_workers(db.url, town, processes=8, seconds=120, folder=folder)
+    procs = start_workers(db.url, town, processes=8, seconds=120, folder=folder)
     try:
         limit = time.monotonic() + 90
         while _journalled(folder) < COMMITTED_BEFORE_KILL and time.monotonic() < limit:
             time.sleep(0.05)
         assert all(p.poll() is None for p in procs), "a worker stopped before the kill"
     finally:
-        stress.kill_workers(procs)
+        kill_workers(procs)
     assert [p.returncode for p in procs] == [-9] * 8
-    records = stress.read_journals(folder)
+    records = read_journals(folder)
     assert len(records) >= COMMITTED_BEFORE_KILL
     assert {r["op"] for r in records} >= {"book", "pay"}
 
-    report = stress.StressReport(engine=db.engine.dialect.name, processes=8, seconds=0)
+    report = StressReport(engine=db.engine.dialect.name, processes=8, seconds=0)
     db.dispose()  # as after a reboot: fresh connections only
-    stress.verify(db, town, folder, report, complete=False)
+    verify(db, town, folder, report, complete=False)
     assert report.violations == []
     assert report.checked["écritures journalisées"] == len(records)
 
@@ -61,7 +63,7 @@ def test_kill_9_in_the_middle_loses_nothing_committed(db: Database, tmp_path: Pa
 
     # And the desk goes on: the next receipt follows the last one, without a gap.
     last = db.read(lambda s: s.execute(text("SELECT MAX(receipt_number) FROM payment")).scalar_one())
-    ctx = Context(db=db, clock=Clock(town.today), actor=stress._actor(town.regie_id, 99, "agent"))
+    ctx = Context(db=db, clock=Clock(town.today), actor=station_actor(town.regie_id, 99, "agent"))
     receipt = take_payment(ctx, town.family_ids[0], amount_cents=1_000, mode="cb")
     assert receipt.receipt_number == last + 1
     assert run_checks(ctx).ok

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from portail_tui.clock import FixedClock
+from portail_tui.config import ConfigError
 from portail_tui.models import OutboxMessage
 from portail_tui.services import mail, outbox
 from portail_tui.services.context import Context, ServiceError
@@ -254,7 +255,7 @@ def test_starttls_with_the_towns_certificate(ctx: Context, tmp_path: Path) -> No
     ],
 )
 def test_settings_mistakes_are_one_french_line(env: dict[str, str], message: str) -> None:
-    with pytest.raises(ServiceError, match=message) as err:
+    with pytest.raises(ConfigError, match=message) as err:
         mail.SmtpSettings.from_env(env)
     assert "\n" not in err.value.message
 

@@ -19,10 +19,6 @@ from portail_tui.services import mail, nightly
 from portail_tui.services.context import Context
 from tests.support.smtp import SmtpServer
 
-pytest.importorskip("portail_tui.services.booking_digest",
-                    reason="récapitulatifs des réservations pas encore écrits (issue 3)")
-pytest.importorskip("portail_tui.services.forms", reason="fiches pas encore écrites (issue 6)")
-
 NIGHT = datetime(2026, 11, 28, 3, 0, tzinfo=PARIS)
 
 
@@ -114,12 +110,10 @@ def test_school_year_rollover_expires_forms_once(demo_ctx: Context, clock: Fixed
 
 def test_a_failing_step_does_not_stop_the_others(night: Context, smtp: SmtpServer,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from portail_tui.services import forms
-
     def broken(ctx: Context, today: date) -> int:
         raise RuntimeError("disque plein")
 
-    monkeypatch.setattr(forms, "expire_forms", broken)
+    monkeypatch.setattr(nightly, "expire_forms", broken)
     report = nightly.run_nightly(night, NIGHT.date(), smtp=mail.SmtpSettings.from_env(smtp.env()))
     assert not report.ok
     forms_step = next(s for s in report.steps if s.label == nightly.FORMS)
@@ -133,18 +127,19 @@ def test_bad_mail_settings_are_an_error_not_a_skip(night: Context) -> None:
     assert next(s for s in report.steps if s.label == nightly.MAIL).error == "PORTAIL_SMTP_PORT invalide"
 
 
-def test_missing_step_is_reported_as_skipped(night: Context, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = nightly._optional
-    monkeypatch.setattr(nightly, "_optional",
-                        lambda module, name: None if module == "booking_digest" else real(module, name))
-    report = nightly.run_nightly(night, NIGHT.date(), smtp=None)
-    step = report.steps[0]
-    assert step.label == nightly.DIGESTS and step.skipped and step.note == "service indisponible"
+def test_the_steps_are_the_services_own_functions() -> None:
+    """A step renamed in its service breaks nightly's import, not the night: no step is
+    looked up by name at run time any more (it used to be skipped as « indisponible »)."""
+    from portail_tui.services import booking, booking_digest, forms
+
+    assert nightly.queue_booking_digests is booking_digest.queue_booking_digests
+    assert nightly.promote_waiting is booking.promote_waiting
+    assert nightly.expire_forms is forms.expire_forms
+    assert not hasattr(nightly, "_optional")
 
 
 def test_places_freed_by_a_raised_capacity_go_to_the_waiting_children(
         night: Context, smtp: SmtpServer) -> None:
-    pytest.importorskip("portail_tui.services.booking", reason="réservations pas encore écrites (issue 3)")
     from sqlalchemy import insert, update
 
     from portail_tui.clock import paris

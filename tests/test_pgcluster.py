@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from portail_tui.devtools.pgcluster import ENV_URL, PgCluster, PgClusterError
+from portail_tui.pgcluster import ENV_URL, PgCluster, PgClusterError
 
 pytestmark = [
     pytest.mark.postgres,

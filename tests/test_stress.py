@@ -18,8 +18,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from typer.testing import CliRunner
 
 from portail_tui.cli import app
+from portail_tui.cli.stress.town import prepare_town
+from portail_tui.cli.stress.verify import StressReport, failure_lines, run_stress, verify
+from portail_tui.cli.stress.worker import RetryExposed, classify
 from portail_tui.db import Database
-from portail_tui.devtools import stress
 from portail_tui.services.context import ServiceError
 
 PROCESSES = 8
@@ -28,9 +30,9 @@ SECONDS = 4.0
 
 @pytest.mark.slow
 def test_eight_agents_at_once_break_nothing(db: Database, tmp_path: Path) -> None:
-    town = stress.prepare_town(db, families=40, hot_slots=6, hot_capacity=2)
-    report = stress.run_stress(db.url, town, processes=PROCESSES, seconds=SECONDS, folder=tmp_path / "j")
-    assert stress.failure_lines(report) == []
+    town = prepare_town(db, families=40, hot_slots=6, hot_capacity=2)
+    report = run_stress(db.url, town, processes=PROCESSES, seconds=SECONDS, folder=tmp_path / "j")
+    assert failure_lines(report) == []
     assert report.ok
     # The load really happened, and really fought over the places.
     book = report.outcomes["book"]
@@ -61,25 +63,25 @@ def test_cli_stress_refuses_a_database_with_data(sqlite_demo_db: Database) -> No
 
 def test_errors_a_retry_would_have_hidden_are_failures() -> None:
     locked = OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
-    assert stress.classify(locked) == "lock"
-    assert stress.classify(IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))) == "integrity"
-    assert stress.classify(ServiceError("Réservation modifiée en même temps par un autre poste : réessayez."))\
+    assert classify(locked) == "lock"
+    assert classify(IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))) == "integrity"
+    assert classify(ServiceError("Réservation modifiée en même temps par un autre poste : réessayez."))\
         == "retry_exposed"
-    assert stress.classify(stress.RetryExposed("annulation : réservation modifiée entre-temps")) == "retry_exposed"
-    assert stress.classify(ServiceError("Le montant doit être supérieur à zéro.")) == "refusal"
-    assert stress.classify(KeyError("x")) == "crash"
-    report = stress.StressReport(engine="sqlite", processes=1, seconds=1)
+    assert classify(RetryExposed("annulation : réservation modifiée entre-temps")) == "retry_exposed"
+    assert classify(ServiceError("Le montant doit être supérieur à zéro.")) == "refusal"
+    assert classify(KeyError("x")) == "crash"
+    report = StressReport(engine="sqlite", processes=1, seconds=1)
     report.errors.update({"refusal": 4})
     assert report.ok
     report.errors.update({"lock": 1})
-    assert not report.ok and "verrou" in stress.failure_lines(report)[0]
+    assert not report.ok and "verrou" in failure_lines(report)[0]
 
 
 def test_verification_notices_lost_writes_and_drifted_counters(sqlite_db: Database, tmp_path: Path) -> None:
-    town = stress.prepare_town(sqlite_db, families=15, hot_slots=2, hot_capacity=2)
+    town = prepare_town(sqlite_db, families=15, hot_slots=2, hot_capacity=2)
     folder = tmp_path / "j"
-    report = stress.run_stress(sqlite_db.url, town, processes=2, seconds=1.0, folder=folder)
-    assert report.ok, stress.failure_lines(report)
+    report = run_stress(sqlite_db.url, town, processes=2, seconds=1.0, folder=folder)
+    assert report.ok, failure_lines(report)
 
     # A journalled payment that the database does not have, and a counter moved by hand.
     with open(folder / "poste1.journal", "a", encoding="utf-8") as journal:
@@ -88,8 +90,8 @@ def test_verification_notices_lost_writes_and_drifted_counters(sqlite_db: Databa
         journal.write('{"op": "pay", "payment": 12')  # torn last line of a killed worker: ignored
     sqlite_db.write(lambda s: s.execute(text(
         "UPDATE slot SET taken = taken - 1 WHERE id = (SELECT MIN(id) FROM slot WHERE taken > 0)")))
-    again = stress.StressReport(engine="sqlite", processes=2, seconds=1.0)
-    stress.verify(sqlite_db, town, folder, again, complete=False)
+    again = StressReport(engine="sqlite", processes=2, seconds=1.0)
+    verify(sqlite_db, town, folder, again, complete=False)
     lines = "\n".join(again.violations)
     assert "999999" in lines and "absente de la base" in lines
     assert "compteur" in lines

@@ -1,26 +1,21 @@
 """The `portail` command. Each module below registers its commands on the typer apps
-of `portail_tui.cli.base`; importing them here is what makes them exist."""
+of `portail_tui.cli.base`; importing them here is what makes them exist. They are
+imported directly: a module that fails to import breaks the command (and the tests)
+at once rather than making its commands quietly disappear."""
 
 from __future__ import annotations
 
+# The import order is the order of the commands in --help.
+# isort: off
 from portail_tui.cli import core  # noqa: F401
+from portail_tui.cli import reservations  # noqa: F401
+from portail_tui.cli import cash  # noqa: F401
+from portail_tui.cli import exports  # noqa: F401
+from portail_tui.cli import dossier  # noqa: F401
+from portail_tui.cli import ops  # noqa: F401
+from portail_tui.cli import stress  # noqa: F401
+# isort: on
 from portail_tui.cli.base import app
-
-
-def _load_optional() -> None:
-    """Feature modules register themselves; one failing to import must not take the
-    whole CLI down with it (the error is reported when that command is used)."""
-    import importlib
-
-    for name in ("reservations", "cash", "exports", "dossier", "ops", "stress"):
-        try:
-            importlib.import_module(f"portail_tui.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"portail_tui.cli.{name}":
-                raise
-
-
-_load_optional()
 
 
 def main() -> None:

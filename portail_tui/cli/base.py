@@ -8,15 +8,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
 
 from portail_tui.clock import Clock
 from portail_tui.config import ConfigError, Settings
+
+if TYPE_CHECKING:  # imported when a command runs: `portail --help` stays quick
+    from portail_tui.db import Database
+    from portail_tui.services.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,10 +87,10 @@ def friendly(fn: F) -> F:
         except KeyboardInterrupt:
             raise fail("Interrompu.", 130) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
-def open_database(*, require_head: bool = True):  # type: ignore[no-untyped-def]
+def open_database(*, require_head: bool = True) -> Database:
     from portail_tui.db import Database, ensure_at_head
 
     db = Database(state.settings.database_url)
@@ -97,7 +102,7 @@ def open_database(*, require_head: bool = True):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def system_context(*, require_head: bool = True) -> Iterator[Any]:
+def system_context(*, require_head: bool = True) -> Iterator[Context]:
     """A Context for commands run by the system (cron, an administrator's shell)."""
     from portail_tui.services.context import Context
 
@@ -108,12 +113,29 @@ def system_context(*, require_head: bool = True) -> Iterator[Any]:
         db.dispose()
 
 
+def parse_day(text: str | None, option: str) -> date | None:
+    """A day given on the command line, None when absent. Every command reads days the
+    same way: what a person types (« 28/11/2026 », « 28/11/26 ») and what a script
+    writes (ISO « 2026-11-28 », also « 20261128 »)."""
+    if not text:
+        return None
+    from portail_tui.domain.frdates import DateError, parse_date_fr
+
+    try:
+        return parse_date_fr(text)
+    except DateError as exc:
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            raise CliError(f"Date invalide pour {option} : {text!r} ({exc}).") from None
+
+
 def read_secret(prompt: str, *, confirm: bool = False) -> str:
     """A password from the terminal (hidden) or from standard input when piped —
     never from an argument, where it would end up in shell history and `ps`."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 # --- where an export command writes: --format and --sortie, the same for every command ----

@@ -4,7 +4,8 @@ pasted result, payment link).
 - ``portail export journal --date 2026-11-28 --format csv|pdf --sortie PATH``
 - ``portail payfip serve --host 127.0.0.1 --port 8085``: the address PayFiP calls
   back (``urlcl``, set in PORTAIL_PAYFIP_URL); put it behind the town hall's reverse
-  proxy, reachable from the DGFiP only.
+  proxy, reachable from the DGFiP only. The server itself is
+  `portail_tui.services.payfip_server`; the command only reads its options.
 - ``portail payfip resultat "numcli=…&refdet=…&resultrans=P…"``: record a result by
   hand (a notification that could not reach the endpoint).
 - ``portail payfip lien --famille 123 --montant 40``: a payment link e-mailed to a family.
@@ -12,9 +13,6 @@ pasted result, payment link).
 
 from __future__ import annotations
 
-import threading
-from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import typer
@@ -27,6 +25,7 @@ from portail_tui.cli.base import (
     export_app,
     friendly,
     output_format,
+    parse_day,
     precheck_output,
     system_context,
     write_output,
@@ -35,9 +34,6 @@ from portail_tui.cli.base import (
 payfip_app = typer.Typer(help="Paiement en ligne PayFiP (DGFiP, anciennement TIPI).", no_args_is_help=True)
 app.add_typer(payfip_app, name="payfip")
 
-MAX_BODY = 16_384
-
-
 def _system_ctx(ctx: Any, regie: str | None) -> Any:
     from portail_tui.services.cashdesk import regie_for_code
     from portail_tui.services.permissions import system_actor
@@ -45,19 +41,10 @@ def _system_ctx(ctx: Any, regie: str | None) -> Any:
     return ctx.as_actor(system_actor(regie_for_code(ctx, regie)))
 
 
-def _parse_day(text: str | None, today: date) -> date:
-    if not text:
-        return today
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"Date invalide : {text!r} (attendu AAAA-MM-JJ).") from None
-
-
 @export_app.command("journal")
 @friendly
 def export_journal(
-    jour: str | None = typer.Option(None, "--date", help="Journée de caisse AAAA-MM-JJ (par défaut : aujourd'hui)."),
+    jour: str | None = typer.Option(None, "--date", help="Journée de caisse JJ/MM/AAAA ou AAAA-MM-JJ (par défaut : aujourd'hui)."),
     fmt: str | None = typer.Option(None, "--format", help="csv ou pdf (par défaut : d'après --sortie, sinon pdf)."),
     sortie: str | None = typer.Option(None, "--sortie",
                                       help="Fichier ou dossier ; « - » : CSV sur la sortie standard. "
@@ -80,7 +67,7 @@ def export_journal(
     precheck_output(sortie)
     with system_context() as base:
         ctx = _system_ctx(base, regie)
-        day = _parse_day(jour, ctx.clock.today())
+        day = parse_day(jour, "--date") or ctx.clock.today()
         out = journal_file(ctx, day, value, counted_cents=counted)
     path = write_output(sortie, out.filename, out.data)
     if path is None:
@@ -92,72 +79,8 @@ def export_journal(
 
 # --- PayFiP ---------------------------------------------------------------------------
 
-class _PayfipHandler(BaseHTTPRequestHandler):
-    """GET or POST with the result fields; answers 200 when recorded (or already
-    recorded), 400 with the French reason otherwise. Never a traceback to the caller."""
-
-    server: _PayfipServer
-    server_version = "PortailPayFiP/1"
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self._handle(self.path.partition("?")[2])
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._answer(413, "Requête trop grande.")
-            return
-        body = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
-        query = self.path.partition("?")[2]
-        self._handle("&".join(p for p in (query, body) if p))
-
-    def _handle(self, query: str) -> None:
-        from portail_tui.services.context import ServiceError
-        from portail_tui.services.payfip import handle_result
-
-        try:
-            outcome = handle_result(self.server.ctx, query)
-        except ServiceError as exc:
-            self.server.log(f"refusé : {exc.message}")
-            self._answer(400, exc.message)
-            return
-        except Exception as exc:  # noqa: BLE001 - the platform must get an answer, the log the reason
-            self.server.log(f"erreur : {exc}")
-            self._answer(500, "Erreur interne : la notification sera rejouée.")
-            return
-        self.server.log(outcome.message)
-        self._answer(200, "OK")
-
-    def _answer(self, status: int, text: str) -> None:
-        data = (text + "\n").encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        return  # one line per notification is logged by _handle instead
-
-
-class _PayfipServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], ctx: Any, log: Any) -> None:
-        super().__init__(address, _PayfipHandler)
-        self.ctx = ctx
-        self._log = log
-        self._lock = threading.Lock()
-
-    def log(self, line: str) -> None:
-        with self._lock:
-            self._log(line)
-
-
-def make_payfip_server(ctx: Any, host: str = "127.0.0.1", port: int = 0,
-                       log: Any = None) -> _PayfipServer:
-    """The notification endpoint (port 0: any free port, see `server_address`)."""
-    return _PayfipServer((host, port), ctx, log or (lambda line: console.print(line, highlight=False, soft_wrap=True)))
+def _print_line(line: str) -> None:
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 @payfip_app.command("serve")
@@ -167,13 +90,15 @@ def payfip_serve(
     port: int = typer.Option(8085, "--port", help="Port d'écoute."),
 ) -> None:
     """Reçoit les notifications de résultat PayFiP (urlcl) et enregistre les paiements."""
+    from portail_tui.services.payfip_server import make_payfip_server
+
     with system_context() as ctx:
         try:
-            server = make_payfip_server(ctx, host, port)
+            server = make_payfip_server(ctx, host, port, log=_print_line)
         except OSError as exc:
             raise CliError(f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}.") from None
-        bound = server.server_address
-        console.print(f"Notifications PayFiP attendues sur http://{bound[0]}:{bound[1]}/ (Ctrl+C pour arrêter).",
+        bound_host, bound_port = server.server_address[:2]
+        console.print(f"Notifications PayFiP attendues sur http://{bound_host!s}:{bound_port}/ (Ctrl+C pour arrêter).",
                       highlight=False, soft_wrap=True)
         try:
             server.serve_forever()

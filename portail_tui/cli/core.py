@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,7 +19,14 @@ from portail_tui.cli.base import (
     state,
     system_context,
 )
-from portail_tui.config import ConfigError, default_database_url, parse_today
+from portail_tui.config import ConfigError, Settings, default_database_url, parse_today
+
+if TYPE_CHECKING:  # imported when a command runs: `portail --help` stays quick
+    from rich.progress import Progress, TaskID
+
+    from portail_tui.clock import Clock
+    from portail_tui.db import Database
+    from portail_tui.services.context import Context
 
 
 @app.callback(invoke_without_command=True)
@@ -46,7 +54,7 @@ def _is_default_sqlite() -> bool:
     return state.settings.database_url == default_database_url()
 
 
-def _demo_progress():  # type: ignore[no-untyped-def]
+def _demo_progress() -> Progress:
     # Imported here: the application's start-up doesn't need progress bars.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -54,11 +62,11 @@ def _demo_progress():  # type: ignore[no-untyped-def]
                     TimeElapsedColumn(), console=console, transient=False)
 
 
-def _generate(db, families: int, seed: int, today: date) -> None:  # type: ignore[no-untyped-def]
+def _generate(db: Database, families: int, seed: int, today: date) -> None:
     from portail_tui.demo.generator import generate
 
     with _demo_progress() as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -102,7 +110,7 @@ def tui(
     PortailApp(open_context=lambda: open_app_context(settings, clock)).run()
 
 
-def open_app_context(settings, clock):  # type: ignore[no-untyped-def]
+def open_app_context(settings: Settings, clock: Clock) -> Context:
     """Open the database and refuse one that is unreachable or not at head."""
     from portail_tui.db import Database, ensure_at_head
     from portail_tui.services.context import Context
@@ -121,8 +129,7 @@ def demo(
 ) -> None:
     """Crée une commune de démonstration réaliste (noms fictifs) dans la base configurée."""
     from portail_tui.clock import Clock
-    from portail_tui.db import Database, upgrade
-    from portail_tui.devtools.reset import database_has_data, wipe_database
+    from portail_tui.db import Database, database_has_data, upgrade, wipe_database
 
     db = Database(state.settings.database_url)
     db.ping()

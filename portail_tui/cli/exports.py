@@ -209,8 +209,9 @@ def export_releves(
     les familles sans activité ce mois-là sont ignorées et comptées."""
     from portail_tui.exports.files import ExportError, os_error_reason
     from portail_tui.services import history as h
+    from portail_tui.services.export_formats import check_format
 
-    fmt_value = h.check_format(fmt)
+    fmt_value = check_format(fmt)
     folder = dossier.expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,24 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from portail_tui.cli.base import CliError, app, console, db_app, friendly, state, system_context
+if TYPE_CHECKING:
+    from portail_tui.services.mail import DeliveryReport
+
+from portail_tui.cli.base import (
+    CliError,
+    app,
+    console,
+    db_app,
+    friendly,
+    parse_day,
+    state,
+    system_context,
+)
 
 ssh_app = typer.Typer(help="Accès SSH des agents : une clé par agent.", no_args_is_help=True)
 app.add_typer(ssh_app, name="ssh")
@@ -34,19 +47,6 @@ def _portail_executable(explicit: str | None) -> str:
     raise CliError("Programme « portail » introuvable : indiquez-le avec --portail.")
 
 
-def _settings_env() -> dict[str, str]:
-    """The settings the forced command must carry (sshd gives it an empty environment)."""
-    from portail_tui.services.ssh_keys import FORWARDED_SETTINGS
-
-    env = {"PORTAIL_DATABASE_URL": state.settings.database_url}
-    if state.settings.today is not None:
-        env["PORTAIL_TODAY"] = state.settings.today.isoformat()
-    for name in FORWARDED_SETTINGS:
-        if os.environ.get(name):
-            env[name] = os.environ[name]
-    return env
-
-
 @ssh_app.command("authorize")
 @friendly
 def ssh_authorize(
@@ -58,11 +58,11 @@ def ssh_authorize(
     """Autorise la clé d'un agent : elle n'ouvre que l'application, en son nom."""
     from portail_tui.services import ssh_keys
 
-    keys_path = ssh_keys.authorized_keys_path()
+    keys_path = state.settings.authorized_keys
     executable = _portail_executable(portail)
     with system_context() as ctx:
         result = ssh_keys.authorize(ctx, login, key, keys_path=keys_path, portail=executable,
-                                    settings_env=_settings_env())
+                                    settings_env=state.settings.forwarded_env())
     verb = "remplacée" if result.replaced else "autorisée"
     console.print(f"Clé {result.fingerprint} {verb} pour {result.full_name} ({result.login})"
                   f" dans {result.path}.", highlight=False)
@@ -74,7 +74,7 @@ def ssh_revoke(login: str = typer.Argument(..., help="Identifiant de l'agent."))
     """Retire la clé SSH d'un agent (les connexions suivantes sont refusées)."""
     from portail_tui.services import ssh_keys
 
-    keys_path = ssh_keys.authorized_keys_path()
+    keys_path = state.settings.authorized_keys
     with system_context() as ctx:
         ssh_keys.revoke(ctx, login, keys_path=keys_path)
     console.print(f"Clé SSH de {login} retirée de {keys_path}.", highlight=False)
@@ -86,7 +86,7 @@ def ssh_list() -> None:
     """Liste les agents qui ont une clé SSH autorisée."""
     from portail_tui.services import ssh_keys
 
-    keys_path = ssh_keys.authorized_keys_path()
+    keys_path = state.settings.authorized_keys
     keys = ssh_keys.list_authorized(keys_path)
     if not keys:
         console.print(f"Aucune clé d'agent dans {keys_path}.", highlight=False)
@@ -103,13 +103,7 @@ mail_app = typer.Typer(help="Courriels aux familles : envoi de la file d'attente
 app.add_typer(mail_app, name="mail")
 
 
-def _smtp_settings():  # type: ignore[no-untyped-def]
-    from portail_tui.services.mail import SmtpSettings
-
-    return SmtpSettings.from_env(os.environ)
-
-
-def print_delivery(report) -> None:  # type: ignore[no-untyped-def]
+def print_delivery(report: DeliveryReport) -> None:
     """The outcome of a delivery run, in French, failures listed."""
     from portail_tui.domain.frdates import format_datetime_short
 
@@ -145,7 +139,7 @@ def mail_send(
     """Envoie les courriels en attente (chaque message une seule fois)."""
     from portail_tui.services.mail import deliver_outbox
 
-    settings = _smtp_settings()
+    settings = state.settings.require_smtp()
     with system_context() as ctx:
         report = deliver_outbox(ctx, settings, limit=limit)
     print_delivery(report)
@@ -190,11 +184,12 @@ def mail_retry(ids: list[int] = typer.Argument(..., help="Numéros des messages 
 # --- database: backup, restore, check -------------------------------------------------
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("o", "Ko", "Mo", "Go"):
-        if n < 1024 or unit == "Go":
-            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}".replace(".", ",")
-        n /= 1024  # type: ignore[assignment]
-    return str(n)  # pragma: no cover
+        if size < 1024 or unit == "Go":
+            return f"{size:.0f} {unit}" if unit == "o" else f"{size:.1f} {unit}".replace(".", ",")
+        size /= 1024
+    return str(size)  # pragma: no cover
 
 
 @db_app.command("backup")
@@ -269,8 +264,8 @@ def audit_list(
     from portail_tui.services.audit_query import list_audit
 
     with system_context() as ctx:
-        page = list_audit(ctx, family_number=famille, agent_login=agent, since=_parse_day(depuis, "--depuis"),
-                          until=_parse_day(jusqu, "--jusqu-au"), action=action, limit=limit)
+        page = list_audit(ctx, family_number=famille, agent_login=agent, since=parse_day(depuis, "--depuis"),
+                          until=parse_day(jusqu, "--jusqu-au"), action=action, limit=limit)
     if not page.lines:
         console.print("Aucune entrée ne correspond.")
         return
@@ -282,17 +277,6 @@ def audit_list(
     console.print(table)
     if page.truncated:
         console.print(f"(les {limit} entrées les plus récentes ; précisez les filtres ou --limite)")
-
-
-def _parse_day(text: str | None, option: str):  # type: ignore[no-untyped-def]
-    if not text:
-        return None
-    from portail_tui.domain.frdates import DateError, parse_date_fr
-
-    try:
-        return parse_date_fr(text)
-    except DateError as exc:
-        raise CliError(f"Date invalide pour {option} : {text!r} ({exc}).") from None
 
 
 # --- nightly ---------------------------------------------------------------------------
@@ -307,17 +291,11 @@ def nightly(
     from dataclasses import replace
 
     from portail_tui.clock import Clock
-    from portail_tui.services.context import ServiceError
     from portail_tui.services.nightly import run_nightly
 
-    smtp, smtp_error = None, None
-    if os.environ.get("PORTAIL_SMTP_HOST"):
-        try:
-            smtp = _smtp_settings()
-        except ServiceError as exc:
-            smtp_error = exc.message
+    smtp, smtp_error = state.settings.smtp, state.settings.smtp_error
     with system_context() as ctx:
-        today = _parse_day(day, "--date") or ctx.clock.today()
+        today = parse_day(day, "--date") or ctx.clock.today()
         ctx = replace(ctx, clock=Clock(today))
         report = run_nightly(ctx, today, smtp=smtp, smtp_error=smtp_error)
     console.print(f"Tâches de nuit du {today:%d/%m/%Y} :", highlight=False)
@@ -347,15 +325,12 @@ def serve(
     portail: str | None = typer.Option(None, "--portail", help="Chemin du programme portail."),
 ) -> None:
     """Sert l'application aux navigateurs (textual-serve) ; chaque onglet commence par la connexion."""
-    from portail_tui import web
+    from portail_tui.cli import web
 
     executable = _portail_executable(portail)
     with system_context():  # refuse now a database that the served sessions could not open
         pass
-    env = {"PORTAIL_DATABASE_URL": state.settings.database_url}
-    if state.settings.today is not None:
-        env["PORTAIL_TODAY"] = state.settings.today.isoformat()
-    web.prepare_environment(env)
+    web.prepare_environment(state.settings.database_env())
     if not web.is_loopback(host) and not (public_url or "").startswith("https://"):
         console.print("[bold yellow]Attention :[/] HTTP sans chiffrement sur le réseau — les mots de"
                       " passe circulent en clair. Placez le service derrière un proxy https et"

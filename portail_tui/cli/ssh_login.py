@@ -18,7 +18,7 @@ from portail_tui.services.context import Actor, Context
 def ssh_actor(ctx: Context, login: str) -> Actor:
     """The connected agent, or ServiceError (one French line, the session closes)."""
     actor = ssh_keys.ssh_session_actor(
-        ctx, login, os.environ, keys_path=ssh_keys.authorized_keys_path(os.environ)
+        ctx, login, os.environ, keys_path=ctx.settings.authorized_keys
     )
     # Before the App is built: its console reads TERM when it is created.
     os.environ.update(ssh_keys.terminal_defaults(os.environ))

@@ -11,22 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from portail_tui.exports.errors import ExportError
+from portail_tui.exports.printing import is_remote_session, print_pdf
+
+__all__ = ["ExportError", "SavedFile", "export_filename", "export_path", "os_error_reason", "save_for_agent",
+           "write_atomic"]
+
 if TYPE_CHECKING:
     from portail_tui.config import Settings
-
-
-class ExportError(OSError):
-    """An export or print that could not be done, explained in one French line.
-
-    It is an OSError so that the CLI's `friendly` decorator and any screen catching
-    I/O errors show its message as is, without knowing about exports."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -135,8 +127,6 @@ def save_for_agent(settings: Settings, filename: str, data: bytes | Iterable[byt
     first, so a failed print still leaves it) are the same everywhere. `label` names
     what was written ("Quittance enregistrée"). Raises ExportError (PrintError when only
     printing failed: its message says the file is saved)."""
-    from portail_tui.exports.printing import is_remote_session, print_pdf
-
     path = write_atomic(export_path(settings, filename), data)
     where = " sur le serveur" if is_remote_session() else ""
     message = f"{label}{where} : {path}"

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from portail_tui.exports.files import ExportError
+from portail_tui.exports.errors import ExportError
 
 LP_TIMEOUT_SECONDS = 30
 

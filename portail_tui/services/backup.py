@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from portail_tui.config import tool_environment
 from portail_tui.db import Database, head_revision, upgrade
 from portail_tui.services.context import Context, ServiceError
 
@@ -154,8 +155,9 @@ def backup(ctx: Context, path: Path) -> BackupResult:
         size = _write_via_temp(target, lambda tmp: _sqlite_copy(source, tmp))
         revision = _sqlite_signature(target)
     else:
-        size = _write_via_temp(target, lambda tmp: _pg_dump(db.url, tmp))
-        revision = _pgdump_signature(target)
+        bindir = ctx.settings.pg_bindir
+        size = _write_via_temp(target, lambda tmp: _pg_dump(db.url, bindir, tmp))
+        revision = _pgdump_signature(target, bindir)
     return BackupResult(path=target, engine=engine, revision=revision, size=size,
                         seconds=time.monotonic() - start)
 
@@ -183,11 +185,11 @@ def _sqlite_copy(source: Path, dest: Path) -> None:
 
 # --- PostgreSQL tools ---------------------------------------------------------------------
 
-def pg_tool(name: str) -> str:
-    """pg_dump/pg_restore: PORTAIL_PG_BINDIR, the PATH, then the newest Debian cluster
-    binaries (a newer pg_dump reads older servers, not the reverse)."""
-    override = os.environ.get("PORTAIL_PG_BINDIR")
-    candidates = [Path(override) / name] if override else []
+def pg_tool(name: str, bindir: Path | None = None) -> str:
+    """pg_dump/pg_restore: `bindir` (PORTAIL_PG_BINDIR, Settings.pg_bindir), the PATH,
+    then the newest Debian cluster binaries (a newer pg_dump reads older servers, not the
+    reverse)."""
+    candidates = [bindir / name] if bindir else []
     candidates += sorted((Path(p) / name for p in glob.glob("/usr/lib/postgresql/*/bin")),
                          key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)] or [0],
                          reverse=True)
@@ -212,7 +214,7 @@ def _libpq(url_text: str) -> tuple[list[str], dict[str, str]]:
         args += ["--port", str(url.port)]
     if url.username:
         args += ["--username", url.username]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = tool_environment()
     env["PGCONNECT_TIMEOUT"] = "15"
     if url.password:
         env["PGPASSWORD"] = str(url.password)
@@ -233,9 +235,9 @@ def _run(cmd: list[str], env: dict[str, str], what: str) -> subprocess.Completed
     return result
 
 
-def _pg_dump(url: str, dest: Path) -> None:
+def _pg_dump(url: str, bindir: Path | None, dest: Path) -> None:
     args, env = _libpq(url)
-    _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+    _run([pg_tool("pg_dump", bindir), "--format=custom", "--no-owner", "--no-privileges",
           "--file", str(dest), *args], env, "pg_dump")
 
 
@@ -284,28 +286,29 @@ def _sqlite_signature(path: Path) -> str:
     return _check_revision(row[0] if row else None, path)
 
 
-def _pgdump_signature(path: Path) -> str:
+def _pgdump_signature(path: Path, bindir: Path | None) -> str:
     if _head(path, 5) != PGDUMP_MAGIC:
         raise ServiceError(f"{path} n'est pas une sauvegarde PostgreSQL de Portail Familles"
                            " (format pg_dump personnalisé attendu).")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    listing = _run([pg_tool("pg_restore"), "--list", str(path)], env, "Lecture de la sauvegarde").stdout
+    env = tool_environment()
+    listing = _run([pg_tool("pg_restore", bindir), "--list", str(path)], env, "Lecture de la sauvegarde").stdout
     tables = set(re.findall(r"\bTABLE (?:public )?(\w+)\b", listing))
     missing = [t for t in SIGNATURE_TABLES if t not in tables]
     if missing:
         raise ServiceError(f"{path} n'est pas une sauvegarde de Portail Familles"
                            f" (tables absentes : {', '.join(missing)}).")
-    data = _run([pg_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-", str(path)],
+    data = _run([pg_tool("pg_restore", bindir), "--data-only", "--table=alembic_version", "--file=-", str(path)],
                 env, "Lecture de la sauvegarde").stdout
     match = re.search(r"COPY [\w.\"]*alembic_version[^\n]*\n([^\n\\]+)\n", data)
     return _check_revision(match.group(1).strip() if match else None, path)
 
 
-def inspect_backup(path: Path) -> tuple[str, str]:
-    """(engine, schema revision) of a backup file, or ServiceError saying why it is not one."""
+def inspect_backup(path: Path, *, pg_bindir: Path | None = None) -> tuple[str, str]:
+    """(engine, schema revision) of a backup file, or ServiceError saying why it is not one.
+    `pg_bindir` is Settings.pg_bindir: the CLI checks a file before opening the database."""
     head = _head(path)
     if head.startswith(PGDUMP_MAGIC):
-        return "postgresql", _pgdump_signature(path)
+        return "postgresql", _pgdump_signature(path, pg_bindir)
     return "sqlite", _sqlite_signature(path)
 
 
@@ -316,7 +319,7 @@ def restore(ctx: Context, path: Path) -> RestoreResult:
     current database is saved beside the backup; only then is anything replaced."""
     db = ctx.db
     engine = _engine_name(db)
-    file_engine, revision = inspect_backup(path)
+    file_engine, revision = inspect_backup(path, pg_bindir=ctx.settings.pg_bindir)
     if file_engine != engine:
         theirs = "SQLite" if file_engine == "sqlite" else "PostgreSQL"
         ours = "SQLite" if engine == "sqlite" else "PostgreSQL"
@@ -328,7 +331,7 @@ def restore(ctx: Context, path: Path) -> RestoreResult:
     if engine == "sqlite":
         _sqlite_restore(path, _sqlite_file(db))
     else:
-        _pg_restore(db.url, path)
+        _pg_restore(db.url, path, ctx.settings.pg_bindir)
     db.dispose()
     upgraded = None
     if revision != head_revision():
@@ -368,7 +371,7 @@ def _sqlite_restore(source: Path, live: Path) -> None:
                            " intacte.") from None
 
 
-def _pg_restore(url: str, dump: Path) -> None:
+def _pg_restore(url: str, dump: Path, bindir: Path | None) -> None:
     args, env = _libpq(url)
-    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+    _run([pg_tool("pg_restore", bindir), "--clean", "--if-exists", "--no-owner", "--no-privileges",
           "--single-transaction", "--exit-on-error", *args, str(dump)], env, "pg_restore")

@@ -24,19 +24,18 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
-from pathlib import Path
+from email.utils import format_datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, select, update
+from sqlmodel import Session, col
 
-from portail_tui.config import is_loopback
+from portail_tui.config import SmtpSettings as SmtpSettings
 from portail_tui.models import OutboxMessage
 from portail_tui.services.context import Context, ServiceError
 
@@ -46,83 +45,6 @@ BACKOFF_CAP = timedelta(hours=6)
 # A message still 'sending' after this long belongs to a run that died mid-way.
 STALE_SENDING = timedelta(minutes=30)
 ERROR_LENGTH = 500
-
-_TRUE = {"1", "oui", "o", "yes", "y", "true", "vrai", "on"}
-_FALSE = {"0", "non", "n", "no", "false", "faux", "off", ""}
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    starttls: bool = False
-    ssl: bool = False
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
-    cafile: str | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
-        """Read PORTAIL_SMTP_*; every mistake is one French line naming the variable."""
-        host = (env.get("PORTAIL_SMTP_HOST") or "").strip()
-        if not host:
-            raise ServiceError("Envoi des courriels non configuré : définissez PORTAIL_SMTP_HOST"
-                               " (voir docs/OPERATIONS.md).")
-        use_ssl = _flag(env, "PORTAIL_SMTP_SSL")
-        starttls = _flag(env, "PORTAIL_SMTP_STARTTLS")
-        if use_ssl and starttls:
-            raise ServiceError("PORTAIL_SMTP_SSL et PORTAIL_SMTP_STARTTLS s'excluent : choisissez l'un"
-                               " (SSL sur le port 465, STARTTLS sur le port 587).")
-        port_text = (env.get("PORTAIL_SMTP_PORT") or "").strip()
-        if port_text:
-            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-                raise ServiceError(f"PORTAIL_SMTP_PORT invalide : {port_text!r}.")
-            port = int(port_text)
-        else:
-            port = 465 if use_ssl else 587 if starttls else 25
-        sender = (env.get("PORTAIL_SMTP_FROM") or "").strip()
-        if not sender or "@" not in parseaddr(sender)[1]:
-            raise ServiceError("PORTAIL_SMTP_FROM manquant ou invalide : l'adresse d'expédition,"
-                               " par ex. « Régie scolaire <regie@mairie.example> ».")
-        user = (env.get("PORTAIL_SMTP_USER") or "").strip() or None
-        password = env.get("PORTAIL_SMTP_PASSWORD") or None
-        password_file = (env.get("PORTAIL_SMTP_PASSWORD_FILE") or "").strip()
-        if password_file:
-            try:
-                password = Path(password_file).read_text(encoding="utf-8").strip("\r\n")
-            except OSError as exc:
-                raise ServiceError(f"PORTAIL_SMTP_PASSWORD_FILE illisible : {password_file}"
-                                   f" ({exc.strerror or exc}).") from None
-        if user and password is None:
-            raise ServiceError("PORTAIL_SMTP_USER est défini sans mot de passe :"
-                               " PORTAIL_SMTP_PASSWORD_FILE (conseillé) ou PORTAIL_SMTP_PASSWORD.")
-        if user and not (use_ssl or starttls) and not is_loopback(host):
-            raise ServiceError("Identifiants SMTP sans chiffrement vers un autre serveur : activez"
-                               " PORTAIL_SMTP_STARTTLS ou PORTAIL_SMTP_SSL.")
-        timeout_text = (env.get("PORTAIL_SMTP_TIMEOUT") or "30").strip()
-        try:
-            timeout = float(timeout_text)
-        except ValueError:
-            raise ServiceError(f"PORTAIL_SMTP_TIMEOUT invalide : {timeout_text!r}.") from None
-        return cls(host=host, port=port, sender=sender, starttls=starttls, ssl=use_ssl, user=user,
-                   password=password, timeout=timeout,
-                   cafile=(env.get("PORTAIL_SMTP_CAFILE") or "").strip() or None)
-
-    @property
-    def sender_address(self) -> str:
-        return parseaddr(self.sender)[1]
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    value = (env.get(name) or "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ServiceError(f"{name} doit valoir oui ou non (reçu {value!r}).")
-
 
 # --- messages -------------------------------------------------------------------
 
@@ -314,7 +236,8 @@ def _describe(exc: BaseException, s: SmtpSettings) -> str:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after `attempts` failed tries: 5, 10, 20 min… ≤ 6 h."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+    delay: timedelta = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(delay, BACKOFF_CAP)
 
 
 @dataclass(frozen=True)
@@ -385,10 +308,10 @@ def deliver_outbox(
 
 
 def _due_ids(ctx: Context, now: datetime, limit: int | None) -> list[int]:
-    query = (select(OutboxMessage.id)
-             .where(OutboxMessage.status == "pending",
-                    (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now))
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))
+    next_at = col(OutboxMessage.next_attempt_at)
+    query = (select(col(OutboxMessage.id))
+             .where(col(OutboxMessage.status) == "pending", next_at.is_(None) | (next_at <= now))
+             .order_by(next_at, col(OutboxMessage.id)))
     if limit is not None:
         query = query.limit(limit)
     return ctx.db.read(lambda s: [int(i) for i in s.execute(query).scalars()])
@@ -399,7 +322,7 @@ def _count_not_due(ctx: Context, now: datetime) -> int:
 
     return ctx.db.read(lambda s: int(s.execute(
         select(func.count()).select_from(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at > now)).scalar_one()))
+        .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.next_attempt_at) > now)).scalar_one()))
 
 
 def _flag_interrupted(ctx: Context) -> list[int]:
@@ -409,9 +332,9 @@ def _flag_interrupted(ctx: Context) -> list[int]:
     limit = now - STALE_SENDING
 
     def _work(session: Session) -> list[int]:
+        next_at = col(OutboxMessage.next_attempt_at)
         rows = list(session.execute(select(OutboxMessage).where(
-            OutboxMessage.status == "sending",
-            (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at < limit),
+            col(OutboxMessage.status) == "sending", next_at.is_(None) | (next_at < limit),
         )).scalars())
         for row in rows:
             row.status = "failed"
@@ -437,11 +360,11 @@ def _claim(ctx: Context, message_id: int) -> OutboxMessage | None:
     now = ctx.clock.now()
 
     def _work(session: Session) -> OutboxMessage | None:
-        claimed = session.execute(
+        claimed = cast("CursorResult[Any]", session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-        ).rowcount
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "pending")
+            .values(status="sending", attempts=col(OutboxMessage.attempts) + 1, next_attempt_at=now)
+        )).rowcount
         if claimed != 1:
             return None
         return session.get(OutboxMessage, message_id)
@@ -469,7 +392,7 @@ def _deliver_one(ctx: Context, transport: _Transport, settings: SmtpSettings, me
         return
     sent_at = ctx.clock.now()
     ctx.db.write(lambda s: s.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "sending")
         .values(status="sent", sent_at=sent_at, last_error=None, next_attempt_at=None,
                 **redacted_bodies(message))))
     report.sent += 1
@@ -484,7 +407,7 @@ def _finish_failed(ctx: Context, message: OutboxMessage, error: str, permanent: 
     error = _truncate(error)
     erase = redacted_bodies(message) if give_up else {}
     ctx.db.write(lambda s: s.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.status == "sending")
+        update(OutboxMessage).where(col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == "sending")
         .values(status="failed" if give_up else "pending", last_error=error, next_attempt_at=next_at, **erase)))
     _count(report, message, error, give_up, next_at)
 
@@ -546,8 +469,8 @@ class OutboxLine:
 def list_outbox(ctx: Context, *, statuses: tuple[str, ...] = ("pending", "sending", "failed"),
                 limit: int = 200) -> list[OutboxLine]:
     def _work(session: Session) -> list[OutboxLine]:
-        rows = session.execute(select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
-                               .order_by(OutboxMessage.id).limit(limit)).scalars()
+        rows = session.execute(select(OutboxMessage).where(col(OutboxMessage.status).in_(statuses))
+                               .order_by(col(OutboxMessage.id)).limit(limit)).scalars()
         return [OutboxLine(id=int(r.id or 0), status=r.status, to_addr=r.to_addr, subject=r.subject,
                            attempts=r.attempts, next_attempt_at=r.next_attempt_at,
                            last_error=r.last_error, created_at=r.created_at, sent_at=r.sent_at)

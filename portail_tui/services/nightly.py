@@ -4,24 +4,27 @@ nothing the second time:
 
 1. the booking digests of the previous day (one e-mail per family, deduplicated);
 2. waiting-list promotions still pending (places freed other than by a cancellation,
-   e.g. a capacity raised), when the booking service offers the catch-up;
+   e.g. a capacity raised);
 3. forms that expired (insurance end date) or belong to a past school year (rollover);
 4. delivery of the outbox (services/mail.py).
 
 A step that fails is reported and the next ones still run: a mail server down must not
-stop the forms from expiring. The steps are provided by other services and imported
-when the job runs, so a missing one is reported as such rather than breaking the CLI.
+stop the forms from expiring. The steps are imported directly: a step renamed or removed
+breaks the import (and the tests) instead of turning into a quiet « service indisponible ».
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from portail_tui.config import SmtpSettings
+from portail_tui.services.booking import promote_waiting
+from portail_tui.services.booking_digest import queue_booking_digests
 from portail_tui.services.context import Context, ServiceError
-from portail_tui.services.mail import DeliveryReport, SmtpSettings, deliver_outbox
+from portail_tui.services.forms import expire_forms
+from portail_tui.services.mail import DeliveryReport, deliver_outbox
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,6 @@ FORMS = "Fiches à mettre à jour"
 MAIL = "Envoi des courriels"
 
 
-def _optional(module: str, name: str) -> Callable[..., int] | None:
-    """A step function of another service, or None when that service does not offer it."""
-    try:
-        mod = importlib.import_module(f"portail_tui.services.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"portail_tui.services.{module}":
-            raise
-        return None
-    fn = getattr(mod, name, None)
-    return fn if callable(fn) else None
-
-
 def _step(report: NightlyReport, label: str, fn: Callable[[], int], note: str = "") -> None:
     try:
         count = fn()
@@ -87,24 +78,11 @@ def run_nightly(ctx: Context, today: date, *, smtp: SmtpSettings | None,
     report = NightlyReport(today=today)
     yesterday = today - timedelta(days=1)
 
-    digests = _optional("booking_digest", "queue_booking_digests")
-    if digests is None:
-        report.steps.append(StepResult(DIGESTS, skipped=True, note="service indisponible"))
-    else:
-        _step(report, DIGESTS, lambda: digests(ctx, yesterday), note=f"journée du {yesterday:%d/%m/%Y}")
-
-    promote = _optional("booking", "promote_waiting")
-    if promote is None:
-        report.steps.append(StepResult(PROMOTIONS, skipped=True,
-                                       note="faites à chaque annulation ; pas de rattrapage disponible"))
-    else:
-        _step(report, PROMOTIONS, lambda: promote(ctx, today))
-
-    expire = _optional("forms", "expire_forms")
-    if expire is None:
-        report.steps.append(StepResult(FORMS, skipped=True, note="service indisponible"))
-    else:
-        _step(report, FORMS, lambda: expire(ctx, today), note=f"rentrée au {ctx.settings.rollover}")
+    # Module globals looked up at call time, so a test can make one step fail.
+    _step(report, DIGESTS, lambda: queue_booking_digests(ctx, yesterday),
+          note=f"journée du {yesterday:%d/%m/%Y}")
+    _step(report, PROMOTIONS, lambda: promote_waiting(ctx, today))
+    _step(report, FORMS, lambda: expire_forms(ctx, today), note=f"rentrée au {ctx.settings.rollover}")
 
     if smtp is None:
         if smtp_error:

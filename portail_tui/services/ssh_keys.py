@@ -35,28 +35,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+# The variable, the rule for the file and the settings a forced command carries are read
+# with the other settings (portail_tui.config): re-exported, callers use ctx.settings.
+from portail_tui.config import ENV_AUTHORIZED_KEYS as ENV_AUTHORIZED_KEYS
+from portail_tui.config import FORWARDED_SETTINGS as FORWARDED_SETTINGS
+from portail_tui.config import authorized_keys_path as authorized_keys_path
 from portail_tui.models import Agent
 from portail_tui.services import audit
 from portail_tui.services.auth import actor_for
 from portail_tui.services.context import Actor, Context, ServiceError
 
-ENV_AUTHORIZED_KEYS = "PORTAIL_AUTHORIZED_KEYS"
 COMMENT_PREFIX = "portail:"
 KEY_OPTIONS = "restrict,pty"
-
-# Settings the application reads from its environment: sshd starts the forced command with
-# an almost empty environment, so the values in effect when the key is authorized are
-# written into the command itself.
-FORWARDED_SETTINGS = (
-    "PORTAIL_DATA_DIR",
-    "PORTAIL_EXPORTS_DIR",
-    "PORTAIL_PRINTER",
-    "PORTAIL_ZONE",
-    "PORTAIL_ROLLOVER",
-    ENV_AUTHORIZED_KEYS,
-)
 
 # Terminal defaults for a session arriving over a network: UTF-8 whatever the server's
 # locale, no animations and a lower frame rate (less traffic on a slow link).
@@ -108,16 +100,6 @@ class AuthorizeResult:
     fingerprint: str
     replaced: bool
     path: Path
-
-
-def authorized_keys_path(environ: Mapping[str, str] | None = None) -> Path:
-    """The file sshd reads for the service account (overridable for tests and for an
-    `AuthorizedKeysFile` elsewhere than ~/.ssh)."""
-    env = os.environ if environ is None else environ
-    override = env.get(ENV_AUTHORIZED_KEYS)
-    if override:
-        return Path(override)
-    return Path(env.get("HOME") or Path.home()) / ".ssh" / "authorized_keys"
 
 
 # --- public key files ---------------------------------------------------------
@@ -302,7 +284,7 @@ def key_line(login: str, key: PublicKey, command: str) -> str:
 
 def _agent_row(ctx: Context, login: str) -> Agent | None:
     return ctx.db.read(
-        lambda s: s.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+        lambda s: s.execute(select(Agent).where(col(Agent.login) == login)).scalar_one_or_none()
     )
 
 
@@ -383,7 +365,7 @@ def ssh_session_actor(ctx: Context, login: str, environ: Mapping[str, str],
     now = ctx.clock.now()
 
     def _work(session: Session) -> Actor | None:
-        agent = session.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+        agent = session.execute(select(Agent).where(col(Agent.login) == login)).scalar_one_or_none()
         if agent is None or not agent.active:
             return None
         agent.last_login_at = now

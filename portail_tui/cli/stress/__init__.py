@@ -1,9 +1,28 @@
-"""`portail stress`: several agents' counters on one database at once, then every
-invariant of places and money verified (see portail_tui/devtools/stress.py).
+"""Concurrent agents on one database: the proof that places and money hold under load.
 
-It writes fictitious bookings and payments, so it never runs on the régie's own
-database: by default on a throwaway SQLite file, with `--postgres` on a throwaway
-PostgreSQL server, or with `--db URL` on a database that must be empty.
+Why this exists: the booking and cash-desk services are correct one call at a time
+(unit and property tests), but a town hall runs several counters at once, each its own
+process (one per SSH session), against one SQLite file or one PostgreSQL server. This
+module starts N such processes for a fixed time, each acting as an agent — searching
+families, booking the same scarce places, cancelling, taking payments, a régisseur
+reversing and refunding — then verifies from the data alone that nothing broke:
+
+- no place over capacity, each counter equal to its confirmed bookings;
+- waiting lists consistent (nobody waiting for a day with a free place);
+- receipt numbers gapless and unique, the counter at the last one;
+- every family's solde equal to its entries (computed again with bare SQL);
+- everything a worker saw committed is in the database (workers append each
+  committed id to a journal file, flushed after the commit, so a crash test can kill
+  them at any instant and still check that no committed write was lost);
+- no error reached an agent that a retry could have hidden: a lock or serialization
+  error, or a refusal that only says "someone else was changing it, try again".
+
+`portail stress` is product code (a town checks its own server with it), so it lives
+under the CLI rather than in devtools: `town` prepares the database, `worker` is one
+counter's process (started as ``python -m portail_tui.cli.stress SPEC.json``), `verify`
+checks the invariants. Also used by `tests/test_stress.py`, `tests/test_crash_safety.py`
+and the benchmarks, which import those modules. This one only holds the command, and
+imports them when it runs: every `portail` command imports this package at start-up.
 """
 
 from __future__ import annotations
@@ -13,11 +32,15 @@ import shutil
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from portail_tui.cli.base import CliError, app, console, friendly
+
+if TYPE_CHECKING:
+    from portail_tui.cli.stress.verify import StressReport
 
 OP_LABELS = {
     "search": "Recherche de famille",
@@ -45,9 +68,9 @@ def stress(
 ) -> None:
     """Test de charge : plusieurs postes réservent, annulent et encaissent en même temps ;
     vérifie ensuite places, listes d'attente, quittances et soldes ; code 1 si problème."""
-    from portail_tui.db import Database
-    from portail_tui.devtools import stress as s
-    from portail_tui.devtools.reset import database_has_data
+    from portail_tui.cli.stress.town import prepare_town
+    from portail_tui.cli.stress.verify import run_stress
+    from portail_tui.db import Database, database_has_data
 
     if db and postgres:
         raise CliError("Choisissez --db ou --postgres, pas les deux.")
@@ -57,7 +80,7 @@ def stress(
         work = Path(tempfile.mkdtemp(prefix="portail-stress-"))
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         if postgres:
-            from portail_tui.devtools.pgcluster import PgCluster
+            from portail_tui.pgcluster import PgCluster
 
             if not PgCluster.available():
                 raise CliError("PostgreSQL introuvable sur cette machine (initdb/postgres).")
@@ -73,7 +96,7 @@ def stress(
                 raise CliError("Cette base contient déjà des données : le test de charge y écrirait des"
                                " réservations et des règlements fictifs. Donnez une base vide.")
             console.print(f"Préparation de la commune de test ({families} familles)…", highlight=False)
-            town = s.prepare_town(database, families=families, seed=seed)
+            town = prepare_town(database, families=families, seed=seed)
         finally:
             database.dispose()
         folder = journals or (work / "journaux")
@@ -85,15 +108,15 @@ def stress(
             def progress(elapsed: float) -> None:
                 status.update(f"Postes au travail… {min(elapsed, seconds):.0f}/{seconds:g} s")
 
-            report = s.run_stress(url, town, processes=processes, seconds=seconds, folder=folder, seed=seed,
+            report = run_stress(url, town, processes=processes, seconds=seconds, folder=folder, seed=seed,
                                   progress=progress)
         print_report(report, load_before, os.getloadavg())
     if not report.ok:
         raise typer.Exit(1)
 
 
-def print_report(report, load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:  # type: ignore[no-untyped-def]
-    from portail_tui.devtools.stress import ERROR_LABELS, failure_lines
+def print_report(report: StressReport, load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
+    from portail_tui.cli.stress.verify import ERROR_LABELS, failure_lines
 
     table = Table(title=f"Opérations des agents ({report.operations} en {report.elapsed:.0f} s)")
     table.add_column("Opération")
