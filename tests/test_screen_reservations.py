@@ -14,11 +14,11 @@ from portail_tui.app import PortailApp
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.domain.day_states import DayState
 from portail_tui.models import Booking, OutboxMessage, Slot
-from portail_tui.screens.booking_day import DayDialog
-from portail_tui.screens.booking_pattern import PatternDialog
-from portail_tui.screens.booking_period import PeriodDialog
-from portail_tui.screens.booking_recap import RecapDialog
-from portail_tui.screens.reservations import ReservationsScreen
+from portail_tui.screens.reservations.day import DayDialog
+from portail_tui.screens.reservations.pattern import PatternDialog
+from portail_tui.screens.reservations.period import PeriodDialog
+from portail_tui.screens.reservations.recap import RecapDialog
+from portail_tui.screens.reservations.screen import ReservationsScreen
 from portail_tui.services.booking import booking_children, day_options, validate_cart
 from portail_tui.services.booking_cart import BOOK, CartLine
 from portail_tui.services.context import Actor, Context

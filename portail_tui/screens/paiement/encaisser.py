@@ -15,8 +15,8 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from portail_tui.domain.money import amount_in_words, format_amount
-from portail_tui.screens.cash_cheque import ChequeFields
-from portail_tui.screens.cash_dialog import CashDialog
+from portail_tui.screens.paiement.cheque import ChequeFields
+from portail_tui.screens.paiement.dialog import CashDialog
 from portail_tui.services import payments
 from portail_tui.services.context import Context, ServiceError
 
@@ -28,16 +28,7 @@ class EncaisserModal(CashDialog):
         Binding("escape", "cancel", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    EncaisserModal { align: center middle; }
-    #encaisser-box { width: 80; height: auto; max-height: 95%; border: thick $success; background: $surface;
-                     padding: 1 2; overflow-y: auto; }
-    #encaisser-title { text-style: bold; color: $success; margin-bottom: 1; }
-    #encaisser-amount { text-style: bold; }
-    #encaisser-error { color: $error; height: auto; margin-top: 1; }
-    #encaisser-buttons { height: 3; margin-top: 1; }
-    #encaisser-buttons Button { margin-right: 1; }
-    """
+    CSS_PATH = "encaisser.tcss"
 
     def __init__(
         self,

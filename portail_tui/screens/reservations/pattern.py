@@ -27,20 +27,7 @@ DEFAULT_WEEKDAYS = {1, 2, 4, 5}
 class PatternDialog(ModalScreen[int | None]):
     """Dismisses with the number of lines added to the cart (None: nothing done)."""
 
-    DEFAULT_CSS = """
-    PatternDialog { align: center middle; }
-    #pattern-box { width: 100; max-width: 100%; height: auto; max-height: 95%; border: thick #c0392b;
-                   background: $surface; padding: 0 1; }
-    #pattern-title { text-style: bold; color: #c0392b; margin-bottom: 1; }
-    #pattern-choices { height: auto; }
-    #pattern-choices SelectionList { width: 1fr; height: auto; max-height: 9; }
-    #pattern-dates { height: auto; margin-top: 1; }
-    #pattern-dates Input { width: 18; }
-    #pattern-dates Label { padding: 1 1 0 1; }
-    #pattern-choice { height: auto; text-style: bold; }
-    #pattern-message { height: auto; margin-top: 1; }
-    #pattern-skipped { height: auto; max-height: 12; }
-    """
+    CSS_PATH = "pattern.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Fermer"),

@@ -11,7 +11,7 @@ from textual.widgets import Input, Label, Static
 
 from portail_tui.domain.frdates import format_datetime_short
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.cash_dialog import CashDialog
+from portail_tui.screens.paiement.dialog import CashDialog
 from portail_tui.services import payments
 from portail_tui.services.context import Context
 from portail_tui.services.wallet import PaidLine
@@ -24,15 +24,7 @@ class ReversalModal(CashDialog):
         Binding("escape", "cancel", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    ReversalModal { align: center middle; }
-    #reversal-box { width: 80; height: auto; border: thick $error; background: $surface; padding: 1 2; }
-    #reversal-title { text-style: bold; color: $error; margin-bottom: 1; }
-    #reversal-box Input { width: 100%; }
-    #motif-error, #reversal-error { color: $error; height: auto; }
-    #reversal-buttons { height: 3; margin-top: 1; }
-    #reversal-buttons Button { margin-right: 1; }
-    """
+    CSS_PATH = "reversal.tcss"
 
     def __init__(self, ctx: Context, entry: PaidLine) -> None:
         super().__init__(ctx)

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from textual.widgets.button import ButtonVariant
 
-from portail_tui.screens.cash_receipt import CashResult, receipt_pdf
+from portail_tui.screens.paiement.receipt import CashResult, receipt_pdf
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.payments import Receipt
 

@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 
 from portail_tui.domain.frdates import capitalize_first, format_date_short, format_datetime_short
@@ -33,7 +34,6 @@ STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim 
 
 class HistoriquesScreen(ExportingTab):
     TAB_ID = "historiques"
-    TAB_TITLE = "Historiques"
     STATUS_ID = "#hist-status"
     EXPORT_TITLE = "Historiques"
 
@@ -42,25 +42,17 @@ class HistoriquesScreen(ExportingTab):
         Binding("f9", "switch_section", "Règlements/Consommations"),
     ]
 
-    DEFAULT_CSS = """
-    HistoriquesScreen #hist-family { height: 1; text-style: bold; }
-    HistoriquesScreen .hist-controls { height: 3; }
-    HistoriquesScreen .hist-controls Label { padding: 1 1 0 0; }
-    HistoriquesScreen #hist-month { width: 26; }
-    HistoriquesScreen #hist-child { width: 28; }
-    HistoriquesScreen #hist-activity { width: 34; }
-    HistoriquesScreen #hist-sections { height: 1fr; }
-    HistoriquesScreen DataTable { height: 1fr; }
-    HistoriquesScreen .hist-total { height: auto; max-height: 8; padding: 0 1; }
-    HistoriquesScreen #hist-status { height: auto; color: $text-muted; }
-    HistoriquesScreen #hist-status.error { color: $error; }
-    """
+    CSS_PATH = "screen.tcss"
+
+    # The filters: each change reloads the lists (in a worker).
+    month: reactive[h.Month | None] = reactive(None, init=False)
+    child_id: reactive[int | None] = reactive(None, init=False)
+    activity: reactive[str] = reactive("", init=False)
 
     def __init__(self) -> None:
         super().__init__()
         self.payments: h.PaymentHistory | None = None
         self.consumptions: h.ConsumptionHistory | None = None
-        self.month: h.Month | None = None
         self._children_of: int | None = None
         self._child_options: list[tuple[str, int]] | None = None
 
@@ -68,7 +60,7 @@ class HistoriquesScreen(ExportingTab):
 
     def compose_body(self) -> ComposeResult:
         months = h.history_months(self.ctx.clock.today())
-        self.month = months[0]
+        self.set_reactive(HistoriquesScreen.month, months[0])
         yield Static("", id="hist-family")
         with Horizontal(classes="hist-controls"):
             yield Label("Mois :")
@@ -100,13 +92,6 @@ class HistoriquesScreen(ExportingTab):
     def section(self) -> str:
         return self.query_one("#hist-sections", TabbedContent).active or PAYMENTS
 
-    def _child_id(self) -> int | None:
-        value = self.query_one("#hist-child", Select).value
-        return value if isinstance(value, int) else None
-
-    def _activity_text(self) -> str:
-        return self.query_one("#hist-activity", Input).value
-
     # --- loading -----------------------------------------------------------------------
 
     def load_family(self, family_id: int | None) -> None:
@@ -122,14 +107,19 @@ class HistoriquesScreen(ExportingTab):
             child = self.query_one("#hist-child", Select)
             with child.prevent(Select.Changed):
                 child.set_options([])
-            self.query_one("#hist-activity", Input).value = ""
+            activity = self.query_one("#hist-activity", Input)
+            with activity.prevent(Input.Changed):
+                activity.value = ""
+            # Reset without their watchers: the reload below is the only one.
+            self.set_reactive(HistoriquesScreen.child_id, None)
+            self.set_reactive(HistoriquesScreen.activity, "")
         self._status("")
         self.reload()
 
     def reload(self) -> None:
         if self.family_id is None or self.month is None:
             return
-        self._load(self.family_id, self.month, self._child_id(), self._activity_text())
+        self._load(self.family_id, self.month, self.child_id, self.activity)
 
     @work(thread=True, exclusive=True, group="historiques-load")
     def _load(self, family_id: int, month: h.Month, child_id: int | None, activity: str) -> None:
@@ -162,6 +152,8 @@ class HistoriquesScreen(ExportingTab):
                 child.set_options(options)
                 if isinstance(current, int) and current in dict(history.children):
                     child.value = current
+                else:
+                    self.set_reactive(HistoriquesScreen.child_id, None)
 
     def _show_payments(self, history: h.PaymentHistory) -> None:
         table = self.query_one("#payments-table", DataTable)
@@ -212,14 +204,22 @@ class HistoriquesScreen(ExportingTab):
         if isinstance(event.value, str):
             year, month = event.value.split("-")
             self.month = h.Month(int(year), int(month))
-            self.reload()
 
     @on(Select.Changed, "#hist-child")
     def _child_changed(self, event: Select.Changed) -> None:
-        self.reload()
+        self.child_id = event.value if isinstance(event.value, int) else None
 
     @on(Input.Changed, "#hist-activity")
     def _activity_changed(self, event: Input.Changed) -> None:
+        self.activity = event.value
+
+    def watch_month(self) -> None:
+        self.reload()
+
+    def watch_child_id(self) -> None:
+        self.reload()
+
+    def watch_activity(self) -> None:
         self.reload()
 
     # --- actions -----------------------------------------------------------------------
@@ -230,8 +230,7 @@ class HistoriquesScreen(ExportingTab):
 
     def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
         if self.month is not None:
-            self._export(self.section, family_id, self.month, self._child_id(), self._activity_text(), fmt,
-                         to_printer)
+            self._export(self.section, family_id, self.month, self.child_id, self.activity, fmt, to_printer)
 
     @work(thread=True, exclusive=True, group="historiques-export")
     def _export(self, section: str, family_id: int, month: h.Month, child_id: int | None, activity: str,

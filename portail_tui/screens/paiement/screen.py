@@ -25,6 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import (
     Button,
     Checkbox,
@@ -45,11 +46,11 @@ from portail_tui.domain.frdates import (
 )
 from portail_tui.domain.money import AmountError, format_amount, format_amount_plain, parse_amount
 from portail_tui.screens.base import TabScreen
-from portail_tui.screens.cash_encaisser import EncaisserModal
-from portail_tui.screens.cash_journal import JournalModal
-from portail_tui.screens.cash_receipt import CashResult, ReceiptModal, receipt_pdf
-from portail_tui.screens.cash_refund import RefundModal
-from portail_tui.screens.cash_reversal import ReversalModal
+from portail_tui.screens.paiement.encaisser import EncaisserModal
+from portail_tui.screens.paiement.journal import JournalModal
+from portail_tui.screens.paiement.receipt import CashResult, ReceiptModal, receipt_pdf
+from portail_tui.screens.paiement.refund import RefundModal
+from portail_tui.screens.paiement.reversal import ReversalModal
 from portail_tui.services import payfip, payments, wallet
 from portail_tui.services.context import ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
@@ -88,7 +89,6 @@ def _entry_remark(e: wallet.PaidLine) -> str:
 
 class PaiementScreen(TabScreen):
     TAB_ID = "paiement"
-    TAB_TITLE = "Paiement et solde"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f9", "encaisser", "Encaisser"),
@@ -99,42 +99,17 @@ class PaiementScreen(TabScreen):
         Binding("ctrl+s", "switch_section", "Paiement/Solde"),
     ]
 
-    DEFAULT_CSS = """
-    PaiementScreen #pay-family { height: 1; text-style: bold; }
-    PaiementScreen #pay-sections { height: 1fr; }
-    PaiementScreen .pay-row { height: 3; }
-    PaiementScreen .pay-row Label { padding: 1 1 0 0; }
-    PaiementScreen #until { width: 16; }
-    PaiementScreen .pay-row Checkbox { border: none; padding: 1 0 0 1; height: 3; background: $surface; }
-    PaiementScreen #wallet-head { height: 1; background: #2e8b57; color: white; text-style: bold; }
-    PaiementScreen #wallet-values { height: 3; }
-    PaiementScreen .w-regie { width: 34; padding: 0 1; }
-    PaiementScreen .w-amount { width: 16; padding: 0 1; content-align: right middle; text-align: right; }
-    PaiementScreen .w-input { width: 30; }
-    PaiementScreen #wallet-values Static { padding: 1 1 0 1; height: 3; }
-    PaiementScreen #montant { width: 30; border: round #c0392b; }
-    PaiementScreen #total { height: 1; margin-top: 1; }
-    PaiementScreen #email { width: 50; }
-    PaiementScreen #mode { width: 30; }
-    PaiementScreen #payer { width: 36; }
-    PaiementScreen .pay-row Button { margin-left: 1; min-width: 18; }
-    PaiementScreen .field-error { color: $error; height: auto; }
-    PaiementScreen #pay-status { height: auto; color: $text-muted; }
-    PaiementScreen #pay-status.error { color: $error; }
-    PaiementScreen #entries { height: 1fr; min-height: 5; }
-    PaiementScreen #solde-figures { height: auto; margin: 1 0; }
-    PaiementScreen .solde-lists { height: 1fr; }
-    PaiementScreen .solde-lists Vertical { width: 1fr; }
-    PaiementScreen .solde-lists DataTable { height: 1fr; }
-    PaiementScreen #solde-upcoming { height: 10; }
-    """
+    CSS_PATH = "screen.tcss"
+
+    # What the wallet table draws: the family's figures for the selection, and the
+    # amount typed (None while it does not read as an amount).
+    figures: reactive[wallet.WalletFigures | None] = reactive(None, init=False, always_update=True)
+    amount_cents: reactive[int | None] = reactive(None, init=False)
 
     def __init__(self) -> None:
         super().__init__()
         self.loaded: _Loaded | None = None
-        self.figures: wallet.WalletFigures | None = None
         self.amount_dirty = False  # the agent typed an amount: stop proposing one
-        self._filling = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -276,14 +251,21 @@ class PaiementScreen(TabScreen):
 
     def _show_figures(self, fig: wallet.WalletFigures) -> None:
         self.figures = fig
-        self.query_one("#w-regie", Static).update(Text(fig.wallet_label))
-        self.query_one("#w-solde", Static).update(_money(fig.solde_cents))
-        self.query_one("#w-estimated", Static).update(_money(fig.estimated_cents))
-        if not self.amount_dirty:
-            self._filling = True
-            self.query_one("#montant", Input).value = format_amount_plain(fig.proposed_cents)
-            self._filling = False
-        self._update_new_balance()
+
+    def watch_figures(self, fig: wallet.WalletFigures | None) -> None:
+        if fig is None:
+            for static_id in ("#w-regie", "#w-solde", "#w-estimated"):
+                self.query_one(static_id, Static).update("")
+        else:
+            self.query_one("#w-regie", Static).update(Text(fig.wallet_label))
+            self.query_one("#w-solde", Static).update(_money(fig.solde_cents))
+            self.query_one("#w-estimated", Static).update(_money(fig.estimated_cents))
+            if not self.amount_dirty:
+                self._set_amount_text(format_amount_plain(fig.proposed_cents))
+        self._draw_new_balance()
+
+    def watch_amount_cents(self) -> None:
+        self._draw_new_balance()
 
     def _show_entries(self, entries: list[wallet.PaidLine]) -> None:
         table = self.query_one("#entries", DataTable)
@@ -331,12 +313,10 @@ class PaiementScreen(TabScreen):
     def _clear(self) -> None:
         for table_id in ("#entries", "#solde-paid", "#solde-consumed", "#solde-upcoming"):
             self.query_one(table_id, DataTable).clear()
-        for static_id in ("#w-regie", "#w-solde", "#w-estimated", "#w-new", "#total", "#solde-figures",
-                          "#montant-error", "#mode-error", "#email-error"):
+        for static_id in ("#solde-figures", "#montant-error", "#mode-error", "#email-error"):
             self.query_one(static_id, Static).update("")
-        self._filling = True
-        self.query_one("#montant", Input).value = ""
-        self._filling = False
+        self.figures = None
+        self._set_amount_text("")
 
     # --- the selection and the amount --------------------------------------------------
 
@@ -363,10 +343,8 @@ class PaiementScreen(TabScreen):
         except DateError as exc:
             error.update(str(exc) if len(text) >= 8 else "")
             return
-        if until < self.ctx.clock.today():
-            error.update("La date de calcul ne peut pas être dans le passé.")
-            return
-        error.update("")
+        # Whether the date may be used (not in the past) is the service's rule: its
+        # refusal comes back under the field.
         self._reload_figures(until)
 
     @on(Checkbox.Changed)
@@ -386,37 +364,57 @@ class PaiementScreen(TabScreen):
         try:
             fig = wallet.wallet_figures(self.ctx, family_id, until=until, types=types)
         except ServiceError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._figures_refused, exc)
             return
         if fig.family_id == self.family_id:
-            self.app.call_from_thread(self._show_figures, fig)
+            self.app.call_from_thread(self._figures_ready, fig)
+
+    def _figures_ready(self, fig: wallet.WalletFigures) -> None:
+        self.query_one("#until-error", Static).update("")
+        self._show_figures(fig)
+
+    def _figures_refused(self, exc: ServiceError) -> None:
+        if exc.field == "until":
+            self.query_one("#until-error", Static).update(exc.message)
+        else:
+            self._status(exc.message, True)
 
     def _amount(self) -> int:
         return parse_amount(self.query_one("#montant", Input).value, maximum_cents=payments.MAX_PAYMENT_CENTS)
 
+    @staticmethod
+    def _typed_cents(text: str) -> int | None:
+        try:
+            return parse_amount(text, allow_zero=True, maximum_cents=payments.MAX_PAYMENT_CENTS)
+        except AmountError:
+            return None
+
+    def _set_amount_text(self, text: str) -> None:
+        """Propose an amount (or clear it) without taking it for one the agent typed."""
+        field = self.query_one("#montant", Input)
+        with field.prevent(Input.Changed):
+            field.value = text
+        self.amount_cents = self._typed_cents(text)
+
     @on(Input.Changed, "#montant")
-    def _amount_changed(self) -> None:
-        if not self._filling:
-            self.amount_dirty = True
+    def _amount_changed(self, event: Input.Changed) -> None:
+        self.amount_dirty = True
         self.query_one("#montant-error", Static).update("")
-        self._update_new_balance()
+        self.amount_cents = self._typed_cents(event.value)
 
     @on(Select.Changed, "#mode")
     def _mode_changed(self) -> None:
         self.query_one("#mode-error", Static).update("")
         self.query_one("#montant-error", Static).update("")
 
-    def _update_new_balance(self) -> None:
-        fig = self.figures
+    def _draw_new_balance(self) -> None:
+        fig, amount = self.figures, self.amount_cents
         new, total = self.query_one("#w-new", Static), self.query_one("#total", Static)
         if fig is None:
             new.update("")
             total.update("")
             return
-        try:
-            amount = parse_amount(self.query_one("#montant", Input).value, allow_zero=True,
-                                  maximum_cents=payments.MAX_PAYMENT_CENTS)
-        except AmountError:
+        if amount is None:
             new.update(Text("—", justify="right"))
             total.update(Text("Total de votre règlement : —", style="bold"))
             return

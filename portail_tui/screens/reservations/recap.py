@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.booking_choices import refill
+from portail_tui.screens.reservations.choices import refill
 from portail_tui.services.booking import CartResult, validate_cart
 from portail_tui.services.booking_cart import BOOK, Cart
 from portail_tui.services.context import Context, ServiceError
@@ -33,14 +33,7 @@ OUTCOME_WORDS = {
 class RecapDialog(ModalScreen[CartResult | None]):
     """Dismisses with the result of Valider, or None (closed, or everything dropped)."""
 
-    DEFAULT_CSS = """
-    RecapDialog { align: center middle; }
-    #recap-box { width: 116; max-width: 100%; height: auto; max-height: 95%; border: thick #c0392b;
-                 background: $surface; padding: 0 1; }
-    #recap-title { text-style: bold; color: #c0392b; }
-    #recap-table { height: auto; max-height: 24; margin: 1 0; }
-    #recap-status { height: auto; }
-    """
+    CSS_PATH = "recap.tcss"
 
     BINDINGS = [
         Binding("v", "validate", "Valider"),

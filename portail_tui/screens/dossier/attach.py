@@ -23,13 +23,7 @@ class ChildPickScreen(ModalScreen[int | None]):
         Binding("down", "focus_results", "Résultats", show=False),
     ]
 
-    DEFAULT_CSS = """
-    ChildPickScreen { align: center middle; }
-    ChildPickScreen #pick-box { width: 96; max-width: 95%; height: 70%; border: thick $primary;
-                                background: $surface; padding: 0 1; }
-    ChildPickScreen #pick-table { height: 1fr; }
-    ChildPickScreen #pick-status { height: auto; color: $text-muted; }
-    """
+    CSS_PATH = "attach.tcss"
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()

@@ -37,24 +37,7 @@ class JournalModal(ModalScreen[bool]):
         Binding("escape", "leave", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    JournalModal { align: center middle; }
-    #journal-box { width: 96%; height: 94%; border: thick $primary; background: $surface; padding: 0 1; }
-    #journal-title { text-style: bold; }
-    .journal-row { height: 3; }
-    .journal-row Label { padding: 1 1 0 0; }
-    #journal-day { width: 18; }
-    #journal-state { padding: 1 0 0 2; width: 1fr; }
-    #journal-entries { height: 1fr; }
-    #journal-totals { height: auto; max-height: 10; }
-    #counted { width: 16; }
-    #note { width: 1fr; }
-    #journal-difference { padding: 1 1 0 1; width: 34; }
-    #journal-status { height: auto; color: $text-muted; }
-    #journal-status.error { color: $error; }
-    #journal-buttons { height: 3; }
-    #journal-buttons Button { margin-right: 1; }
-    """
+    CSS_PATH = "journal.tcss"
 
     def __init__(self, ctx: Context, day: date | None = None) -> None:
         super().__init__()

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Static
 
 from portail_tui.domain import forms as F
 from portail_tui.domain.frdates import format_date_short, format_datetime_short
-from portail_tui.screens.dossier_fields import field_boxes, read_values, show_errors, status_chip
+from portail_tui.screens.dossier.fields import field_boxes, read_values, show_errors, status_chip
 from portail_tui.services import forms, permissions
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.dossier import InvalidFields
@@ -41,20 +41,7 @@ class FormScreen(ModalScreen[str | None]):
         Binding("escape", "close", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    FormScreen { align: center middle; }
-    FormScreen #form-box { width: 100; max-width: 98%; height: 94%; border: thick #9b59b6;
-                           background: $surface; padding: 0 1; }
-    FormScreen #form-title { text-style: bold; height: auto; }
-    FormScreen #form-meta { height: auto; color: $text-muted; }
-    FormScreen #form-reason-shown { height: auto; color: $error; }
-    FormScreen #form-body { height: 1fr; }
-    FormScreen #form-review { height: auto; }
-    FormScreen #reject-reason { display: none; }
-    FormScreen #reject-reason.shown { display: block; }
-    FormScreen #form-message { height: auto; color: $error; }
-    FormScreen #form-message.ok { color: $success; }
-    """
+    CSS_PATH = "forms_editor.tcss"
 
     def __init__(self, ctx: Context, view: forms.FormView) -> None:
         super().__init__()

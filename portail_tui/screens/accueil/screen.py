@@ -14,24 +14,15 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import capitalize_first, format_date_long, format_date_short
+from portail_tui.domain.roles import role_label
 from portail_tui.screens.base import TabScreen
+from portail_tui.screens.tabs import TABS
 from portail_tui.services import news
 from portail_tui.services.context import ServiceError
-
-SITE_MAP = (
-    ("Accueil", "Informations générales, actualités, annonces diverses, plan du site."),
-    ("Historiques", "Historiques des consommations et règlements du mois en cours et des deux mois précédents."),
-    ("Paiement et solde", "Encaissement au guichet, paiement en ligne PayFiP, solde du porte-monnaie."),
-    ("Réservations", "Réservations des activités, suivi des réservations."),
-    ("Dossier famille", "Dossier famille, fiches des enfants et leur validation, compte du portail."),
-)
-
-ROLE_LABELS = {"agent": "agent", "regisseur": "régisseur", "admin": "administrateur"}
 
 
 class AccueilScreen(TabScreen):
     TAB_ID = "accueil"
-    TAB_TITLE = "Accueil"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "validation_queue", "Fiches à valider"),
@@ -40,12 +31,7 @@ class AccueilScreen(TabScreen):
         Binding("x", "withdraw_news", "Retirer l'actualité"),
     ]
 
-    DEFAULT_CSS = """
-    AccueilScreen #news-admin { height: auto; max-height: 10; }
-    AccueilScreen .admin-only { display: none; }
-    AccueilScreen.manager .admin-only { display: block; }
-    AccueilScreen #accueil-status.error { color: $error; }
-    """
+    CSS_PATH = "screen.tcss"
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,9 +69,9 @@ class AccueilScreen(TabScreen):
             )
             yield Static("Plan du site", classes="section-title")
             site = Text()
-            for label, desc in SITE_MAP:
-                site.append(f"{label} ", style="bold")
-                site.append(f"{desc}\n")
+            for tab in TABS:
+                site.append(f"{tab.label} ", style="bold")
+                site.append(f"{tab.summary}\n")
             yield Static(site, id="sitemap")
 
     def on_mount(self) -> None:
@@ -93,7 +79,7 @@ class AccueilScreen(TabScreen):
         actor = self.ctx.actor
         if actor is not None:
             self.query_one("#accueil-user", Static).update(
-                f"Utilisateur : {actor.full_name} ({ROLE_LABELS.get(actor.role, actor.role)})"
+                f"Utilisateur : {actor.full_name} ({role_label(actor.role)})"
                 f"   Structure : {self.portail.regie_name}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -174,7 +160,7 @@ class AccueilScreen(TabScreen):
     # --- validation queue ----------------------------------------------------------
 
     def action_validation_queue(self) -> None:
-        from portail_tui.screens.forms_queue import ValidationQueueScreen
+        from portail_tui.screens.dossier.forms_queue import ValidationQueueScreen
 
         def closed(family_id: int | None) -> None:
             if family_id is not None:
@@ -192,7 +178,7 @@ class AccueilScreen(TabScreen):
         return self.managed[min(max(table.cursor_row, 0), len(self.managed) - 1)]
 
     def _editor(self, title: str, values: dict[str, str], saver, done: str) -> None:  # type: ignore[no-untyped-def]
-        from portail_tui.screens.dossier_editor import RecordEditor
+        from portail_tui.screens.dossier.editor import RecordEditor
 
         def closed(result: object) -> None:
             if result is not None:
@@ -216,7 +202,7 @@ class AccueilScreen(TabScreen):
                      "Actualité modifiée.")
 
     def action_withdraw_news(self) -> None:
-        from portail_tui.screens.dossier_editor import ConfirmScreen
+        from portail_tui.screens.dossier.editor import ConfirmScreen
 
         item = self._selected_news()
         if item is None or not self.can_manage:

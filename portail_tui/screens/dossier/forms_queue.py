@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import format_datetime_short
-from portail_tui.screens.forms_editor import FormScreen
+from portail_tui.screens.dossier.forms_editor import FormScreen
 from portail_tui.services import forms
 from portail_tui.services.context import Context, ServiceError
 
@@ -28,14 +28,7 @@ class ValidationQueueScreen(ModalScreen[int | None]):
         Binding("escape", "close", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    ValidationQueueScreen { align: center middle; }
-    ValidationQueueScreen #queue-box { width: 98%; height: 94%; border: thick #9b59b6;
-                                       background: $surface; padding: 0 1; }
-    ValidationQueueScreen #queue-title { text-style: bold; height: auto; }
-    ValidationQueueScreen #queue-table { height: 1fr; }
-    ValidationQueueScreen #queue-status { height: auto; color: $text-muted; }
-    """
+    CSS_PATH = "forms_queue.tcss"
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()

@@ -10,8 +10,8 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from portail_tui.domain.money import AmountError, format_amount, format_amount_plain, parse_amount
-from portail_tui.screens.cash_cheque import ChequeFields
-from portail_tui.screens.cash_dialog import CashDialog
+from portail_tui.screens.paiement.cheque import ChequeFields
+from portail_tui.screens.paiement.dialog import CashDialog
 from portail_tui.services import payments
 from portail_tui.services.context import Context
 
@@ -23,16 +23,7 @@ class RefundModal(CashDialog):
         Binding("escape", "cancel", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    RefundModal { align: center middle; }
-    #refund-box { width: 80; height: auto; max-height: 95%; border: thick $warning; background: $surface;
-                  padding: 1 2; overflow-y: auto; }
-    #refund-title { text-style: bold; color: $warning; margin-bottom: 1; }
-    #refund-box Input, #refund-box Select { width: 100%; }
-    #refund-box .field-error, #refund-error { color: $error; height: auto; }
-    #refund-buttons { height: 3; margin-top: 1; }
-    #refund-buttons Button { margin-right: 1; }
-    """
+    CSS_PATH = "refund.tcss"
 
     def __init__(self, ctx: Context, family_id: int, *, family_label: str, solde_cents: int,
                  modes: tuple[tuple[str, str], ...], payer: str) -> None:

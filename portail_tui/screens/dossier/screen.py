@@ -24,11 +24,11 @@ from portail_tui.domain import forms as F
 from portail_tui.domain.frdates import format_date_long, format_date_short, format_datetime_short
 from portail_tui.domain.validation import FieldDef
 from portail_tui.screens.base import TabScreen
-from portail_tui.screens.dossier_attach import ChildPickScreen
-from portail_tui.screens.dossier_editor import ConfirmScreen, MessageScreen, RecordEditor
-from portail_tui.screens.dossier_fields import legend, status_chip
-from portail_tui.screens.forms_editor import FormScreen
-from portail_tui.screens.forms_queue import ValidationQueueScreen
+from portail_tui.screens.dossier.attach import ChildPickScreen
+from portail_tui.screens.dossier.editor import ConfirmScreen, MessageScreen, RecordEditor
+from portail_tui.screens.dossier.fields import legend, status_chip
+from portail_tui.screens.dossier.forms_editor import FormScreen
+from portail_tui.screens.dossier.forms_queue import ValidationQueueScreen
 from portail_tui.services import dossier, forms, permissions, portal_accounts
 from portail_tui.services.context import ServiceError
 from portail_tui.services.dossier import InvalidFields
@@ -55,7 +55,6 @@ def form_dots(statuses: dict[str, str]) -> Text:
 
 class DossierScreen(TabScreen):
     TAB_ID = "dossier"
-    TAB_TITLE = "Dossier famille"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit_guardian(1)", "Responsable"),
@@ -73,16 +72,7 @@ class DossierScreen(TabScreen):
         Binding("ctrl+n", "new_family", "Nouvelle famille", show=False),
     ]
 
-    DEFAULT_CSS = """
-    DossierScreen #dossier-legend { height: auto; }
-    DossierScreen #dossier-keys { height: auto; }
-    DossierScreen #dossier-guardians { height: auto; }
-    DossierScreen DataTable { height: auto; max-height: 12; }
-    DossierScreen #dossier-forms { max-height: 8; }
-    DossierScreen #dossier-status { height: auto; color: $text-muted; }
-    DossierScreen #dossier-status.error { color: $error; }
-    DossierScreen #dossier-empty { height: auto; }
-    """
+    CSS_PATH = "screen.tcss"
 
     def __init__(self) -> None:
         super().__init__()

@@ -49,17 +49,7 @@ class ReceiptModal(ModalScreen[None]):
         Binding("escape", "close", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    ReceiptModal { align: center middle; }
-    #receipt-box { width: 76; height: auto; border: thick $success; background: $surface; padding: 1 2; }
-    #receipt-title { text-style: bold; color: $success; }
-    #receipt-number { text-style: bold; margin-top: 1; }
-    #receipt-solde { text-style: bold; margin-top: 1; }
-    #receipt-status { height: auto; margin-top: 1; color: $text-muted; }
-    #receipt-status.error { color: $error; }
-    #receipt-buttons { height: 3; margin-top: 1; }
-    #receipt-buttons Button { margin-right: 1; }
-    """
+    CSS_PATH = "receipt.tcss"
 
     def __init__(self, ctx: Context, result: CashResult) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from portail_tui.domain.validation import FieldDef
-from portail_tui.screens.dossier_fields import field_boxes, read_values, show_errors
+from portail_tui.screens.dossier.fields import field_boxes, read_values, show_errors
 from portail_tui.services.context import ServiceError
 from portail_tui.services.dossier import InvalidFields
 
@@ -30,15 +30,7 @@ class RecordEditor(ModalScreen[Any]):
         Binding("escape", "close", "Fermer"),
     ]
 
-    DEFAULT_CSS = """
-    RecordEditor { align: center middle; }
-    RecordEditor #editor-box { width: 90; max-width: 95%; height: 90%; border: thick $primary;
-                               background: $surface; padding: 0 1; }
-    RecordEditor #editor-title { text-style: bold; height: auto; }
-    RecordEditor #editor-fields { height: 1fr; }
-    RecordEditor #editor-message { height: auto; color: $error; }
-    RecordEditor #editor-message.ok { color: $success; }
-    """
+    CSS_PATH = "editor.tcss"
 
     def __init__(self, title: str, fields: tuple[FieldDef, ...], values: Mapping[str, str], saver: Saver,
                  *, intro: str = "") -> None:
@@ -109,11 +101,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Annuler"),
     ]
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen #confirm-box { width: 70; max-width: 95%; height: auto; border: thick $warning;
-                                 background: $surface; padding: 1 2; }
-    """
+    CSS_PATH = "editor.tcss"
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -137,11 +125,7 @@ class MessageScreen(ModalScreen[None]):
         Binding("enter", "close", "Fermer", show=False),
     ]
 
-    DEFAULT_CSS = """
-    MessageScreen { align: center middle; }
-    MessageScreen #message-box { width: 76; max-width: 95%; height: auto; border: thick $primary;
-                                 background: $surface; padding: 1 2; }
-    """
+    CSS_PATH = "editor.tcss"
 
     def __init__(self, text: object) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.booking_choices import ChoiceDialog, choice_style, styled
+from portail_tui.screens.reservations.choices import ChoiceDialog, choice_style, styled
 from portail_tui.services.booking_cart import Cart, DayOptions, option_view, toggle
 
 
@@ -25,16 +25,7 @@ class DayDialog(ChoiceDialog):
 
     MESSAGE_ID = "#day-message"
 
-    DEFAULT_CSS = """
-    DayDialog { align: center middle; }
-    #day-box { width: 110; max-width: 100%; height: auto; max-height: 90%; border: thick #c0392b;
-               background: $surface; padding: 0 1; }
-    #day-title { text-style: bold; color: #c0392b; }
-    #day-table { height: auto; max-height: 14; margin: 1 0; }
-    #day-detail { height: auto; text-style: bold; }
-    #day-message { height: auto; color: $warning; }
-    #day-note { height: auto; color: $text-muted; }
-    """
+    CSS_PATH = "day.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "close", "Fermer", show=False)]
 

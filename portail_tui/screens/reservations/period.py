@@ -12,22 +12,15 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.booking_choices import ChoiceDialog, choice_style, styled
+from portail_tui.domain.period_labels import name_within
+from portail_tui.screens.reservations.choices import ChoiceDialog, choice_style, styled
 from portail_tui.services.booking_cart import Cart, PeriodOption, period_view, toggle_period
 
 
 class PeriodDialog(ChoiceDialog):
     MESSAGE_ID = "#period-message"
 
-    DEFAULT_CSS = """
-    PeriodDialog { align: center middle; }
-    #period-box { width: 118; max-width: 100%; height: auto; max-height: 95%; border: thick #c0392b;
-                  background: $surface; padding: 0 1; }
-    #period-title { text-style: bold; color: #c0392b; }
-    #period-table { height: auto; max-height: 22; margin: 1 0; }
-    #period-detail { height: auto; text-style: bold; }
-    #period-message { height: auto; color: $warning; }
-    """
+    CSS_PATH = "period.tcss"
 
     def __init__(self, cart: Cart, child_id: int, child_name: str, options: list[PeriodOption]) -> None:
         super().__init__()
@@ -59,10 +52,8 @@ class PeriodDialog(ChoiceDialog):
         for popt in self.options:
             p = popt.period
             view = period_view(self.cart, self.child_id, popt)
-            label = p.label
-            parent = labels.get(p.parent_id) if p.parent_id is not None else None
-            if parent and label.startswith(parent + " — "):
-                label = "   " + label[len(parent) + 3:]
+            inner = name_within(p.label, labels.get(p.parent_id) if p.parent_id is not None else None)
+            label = p.label if inner is None else f"   {inner}"
             if len(label) > 34:
                 label = label[:33] + "…"
             price = format_amount(popt.price_cents) if popt.price_cents is not None else "—"

@@ -26,11 +26,11 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
-from portail_tui.screens.booking_day import DayDialog
-from portail_tui.screens.booking_pattern import PatternDialog
-from portail_tui.screens.booking_period import PeriodDialog
-from portail_tui.screens.booking_recap import RecapDialog
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
+from portail_tui.screens.reservations.day import DayDialog
+from portail_tui.screens.reservations.pattern import PatternDialog
+from portail_tui.screens.reservations.period import PeriodDialog
+from portail_tui.screens.reservations.recap import RecapDialog
 from portail_tui.services.booking import (
     CartResult,
     ChildChoice,
@@ -58,7 +58,6 @@ SUIVI_ACTIONS = {"export", "print_export"}
 
 class ReservationsScreen(ExportingTab):
     TAB_ID = "reservations"
-    TAB_TITLE = "Réservations"
     STATUS_ID = "#resa-status"
     EXPORT_TITLE = "Suivi des réservations"
 
@@ -72,20 +71,7 @@ class ReservationsScreen(ExportingTab):
         *EXPORT_BINDINGS,
     ]
 
-    DEFAULT_CSS = """
-    ReservationsScreen #resa-family { height: 1; text-style: bold; }
-    ReservationsScreen .resa-controls { height: 3; }
-    ReservationsScreen .resa-controls Label { padding: 1 1 0 0; }
-    ReservationsScreen #resa-child { width: 30; }
-    ReservationsScreen #resa-cart { padding: 1 0 0 2; width: 1fr; color: #e67e22; text-style: bold; }
-    ReservationsScreen #resa-sections { height: 1fr; }
-    ReservationsScreen #suivi-child { width: 28; }
-    ReservationsScreen #suivi-activity { width: 30; }
-    ReservationsScreen #suivi-table { height: 1fr; }
-    ReservationsScreen #suivi-total { height: auto; padding: 0 1; }
-    ReservationsScreen #resa-status { height: auto; color: $text-muted; }
-    ReservationsScreen #resa-status.error { color: $error; }
-    """
+    CSS_PATH = "screen.tcss"
 
     def __init__(self) -> None:
         super().__init__()
