@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, Protocol
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-SELECTED = "bold black on #f5a442"
-FREE = "black on #8fd19e"
-UNAVAILABLE = "#b0b0b0"
+# Component classes of the choice dialogs, coloured in app.tcss with the calendar's
+# states: a chosen line in the pending orange, one that may be chosen in the open green.
+SELECTED = "choice--selected"
+FREE = "choice--free"
+UNAVAILABLE = "choice--unavailable"
 
 
 class _ChoiceView(Protocol):
@@ -27,11 +30,11 @@ class _ChoiceView(Protocol):
     def available(self) -> bool: ...
 
 
-def choice_style(view: _ChoiceView) -> str:
+def choice_class(view: _ChoiceView) -> str:
     return SELECTED if view.selected else FREE if view.available else UNAVAILABLE
 
 
-def styled(cells: Iterable[str], style: str) -> list[Text]:
+def styled(cells: Iterable[str], style: Style) -> list[Text]:
     return [Text(c, style=style) for c in cells]
 
 
@@ -54,6 +57,7 @@ class ChoiceDialog(ModalScreen[str | None]):
     Subclasses set MESSAGE_ID and implement `rows`, `detail` and `toggle`."""
 
     MESSAGE_ID: ClassVar[str] = ""
+    COMPONENT_CLASSES: ClassVar[set[str]] = {SELECTED, FREE, UNAVAILABLE}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle", "Choisir / retirer"),
@@ -71,6 +75,9 @@ class ChoiceDialog(ModalScreen[str | None]):
     def toggle(self, index: int) -> str | None:
         """Override: add or remove choice `index` in the cart; the refusal, if any."""
         return None
+
+    def choice_style(self, view: _ChoiceView) -> Style:
+        return self.get_component_rich_style(choice_class(view), partial=True)
 
     def on_mount(self) -> None:
         self._fill()

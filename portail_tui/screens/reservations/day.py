@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.reservations.choices import ChoiceDialog, choice_style, styled
+from portail_tui.screens.reservations.choices import ChoiceDialog, styled
 from portail_tui.services.booking_cart import Cart, DayOptions, option_view, toggle
 
 
@@ -57,7 +57,7 @@ class DayDialog(ChoiceDialog):
             price = format_amount(opt.price_cents) if opt.price_cents is not None else "—"
             cells = [view.mark, opt.rule.label, opt.rule.hours, price, opt.places_text, view.status,
                      opt.deadline_short]
-            yield str(opt.activity_id), styled(cells, choice_style(view))
+            yield str(opt.activity_id), styled(cells, self.choice_style(view))
 
     def detail(self, index: int) -> None:
         """The highlighted activity in one sentence, deadline in words (read to the family)."""

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.money import format_amount
 from portail_tui.domain.period_labels import name_within
-from portail_tui.screens.reservations.choices import ChoiceDialog, choice_style, styled
+from portail_tui.screens.reservations.choices import ChoiceDialog, styled
 from portail_tui.services.booking_cart import Cart, PeriodOption, period_view, toggle_period
 
 
@@ -61,7 +61,7 @@ class PeriodDialog(ChoiceDialog):
             dates = f"{p.first_day:%d/%m} → {p.last_day:%d/%m}"
             window = f"{p.booking_opens:%d/%m} → {p.booking_closes:%d/%m}"
             cells = [view.mark, label, dates, window, price, places, view.status]
-            yield str(p.id), styled(cells, choice_style(view))
+            yield str(p.id), styled(cells, self.choice_style(view))
 
     def detail(self, index: int) -> None:
         popt = self.options[index]
