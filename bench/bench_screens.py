@@ -184,8 +184,8 @@ async def _login(ctx, runs: int, out: dict[str, list[float]]) -> None:  # type: 
 
 async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[float]]) -> None:  # type: ignore[no-untyped-def]
     from portail_tui.app import PortailApp
-    from portail_tui.screens.booking_day import DayDialog
-    from portail_tui.screens.booking_recap import RecapDialog
+    from portail_tui.screens.reservations.day import DayDialog
+    from portail_tui.screens.reservations.recap import RecapDialog
     from portail_tui.services.auth import login
     from portail_tui.widgets.month_calendar import MonthCalendar
 

@@ -21,8 +21,10 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from portail_tui.screens.base import TABS, TabScreen
+from portail_tui.domain.roles import role_label
+from portail_tui.screens.base import TabScreen
 from portail_tui.screens.login import LoginScreen
+from portail_tui.screens.tabs import TABS, tab_css_variables
 from portail_tui.widgets.palette import ActionCommands, PortailPalette
 
 if TYPE_CHECKING:
@@ -63,19 +65,9 @@ class PortailApp(App[None]):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "Portail Familles — guichet"
     COMMANDS = {ActionCommands, FamilyCommands}
-    MODES = {
-        "accueil": _lazy_screen("portail_tui.screens.accueil", "AccueilScreen"),
-        "historiques": _lazy_screen("portail_tui.screens.historiques", "HistoriquesScreen"),
-        "paiement": _lazy_screen("portail_tui.screens.paiement", "PaiementScreen"),
-        "reservations": _lazy_screen("portail_tui.screens.reservations", "ReservationsScreen"),
-        "dossier": _lazy_screen("portail_tui.screens.dossier", "DossierScreen"),
-    }
+    MODES = {t.mode: _lazy_screen(t.module, t.screen) for t in TABS}
     BINDINGS = [
-        Binding("f1", "tab('accueil')", "Accueil"),
-        Binding("f2", "tab('historiques')", "Historiques"),
-        Binding("f3", "tab('paiement')", "Paiement"),
-        Binding("f4", "tab('reservations')", "Réservations"),
-        Binding("f5", "tab('dossier')", "Dossier"),
+        *(Binding(t.binding_key, f"tab('{t.mode}')", t.short_label) for t in TABS),
         Binding("ctrl+f", "search_family", "Famille", priority=True),
         Binding("ctrl+q", "quit", "Quitter", priority=True),
     ]
@@ -100,6 +92,11 @@ class PortailApp(App[None]):
         self.current_family_id: int | None = None
         self.regie_name = ""
 
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables plus one colour per tab ($tab-accueil … $tab-dossier),
+        so every stylesheet names a tab colour instead of repeating it."""
+        return {**super().get_css_variables(), **tab_css_variables()}
+
     # --- start-up and login ----------------------------------------------------
 
     def on_mount(self) -> None:
@@ -121,8 +118,8 @@ class PortailApp(App[None]):
             return
         # Import the tabs' modules while the agent types: the first F2…F5 of the
         # day then costs a render, not a second of imports.
-        for module in ("accueil", "historiques", "paiement", "reservations", "dossier", "search"):
-            importlib.import_module(f"portail_tui.screens.{module}")
+        for module in (*(t.module for t in TABS), "portail_tui.screens.search"):
+            importlib.import_module(module)
         self.call_from_thread(self._database_ready, ctx, None)
 
     def _database_ready(self, ctx: Context | None, error: str | None) -> None:
@@ -195,17 +192,16 @@ class PortailApp(App[None]):
         summary = self.current_family()
         label = f"{summary.name} (n° {summary.number_text})" if summary else None
         solde = family_solde(self.ctx, summary.id) if summary else None
-        role = {"agent": "agent", "regisseur": "régisseur", "admin": "administrateur"}.get(self.actor.role, "")
-        headers.first().show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role})",
+        headers.first().show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role_label(self.actor.role)})",
                              family=label, solde_cents=solde)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers the tabs, the family search and every action the current
         screen shows in its footer, so an agent can find an action by name."""
         if self.actor is not None:
-            for mode, label, key, _colour in TABS:
-                yield SystemCommand(f"Onglet {label}", f"Ouvrir l'onglet {label} ({key})",
-                                    partial(self.action_tab, mode))
+            for tab in TABS:
+                yield SystemCommand(f"Onglet {tab.label}", f"Ouvrir l'onglet {tab.label} ({tab.key})",
+                                    partial(self.action_tab, tab.mode))
             yield SystemCommand("Rechercher une famille", "Ctrl+F", self.action_search_family)
             seen = {"tab", "search_family", "quit", "command_palette"}
             for key, active in screen.active_bindings.items():

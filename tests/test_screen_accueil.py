@@ -12,10 +12,10 @@ from portail_tui.app import PortailApp
 from portail_tui.clock import FixedClock
 from portail_tui.config import Settings
 from portail_tui.db import Database
-from portail_tui.screens.accueil import AccueilScreen
-from portail_tui.screens.dossier_editor import ConfirmScreen, RecordEditor
-from portail_tui.screens.forms_editor import FormScreen
-from portail_tui.screens.forms_queue import ValidationQueueScreen
+from portail_tui.screens.accueil.screen import AccueilScreen
+from portail_tui.screens.dossier.editor import ConfirmScreen, RecordEditor
+from portail_tui.screens.dossier.forms_editor import FormScreen
+from portail_tui.screens.dossier.forms_queue import ValidationQueueScreen
 from portail_tui.services import forms, news
 from portail_tui.services.context import Context
 from tests.support.dossier_town import ASSURANCE, Town, seed

@@ -176,6 +176,47 @@ async def test_palette_finds_the_actions_of_the_current_screen(sqlite_demo_ctx: 
         assert "valider" in str(options.get_option_at_index(0).prompt).lower()
         await pilot.press("enter")
         await _settle(app, pilot)
-        from portail_tui.screens.forms_queue import ValidationQueueScreen
+        from portail_tui.screens.dossier.forms_queue import ValidationQueueScreen
 
         assert isinstance(app.screen, ValidationQueueScreen)
+
+
+async def test_each_tab_colour_is_defined_once(sqlite_demo_ctx: Context, agent) -> None:  # type: ignore[no-untyped-def]
+    """The section titles of a tab take the colour of the tab bar (the Dossier tab had
+    two purples), and the tab modes, keys and Accueil's site map follow the one table."""
+    from textual.color import Color
+
+    from portail_tui.screens.tabs import TABS
+
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        assert set(app.MODES) == {t.mode for t in TABS}
+        sitemap = str(app.screen.query_one("#sitemap", Static).render())
+        assert all(t.label in sitemap and t.summary in sitemap for t in TABS)
+        checked = []
+        for tab in TABS[1:]:
+            await pilot.press(tab.binding_key)
+            await _settle(app, pilot)
+            assert app.current_mode == tab.mode
+            for title in app.screen.query(".section-title"):
+                assert title.styles.color == Color.parse(tab.colour), tab.mode
+                checked.append(tab.mode)
+        assert {"paiement", "dossier"} <= set(checked)
+
+
+async def test_calendar_colours_come_from_the_stylesheet(sqlite_demo_ctx: Context, agent) -> None:  # type: ignore[no-untyped-def]
+    from portail_tui.domain.day_states import DayState
+    from portail_tui.widgets.month_calendar import STATE_LOOKS, MonthCalendar
+
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        cal = app.screen.query_one(MonthCalendar)
+        expected = {DayState.OPEN: "#8fd19e", DayState.PENDING: "#f5a442", DayState.CLOSED: "#c0392b",
+                    DayState.NOTHING: "#e6d9b8", DayState.NOT_YET_OPEN: "#7f8c8d"}
+        for state, colour in expected.items():
+            style = cal.get_component_rich_style(STATE_LOOKS[state].component, partial=True)
+            assert style.bgcolor is not None and style.bgcolor.triplet is not None
+            assert style.bgcolor.triplet.hex == colour, state

@@ -14,10 +14,10 @@ from portail_tui.app import PortailApp
 from portail_tui.clock import FixedClock
 from portail_tui.config import Settings
 from portail_tui.db import Database
-from portail_tui.screens.dossier import DossierScreen
-from portail_tui.screens.dossier_editor import RecordEditor
-from portail_tui.screens.forms_editor import FormScreen
-from portail_tui.screens.forms_queue import ValidationQueueScreen
+from portail_tui.screens.dossier.editor import RecordEditor
+from portail_tui.screens.dossier.forms_editor import FormScreen
+from portail_tui.screens.dossier.forms_queue import ValidationQueueScreen
+from portail_tui.screens.dossier.screen import DossierScreen
 from portail_tui.services.context import Context
 from tests.support.dossier_town import ASSURANCE, SANTE, Town, form_row, seed
 
@@ -247,7 +247,7 @@ async def test_add_child_and_contact(town_ctx: tuple[Town, Context]) -> None:
 
 
 async def test_second_guardian_added_then_removed(town_ctx: tuple[Town, Context]) -> None:
-    from portail_tui.screens.dossier_editor import ConfirmScreen
+    from portail_tui.screens.dossier.editor import ConfirmScreen
 
     town, ctx = town_ctx
     app = PortailApp(ctx, actor=town.agent.actor)
@@ -271,7 +271,7 @@ async def test_portal_account_password_shown_once(town_ctx: tuple[Town, Context]
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
-    from portail_tui.screens.dossier_editor import ConfirmScreen, MessageScreen
+    from portail_tui.screens.dossier.editor import ConfirmScreen, MessageScreen
     from portail_tui.services import portal_accounts
 
     monkeypatch.setattr(portal_accounts, "hash_password",

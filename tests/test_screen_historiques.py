@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from portail_tui.app import PortailApp
 from portail_tui.db import Database
-from portail_tui.screens.historiques import HistoriquesScreen
+from portail_tui.screens.historiques.screen import HistoriquesScreen
 from portail_tui.services.context import Context
 from tests.support.history_town import build
 

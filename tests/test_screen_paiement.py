@@ -11,11 +11,11 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from portail_tui.app import PortailApp
 from portail_tui.models import CashDay, Payment
-from portail_tui.screens.cash_encaisser import EncaisserModal
-from portail_tui.screens.cash_journal import JournalModal
-from portail_tui.screens.cash_receipt import ReceiptModal
-from portail_tui.screens.cash_reversal import ReversalModal
-from portail_tui.screens.paiement import PaiementScreen
+from portail_tui.screens.paiement.encaisser import EncaisserModal
+from portail_tui.screens.paiement.journal import JournalModal
+from portail_tui.screens.paiement.receipt import ReceiptModal
+from portail_tui.screens.paiement.reversal import ReversalModal
+from portail_tui.screens.paiement.screen import PaiementScreen
 from portail_tui.services import payments, wallet
 from portail_tui.services.context import Context
 from portail_tui.widgets.header import PortailHeader
@@ -91,6 +91,26 @@ async def test_figures_as_the_guide(desk) -> None:  # type: ignore[no-untyped-de
         assert "invalide" in _text(screen.query_one("#montant-error", Static))
         assert app.screen is screen
         assert _payments(ctx) == []
+
+
+
+async def test_calculation_date_in_the_past_is_refused_by_the_service_rule(desk) -> None:  # type: ignore[no-untyped-def]
+    """The screen no longer types the rule again: the wallet service's refusal shows
+    under the field, the figures stay, and a good date clears it."""
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        until = screen.query_one("#until", Input)
+        until.focus()
+        await pilot.press("ctrl+a", "ctrl+k", *"01/11/2026")
+        await _settle(pilot, app)
+        assert "ne peut pas être dans le passé" in _text(screen.query_one("#until-error", Static))
+        assert "5,00" in _text(screen.query_one("#w-estimated", Static))
+        assert screen.query_one("#montant", Input).value == "8,50"
+        await pilot.press("ctrl+a", "ctrl+k", *"31/12/2026")
+        await _settle(pilot, app)
+        assert _text(screen.query_one("#until-error", Static)) == ""
 
 
 async def test_cash_payment_at_the_desk(desk) -> None:  # type: ignore[no-untyped-def]
@@ -297,7 +317,7 @@ async def test_demo_family_shows_real_figures(sqlite_demo_ctx: Context, agent) -
 
 
 async def test_refund_by_the_regisseur(desk) -> None:  # type: ignore[no-untyped-def]
-    from portail_tui.screens.cash_refund import RefundModal
+    from portail_tui.screens.paiement.refund import RefundModal
 
     ctx, sd = desk
     payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=5000, mode="cb")

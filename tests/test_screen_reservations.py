@@ -9,16 +9,17 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select, update
+from textual.widgets import DataTable
 
 from portail_tui.app import PortailApp
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.domain.day_states import DayState
 from portail_tui.models import Booking, OutboxMessage, Slot
-from portail_tui.screens.booking_day import DayDialog
-from portail_tui.screens.booking_pattern import PatternDialog
-from portail_tui.screens.booking_period import PeriodDialog
-from portail_tui.screens.booking_recap import RecapDialog
-from portail_tui.screens.reservations import ReservationsScreen
+from portail_tui.screens.reservations.day import DayDialog
+from portail_tui.screens.reservations.pattern import PatternDialog
+from portail_tui.screens.reservations.period import PeriodDialog
+from portail_tui.screens.reservations.recap import RecapDialog
+from portail_tui.screens.reservations.screen import ReservationsScreen
 from portail_tui.services.booking import booking_children, day_options, validate_cart
 from portail_tui.services.booking_cart import BOOK, CartLine
 from portail_tui.services.context import Actor, Context
@@ -129,8 +130,16 @@ async def test_book_a_day_with_enter_space_and_valider(actx: Context, agent: Act
         codes = [o.rule.code for o in dialog.options.options]
         for _ in range(codes.index("APSM")):
             await pilot.press("down")
+        row = codes.index("APSM")
+
+        def line_colour() -> str:
+            cell = dialog.query_one("#day-table", DataTable).get_row_at(row)[0]
+            return cell.style.bgcolor.triplet.hex
+
+        assert line_colour() == "#8fd19e"  # may be chosen: the calendar's open green (app.tcss)
         await pilot.press("space")
         assert [line.activity_id for line in screen.cart.lines()] == [dialog.options.options[codes.index("APSM")].activity_id]
+        assert line_colour() == "#f5a442"  # chosen: the calendar's pending orange
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.screen is screen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,20 +10,27 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from portail_tui.screens.tabs import TABS
 from portail_tui.widgets.header import PortailHeader
 
 if TYPE_CHECKING:
-    from portail_tui.app import PortailApp
     from portail_tui.services.context import Context
+    from portail_tui.services.families import FamilySummary
 
-# (mode id, label, key, colour) in the guide's order and colours.
-TABS: tuple[tuple[str, str, str, str], ...] = (
-    ("accueil", "Accueil", "F1", "#5f6b7a"),
-    ("historiques", "Historiques", "F2", "#1f6fb2"),
-    ("paiement", "Paiement et solde", "F3", "#2e8b57"),
-    ("reservations", "Réservations", "F4", "#c0392b"),
-    ("dossier", "Dossier famille", "F5", "#7d3c98"),
-)
+
+class PortailHost(Protocol):
+    """What the screens use of the app. Typed here rather than importing the app, so
+    that `app` depends on `screens` and never the other way round."""
+
+    ctx: Context
+    current_family_id: int | None
+    regie_name: str
+
+    def refresh_header(self) -> None: ...
+
+    def select_family(self, family_id: int) -> None: ...
+
+    def current_family(self) -> FamilySummary | None: ...
 
 
 class TabBar(Static):
@@ -35,9 +42,9 @@ class TabBar(Static):
 
     def on_mount(self) -> None:
         text = Text()
-        for mode, label, key, colour in TABS:
-            style = f"bold white on {colour}" if mode == self.current else colour
-            text.append(f" {key} {label} ", style=style)
+        for tab in TABS:
+            style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
+            text.append(f" {tab.key} {tab.label} ", style=style)
             text.append(" ")
         self.update(text)
 
@@ -48,15 +55,14 @@ class TabScreen(Screen[None]):
     family than last time (or after `family_changed`)."""
 
     TAB_ID: ClassVar[str] = ""
-    TAB_TITLE: ClassVar[str] = ""
 
     def __init__(self) -> None:
         super().__init__()
         self._family_seen: int | None | bool = False  # False: never loaded
 
     @property
-    def portail(self) -> PortailApp:
-        return self.app  # type: ignore[return-value]
+    def portail(self) -> PortailHost:
+        return cast("PortailHost", self.app)
 
     @property
     def ctx(self) -> Context:

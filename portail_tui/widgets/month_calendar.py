@@ -11,8 +11,10 @@ the machine locale.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -29,23 +31,29 @@ from portail_tui.domain.frdates import (
 
 CELL_WIDTH = 16
 
-# The word printed inside a cell (the sentence under the grid has the full one).
-CELL_WORDS: dict[DayState, str] = {
-    DayState.OPEN: "ouvert",
-    DayState.PENDING: "en cours",
-    DayState.CLOSED: "fermé",
-    DayState.NOTHING: "aucune",
-    DayState.NOT_YET_OPEN: "bientôt",
-}
 
-STATE_STYLES: dict[DayState, str] = {
-    DayState.OPEN: "black on #8fd19e",
-    DayState.PENDING: "black on #f5a442",
-    DayState.CLOSED: "white on #c0392b",
-    DayState.NOTHING: "black on #e6d9b8",
-    DayState.NOT_YET_OPEN: "white on #7f8c8d",
+@dataclass(frozen=True)
+class StateLook:
+    """How a day state is drawn: its component class (coloured in app.tcss) and the word
+    printed inside the cell (the sentence under the grid has the full one)."""
+
+    component: str
+    cell_word: str
+
+
+# The one table of the states' looks; symbols and full words are the domain's.
+STATE_LOOKS: dict[DayState, StateLook] = {
+    DayState.OPEN: StateLook("month-calendar--open", "ouvert"),
+    DayState.PENDING: StateLook("month-calendar--pending", "en cours"),
+    DayState.CLOSED: StateLook("month-calendar--closed", "fermé"),
+    DayState.NOTHING: StateLook("month-calendar--nothing", "aucune"),
+    DayState.NOT_YET_OPEN: StateLook("month-calendar--not-yet-open", "bientôt"),
 }
-LOADING_STYLE = "on #3a3a3a"
+LOADING = "month-calendar--loading"  # a day whose state is not known yet
+LEGEND_NOTE = "month-calendar--legend-note"
+
+# What the legend says about the rest of a cell: the letters of the booked activities.
+LEGEND_TEXT = " R M S F W V : réservé · (S) : en liste d'attente · [n] : aujourd'hui"
 
 
 def _shift_weekday(d: date, step: int) -> date:
@@ -84,6 +92,8 @@ class MonthCalendar(Widget, can_focus=True):
     MonthCalendar { height: auto; width: auto; padding: 0 1; }
     MonthCalendar:focus { background: $boost; }
     """
+    # Coloured in app.tcss, the one place of the calendar's theme.
+    COMPONENT_CLASSES = {*(look.component for look in STATE_LOOKS.values()), LOADING, LEGEND_NOTE}
 
     BINDINGS = [
         Binding("left", "move(-1)", "Jour précédent", show=False),
@@ -97,6 +107,7 @@ class MonthCalendar(Widget, can_focus=True):
     ]
 
     cursor: reactive[date] = reactive(date(2000, 1, 3), init=False)
+    shown: reactive[tuple[int, int]] = reactive((2000, 1), init=False)  # (year, month) of the grid
 
     class DayChosen(Message):
         """Enter on a day: the screen opens the day dialog."""
@@ -122,10 +133,18 @@ class MonthCalendar(Widget, can_focus=True):
         super().__init__(id=id)
         self.today = today
         start = first_weekday_on_or_after(today)
-        self.year, self.month = start.year, start.month
         self._cells: dict[date, DayCell] = {}
         self.caption = ""
         self.set_reactive(MonthCalendar.cursor, start)
+        self.set_reactive(MonthCalendar.shown, (start.year, start.month))
+
+    @property
+    def year(self) -> int:
+        return self.shown[0]
+
+    @property
+    def month(self) -> int:
+        return self.shown[1]
 
     # -- data from the screen -------------------------------------------------
 
@@ -147,9 +166,6 @@ class MonthCalendar(Widget, can_focus=True):
     def loaded(self) -> bool:
         return bool(self._cells)
 
-    def go_to(self, d: date) -> None:
-        self.cursor = first_weekday_on_or_after(d)
-
     # -- keys -----------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
@@ -165,12 +181,14 @@ class MonthCalendar(Widget, can_focus=True):
         self.post_message(self.DayChosen(self.cursor))
 
     def watch_cursor(self, old: date, new: date) -> None:
-        if (new.year, new.month) != (self.year, self.month):
-            self.year, self.month = new.year, new.month
-            self._cells = {}
-            self.post_message(self.MonthChanged(new.year, new.month))
+        self.shown = (new.year, new.month)
         self.post_message(self.CursorMoved(new))
         self.refresh(layout=True)
+
+    def watch_shown(self, old: tuple[int, int], new: tuple[int, int]) -> None:
+        """Another month: forget the states drawn and ask the screen for the new ones."""
+        self._cells = {}
+        self.post_message(self.MonthChanged(*new))
 
     # -- drawing --------------------------------------------------------------
 
@@ -211,28 +229,31 @@ class MonthCalendar(Widget, can_focus=True):
         number = f"[{d.day}]" if d == self.today else f"{d.day}"
         marker = "▶" if focused else " "
         if c is None:
-            style = LOADING_STYLE
+            style = self._look(LOADING)
             line1 = f"{marker}{number:>4}  …"
             line2 = ""
         else:
-            style = STATE_STYLES[c.state]
-            line1 = f"{marker}{number:>4} {c.symbol} {CELL_WORDS[c.state]}"
+            look = STATE_LOOKS[c.state]
+            style = self._look(look.component)
+            line1 = f"{marker}{number:>4} {c.symbol} {look.cell_word}"
             line2 = f"      {c.letters}"
             if not c.in_month:
-                style += " dim"
+                style += Style(dim=True)
         if focused:
-            style += " bold reverse"
+            style += Style(bold=True, reverse=True)
         top.append(f"{line1:<{CELL_WIDTH}.{CELL_WIDTH}}", style=style)
         top.append(" ")
         bottom.append(f"{line2:<{CELL_WIDTH}.{CELL_WIDTH}}", style=style)
         bottom.append(" ")
 
-    @staticmethod
-    def legend() -> Text:
+    def _look(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def legend(self) -> Text:
         text = Text(no_wrap=False)
         for state in DayState:
-            text.append(f" {STATE_SYMBOLS[state]} ", style=STATE_STYLES[state])
+            text.append(f" {STATE_SYMBOLS[state]} ", style=self._look(STATE_LOOKS[state].component))
             text.append(f" {STATE_WORDS[state]}  ")
-        text.append("\n R M S F W V : réservé · (S) : en liste d'attente · [n] : aujourd'hui",
-                    style="italic")
+        text.append("\n")
+        text.append(LEGEND_TEXT, style=self._look(LEGEND_NOTE))
         return text

@@ -1,0 +1,1 @@
+"""The Dossier tab."""

@@ -1,0 +1,114 @@
+"""What the booking dialogs share: the colours of a choice, refilling a table without
+losing the agent's place, and the day and period lists' keys (Espace, Échap, V).
+
+A selected line is orange and marked "[x]" (colour is never the only signal), a line the
+agent may choose green, an unavailable one grey."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Protocol
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+# Component classes of the choice dialogs, coloured in app.tcss with the calendar's
+# states: a chosen line in the pending orange, one that may be chosen in the open green.
+SELECTED = "choice--selected"
+FREE = "choice--free"
+UNAVAILABLE = "choice--unavailable"
+
+
+class _ChoiceView(Protocol):
+    @property
+    def selected(self) -> bool: ...
+    @property
+    def available(self) -> bool: ...
+
+
+def choice_class(view: _ChoiceView) -> str:
+    return SELECTED if view.selected else FREE if view.available else UNAVAILABLE
+
+
+def styled(cells: Iterable[str], style: Style) -> list[Text]:
+    return [Text(c, style=style) for c in cells]
+
+
+def refill(table: DataTable[Text], rows: Iterable[tuple[str, Sequence[Text]]]) -> None:
+    """Replace the rows (key, cells), keeping the cursor on the same line (or the last
+    one when the list got shorter): toggling a line must not send the agent to the top."""
+    row = table.cursor_row if table.row_count else 0
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if table.row_count:
+        table.move_cursor(row=min(row, table.row_count - 1))
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A list of things to book (the day's activities, the holiday periods): Espace adds
+    or removes the highlighted one in the cart, a refusal rings and shows under the
+    list. Dismisses with "validate" when the agent asks for the recap (V) from here.
+
+    Subclasses set MESSAGE_ID and implement `rows`, `detail` and `toggle`."""
+
+    MESSAGE_ID: ClassVar[str] = ""
+    COMPONENT_CLASSES: ClassVar[set[str]] = {SELECTED, FREE, UNAVAILABLE}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle", "Choisir / retirer"),
+        Binding("escape", "close", "Fermer"),
+        Binding("v", "validate", "Valider…"),
+    ]
+
+    def rows(self) -> Iterable[tuple[str, Sequence[Text]]]:
+        """Override: (key, cells) per choice, in the order of the options."""
+        return ()
+
+    def detail(self, index: int) -> None:
+        """Override: show the highlighted choice in words."""
+
+    def toggle(self, index: int) -> str | None:
+        """Override: add or remove choice `index` in the cart; the refusal, if any."""
+        return None
+
+    def choice_style(self, view: _ChoiceView) -> Style:
+        return self.get_component_rich_style(choice_class(view), partial=True)
+
+    def on_mount(self) -> None:
+        self._fill()
+        self.query_one(DataTable).focus()
+
+    def _fill(self) -> None:
+        refill(self.query_one(DataTable), self.rows())
+        self._detail()
+
+    def _detail(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self.detail(min(table.cursor_row, table.row_count - 1))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._detail()
+
+    def action_toggle(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        refusal = self.toggle(table.cursor_row)
+        self.query_one(self.MESSAGE_ID, Static).update(refusal or "")
+        if refusal:
+            self.app.bell()
+        self._fill()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_validate(self) -> None:
+        """Straight to the recap: the calendar opens it when this dialog closes."""
+        self.dismiss("validate")

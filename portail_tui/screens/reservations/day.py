@@ -1,0 +1,74 @@
+"""Day dialog (R10): the day's activities with hours, this family's price, places left
+and deadline. Space selects or unselects (selected = orange, and "[x]" since colour is
+never the only signal); exclusions apply at once (R4); Échap or F closes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from portail_tui.domain.frdates import capitalize_first
+from portail_tui.domain.money import format_amount
+from portail_tui.screens.reservations.choices import ChoiceDialog, styled
+from portail_tui.services.booking_cart import Cart, DayOptions, option_view, toggle
+
+
+class DayDialog(ChoiceDialog):
+    """Edits the cart in place; the calendar redraws the day when the dialog closes.
+    Dismisses with "validate" when the agent asks for the recap (V) from here."""
+
+    MESSAGE_ID = "#day-message"
+
+    CSS_PATH = "day.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "close", "Fermer", show=False)]
+
+    def __init__(self, options: DayOptions, cart: Cart) -> None:
+        super().__init__()
+        self.options = options
+        self.cart = cart
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="day-box"):
+            yield Static(f"{capitalize_first(self.options.when)} — {self.options.child_name}", id="day-title")
+            table: DataTable[Text] = DataTable(id="day-table", cursor_type="row", zebra_stripes=False)
+            table.add_columns("", "Activité", "Horaires", "Tarif", "Places", "État", "Délai")
+            yield table
+            yield Static("", id="day-detail")
+            yield Static("", id="day-message")
+            yield Static(self._note_text(), id="day-note")
+        yield Footer()
+
+    def _note_text(self) -> str:
+        if not self.options.options:
+            return self.options.note or "Aucune activité ce jour."
+        return ("Espace : choisir ou retirer l'activité · Échap : fermer et revenir au calendrier"
+                " · V : récapitulatif et validation (rien n'est enregistré avant).")
+
+    def rows(self) -> Iterable[tuple[str, Sequence[Text]]]:
+        for opt in self.options.options:
+            view = option_view(self.cart, self.options, opt)
+            price = format_amount(opt.price_cents) if opt.price_cents is not None else "—"
+            cells = [view.mark, opt.rule.label, opt.rule.hours, price, opt.places_text, view.status,
+                     opt.deadline_short]
+            yield str(opt.activity_id), styled(cells, self.choice_style(view))
+
+    def detail(self, index: int) -> None:
+        """The highlighted activity in one sentence, deadline in words (read to the family)."""
+        opt = self.options.options[index]
+        view = option_view(self.cart, self.options, opt)
+        places = opt.places_text
+        if opt.places.full and opt.rule.waiting_list:
+            places += ", liste d'attente"
+        text = f"{opt.rule.label} ({opt.rule.hours}) : {view.status} — {places} — "
+        text += f"réservable et annulable {opt.deadline_text}." if opt.deadline_text else ""
+        self.query_one("#day-detail", Static).update(text)
+
+    def toggle(self, index: int) -> str | None:
+        return toggle(self.cart, self.options, self.options.options[index].activity_id)
