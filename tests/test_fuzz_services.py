@@ -40,8 +40,7 @@ from portail_tui.clock import PARIS, FixedClock
 from portail_tui.db import Database, upgrade
 from portail_tui.models import Activity
 from portail_tui.services import payments, wallet
-from portail_tui.services.booking import validate_cart
-from portail_tui.services.booking_cart import BOOK, CANCEL, CartLine
+from portail_tui.services.booking import BOOK, CANCEL, CartLine, validate_cart
 from portail_tui.services.context import Actor, Context, ServiceError
 from tests.support.booking_town import Town, build_town
 

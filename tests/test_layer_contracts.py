@@ -49,7 +49,7 @@ PROBES = {
     "a widget importing services": (
         "widgets/_probe.py", "from portail_tui.services import context\n", "Widgets draw what they are given"),
     "a service importing web": (
-        "services/_probe.py", "import portail_tui.web\n", "Below the UI, nothing knows the browser"),
+        "services/_probe.py", "import portail_tui.cli.web\n", "Below the UI, nothing knows the browser"),
     "a service importing devtools": (
         "services/_probe.py", "import portail_tui.devtools\n", "Below the UI, nothing knows the browser"),
     "the CLI importing devtools": (

@@ -20,8 +20,13 @@ from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.period import PeriodDialog
 from portail_tui.screens.reservations.recap import RecapDialog
 from portail_tui.screens.reservations.screen import ReservationsScreen
-from portail_tui.services.booking import booking_children, day_options, validate_cart
-from portail_tui.services.booking_cart import BOOK, CartLine
+from portail_tui.services.booking import (
+    BOOK,
+    CartLine,
+    booking_children,
+    day_options,
+    validate_cart,
+)
 from portail_tui.services.context import Actor, Context
 from portail_tui.services.families import family_by_number
 from portail_tui.widgets.month_calendar import MonthCalendar

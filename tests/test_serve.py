@@ -127,11 +127,3 @@ def test_offer_download_only_in_a_browser(tmp_path: Path) -> None:
     export.write_bytes(b"%PDF")
     assert offer_download(FakeApp(web=False), export) is False and delivered == []
     assert offer_download(FakeApp(web=True), export) is True and delivered == [export]
-
-
-def test_screens_still_find_offer_download_at_its_old_address() -> None:
-    """Screens import it from portail_tui.web while they move; it is the UI module's."""
-    from portail_tui import web
-
-    assert web.offer_download is offer_download
-    assert not hasattr(web, "make_server")  # serving is the CLI's (portail_tui.cli.web)

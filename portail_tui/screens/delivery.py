@@ -19,7 +19,7 @@ from textual.widgets import Static
 from portail_tui.exports.files import ExportError, SavedFile, os_error_reason
 from portail_tui.screens.base import TabScreen
 from portail_tui.services.context import ServiceError
-from portail_tui.web import offer_download
+from portail_tui.widgets.download import offer_download
 
 NO_FAMILY = "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille."
 

@@ -141,8 +141,7 @@ def _line_outcome(result: CartResult, journal: TextIO, what: str) -> str:
 
 
 def _op_book(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
-    from portail_tui.services.booking import validate_cart
-    from portail_tui.services.booking_cart import BOOK, CartLine
+    from portail_tui.services.booking import BOOK, CartLine, validate_cart
 
     fid, cid = rng.choice(town.pairs)
     act, d = rng.choice(town.hot)
@@ -156,8 +155,7 @@ def _op_book(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerStat
 
 
 def _op_cancel(ctx: Context, town: StressTown, rng: random.Random, st: _WorkerState, journal: TextIO) -> str:
-    from portail_tui.services.booking import day_options, validate_cart
-    from portail_tui.services.booking_cart import CANCEL, CartLine
+    from portail_tui.services.booking import CANCEL, CartLine, day_options, validate_cart
 
     if st.booked and rng.random() < 0.6:
         fid, cid, act, d = st.booked.pop(rng.randrange(len(st.booked)))

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
 from portail_tui.screens.reservations.choices import ChoiceDialog, styled
-from portail_tui.services.booking_cart import Cart, DayOptions, option_view, toggle
+from portail_tui.services.booking import Cart, DayOptions, option_view, toggle
 
 
 class DayDialog(ChoiceDialog):

@@ -16,8 +16,7 @@ from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
 
 from portail_tui.domain.booking_rules import ActivityRule
 from portail_tui.domain.frdates import DateError, format_date_short, parse_date_fr
-from portail_tui.services.booking import PatternResult, pattern_lines
-from portail_tui.services.booking_cart import Cart
+from portail_tui.services.booking import Cart, PatternResult, pattern_lines
 from portail_tui.services.context import Context, ServiceError
 
 WEEKDAY_CHOICES = (("Lundi", 1), ("Mardi", 2), ("Mercredi", 3), ("Jeudi", 4), ("Vendredi", 5))

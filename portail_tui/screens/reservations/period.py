@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from portail_tui.domain.money import format_amount
 from portail_tui.domain.period_labels import name_within
 from portail_tui.screens.reservations.choices import ChoiceDialog, styled
-from portail_tui.services.booking_cart import Cart, PeriodOption, period_view, toggle_period
+from portail_tui.services.booking import Cart, PeriodOption, period_view, toggle_period
 
 
 class PeriodDialog(ChoiceDialog):

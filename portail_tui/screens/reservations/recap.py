@@ -18,8 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
 from portail_tui.screens.reservations.choices import refill
-from portail_tui.services.booking import CartResult, validate_cart
-from portail_tui.services.booking_cart import BOOK, Cart
+from portail_tui.services.booking import BOOK, Cart, CartResult, validate_cart
 from portail_tui.services.context import Context, ServiceError
 
 OUTCOME_WORDS = {

@@ -32,9 +32,12 @@ from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.period import PeriodDialog
 from portail_tui.screens.reservations.recap import RecapDialog
 from portail_tui.services.booking import (
+    Cart,
     CartResult,
     ChildChoice,
+    DayOptions,
     MonthView,
+    PeriodOption,
     SuiviResult,
     booking_children,
     day_activities,
@@ -45,7 +48,6 @@ from portail_tui.services.booking import (
     suivi,
     suivi_file,
 )
-from portail_tui.services.booking_cart import Cart, DayOptions, PeriodOption
 from portail_tui.services.context import ServiceError
 from portail_tui.services.families import family_summary
 from portail_tui.widgets.month_calendar import MonthCalendar
