@@ -227,7 +227,7 @@ class BookingWalletMachine(RuleBasedStateMachine):
         self.entries += 1
         assert receipt.receipt_number == self.entries
         self.paid[fid] += amount
-        assert receipt.new_solde_cents == self._solde_sql(fid)
+        assert receipt.solde_after_cents == self._solde_sql(fid)
         return (receipt.payment_id, fid, amount)
 
     @rule(payment=consumes(payments_made))

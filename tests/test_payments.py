@@ -36,7 +36,7 @@ def test_cash_payment_gets_receipt_mail_and_audit(ctx: Context, town) -> None:  
     assert r.payer_name == "M. Jean DUPONT"  # main guardian by default
     assert r.agent_name == "Claire Martin"
     assert r.family_number_text == "000123" and r.regie_name == "SERVICES SCOLAIRES"
-    assert r.new_solde_cents == 4000 - 350
+    assert r.solde_after_cents == 4000 - 350
     assert r.business_day == TODAY and r.created_at == NOW
     mails = ctx.db.read(lambda s: list(s.execute(select(OutboxMessage)).scalars()))
     assert len(mails) == 1
@@ -143,7 +143,7 @@ def test_reversal_by_regisseur_only_with_reason(ctx: Context, town) -> None:  # 
     assert rev.kind == "reversal" and rev.amount_cents == -4000 and rev.mode == "especes"
     assert rev.receipt_number == 2 and rev.reverses_receipt == 1
     assert rev.reason == "Erreur de montant" and rev.agent_name == "Paul Bernard"
-    assert rev.new_solde_cents == 0
+    assert rev.solde_after_cents == 0
     with pytest.raises(ServiceError, match="déjà été annulée"):
         payments.reverse_payment(reg, p.payment_id, reason="Encore")
     with pytest.raises(ServiceError, match="annulation ne peut pas"):
@@ -167,7 +167,7 @@ def test_refund_by_regisseur_within_solde(ctx: Context, town) -> None:  # type: 
         payments.refund(reg, town.family_id, amount_cents=1000, mode="cb", reason="Départ")
     assert err.value.field == "mode"
     r = payments.refund(reg, town.family_id, amount_cents=4000, mode="virement", reason="Départ de la commune")
-    assert r.kind == "refund" and r.amount_cents == -4000 and r.new_solde_cents == 0
+    assert r.kind == "refund" and r.amount_cents == -4000 and r.solde_after_cents == 0
     assert r.receipt_number == 2  # the refused ones used no number
     mails = ctx.db.read(lambda s: list(s.execute(select(OutboxMessage.subject)).scalars()))
     assert any("remboursement n° 2" in m for m in mails)

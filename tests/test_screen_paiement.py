@@ -128,7 +128,11 @@ async def test_cash_payment_at_the_desk(desk) -> None:  # type: ignore[no-untype
         assert isinstance(app.screen, ReceiptModal)
         receipt = app.screen.receipt
         assert receipt.receipt_number == 1 and receipt.amount_cents == 4000
-        assert receipt.new_solde_cents == 4000 - 350
+        assert receipt.solde_after_cents == 4000 - 350
+        # One meaning of « Nouveau solde » (R7, the Paiement table): what follows the
+        # payment here is the wallet once it is in, worded so.
+        shown = " ".join(_text(s) for s in app.screen.query(Static))
+        assert "Solde après ce règlement : 36,50" in shown and "Nouveau solde" not in shown
         assert app.screen.pdf is not None and app.screen.pdf.startswith(b"%PDF")
         await pilot.press("e")  # save the receipt PDF
         await _settle(pilot, app)
@@ -337,7 +341,7 @@ async def test_refund_by_the_regisseur(desk) -> None:  # type: ignore[no-untyped
         await pilot.press("f9")
         await _settle(pilot, app)
         assert isinstance(app.screen, ReceiptModal)
-        assert app.screen.receipt.kind == "refund" and app.screen.receipt.new_solde_cents == 0
+        assert app.screen.receipt.kind == "refund" and app.screen.receipt.solde_after_cents == 0
     refund = _payments(ctx)[-1]
     assert (refund.kind, refund.mode, refund.amount_cents) == ("refund", "virement", -4650)
 

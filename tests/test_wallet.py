@@ -77,11 +77,10 @@ def test_payment_outlook_is_what_the_receipt_and_the_wallet_say_after(ctx: Conte
     assert outlook.solde_after_cents == -750 + 4000
     assert outlook.new_balance_cents == -750 - 500 + 4000 == before.new_balance_cents(4000)
     receipt = payments.take_payment(agent, town.family_id, amount_cents=4000, mode="especes")
-    assert receipt.new_solde_cents == outlook.solde_after_cents
+    assert receipt.solde_after_cents == outlook.solde_after_cents
     after = wallet.wallet_figures(agent, town.family_id)
     assert after.solde_cents == outlook.solde_after_cents
     assert after.new_balance_cents(0) == outlook.new_balance_cents
-    assert before.nouveau_solde(4000) == outlook.new_balance_cents  # old name, until the screen moves
 
 
 def test_formula_is_pure() -> None:

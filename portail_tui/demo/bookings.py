@@ -32,6 +32,7 @@ from portail_tui.demo.spec import (
 )
 from portail_tui.domain.school_calendar import DayKind
 from portail_tui.models import Booking
+from portail_tui.services.consumption import consumption_limit
 
 # Family no 1 (Hélène and Jérôme Lefèvre, children Léa and Noé) is the one the README
 # and the tests start from: its children always have something booked.
@@ -215,7 +216,7 @@ class BookingMaker:
             taken = self.period_taken.get(pid, 0)
             if taken < cap:
                 self.period_taken[pid] = taken + 1
-                if first <= self.today + timedelta(days=15):
+                if first <= consumption_limit(self.today):
                     self.consumed[fam.id] += price
                 out.append((self.booking_id, 1, fam.id, kid.id, CLV + 1, None, pid, "confirmed",
                             price, fam.quotient, cv, actor, cv, None, None))

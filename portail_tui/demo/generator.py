@@ -19,7 +19,6 @@ Why it is written this way:
 
 from __future__ import annotations
 
-import json
 import time as _time
 from collections.abc import Callable
 from datetime import date
@@ -76,6 +75,7 @@ from portail_tui.models import (
     Regie,
     Slot,
 )
+from portail_tui.services import audit
 from portail_tui.services.auth import hash_password
 
 # `generate` is imported from here by the CLI, devtools and conftest; the rest are
@@ -163,12 +163,10 @@ class _Town:
             for m in (Regie, Agent, Activity, Rate, Closure, Period, News, Family, Guardian, Child,
                       FamilyMember, Contact, Form, Booking, Slot, Payment)
         )
-        conn.execute(insert(table_of(AuditLog)), [{
-            "at": ctx.now, "actor": "system", "action": "demo.generate", "entity": "regie",
-            "entity_id": ctx.regie_id, "family_id": None,
-            "details": json.dumps({"families": n_families, "today": ctx.today.isoformat(),
-                                   "bookings": n_bookings, "payments": len(payments)}, sort_keys=True),
-        }])
+        conn.execute(insert(table_of(AuditLog)), [audit.row(
+            at=ctx.now, actor="system", action="demo.generate", entity="regie", entity_id=ctx.regie_id,
+            families=n_families, today=ctx.today.isoformat(), bookings=n_bookings, payments=len(payments),
+        )])
         self.progress("Index", 1, 1)
         return n_families, n_children, n_bookings, len(payments)
 

@@ -41,6 +41,7 @@ from portail_tui.models import (
     ReceiptCounter,
     Regie,
 )
+from portail_tui.services.consumption import consumption_limit
 
 
 def is_open_day(cal: SchoolCalendar, d: date) -> bool:
@@ -227,7 +228,7 @@ class DemoDays:
         self.parity = [d.isocalendar()[1] % 2 for d in self.days]
         months: dict[tuple[int, int], int] = {}
         self.month = [months.setdefault((d.year, d.month), len(months)) for d in self.days]
-        limit = today + timedelta(days=15)
+        limit = consumption_limit(today)
         self.consumed = [d <= limit for d in self.days]
         # Created-date window per month: late enough for the 60-day horizon, early enough
         # for every deadline of the month, never after today.

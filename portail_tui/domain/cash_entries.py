@@ -80,7 +80,7 @@ class Receipt(EntryLabels):
     reference: str | None = None
     reason: str | None = None
     reverses_receipt: int | None = None
-    new_solde_cents: int | None = None
+    solde_after_cents: int | None = None
 
     @property
     def family_number_text(self) -> str:

@@ -145,9 +145,9 @@ def _copy(pdf: FPDF, r: Receipt, top: float, label: str) -> None:
     pdf.cell(label_w - 3, 7, "En lettres :")
     pdf.multi_cell(width - label_w - 3, 7, _words(r.amount_cents), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(box_top + 22)
-    if r.new_solde_cents is not None:
+    if r.solde_after_cents is not None:
         _style(pdf, 10)
-        pdf.cell(width, 6, f"Solde du porte-monnaie après l'opération : {format_amount(r.new_solde_cents)}",
+        pdf.cell(width, 6, f"Solde du porte-monnaie après l'opération : {format_amount(r.solde_after_cents)}",
                  new_x="LMARGIN", new_y="NEXT")
     pdf.cell(width, 6, f"{_AGENT_LABELS.get(r.kind, 'Enregistré par')} : {r.agent_name}",
              new_x="LMARGIN", new_y="NEXT")

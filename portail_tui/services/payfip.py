@@ -292,7 +292,7 @@ def handle_result(ctx: Context, query: str | bytes | Mapping[str, str]) -> Payfi
             )
             receipt = build_receipt(session, payment, agent_name="PayFiP (automatique)", today=now.date())
             queue_confirmation(session, family=family, payment=payment, regie=regie,
-                               new_solde=receipt.new_solde_cents or 0, now=now)
+                               solde_after=receipt.solde_after_cents or 0, now=now)
             return PayfipOutcome(
                 refdet, "paid", False, receipt,
                 f"Paiement PayFiP enregistré : quittance n° {payment.receipt_number}, "

@@ -234,7 +234,7 @@ def build_receipt(session: Session, payment: Payment, *, agent_name: str, today:
         reference=payment.reference,
         reason=payment.reason,
         reverses_receipt=reverses.receipt_number if reverses else None,
-        new_solde_cents=solde_cents(session, id_of(family), today),
+        solde_after_cents=solde_cents(session, id_of(family), today),
     )
 
 
@@ -297,7 +297,7 @@ def record_entry(
 
 
 def queue_confirmation(session: Session, *, family: Family, payment: Payment, regie: Regie,
-                        new_solde: int, now: datetime) -> None:
+                        solde_after: int, now: datetime) -> None:
     to_addr = family_email(session, family)
     if not to_addr:
         return
@@ -310,7 +310,7 @@ def queue_confirmation(session: Session, *, family: Family, payment: Payment, re
         f"de {format_amount(abs(payment.amount_cents))} ({mode_label(payment.mode).lower()}) "
         f"le {format_date_long(payment.business_day)}.",
         f"Quittance n° {payment.receipt_number} — compte famille n° {format_family_number(family.number)}.",
-        f"Solde de votre porte-monnaie après ce {what} : {format_amount(new_solde)}.",
+        f"Solde de votre porte-monnaie après ce {what} : {format_amount(solde_after)}.",
         "",
         "Cordialement,",
         regie.name,
@@ -347,7 +347,7 @@ def _confirmed_receipt(session: Session, payment: Payment, *, actor: Actor, fami
     same transaction (sent only if the entry is)."""
     receipt = build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
     queue_confirmation(session, family=family, payment=payment, regie=regie,
-                       new_solde=receipt.new_solde_cents or 0, now=now)
+                       solde_after=receipt.solde_after_cents or 0, now=now)
     return receipt
 
 

@@ -109,10 +109,6 @@ class WalletFigures:
         amount = self.proposed_cents if amount_cents is None else amount_cents
         return new_balance(self.solde_cents, self.estimated_cents, amount)
 
-    def nouveau_solde(self, amount_cents: int | None = None) -> int:
-        """Old name of `new_balance_cents`, kept until screens/paiement.py calls the new one."""
-        return self.new_balance_cents(amount_cents)
-
 
 def payment_outlook(figures: WalletFigures, amount_cents: int) -> PaymentOutlook:
     """Both figures that follow a payment, computed here so no screen adds them itself."""

@@ -144,7 +144,7 @@ def verify(db: Database, town: StressTown, folder: Path, report: StressReport, *
                 v.append(f"régie {regie_id} : compteur {counters.get(regie_id)}, dernière quittance {max(ns)}")
 
     # R6 written again here (not the service's constant): consumed = dated up to today + 15 days.
-    limit = town.today + timedelta(days=15)
+    limit = town.today + timedelta(days=15)  # on purpose not consumption_limit: an independent check
 
     def soldes(session: Session) -> dict[int, int]:
         paid = dict(session.execute(text(

@@ -39,7 +39,7 @@ class EncaisserModal(CashDialog):
         amount_cents: int,
         mode: str,
         payer: str,
-        new_solde_cents: int | None,
+        solde_after_cents: int | None,
     ) -> None:
         super().__init__(ctx)
         self.family_id = family_id
@@ -47,7 +47,7 @@ class EncaisserModal(CashDialog):
         self.amount_cents = amount_cents
         self.mode = mode
         self.payer = payer
-        self.new_solde_cents = new_solde_cents
+        self.solde_after_cents = solde_after_cents
 
     def compose(self) -> ComposeResult:
         with Vertical(id="encaisser-box"):
@@ -57,8 +57,8 @@ class EncaisserModal(CashDialog):
                          id="encaisser-amount", markup=False)
             yield Static(f"Mode de règlement : {payments.mode_label(self.mode)}", markup=False)
             yield Static(f"Payeur : {self.payer}", markup=False)
-            if self.new_solde_cents is not None:
-                yield Static(f"Solde après ce règlement : {format_amount(self.new_solde_cents)}", markup=False)
+            if self.solde_after_cents is not None:
+                yield Static(f"Solde après ce règlement : {format_amount(self.solde_after_cents)}", markup=False)
             if self.mode == "cheque":
                 yield ChequeFields(drawer=self.payer, id="cheque-fields")
             yield Static("", id="encaisser-error")

@@ -68,9 +68,9 @@ class ReceiptModal(ModalScreen[None]):
                          markup=False)
             yield Static(f"Famille n° {r.family_number_text} {r.family_name} — payeur : {r.payer_name}",
                          markup=False)
-            if r.new_solde_cents is not None:
-                solde = Text("Nouveau solde : ")
-                solde.append(format_amount(r.new_solde_cents), style="red" if r.new_solde_cents < 0 else "green")
+            if r.solde_after_cents is not None:
+                solde = Text("Solde après ce règlement : ")
+                solde.append(format_amount(r.solde_after_cents), style="red" if r.solde_after_cents < 0 else "green")
                 yield Static(solde, id="receipt-solde")
             yield Static("La quittance est prête : i pour l'imprimer, e pour l'enregistrer.", id="receipt-status")
             with Horizontal(id="receipt-buttons"):

@@ -418,7 +418,7 @@ class PaiementScreen(TabScreen):
             new.update(Text("—", justify="right"))
             total.update(Text("Total de votre règlement : —", style="bold"))
             return
-        new.update(_money(fig.nouveau_solde(amount), bold=True))
+        new.update(_money(fig.new_balance_cents(amount), bold=True))
         total.update(Text(f"Total de votre règlement : {format_amount(amount)}", style="bold"))
 
     @on(Input.Submitted, "#montant")
@@ -484,7 +484,8 @@ class PaiementScreen(TabScreen):
         payer = self.query_one("#payer", Input).value.strip() or loaded.setup.default_payer
         modal = EncaisserModal(
             self.ctx, self.family_id, family_label=f"{loaded.family.name} (n° {loaded.family.number_text})",
-            amount_cents=amount, mode=mode, payer=payer, new_solde_cents=fig.solde_cents + amount,
+            amount_cents=amount, mode=mode, payer=payer,
+            solde_after_cents=wallet.payment_outlook(fig, amount).solde_after_cents,
         )
         self.app.push_screen(modal, self._cash_done)
 
@@ -534,8 +535,8 @@ class PaiementScreen(TabScreen):
         r = result.receipt
         self.amount_dirty = False
         self._status(f"Quittance n° {r.receipt_number} enregistrée ({r.kind_label.lower()}, "
-                     f"{format_amount(r.amount_cents)}). Nouveau solde : "
-                     f"{format_amount(r.new_solde_cents or 0)}.")
+                     f"{format_amount(r.amount_cents)}). Solde après ce règlement : "
+                     f"{format_amount(r.solde_after_cents or 0)}.")
         self.portail.refresh_header()
         self.reload()
         self.app.push_screen(ReceiptModal(self.ctx, result))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portail_tui.domain.frdates import (
@@ -22,9 +22,9 @@ from portail_tui.models import Activity, Booking, Period
 from portail_tui.services.booking.children import ChildChoice, load_children, load_family
 from portail_tui.services.booking.facts import waiting_rank
 from portail_tui.services.booking.setup import LIVE, activity_rule, load_setup
+from portail_tui.services.consumption import after_window, consumption_limit
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.export_formats import check_format, render_report
-from portail_tui.services.wallet import consumption_limit
 
 _ONE_DAY = timedelta(days=1)
 
@@ -179,7 +179,7 @@ def suivi(
                     col(Booking.child_id).in_(sorted(chosen)),
                     col(Booking.activity_id).in_(sorted(acts)),
                     col(Booking.status).in_(LIVE),
-                    or_(col(Booking.day) > after, and_(col(Booking.day).is_(None), col(Period.first_day) > after)),
+                    after_window(after),
                 )
             ).all()
             for b, p in rows:

@@ -14,7 +14,6 @@ run again from scratch on fresh data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,7 +36,7 @@ from portail_tui.domain.booking_rules import (
     check_day_line,
     check_period_line,
 )
-from portail_tui.models import AuditLog, Booking, Family, Period, Slot
+from portail_tui.models import Booking, Family, Period, Slot
 from portail_tui.services import audit
 from portail_tui.services.booking.children import (
     ChildChoice,
@@ -53,7 +52,6 @@ from portail_tui.services.booking.setup import (
     RegieSetup,
     load_setup,
     period_rule,
-    table_of,
 )
 from portail_tui.services.booking.waiting import free_and_promote, insert_ignore, take_place
 from portail_tui.services.context import Context, ServiceError
@@ -349,7 +347,6 @@ def _reserve(run: _Run, accepted: list[_Accepted]) -> list[tuple[_Accepted, str]
 # ------------------------------------------------------------------- 4. insert
 
 _I_BOOKING = insert(B).returning(B.c.id, sort_by_parameter_order=True)
-_I_AUDIT = insert(table_of(AuditLog))
 
 
 def _booking_row(run: _Run, a: _Accepted, status: str) -> dict[str, Any]:
@@ -366,16 +363,13 @@ def _booking_row(run: _Run, a: _Accepted, status: str) -> dict[str, Any]:
 
 
 def _audit_row(run: _Run, a: _Accepted, status: str, booking_id: int) -> dict[str, Any]:
-    """Same row as audit.record writes, built here for one executemany per cart."""
     line = run.lines[a.index]
-    details = {"child_id": line.child_id, "activity": a.rule.code, "day": line.day,
-               "period_id": line.period_id, "price_cents": a.price, "quotient": a.quotient}
-    return {
-        "at": run.now, "actor": run.actor_tag, "entity": "booking", "entity_id": booking_id,
-        "action": "booking.create" if status == "confirmed" else "booking.waiting",
-        "family_id": run.family_id,
-        "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
-    }
+    return audit.row(
+        at=run.now, actor=run.actor_tag, entity="booking", entity_id=booking_id,
+        action="booking.create" if status == "confirmed" else "booking.waiting",
+        family_id=run.family_id, child_id=line.child_id, activity=a.rule.code, day=line.day,
+        period_id=line.period_id, price_cents=a.price, quotient=a.quotient,
+    )
 
 
 def _insert(run: _Run, taken: list[tuple[_Accepted, str]]) -> None:
@@ -383,7 +377,8 @@ def _insert(run: _Run, taken: list[tuple[_Accepted, str]]) -> None:
         return
     conn = run.session.connection()
     ids = conn.execute(_I_BOOKING, [_booking_row(run, a, status) for a, status in taken]).scalars().all()
-    conn.execute(_I_AUDIT, [_audit_row(run, a, status, bid) for (a, status), bid in zip(taken, ids, strict=True)])
+    audit.record_many(run.session, [_audit_row(run, a, status, bid)
+                                    for (a, status), bid in zip(taken, ids, strict=True)])
     for (a, status), booking_id in zip(taken, ids, strict=True):
         run.outcomes[a.index] = LineOutcome(run.lines[a.index], status, booking_id=booking_id, price_cents=a.price,
                                             reason="complet : liste d'attente" if status == "waiting" else "")
