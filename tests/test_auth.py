@@ -216,6 +216,17 @@ def test_new_hashes_use_owasp_parameters_and_old_ones_are_replaced(regie_ctx: Co
     assert _marie(regie_ctx).password_hash == rehashed
 
 
+def test_unlocking_an_idle_session_is_a_throttled_login(regie_ctx: Context) -> None:
+    marie = auth.login(regie_ctx, "marie", "motdepasse1")
+    assert auth.unlock(regie_ctx, marie, "motdepasse1", source="terminal").agent_id == marie.agent_id
+    for _ in range(login_guard.FREE_FAILURES + 1):
+        with pytest.raises(ServiceError) as err:
+            auth.unlock(regie_ctx, marie, "mauvais", source="terminal")
+        assert err.value.message == auth.LOGIN_FAILED
+    with pytest.raises(ServiceError):  # waiting, like any login
+        auth.unlock(regie_ctx, marie, "motdepasse1", source="terminal")
+
+
 @pytest.mark.parametrize("environ,source", [
     ({"SSH_CONNECTION": "192.0.2.7 50000 192.0.2.1 22", "TERM": "xterm"}, "ssh 192.0.2.7"),
     ({"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver", "PORTAIL_CLIENT_ADDRESS": "127.0.0.1"},

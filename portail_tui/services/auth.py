@@ -22,7 +22,7 @@ from portail_tui.services.login_guard import (
 # Re-exported: the demo generator and tests import them from here.
 __all__ = [
     "LOGIN_FAILED", "MIN_PASSWORD_LENGTH", "actor_by_login", "actor_for", "add_agent", "hash_password",
-    "list_agents", "login", "source_from_environment", "verify_password",
+    "list_agents", "login", "source_from_environment", "unlock", "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 8
@@ -66,6 +66,16 @@ def login(ctx: Context, login_name: str, password: str, source: str | None = Non
 
     return check_password(ctx, model=Agent, find=_find, password=password, source=source,
                           login_tried=login_name, failed_action="agent.login_failed", on_success=_success)
+
+
+def unlock(ctx: Context, actor: Actor, password: str, source: str | None = None) -> Actor:
+    """Reopen a session locked after idling: the same throttled check as `login`, for
+    the session's own agent only (a colleague's password does not take the session
+    over). Returns the agent as it is now, so a role changed meanwhile applies."""
+    fresh = login(ctx, actor.login, password, source)
+    if fresh.agent_id != actor.agent_id:
+        raise ServiceError(LOGIN_FAILED, field="password")
+    return fresh
 
 
 def actor_by_login(ctx: Context, login_name: str) -> Actor:
