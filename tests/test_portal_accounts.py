@@ -5,6 +5,7 @@ hashed code and the same answer whether or not the account exists."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from portail_tui.clock import FixedClock
 from portail_tui.models import AuditLog, OutboxMessage, PasswordReset, PortalAccount
-from portail_tui.services import dossier
+from portail_tui.services import dossier, login_guard
 from portail_tui.services import portal_accounts as pa
 from portail_tui.services.context import Context, PermissionDenied, ServiceError
 from tests.support.dossier_town import GUARDIAN, seed
@@ -20,22 +21,13 @@ from tests.support.dossier_town import GUARDIAN, seed
 
 @pytest.fixture(autouse=True)
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same argon2id scheme with tiny costs: the production parameters take ~0.7 s
-    per hash on a small machine, and these tests hash dozens of times."""
+    """Same argon2id scheme with tiny costs: the production parameters cost tens of
+    milliseconds per hash on a small machine, and these tests hash dozens of times."""
     from argon2 import PasswordHasher
-    from argon2.exceptions import VerificationError
 
-    fast = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    from portail_tui.services import login_guard
 
-    def verify(password_hash: str, password: str) -> bool:
-        try:
-            return fast.verify(password_hash, password)
-        except VerificationError:
-            return False
-
-    monkeypatch.setattr(pa, "hash_password", fast.hash)
-    monkeypatch.setattr(pa, "verify_password", verify)
-    monkeypatch.setattr(pa, "_dummy_hash", lambda: fast.hash("x"))
+    monkeypatch.setattr(login_guard, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
 def _outbox(ctx: Context) -> list[OutboxMessage]:
@@ -116,17 +108,44 @@ def test_first_login_forces_change_and_provisional_expires(ctx: Context, clock: 
         pa.family_login(public, "000001", again.provisional_password)
 
 
-def test_lockout_after_repeated_failures(ctx: Context, clock: FixedClock) -> None:
+def _refused(fn: Callable[[], object]) -> None:
+    with pytest.raises(ServiceError) as err:
+        fn()
+    assert err.value.message == pa.LOGIN_FAILED
+
+
+def test_failures_make_the_account_wait_with_the_generic_answer(ctx: Context, clock: FixedClock) -> None:
     town = seed(ctx)
     created = pa.create_account(town.agent, town.family_id)
     public = _public(ctx)
-    for _ in range(5):
-        with pytest.raises(ServiceError):
-            pa.family_login(public, "000001", "faux")
-    with pytest.raises(ServiceError, match="verrouillé"):
-        pa.family_login(public, "000001", created.provisional_password)
-    clock.advance(timedelta(minutes=16))
+    for _ in range(login_guard.FREE_FAILURES + 1):
+        _refused(lambda: pa.family_login(public, "000001", "faux", source="navigateur 192.0.2.9"))
+    # During the wait even the right password gets the generic answer, from anywhere.
+    _refused(lambda: pa.family_login(public, "000001", created.provisional_password, source="terminal"))
+    clock.advance(login_guard.account_delay(login_guard.FREE_FAILURES + 1))
     assert pa.family_login(public, "000001", created.provisional_password).family_id == town.family_id
+    assert _account(ctx).failed_attempts == 0
+    failed = ctx.db.read(lambda s: list(s.execute(
+        select(AuditLog.details).where(AuditLog.action == "portal.login_failed")).scalars()))
+    assert len(failed) == login_guard.FREE_FAILURES + 2
+    assert '"source": "navigateur 192.0.2.9"' in failed[0] and '"reason": "compte en attente"' in failed[-1]
+
+
+def test_password_change_counts_failures_and_respects_the_wait(ctx: Context, clock: FixedClock) -> None:
+    """Issue 13: the change counted no failures and worked on a locked account."""
+    town = seed(ctx)
+    created = pa.create_account(town.agent, town.family_id)
+    public = _public(ctx)
+    for i in range(login_guard.FREE_FAILURES + 1):
+        _refused(lambda i=i: pa.change_password(public, "000001", f"devine-{i}", "un-mot-de-passe-à-moi"))
+    assert _account(ctx).failed_attempts == login_guard.FREE_FAILURES + 1
+    # Waiting: the right current password changes nothing.
+    _refused(lambda: pa.change_password(public, "000001", created.provisional_password, "un-mot-de-passe-à-moi"))
+    _refused(lambda: pa.family_login(public, "000001", "un-mot-de-passe-à-moi"))
+    clock.advance(login_guard.account_delay(login_guard.FREE_FAILURES + 1))
+    pa.change_password(public, "000001", created.provisional_password, "un-mot-de-passe-à-moi")
+    assert not pa.family_login(public, "000001", "un-mot-de-passe-à-moi").must_change_password
+    _refused(lambda: pa.change_password(public, "inconnu", "quelconque", "un-autre-mot-de-passe"))
 
 
 def test_reset_same_answer_single_use_expiring(ctx: Context, clock: FixedClock) -> None:

@@ -42,10 +42,25 @@ class Agent(SQLModel, table=True):
     # Health forms are seen only by agents explicitly granted it (B6, `agent add --sante`);
     # the server default says the same for rows written outside the ORM.
     can_see_health: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Failed logins since the last success, and the instant before which the next
+    # attempt is refused (the per-account delay of services/login_guard.py).
     failed_attempts: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     created_at: datetime = Field(sa_type=AwareDateTime)
+
+
+class LoginSource(SQLModel, table=True):
+    """Failed logins per source (terminal, SSH address, browser address), whatever the
+    account tried: too many in one window and that source waits (login_guard.py).
+    Kept in the database so every process serving that source sees the same count."""
+
+    __tablename__ = "login_source"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=120, unique=True)
+    window_start: datetime = Field(sa_type=AwareDateTime)
+    failures: int = Field(default=0)
+    wait_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
 class Family(SQLModel, table=True):

@@ -1,38 +1,31 @@
-"""Agent accounts and login (argon2id hashes, lockout stored in the database so every
-terminal sees it)."""
+"""Agent accounts and login. Hashing and the throttle (per-account delay, per-source
+limit, one answer and one timing for every failure) live in login_guard, shared with
+the family portal."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portail_tui.models import ROLES, Agent, Regie
 from portail_tui.services import audit, permissions
 from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.login_guard import (
+    LOGIN_FAILED,
+    Candidate,
+    check_password,
+    hash_password,
+    source_from_environment,
+    verify_password,
+)
 
-MAX_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=15)
+# Re-exported: the demo generator and tests import them from here.
+__all__ = [
+    "LOGIN_FAILED", "MIN_PASSWORD_LENGTH", "actor_by_login", "actor_for", "add_agent", "hash_password",
+    "list_agents", "login", "source_from_environment", "unlock", "verify_password",
+]
+
 MIN_PASSWORD_LENGTH = 8
-LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
-
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified when the login is unknown, so a wrong login costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("pas-un-vrai-mot-de-passe")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 def actor_for(agent: Agent) -> Actor:
@@ -47,44 +40,42 @@ def actor_for(agent: Agent) -> Actor:
     )
 
 
-def login(ctx: Context, login_name: str, password: str) -> Actor:
-    """Check credentials. Every refusal says the same neutral thing, except a locked
-    account, which says for how long (the agent needs to know to call an admin)."""
+def login(ctx: Context, login_name: str, password: str, source: str | None = None) -> Actor:
+    """Check an agent's credentials. `source` says where the attempt comes from
+    (« terminal », « ssh 192.0.2.7 », « navigateur 127.0.0.1 »); None: this process's
+    own session (`source_from_environment`). Every refusal is ServiceError(LOGIN_FAILED);
+    why is in the audit trail (`agent.login_failed`) only."""
     now = ctx.clock.now()
     login_name = (login_name or "").strip()[:64]
 
-    def _work(session: Session) -> Actor | str:
+    def _find(session: Session) -> Candidate | None:
         agent = session.execute(select(Agent).where(col(Agent.login) == login_name)).scalar_one_or_none()
+        if agent is None or agent.id is None:
+            return None
+        return Candidate(agent.id, agent.password_hash, agent.active)
+
+    def _success(session: Session, agent_id: int, where: str) -> Actor | None:
+        agent = session.get(Agent, agent_id)
         if agent is None or not agent.active:
-            verify_password(_DUMMY_HASH, password)
-            return LOGIN_FAILED
-        if agent.locked_until is not None and agent.locked_until > now:
-            minutes = max(1, int((agent.locked_until - now).total_seconds() // 60) + 1)
-            return (
-                f"Compte verrouillé après {MAX_FAILURES} échecs : réessayez dans {minutes} min"
-                " ou demandez à un administrateur."
-            )
-        if not verify_password(agent.password_hash, password):
-            agent.failed_attempts += 1
-            if agent.failed_attempts >= MAX_FAILURES:
-                agent.locked_until = now + LOCK_DURATION
-                agent.failed_attempts = 0
-                audit.record(session, at=now, actor=f"agent:{agent.login}", action="agent.locked",
-                             entity="agent", entity_id=agent.id)
-            session.add(agent)
-            return LOGIN_FAILED
-        agent.failed_attempts = 0
-        agent.locked_until = None
+            return None
         agent.last_login_at = now
         session.add(agent)
         audit.record(session, at=now, actor=f"agent:{agent.login}", action="agent.login",
-                     entity="agent", entity_id=agent.id)
+                     entity="agent", entity_id=agent.id, source=where)
         return actor_for(agent)
 
-    result = ctx.db.write(_work)
-    if isinstance(result, str):
-        raise ServiceError(result, field="password")
-    return result
+    return check_password(ctx, model=Agent, find=_find, password=password, source=source,
+                          login_tried=login_name, failed_action="agent.login_failed", on_success=_success)
+
+
+def unlock(ctx: Context, actor: Actor, password: str, source: str | None = None) -> Actor:
+    """Reopen a session locked after idling: the same throttled check as `login`, for
+    the session's own agent only (a colleague's password does not take the session
+    over). Returns the agent as it is now, so a role changed meanwhile applies."""
+    fresh = login(ctx, actor.login, password, source)
+    if fresh.agent_id != actor.agent_id:
+        raise ServiceError(LOGIN_FAILED, field="password")
+    return fresh
 
 
 def actor_by_login(ctx: Context, login_name: str) -> Actor:

@@ -14,9 +14,9 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -24,9 +24,12 @@ from sqlmodel import Session, col
 from portail_tui.domain.frdates import format_date_long, format_datetime_short
 from portail_tui.models import Family, Guardian, PasswordReset, PortalAccount, id_of
 from portail_tui.services import audit, outbox, permissions
-from portail_tui.services.auth import LOCK_DURATION, MAX_FAILURES, hash_password, verify_password
 from portail_tui.services.context import Actor, Context, ServiceError
 from portail_tui.services.families import format_family_number
+from portail_tui.services.login_guard import (
+    LOGIN_FAILED as LOGIN_FAILED,  # re-exported: callers compare with it
+)
+from portail_tui.services.login_guard import Candidate, check_password, hash_password
 
 PROVISIONAL_VALIDITY = timedelta(days=7)
 RESET_VALIDITY = timedelta(hours=1)
@@ -38,16 +41,8 @@ RESET_CODE_LENGTH = 10
 
 RESET_ANSWER = ("Si ces informations correspondent à un compte du Portail Familles, un courriel contenant "
                 "un code de réinitialisation (valable une heure) vient d'y être envoyé.")
-LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 RESET_FAILED = "Code invalide ou expiré : demandez un nouveau code."
 _IDENTIFIER_RE = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified when the identifier is unknown, so probing costs the same time.
-    Computed on first use: hashing at import would slow the application's start."""
-    return hash_password("pas-un-vrai-mot-de-passe-famille")
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,8 @@ class AccountInfo:
         if not self.active:
             return "désactivé"
         if self.locked_until and self.locked_until > now:
-            return f"verrouillé jusqu'à {format_datetime_short(self.locked_until)}"
+            # The per-account delay after repeated failures (login_guard), at most 15 min.
+            return f"en attente après des échecs, jusqu'à {format_datetime_short(self.locked_until)}"
         if self.must_change_password:
             if self.provisional_expires_at and self.provisional_expires_at <= now:
                 return "mot de passe provisoire expiré"
@@ -344,70 +340,69 @@ def complete_reset(ctx: Context, identifier: str, code: str, new_password_text: 
         raise ServiceError(RESET_FAILED, field="code")
 
 
-def family_login(ctx: Context, identifier: str, password: str) -> FamilySession:
-    """Check a family's credentials (for the future self-service mode). A provisional
-    password past its expiry is refused; otherwise `must_change_password` tells the
-    caller to force the change before anything else."""
-    now = ctx.clock.now()
-    ident = (identifier or "").strip().casefold()[:64]
-
-    def _work(session: Session) -> FamilySession | str:
+def _find_account(ident: str) -> Callable[[Session], Candidate | None]:
+    def _find(session: Session) -> Candidate | None:
         account = session.execute(
             select(PortalAccount).where(func.lower(col(PortalAccount.identifier)) == ident)
         ).scalar_one_or_none()
+        if account is None or account.id is None:
+            return None
+        return Candidate(account.id, account.password_hash, account.active)
+
+    return _find
+
+
+def family_login(ctx: Context, identifier: str, password: str, source: str | None = None) -> FamilySession:
+    """Check a family's credentials (for the future self-service mode), throttled like
+    the agents' login (login_guard: per-account delay, per-source limit, one answer).
+    A provisional password past its expiry is refused; otherwise `must_change_password`
+    tells the caller to force the change before anything else."""
+    now = ctx.clock.now()
+    ident = (identifier or "").strip().casefold()[:64]
+
+    def _success(session: Session, account_id: int, where: str) -> FamilySession | str | None:
+        account = session.get(PortalAccount, account_id)
         if account is None or not account.active:
-            verify_password(_dummy_hash(), password)
-            return LOGIN_FAILED
-        if account.locked_until is not None and account.locked_until > now:
-            return "Compte verrouillé après plusieurs échecs : réessayez dans un quart d'heure."
-        if not verify_password(account.password_hash, password):
-            account.failed_attempts += 1
-            if account.failed_attempts >= MAX_FAILURES:
-                account.failed_attempts = 0
-                account.locked_until = now + LOCK_DURATION
-            session.add(account)
-            return LOGIN_FAILED
+            return None
         if account.must_change_password and account.provisional_expires_at and account.provisional_expires_at <= now:
             return ("Mot de passe provisoire expiré : utilisez « Réinitialiser votre mot de passe » "
                     "ou demandez-en un nouveau à la régie.")
-        account.failed_attempts = 0
-        account.locked_until = None
         account.last_login_at = now
         session.add(account)
         family = session.get(Family, account.family_id)
         assert family is not None
         audit.record(session, at=now, actor=f"famille:{account.identifier}", action="portal.login",
-                     entity="portal_account", entity_id=account.id, family_id=family.id)
+                     entity="portal_account", entity_id=account.id, family_id=family.id, source=where)
         actor = Actor(kind="famille", login=account.identifier, regie_id=family.regie_id,
                       full_name=family.name, role="famille", can_see_health=True)
         return FamilySession(actor, id_of(family), account.must_change_password)
 
-    result = ctx.db.write(_work)
-    if isinstance(result, str):
-        raise ServiceError(result, field="password")
-    return result
+    return check_password(ctx, model=PortalAccount, find=_find_account(ident), password=password, source=source,
+                          login_tried=ident, failed_action="portal.login_failed", on_success=_success)
 
 
-def change_password(ctx: Context, identifier: str, old_password: str, new_password_text: str) -> None:
-    """The family chooses its own password (forced at first login)."""
+def change_password(ctx: Context, identifier: str, old_password: str, new_password_text: str,
+                    source: str | None = None) -> None:
+    """The family chooses its own password (forced at first login). The current
+    password is checked like a login: failures count, a waiting account is refused
+    with the same generic answer."""
     now = ctx.clock.now()
     ident = (identifier or "").strip().casefold()[:64]
     _check_new_password(ident, new_password_text, old_password)
     hashed = hash_password(new_password_text)
 
-    def _work(session: Session) -> bool:
-        account = session.execute(
-            select(PortalAccount).where(func.lower(col(PortalAccount.identifier)) == ident).with_for_update()
-        ).scalar_one_or_none()
-        if account is None or not account.active or not verify_password(account.password_hash, old_password):
-            return False
+    def _success(session: Session, account_id: int, where: str) -> bool | None:
+        account = session.get(PortalAccount, account_id)
+        if account is None or not account.active:
+            return None
         account.password_hash = hashed
         account.must_change_password = False
         account.provisional_expires_at = None
         session.add(account)
         audit.record(session, at=now, actor=f"famille:{account.identifier}", action="portal.password_change",
-                     entity="portal_account", entity_id=account.id, family_id=account.family_id)
+                     entity="portal_account", entity_id=account.id, family_id=account.family_id, source=where)
         return True
 
-    if not ctx.db.write(_work):
-        raise ServiceError(LOGIN_FAILED, field="old_password")
+    check_password(ctx, model=PortalAccount, find=_find_account(ident), password=old_password, source=source,
+                   login_tried=ident, failed_action="portal.password_change_failed", on_success=_success,
+                   field="old_password")
