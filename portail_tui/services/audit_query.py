@@ -18,7 +18,7 @@ from portail_tui.services.permissions import require
 
 ACTION_LABELS: dict[str, str] = {
     "agent.login": "Connexion",
-    "agent.locked": "Compte verrouillé (échecs)",
+    "agent.login_failed": "Connexion refusée",
     "agent.create": "Création d'un compte agent",
     "ssh.authorize": "Clé SSH autorisée",
     "ssh.revoke": "Clé SSH retirée",
@@ -57,6 +57,8 @@ ACTION_LABELS: dict[str, str] = {
     "portal.enable": "Compte portail activé",
     "portal.disable": "Compte portail désactivé",
     "portal.login": "Connexion au portail",
+    "portal.login_failed": "Connexion au portail refusée",
+    "portal.password_change_failed": "Changement de mot de passe du portail refusé",
     "portal.password_change": "Mot de passe du portail changé",
     "portal.reset_request": "Demande de réinitialisation",
     "portal.reset_done": "Mot de passe réinitialisé",
