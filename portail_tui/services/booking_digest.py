@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.clock import paris
 from portail_tui.domain.frdates import capitalize_first, format_date_long, format_date_short
@@ -43,18 +43,18 @@ def queue_booking_digests(ctx: Context, day: date) -> int:
         now = ctx.clock.now()
         stmt = (
             select(Booking, Activity, Child, Period)
-            .join(Activity, Activity.id == Booking.activity_id)
-            .join(Child, Child.id == Booking.child_id)
-            .outerjoin(Period, Period.id == Booking.period_id)
+            .join(Activity, col(Activity.id) == col(Booking.activity_id))
+            .join(Child, col(Child.id) == col(Booking.child_id))
+            .outerjoin(Period, col(Period.id) == col(Booking.period_id))
             .where(
                 or_(
-                    and_(Booking.created_at >= start, Booking.created_at < end),
-                    and_(Booking.cancelled_at >= start, Booking.cancelled_at < end),
+                    and_(col(Booking.created_at) >= start, col(Booking.created_at) < end),
+                    and_(col(Booking.cancelled_at) >= start, col(Booking.cancelled_at) < end),
                 )
             )
         )
         if regie_id is not None:
-            stmt = stmt.where(Booking.regie_id == regie_id)
+            stmt = stmt.where(col(Booking.regie_id) == regie_id)
         by_family: dict[int, list[_Item]] = {}
         for b, a, c, p in session.execute(stmt).all():
             when = (capitalize_first(format_date_long(b.day)) if b.day is not None
@@ -76,13 +76,13 @@ def queue_booking_digests(ctx: Context, day: date) -> int:
             return 0
         done = set(
             session.execute(
-                select(OutboxMessage.dedup_key).where(
-                    OutboxMessage.dedup_key.in_([_dedup_key(f, day) for f in by_family])
+                select(col(OutboxMessage.dedup_key)).where(
+                    col(OutboxMessage.dedup_key).in_([_dedup_key(f, day) for f in by_family])
                 )
             ).scalars()
         )
         families = {
-            f.id: f for f in session.execute(select(Family).where(Family.id.in_(list(by_family)))).scalars()
+            f.id: f for f in session.execute(select(Family).where(col(Family.id).in_(list(by_family)))).scalars()
         }
         regies = {r.id: r.name for r in session.execute(select(Regie)).scalars()}
         queued = 0

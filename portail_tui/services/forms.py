@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portail_tui.clock import paris
 from portail_tui.domain import forms as F
@@ -111,9 +111,9 @@ def _child(session: Session, actor: Actor, child_id: int) -> Child:
         raise ServiceError("Enfant introuvable.", field="enfant")
     if actor.kind != "system":
         ok = session.execute(
-            select(FamilyMember.id)
-            .join(Family, Family.id == FamilyMember.family_id)
-            .where(FamilyMember.child_id == child_id, Family.regie_id == actor.regie_id)
+            select(col(FamilyMember.id))
+            .join(Family, col(Family.id) == col(FamilyMember.family_id))
+            .where(col(FamilyMember.child_id) == child_id, col(Family.regie_id) == actor.regie_id)
         ).first()
         if not ok:
             raise ServiceError("Enfant introuvable.", field="enfant")
@@ -121,10 +121,10 @@ def _child(session: Session, actor: Actor, child_id: int) -> Child:
 
 
 def _form(session: Session, child_id: int, kind: str, now: datetime, *, lock: bool) -> Form:
-    stmt = select(Form).where(Form.child_id == child_id, Form.kind == kind)
+    stmt = select(Form).where(col(Form.child_id) == child_id, col(Form.kind) == kind)
     if lock:
         stmt = stmt.with_for_update()
-    form = session.execute(stmt).scalar_one_or_none()
+    form: Form | None = session.execute(stmt).scalar_one_or_none()
     if form is None:
         ensure_forms(session, child_id, now)
         session.flush()
@@ -135,8 +135,9 @@ def _form(session: Session, child_id: int, kind: str, now: datetime, *, lock: bo
 def _view(form: Form | None, child: Child, kind: str, actor: Actor) -> FormView:
     hidden = kind == F.HEALTH_KIND and not permissions.can_see_health(actor)
     name = f"{child.first_name} {child.last_name}"
+    assert child.id is not None  # loaded from the database by _child
     if form is None:
-        return FormView(child.id, name, kind, F.A_SAISIR, {} if hidden else F.texts_from_data(kind, {}),  # type: ignore[arg-type]
+        return FormView(child.id, name, kind, F.A_SAISIR, {} if hidden else F.texts_from_data(kind, {}),
                         None, (), None, None, None, None, None, None, None, hidden)
     data = _load(form.data) or {}
     validated = _load(form.validated_data)
@@ -146,7 +147,7 @@ def _view(form: Form | None, child: Child, kind: str, actor: Actor) -> FormView:
     if hidden:
         texts, vtexts, changes = {}, None, ()
     return FormView(
-        child_id=child.id,  # type: ignore[arg-type]
+        child_id=child.id,
         child_name=name,
         kind=kind,
         status=form.status,
@@ -194,7 +195,9 @@ def _rollover(ctx: Context, today: date) -> tuple[int, datetime]:
 
 def _families_of(session: Session, child_id: int) -> list[int]:
     return list(session.execute(
-        select(FamilyMember.family_id).where(FamilyMember.child_id == child_id).order_by(FamilyMember.id)
+        select(col(FamilyMember.family_id))
+        .where(col(FamilyMember.child_id) == child_id)
+        .order_by(col(FamilyMember.id))
     ).scalars())
 
 
@@ -214,7 +217,7 @@ def child_forms(ctx: Context, child_id: int) -> list[FormView]:
 
     def _work(session: Session) -> list[FormView]:
         child = _child(session, actor, child_id)
-        rows = {f.kind: f for f in session.execute(select(Form).where(Form.child_id == child_id)).scalars()}
+        rows: dict[str, Form] = {f.kind: f for f in session.execute(select(Form).where(col(Form.child_id) == child_id)).scalars()}
         return [_view(rows.get(kind), child, kind, actor) for kind in F.KINDS]
 
     return ctx.db.read(_work)
@@ -226,8 +229,8 @@ def get_form(ctx: Context, child_id: int, kind: str) -> FormView:
 
     def _work(session: Session) -> FormView:
         child = _child(session, actor, child_id)
-        form = session.execute(
-            select(Form).where(Form.child_id == child_id, Form.kind == kind)
+        form: Form | None = session.execute(
+            select(Form).where(col(Form.child_id) == child_id, col(Form.kind) == kind)
         ).scalar_one_or_none()
         return _view(form, child, kind, actor)
 
@@ -360,26 +363,26 @@ def validation_queue(ctx: Context, *, limit: int = 500) -> list[QueueItem]:
 
     def _work(session: Session) -> list[QueueItem]:
         rows = session.execute(
-            select(Form.child_id, Form.kind, Form.submitted_at, Form.updated_by, Form.validated_data,
-                   Child.first_name, Child.last_name)
-            .join(Child, Child.id == Form.child_id)
-            .where(Form.status == F.EN_VALIDATION,
-                   Form.child_id.in_(
-                       select(FamilyMember.child_id)
-                       .join(Family, Family.id == FamilyMember.family_id)
-                       .where(Family.regie_id == actor.regie_id)
+            select(col(Form.child_id), col(Form.kind), col(Form.submitted_at), col(Form.updated_by),
+                   col(Form.validated_data), col(Child.first_name), col(Child.last_name))
+            .join(Child, col(Child.id) == col(Form.child_id))
+            .where(col(Form.status) == F.EN_VALIDATION,
+                   col(Form.child_id).in_(
+                       select(col(FamilyMember.child_id))
+                       .join(Family, col(Family.id) == col(FamilyMember.family_id))
+                       .where(col(Family.regie_id) == actor.regie_id)
                    ))
-            .order_by(Form.submitted_at.is_(None), Form.submitted_at, Form.id)
+            .order_by(col(Form.submitted_at).is_(None), col(Form.submitted_at), col(Form.id))
             .limit(limit)
         ).all()
         child_ids = {r.child_id for r in rows}
         fams: dict[int, list[tuple[int, str]]] = {}
         if child_ids:
             for cid, fid, name, number in session.execute(
-                select(FamilyMember.child_id, Family.id, Family.name, Family.number)
-                .join(Family, Family.id == FamilyMember.family_id)
-                .where(FamilyMember.child_id.in_(child_ids))
-                .order_by(FamilyMember.id)
+                select(col(FamilyMember.child_id), col(Family.id), col(Family.name), col(Family.number))
+                .join(Family, col(Family.id) == col(FamilyMember.family_id))
+                .where(col(FamilyMember.child_id).in_(child_ids))
+                .order_by(col(FamilyMember.id))
             ).all():
                 fams.setdefault(cid, []).append((fid, f"{name} (n° {format_family_number(number)})"))
         return [
@@ -402,14 +405,14 @@ def validation_queue(ctx: Context, *, limit: int = 500) -> list[QueueItem]:
 def family_status_counts(session: Session, family_id: int) -> dict[str, int]:
     """Forms of the family's children by status; a missing row counts « à saisir »."""
     child_ids = list(session.execute(
-        select(FamilyMember.child_id).where(FamilyMember.family_id == family_id)
+        select(col(FamilyMember.child_id)).where(col(FamilyMember.family_id) == family_id)
     ).scalars())
     counts = dict.fromkeys(F.STATUSES, 0)
     if not child_ids:
         return counts
     present = 0
     for status, n in session.execute(
-        select(Form.status, func.count()).where(Form.child_id.in_(child_ids)).group_by(Form.status)
+        select(col(Form.status), func.count()).where(col(Form.child_id).in_(child_ids)).group_by(col(Form.status))
     ).all():
         counts[status] += n
         present += n
@@ -420,13 +423,13 @@ def family_status_counts(session: Session, family_id: int) -> dict[str, int]:
 def regie_status_counts(session: Session, regie_id: int) -> dict[str, int]:
     counts = dict.fromkeys(F.STATUSES, 0)
     for status, n in session.execute(
-        select(Form.status, func.count())
-        .where(Form.child_id.in_(
-            select(FamilyMember.child_id)
-            .join(Family, Family.id == FamilyMember.family_id)
-            .where(Family.regie_id == regie_id)
+        select(col(Form.status), func.count())
+        .where(col(Form.child_id).in_(
+            select(col(FamilyMember.child_id))
+            .join(Family, col(Family.id) == col(FamilyMember.family_id))
+            .where(col(Family.regie_id) == regie_id)
         ))
-        .group_by(Form.status)
+        .group_by(col(Form.status))
     ).all():
         counts[status] = n
     return counts
@@ -446,8 +449,8 @@ def expire_forms(ctx: Context, today: date) -> int:
     now = ctx.clock.now()
 
     def _work(session: Session) -> int:
-        forms = list(session.execute(
-            select(Form).where(Form.status == F.VALIDEE).order_by(Form.id).with_for_update()
+        forms: list[Form] = list(session.execute(
+            select(Form).where(col(Form.status) == F.VALIDEE).order_by(col(Form.id)).with_for_update()
         ).scalars())
         changed = 0
         for form in forms:
