@@ -11,7 +11,7 @@ Revises: 0004_health_opt_in
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0006_login_throttle"
