@@ -4,6 +4,7 @@ payment rows verified by `db check` (both engines), the demo town's chain, migra
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.db import Database, upgrade
-from portail_tui.models import Family, Payment, ReceiptCounter
+from portail_tui.models import AuditLog, Family, Payment, ReceiptCounter
 from portail_tui.services import payments
 from portail_tui.services.context import Actor, Context, PermissionDenied
 from portail_tui.services.integrity import run_checks
@@ -152,6 +153,9 @@ def test_missing_guard_is_named_and_repaired(demo_ctx: Context, agent: Actor) ->
     assert repaired == (["payment_no_update"] if db.is_sqlite else ["payment_immutable"])
     assert run_checks(demo_ctx).ok
     assert restore_guards(_system(demo_ctx)) == []  # idempotent
+    logged = db.read(lambda s: s.execute(select(AuditLog.details).where(
+        AuditLog.action == "database.guard_restored")).scalars().all())
+    assert logged == [json.dumps({"triggers": repaired})]
     family = _first_family(db)
     r = payments.take_payment(demo_ctx.as_actor(agent), family, amount_cents=1000, mode="cb")
     with pytest.raises(Exception, match="ni modifié ni supprimé"):

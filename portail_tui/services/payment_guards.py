@@ -11,7 +11,9 @@ migrations already ran).
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlmodel import Session
 
+from portail_tui.services import audit
 from portail_tui.services.context import Context, PermissionDenied
 from portail_tui.services.payment_chain import Executor, dialect_name
 
@@ -113,9 +115,19 @@ def restore_guards(ctx: Context) -> list[str]:
     """Put the payment guard back after an investigation (`portail db check --reparer`):
     only the administrator's command line (system actor) may. Foreign triggers are
     left for the administrator to read and drop: this never deletes what it did not
-    make. Returns the names of the triggers recreated (empty: nothing to do)."""
+    make. Returns the names of the triggers recreated (empty: nothing to do); a repair
+    is audited."""
     actor = ctx.require_actor()
     if actor.kind != "system":
         raise PermissionDenied("Seul l'administrateur, en ligne de commande, peut rétablir le garde-fou"
                                " des règlements.")
-    return ctx.db.write(install_guards)
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> list[str]:
+        restored = install_guards(session)
+        if restored:
+            audit.record(session, at=now, actor=actor.tag, action="database.guard_restored", entity="payment",
+                         triggers=restored)
+        return restored
+
+    return ctx.db.write(_work)
