@@ -28,7 +28,6 @@ CASH = "especes"
 CASH_LAW = "article 1680 du Code général des impôts"
 # Who may exceed the ceiling: the régisseur's money decisions (same roles as a reversal).
 OVERRIDE_ACTION = "payment.reverse"
-OVERRIDE_AUDIT_ACTION = "cash.ceiling_override"
 
 
 def cash_limit_refusal(limit_cents: int, mode: str, amount_cents: int, already_cents: int = 0) -> str | None:

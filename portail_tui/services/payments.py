@@ -31,14 +31,13 @@ from portail_tui.domain.money import format_amount
 from portail_tui.models import Agent, Family, Guardian, Payment, Regie, id_of
 from portail_tui.services import audit, outbox
 from portail_tui.services.cash_ceiling import CASH_LAW as CASH_LAW
+from portail_tui.services.cash_ceiling import cash_limit_refusal as cash_limit_refusal
 from portail_tui.services.cash_ceiling import (
-    OVERRIDE_AUDIT_ACTION,
     check_override,
     day_excess,
     family_cash_of_day,
     refuse_excess,
 )
-from portail_tui.services.cash_ceiling import cash_limit_refusal as cash_limit_refusal
 from portail_tui.services.context import Actor, Context, ServiceError
 from portail_tui.services.payment_chain import seal
 from portail_tui.services.permissions import require
@@ -405,7 +404,7 @@ def take_payment(
             amount_cents=amount_cents, payer_name=payer, cheque=cheque, reference=ref, number=number,
         )
         if excess is not None:
-            audit.record(session, at=now, actor=actor.tag, action=OVERRIDE_AUDIT_ACTION, entity="payment",
+            audit.record(session, at=now, actor=actor.tag, action="cash.ceiling_override", entity="payment",
                          entity_id=payment.id, family_id=family.id, receipt_number=number, reason=override,
                          **excess.audit_details())
         return _confirmed_receipt(session, payment, actor=actor, family=family, regie=regie, now=now)
