@@ -18,8 +18,8 @@ Revises: 0004_health_opt_in
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 from portail_tui.services.payment_chain import seal_unsealed
 from portail_tui.services.payment_guards import guard_faults, install_guards
@@ -34,7 +34,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     sqlite = conn.dialect.name == "sqlite"
     # Plain ALTER TABLE on both engines (no batch copy on SQLite: it would drop the triggers).
-    op.add_column("payment", sa.Column("chain_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    op.add_column("payment", sa.Column("chain_digest", AutoString(length=64), nullable=True))
     if sqlite:
         op.execute("DROP TRIGGER IF EXISTS payment_no_update")
     else:
