@@ -225,3 +225,15 @@ def test_migration_seals_existing_payments(request: pytest.FixtureRequest, engin
             _raw(db, "UPDATE payment SET amount_cents = 1")
     finally:
         db.dispose()
+
+
+def test_upsert_over_a_payment_is_refused(demo_ctx: Context) -> None:
+    """PostgreSQL has no REPLACE; its upsert runs the UPDATE trigger. SQLite's is caught
+    by the REPLACE guard before it."""
+    db = demo_ctx.db
+    payment_id, amount = db.read(lambda s: s.execute(
+        select(Payment.id, Payment.amount_cents).order_by(Payment.id)).first())
+    with pytest.raises(Exception, match="ni modifié ni supprimé|ne peut pas être remplacé"):
+        _raw(db, text("INSERT INTO payment SELECT * FROM payment WHERE id = :i"
+                      " ON CONFLICT (id) DO UPDATE SET amount_cents = 1").bindparams(i=payment_id))
+    assert db.read(lambda s: s.get(Payment, payment_id).amount_cents) == amount
