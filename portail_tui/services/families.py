@@ -158,6 +158,10 @@ class ChildInfo:
     school_class: str | None
 
 
+# Account numbers are 32-bit integers in the database (PostgreSQL INTEGER).
+MAX_FAMILY_NUMBER = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class FamilySummary:
     """What the header and every tab show about the current family."""
@@ -179,7 +183,9 @@ class FamilySummary:
 def family_summary(ctx: Context, family_id: int) -> FamilySummary:
     def _work(session: Session) -> FamilySummary:
         family = session.get(Family, family_id)
-        if family is None:
+        # Another régie's family is as unknown as a missing one: its name, e-mail and
+        # quotient are not this agent's to read.
+        if family is None or (ctx.actor is not None and family.regie_id != ctx.actor.regie_id):
             raise ServiceError("Famille introuvable.")
         regie = session.get(Regie, family.regie_id)
         g = session.execute(
@@ -211,8 +217,10 @@ def family_summary(ctx: Context, family_id: int) -> FamilySummary:
 def family_by_number(ctx: Context, number: int | str) -> int:
     """Family id from an account number as typed ("123", "000123"); French error if unknown."""
     text = str(number).strip()
-    if not text.isdigit():
-        raise ServiceError(f"Numéro de famille invalide : {text!r}.", field="famille")
+    if not (text.isascii() and text.isdigit()):
+        raise ServiceError(f"Numéro de famille invalide : {text[:40]!r}.", field="famille")
+    if int(text) > MAX_FAMILY_NUMBER:  # no such account; the database would overflow, not answer
+        raise ServiceError(f"Famille inconnue : n° {text[:40]}.", field="famille")
 
     def _work(session: Session) -> int | None:
         stmt = select(col(Family.id)).where(col(Family.number) == int(text))
