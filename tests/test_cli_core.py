@@ -115,3 +115,54 @@ def test_agent_add_grants_health_only_with_sante(url: str) -> None:
     assert "--sans-sante" in result.output
     result = _invoke(url, "agent", "list")
     assert "lina" in result.output and "paul" not in result.output
+
+
+def test_administrator_handles_a_waiting_or_departed_agent(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The login screen tells a waiting agent to ask an administrator: these commands are
+    what the administrator does (unlock, new password, disable, enable), each audited."""
+    from datetime import datetime, timedelta
+
+    from portail_tui.clock import PARIS, FixedClock
+    from portail_tui.db import Database
+    from portail_tui.services import auth
+    from portail_tui.services.context import Context, ServiceError
+
+    from portail_tui.cli import base
+
+    monkeypatch.setattr(base.console, "width", 200)  # table cells unwrapped
+    assert _invoke(url, "demo", "--families", "3").exit_code == 0
+    db = Database(url)
+    # Last minute of the pinned day: the wait ends on the 29th, after any time of day
+    # the CLI's clock (pinned date, running time) can show.
+    clock = FixedClock(datetime(2026, 11, 28, 23, 59, tzinfo=PARIS))
+    ctx = Context(db=db, clock=clock)
+    for _ in range(6):
+        with pytest.raises(ServiceError):
+            auth.login(ctx, "agent", "mauvais1", source="terminal")
+    with pytest.raises(ServiceError):  # waiting: even the right password is refused
+        auth.login(ctx, "agent", "agent1234", source="terminal")
+    listed = _invoke(url, "agent", "list")
+    assert "en attente jusqu'à" in listed.output
+
+    assert _invoke(url, "agent", "unlock", "agent").exit_code == 0
+    assert auth.login(ctx, "agent", "agent1234", source="terminal").login == "agent"
+
+    changed = _invoke(url, "agent", "password", "agent", input="nouveau-mdp-1\nnouveau-mdp-1\n")
+    assert changed.exit_code == 0, changed.output
+    assert auth.login(ctx, "agent", "nouveau-mdp-1", source="terminal").login == "agent"
+
+    assert _invoke(url, "agent", "disable", "agent").exit_code == 0
+    with pytest.raises(ServiceError):
+        auth.login(ctx, "agent", "nouveau-mdp-1", source="terminal")
+    assert _invoke(url, "agent", "enable", "agent").exit_code == 0
+    clock.advance(timedelta(minutes=1))
+    assert auth.login(ctx, "agent", "nouveau-mdp-1", source="terminal").login == "agent"
+
+    unknown = _invoke(url, "agent", "unlock", "personne")
+    assert unknown.exit_code == 1 and "Agent inconnu : personne" in unknown.output
+    audit = _invoke(url, "audit", "--action", "agent")
+    for label in ("Attente après échecs levée", "Mot de passe d'agent changé",
+                  "Compte d'agent désactivé", "Compte d'agent réactivé"):
+        assert label in audit.output, audit.output
+    db.dispose()
+

@@ -174,6 +174,51 @@ def agent_add(
     console.print(f"Agent « {agent.login} » créé (rôle {agent.role}).")
 
 
+@agent_app.command("disable")
+@friendly
+def agent_disable(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+    """Désactive un compte (départ) : connexion et clé SSH refusées ; rien de son travail n'est effacé."""
+    from portail_tui.services import auth
+
+    with system_context() as ctx:
+        agent = auth.set_agent_active(ctx, login, False)
+    console.print(f"Agent « {agent.login} » désactivé.")
+
+
+@agent_app.command("enable")
+@friendly
+def agent_enable(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+    """Réactive un compte désactivé."""
+    from portail_tui.services import auth
+
+    with system_context() as ctx:
+        agent = auth.set_agent_active(ctx, login, True)
+    console.print(f"Agent « {agent.login} » réactivé.")
+
+
+@agent_app.command("unlock")
+@friendly
+def agent_unlock(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+    """Lève l'attente imposée après des mots de passe erronés."""
+    from portail_tui.services import auth
+
+    with system_context() as ctx:
+        agent = auth.unlock_agent(ctx, login)
+    console.print(f"Agent « {agent.login} » : attente levée, il peut se connecter.")
+
+
+@agent_app.command("password")
+@friendly
+def agent_password(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+    """Donne un nouveau mot de passe (demandé, ou lu sur l'entrée standard) et lève l'attente."""
+    from portail_tui.services import auth
+
+    password = read_secret("Nouveau mot de passe", confirm=True)
+    with system_context() as ctx:
+        agent = auth.set_agent_password(ctx, login, password)
+    console.print(f"Mot de passe de « {agent.login} » changé.")
+
+
 @agent_app.command("list")
 @friendly
 def agent_list() -> None:
@@ -184,9 +229,14 @@ def agent_list() -> None:
         agents = auth.list_agents(ctx)
     from rich.table import Table
 
+    from portail_tui.clock import PARIS
+
+    now = ctx.clock.now()
     table = Table("Identifiant", "Nom", "Rôle", "Santé", "Actif", "Dernière connexion")
     for a in agents:
-        table.add_row(a.login, a.full_name, a.role, "oui" if a.can_see_health else "non",
-                      "oui" if a.active else "non",
+        active = "oui" if a.active else "non"
+        if a.active and a.locked_until is not None and a.locked_until > now:
+            active = f"en attente jusqu'à {a.locked_until.astimezone(PARIS).strftime('%H:%M')}"
+        table.add_row(a.login, a.full_name, a.role, "oui" if a.can_see_health else "non", active,
                       a.last_login_at.strftime("%d/%m/%Y %H:%M") if a.last_login_at else "—")
     console.print(table)

@@ -19,6 +19,10 @@ from portail_tui.services.permissions import require
 ACTION_LABELS: dict[str, str] = {
     "agent.login": "Connexion",
     "agent.login_failed": "Connexion refusée",
+    "agent.disable": "Compte d'agent désactivé",
+    "agent.enable": "Compte d'agent réactivé",
+    "agent.unlock": "Attente après échecs levée",
+    "agent.password": "Mot de passe d'agent changé",
     "agent.create": "Création d'un compte agent",
     "ssh.authorize": "Clé SSH autorisée",
     "ssh.revoke": "Clé SSH retirée",

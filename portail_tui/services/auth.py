@@ -4,6 +4,8 @@ the family portal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -141,3 +143,67 @@ def add_agent(
 
 def list_agents(ctx: Context) -> list[Agent]:
     return ctx.db.read(lambda s: list(s.execute(select(Agent).order_by(col(Agent.login))).scalars()))
+
+
+def _manage_agent(ctx: Context, login_name: str, action: str, change: Callable[[Agent], dict[str, object]],
+                  ) -> Agent:
+    """Apply `change` to one agent account and audit it: the administrator's commands
+    (`portail agent disable|enable|unlock|password`) and, later, the admin tab. From the
+    CLI the caller is the system; from the UI only an admin may."""
+    if ctx.actor is not None:
+        permissions.require(ctx, "agent.manage")
+    now = ctx.clock.now()
+
+    def _work(session: Session) -> Agent:
+        agent = session.execute(select(Agent).where(col(Agent.login) == login_name.strip())).scalars().first()
+        if agent is None:
+            raise ServiceError(f"Agent inconnu : {login_name.strip()[:64]}.", field="login")
+        details = change(agent)
+        session.add(agent)
+        session.flush()
+        audit.record(session, at=now, actor=ctx.actor.tag if ctx.actor else "system", action=action,
+                     entity="agent", entity_id=agent.id, login=agent.login, **details)
+        return agent
+
+    return ctx.db.write(_work)
+
+
+def set_agent_active(ctx: Context, login_name: str, active: bool) -> Agent:
+    """Disable a departed agent (their logins and SSH key are refused from then on) or
+    enable them again. Nothing of what they did is touched."""
+
+    def change(agent: Agent) -> dict[str, object]:
+        agent.active = active
+        return {}
+
+    return _manage_agent(ctx, login_name, "agent.enable" if active else "agent.disable", change)
+
+
+def unlock_agent(ctx: Context, login_name: str) -> Agent:
+    """End the wait that failed logins put on an account (the owner called the
+    administrator): the failure count starts again from zero."""
+
+    def change(agent: Agent) -> dict[str, object]:
+        details: dict[str, object] = {"failures": agent.failed_attempts}
+        agent.failed_attempts = 0
+        agent.locked_until = None
+        return details
+
+    return _manage_agent(ctx, login_name, "agent.unlock", change)
+
+
+def set_agent_password(ctx: Context, login_name: str, password: str) -> Agent:
+    """A new password chosen by the administrator (forgotten password); the wait after
+    failures ends with it. The password itself is never audited."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"Mot de passe trop court ({MIN_PASSWORD_LENGTH} caractères au moins).",
+                           field="password")
+    hashed = hash_password(password)
+
+    def change(agent: Agent) -> dict[str, object]:
+        agent.password_hash = hashed
+        agent.failed_attempts = 0
+        agent.locked_until = None
+        return {}
+
+    return _manage_agent(ctx, login_name, "agent.password", change)
