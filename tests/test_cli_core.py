@@ -122,12 +122,11 @@ def test_administrator_handles_a_waiting_or_departed_agent(url: str, monkeypatch
     what the administrator does (unlock, new password, disable, enable), each audited."""
     from datetime import datetime, timedelta
 
+    from portail_tui.cli import base
     from portail_tui.clock import PARIS, FixedClock
     from portail_tui.db import Database
     from portail_tui.services import auth
     from portail_tui.services.context import Context, ServiceError
-
-    from portail_tui.cli import base
 
     monkeypatch.setattr(base.console, "width", 200)  # table cells unwrapped
     assert _invoke(url, "demo", "--families", "3").exit_code == 0

@@ -155,7 +155,8 @@ def _manage_agent(ctx: Context, login_name: str, action: str, change: Callable[[
     now = ctx.clock.now()
 
     def _work(session: Session) -> Agent:
-        agent = session.execute(select(Agent).where(col(Agent.login) == login_name.strip())).scalars().first()
+        agent: Agent | None = session.execute(
+            select(Agent).where(col(Agent.login) == login_name.strip())).scalars().first()
         if agent is None:
             raise ServiceError(f"Agent inconnu : {login_name.strip()[:64]}.", field="login")
         details = change(agent)
