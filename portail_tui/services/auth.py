@@ -5,6 +5,7 @@ the family portal."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -145,7 +146,7 @@ def list_agents(ctx: Context) -> list[Agent]:
     return ctx.db.read(lambda s: list(s.execute(select(Agent).order_by(col(Agent.login))).scalars()))
 
 
-def _manage_agent(ctx: Context, login_name: str, action: str, change: Callable[[Agent], dict[str, object]],
+def _manage_agent(ctx: Context, login_name: str, action: str, change: Callable[[Agent], dict[str, Any]],
                   ) -> Agent:
     """Apply `change` to one agent account and audit it: the administrator's commands
     (`portail agent disable|enable|unlock|password`) and, later, the admin tab. From the
@@ -173,7 +174,7 @@ def set_agent_active(ctx: Context, login_name: str, active: bool) -> Agent:
     """Disable a departed agent (their logins and SSH key are refused from then on) or
     enable them again. Nothing of what they did is touched."""
 
-    def change(agent: Agent) -> dict[str, object]:
+    def change(agent: Agent) -> dict[str, Any]:
         agent.active = active
         return {}
 
@@ -184,8 +185,8 @@ def unlock_agent(ctx: Context, login_name: str) -> Agent:
     """End the wait that failed logins put on an account (the owner called the
     administrator): the failure count starts again from zero."""
 
-    def change(agent: Agent) -> dict[str, object]:
-        details: dict[str, object] = {"failures": agent.failed_attempts}
+    def change(agent: Agent) -> dict[str, Any]:
+        details: dict[str, Any] = {"failures": agent.failed_attempts}
         agent.failed_attempts = 0
         agent.locked_until = None
         return details
@@ -201,7 +202,7 @@ def set_agent_password(ctx: Context, login_name: str, password: str) -> Agent:
                            field="password")
     hashed = hash_password(password)
 
-    def change(agent: Agent) -> dict[str, object]:
+    def change(agent: Agent) -> dict[str, Any]:
         agent.password_hash = hashed
         agent.failed_attempts = 0
         agent.locked_until = None
