@@ -165,3 +165,37 @@ def test_administrator_handles_a_waiting_or_departed_agent(url: str, monkeypatch
         assert label in audit.output, audit.output
     db.dispose()
 
+
+
+def test_cli_changes_are_audited_with_the_os_user_and_ssh_client(
+        url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change made from the command line names who ran it and from where (B5), not
+    just « système »; `portail audit --agent system` still finds it."""
+    import getpass
+
+    from sqlalchemy import select
+
+    from portail_tui.cli import base
+    from portail_tui.db import Database
+    from portail_tui.models import AuditLog
+
+    monkeypatch.setattr(base.console, "width", 200)
+    assert _invoke(url, "demo", "--families", "3").exit_code == 0
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.7 50122 127.0.0.1 22")
+    added = _invoke(url, "agent", "add", "marie", input="motdepasse1\n")
+    assert added.exit_code == 0, added.output
+    db = Database(url)
+    actor = db.read(lambda s: s.execute(select(AuditLog.actor).where(AuditLog.action == "agent.create")
+                                        .order_by(AuditLog.id.desc())).scalars().first())
+    db.dispose()
+    assert actor == f"system:{getpass.getuser()}, ssh 192.0.2.7"
+    listed = _invoke(url, "audit", "--agent", "system", "--action", "agent.create")
+    assert "Système (" in listed.output and "ssh 192.0.2.7" in listed.output
+
+
+def test_operator_identity_without_ssh() -> None:
+    from portail_tui.cli.base import operator_identity
+
+    who = operator_identity({})
+    assert who.endswith(", sans terminal") or who.endswith(", terminal")
+    assert operator_identity({"SSH_CLIENT": "198.51.100.4 4000 22"}).endswith(", ssh 198.51.100.4")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -108,9 +108,26 @@ def system_context(*, require_head: bool = True) -> Iterator[Context]:
 
     db = open_database(require_head=require_head)
     try:
-        yield Context(db=db, clock=Clock(state.settings.today), settings=state.settings)
+        yield Context(db=db, clock=Clock(state.settings.today), settings=state.settings,
+                      operator=operator_identity())
     finally:
         db.dispose()
+
+
+def operator_identity(environ: Mapping[str, str] | None = None) -> str:
+    """Who runs this command, for the audit (B5): the operating-system user, and the SSH
+    client's address when the command came over SSH — a change made at 2 a.m. by
+    « root, ssh 192.0.2.7 » is not the same as one made by cron."""
+    import getpass
+
+    env = os.environ if environ is None else environ
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers): the number is still someone
+        user = f"uid {os.getuid()}"
+    ssh = (env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or "").split()
+    where = f"ssh {ssh[0]}" if ssh else "terminal" if sys.stdin.isatty() else "sans terminal"
+    return f"{user[:40]}, {where[:60]}"
 
 
 def parse_day(text: str | None, option: str) -> date | None:

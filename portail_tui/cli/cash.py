@@ -38,7 +38,7 @@ def _system_ctx(ctx: Any, regie: str | None) -> Any:
     from portail_tui.services.cashdesk import regie_for_code
     from portail_tui.services.permissions import system_actor
 
-    return ctx.as_actor(system_actor(regie_for_code(ctx, regie)))
+    return ctx.as_actor(system_actor(regie_for_code(ctx, regie), ctx.operator))
 
 
 @export_app.command("journal")

@@ -28,7 +28,7 @@ def export_famille(
 
     with system_context() as ctx:
         family_id = family_by_number(ctx, famille)
-        sys_ctx = ctx.as_actor(system_actor(family_regie_id(ctx, family_id)))
+        sys_ctx = ctx.as_actor(system_actor(family_regie_id(ctx, family_id), ctx.operator))
         number = int(famille.strip())
         filename = export_filename("donnees-famille", number, "", "json")
         path = None if sortie == STDOUT else output_path(sortie, filename)

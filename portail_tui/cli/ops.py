@@ -242,7 +242,7 @@ def db_check(
             from portail_tui.services.cashdesk import regie_for_code
             from portail_tui.services.permissions import system_actor
 
-            restored = restore_guards(ctx.as_actor(system_actor(regie_for_code(ctx))))
+            restored = restore_guards(ctx.as_actor(system_actor(regie_for_code(ctx), ctx.operator)))
             console.print(f"Garde-fou des règlements rétabli : {', '.join(restored)}." if restored
                           else "Garde-fou des règlements : déjà en place.", highlight=False)
         report = run_checks(ctx)

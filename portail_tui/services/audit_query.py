@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from portail_tui.clock import paris
@@ -137,7 +137,10 @@ def list_audit(
         if family_id is not None:
             stmt = stmt.where(col(AuditLog.family_id) == family_id)
         if login is not None:
-            stmt = stmt.where(col(AuditLog.actor) == ("system" if login == "system" else f"agent:{login}"))
+            if login == "system":  # the system, whoever ran the command (« system:root, ssh … »)
+                stmt = stmt.where(or_(col(AuditLog.actor) == "system", col(AuditLog.actor).like("system:%")))
+            else:
+                stmt = stmt.where(col(AuditLog.actor) == f"agent:{login}")
         if since is not None:
             stmt = stmt.where(col(AuditLog.at) >= paris(since))
         if until is not None:

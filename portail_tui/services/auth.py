@@ -135,7 +135,7 @@ def add_agent(
                       password_hash=hashed, can_see_health=can_see_health, created_at=now)
         session.add(agent)
         session.flush()
-        audit.record(session, at=now, actor=ctx.actor.tag if ctx.actor else "system",
+        audit.record(session, at=now, actor=ctx.actor_tag,
                      action="agent.create", entity="agent", entity_id=agent.id, role=role)
         return agent
 
@@ -163,7 +163,7 @@ def _manage_agent(ctx: Context, login_name: str, action: str, change: Callable[[
         details = change(agent)
         session.add(agent)
         session.flush()
-        audit.record(session, at=now, actor=ctx.actor.tag if ctx.actor else "system", action=action,
+        audit.record(session, at=now, actor=ctx.actor_tag, action=action,
                      entity="agent", entity_id=agent.id, login=agent.login, **details)
         return agent
 

@@ -61,6 +61,18 @@ class Context:
     clock: Clock
     settings: Settings = field(default_factory=Settings)
     actor: Actor | None = None
+    operator: str | None = None
+    """Who runs a command-line session, as the operating system knows them: the user and
+    where they came from (« root, ssh 192.0.2.7 »). Set by the CLI; it is what the audit
+    records for a change made without an agent's login (B5)."""
+
+    @property
+    def actor_tag(self) -> str:
+        """The audit's `actor` for this call: the agent or family, else the system and,
+        from the command line, the operating-system user behind it."""
+        if self.actor is not None:
+            return self.actor.tag
+        return f"{SYSTEM}:{self.operator}" if self.operator else SYSTEM
 
     def as_actor(self, actor: Actor) -> Context:
         return replace(self, actor=actor)

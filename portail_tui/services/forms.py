@@ -445,7 +445,7 @@ def expire_forms(ctx: Context, today: date) -> int:
     (or a catch-up run after missed nights) changes nothing more. Returns how many
     forms changed."""
     year, rollover_start = _rollover(ctx, today)
-    actor = ctx.actor.tag if ctx.actor else "system"
+    actor = ctx.actor_tag
     now = ctx.clock.now()
 
     def _work(session: Session) -> int:

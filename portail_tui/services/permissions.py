@@ -58,7 +58,8 @@ def can_see_health(actor: Actor | None) -> bool:
     return actor.kind == "system" or (actor.kind == "agent" and actor.can_see_health)
 
 
-def system_actor(regie_id: int) -> Actor:
-    """The actor of nightly jobs and administrator commands."""
-    return Actor(kind="system", login="nuit", regie_id=regie_id, role="admin", can_see_health=True,
+def system_actor(regie_id: int, operator: str | None = None) -> Actor:
+    """The actor of nightly jobs and administrator commands; `operator` (the CLI's
+    operating-system user and SSH client, `Context.operator`) is what the audit keeps."""
+    return Actor(kind="system", login=operator or "nuit", regie_id=regie_id, role="admin", can_see_health=True,
                  full_name="Tâche automatique")

@@ -325,7 +325,7 @@ def authorize(
         kept.append(line)
         _write_atomically(keys_path, kept)
     now = ctx.clock.now()
-    actor = ctx.actor.tag if ctx.actor else "system"
+    actor = ctx.actor_tag
     ctx.db.write(lambda s: audit.record(s, at=now, actor=actor, action="ssh.authorize", entity="agent",
                                         entity_id=agent.id, fingerprint=key.fingerprint,
                                         replaced=replaced))
@@ -345,7 +345,7 @@ def revoke(ctx: Context, login: str, *, keys_path: Path) -> int:
         _write_atomically(keys_path, kept)
     agent = _agent_row(ctx, login) if _LOGIN_RE.match(login) else None
     now = ctx.clock.now()
-    actor = ctx.actor.tag if ctx.actor else "system"
+    actor = ctx.actor_tag
     ctx.db.write(lambda s: audit.record(s, at=now, actor=actor, action="ssh.revoke", entity="agent",
                                         entity_id=agent.id if agent else None, login=login))
     return removed
