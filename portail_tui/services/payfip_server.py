@@ -27,7 +27,7 @@ __all__ = ["MAX_BODY", "TIMEOUT", "PayfipHandler", "PayfipServer", "check_port",
 
 MAX_BODY = 8_192  # a notification is one field; a form with every field is well under 1 KiB
 TIMEOUT = 10.0  # seconds: a slow or silent client is cut off, its thread freed
-_LENGTH_RE = re.compile(r"[0-9]{1,9}")
+_LENGTH_RE = re.compile(r"[0-9]{1,18}")
 _SAFE_RE = re.compile(r"[^A-Za-z0-9._:-]")
 
 
@@ -44,6 +44,7 @@ class PayfipHandler(BaseHTTPRequestHandler):
 
     server: PayfipServer
     server_version = "PortailPayFiP/1"
+    default_request_version = "HTTP/1.0"  # http.server's own refusals get a status line too
 
     def setup(self) -> None:
         self._logged = False
