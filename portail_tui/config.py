@@ -29,6 +29,8 @@ ENV_AUTHORIZED_KEYS = "PORTAIL_AUTHORIZED_KEYS"
 # Settings the application reads from its environment: sshd starts the forced command with
 # an almost empty environment, so the values in effect when a key is authorized are
 # written into the command itself (`portail ssh authorize`).
+PAYFIP_WS_URL = "https://www.payfip.gouv.fr/tpa/services/securite"
+
 FORWARDED_SETTINGS = (
     "PORTAIL_DATA_DIR",
     "PORTAIL_EXPORTS_DIR",
@@ -204,6 +206,12 @@ class Settings:
     payfip_url: str | None = None
     """PORTAIL_PAYFIP_URL: public address of `portail payfip serve`, the "urlcl" PayFiP
     notifies; without it no payment link can be made."""
+    payfip_ws_url: str = PAYFIP_WS_URL
+    """PORTAIL_PAYFIP_WS_URL: the DGFiP's PayFiP web service (SOAP), asked for every
+    payment's operation id and for every result before anything is credited."""
+    payfip_redirect_url: str | None = None
+    """PORTAIL_PAYFIP_RETOUR_URL: where the family's browser comes back after paying
+    ("urlredirect"); default PORTAIL_PAYFIP_URL. Nothing it carries is believed."""
     smtp: SmtpSettings | None = None
     """PORTAIL_SMTP_*: the mail server, None when PORTAIL_SMTP_HOST is not set (or the
     settings are wrong: see `smtp_error`)."""
@@ -239,6 +247,8 @@ class Settings:
             school_zone=(env.get("PORTAIL_ZONE") or "A").upper(),
             rollover=env.get("PORTAIL_ROLLOVER") or "09-01",
             payfip_url=env.get("PORTAIL_PAYFIP_URL") or None,
+            payfip_ws_url=env.get("PORTAIL_PAYFIP_WS_URL") or PAYFIP_WS_URL,
+            payfip_redirect_url=env.get("PORTAIL_PAYFIP_RETOUR_URL") or None,
             smtp=smtp,
             smtp_error=smtp_error,
             pg_bindir=Path(bindir) if bindir else None,

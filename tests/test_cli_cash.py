@@ -11,9 +11,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from pypdf import PdfReader
@@ -27,14 +27,22 @@ from portail_tui.models import OutboxMessage
 from portail_tui.services import payfip, payments
 from portail_tui.services.context import Context
 from portail_tui.services.payfip_server import make_payfip_server
+from tests.support.dgfip import Dgfip, running_dgfip
 from tests.support.payments_town import receipt_numbers, seed
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def town(sqlite_db: Database, clock, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def dgfip() -> Iterator[Dgfip]:
+    yield from running_dgfip()
+
+
+@pytest.fixture
+def town(sqlite_db: Database, clock, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+         dgfip: Dgfip):
     sd = seed(sqlite_db)
+    settings = replace(settings, payfip_url="https://portail.example.fr/payfip/retour", payfip_ws_url=dgfip.url)
     ctx = Context(db=sqlite_db, clock=clock, settings=settings)
     agent, reg = ctx.as_actor(sd.agent), ctx.as_actor(sd.regisseur)
     p = payments.take_payment(agent, sd.family_id, amount_cents=4000, mode="especes")
@@ -43,6 +51,8 @@ def town(sqlite_db: Database, clock, settings, tmp_path: Path, monkeypatch: pyte
     payments.reverse_payment(reg, p.payment_id, reason="Erreur")
     monkeypatch.setenv("PORTAIL_EXPORTS_DIR", str(tmp_path / "exports"))
     monkeypatch.delenv("PORTAIL_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PORTAIL_PAYFIP_URL", ctx.settings.payfip_url or "")
+    monkeypatch.setenv("PORTAIL_PAYFIP_WS_URL", dgfip.url)
     return sd, ctx
 
 
@@ -108,29 +118,45 @@ def _link(ctx: Context, sd, amount: int = 4250) -> payfip.PayfipLink:  # type: i
     return payfip.request_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=amount, send_email=False)
 
 
-def _result(link: payfip.PayfipLink, code: str = "P") -> str:
-    return urlencode({**link.params, "resultrans": code, "numauto": "998877", "dattrans": "28112026",
-                      "heurtrans": "1105"})
-
-
-def test_payfip_resultat(town) -> None:  # type: ignore[no-untyped-def]
+def test_payfip_resultat(town, dgfip: Dgfip) -> None:  # type: ignore[no-untyped-def]
     sd, ctx = town
     link = _link(ctx, sd)
-    res = run(ctx.db.url, "payfip", "resultat", _result(link))
+    res = run(ctx.db.url, "payfip", "resultat", f"{link.reference}")
+    assert res.exit_code == 0 and "pas encore connu" in res.output, res.output
+    dgfip.pay(link.id_op, "P")
+    res = run(ctx.db.url, "payfip", "resultat", f"idop={link.id_op}")
     assert res.exit_code == 0, res.output
     assert "Paiement PayFiP enregistré : quittance n° 4" in res.output
-    res = run(ctx.db.url, "payfip", "resultat", _result(link))
+    res = run(ctx.db.url, "payfip", "resultat", link.id_op)
     assert res.exit_code == 0 and "déjà traitée" in res.output
     res = run(ctx.db.url, "payfip", "resultat", "refdet=PF0019999999999&resultrans=P")
     assert res.exit_code == 1 and "inconnue" in res.output
     assert receipt_numbers(ctx.db, sd.regie_id) == [1, 2, 3, 4]
 
 
-def test_payfip_lien(town) -> None:  # type: ignore[no-untyped-def]
+def test_payfip_resultat_retries_what_the_dgfip_could_not_confirm(town, dgfip: Dgfip) -> None:  # type: ignore[no-untyped-def]
+    sd, ctx = town
+    first, second = _link(ctx, sd), _link(ctx, sd, 1000)
+    dgfip.pay(first.id_op, "P")
+    dgfip.pay(second.id_op, "V")
+    dgfip.stop()
+    res = run(ctx.db.url, "payfip", "resultat")
+    assert res.exit_code == 1 and "injoignable" in res.output and "Traceback" not in res.output
+    assert receipt_numbers(ctx.db, sd.regie_id) == [1, 2, 3]
+    dgfip.start()
+    res = run(ctx.db.url, "payfip", "resultat")
+    assert res.exit_code == 0, res.output
+    assert "2 demande(s) en attente vérifiée(s), 2 paiement(s) enregistré(s)." in res.output
+    assert receipt_numbers(ctx.db, sd.regie_id) == [1, 2, 3, 4, 5]
+
+
+def test_payfip_lien(town, dgfip: Dgfip) -> None:  # type: ignore[no-untyped-def]
     _, ctx = town
     res = run(ctx.db.url, "payfip", "lien", "--famille", "123", "--montant", "12,50")
     assert res.exit_code == 0, res.output
-    assert "https://www.payfip.gouv.fr/tpa/paiement.web?" in res.output and "montant=1250" in res.output
+    (idop,) = dgfip.operations
+    assert f"https://www.payfip.gouv.fr/tpa/paiementws.web?idop={idop}" in res.output
+    assert dgfip.operations[idop]["montant"] == "1250"
     kinds = ctx.db.read(lambda s: list(s.execute(select(OutboxMessage.kind)).scalars()))
     assert "payfip_link" in kinds
     res = run(ctx.db.url, "payfip", "lien", "--famille", "123", "--montant", "abc")
@@ -145,7 +171,7 @@ def _get(url: str) -> tuple[int, str]:
         return err.code, err.read().decode()
 
 
-def test_payfip_endpoint(town) -> None:  # type: ignore[no-untyped-def]
+def test_payfip_endpoint(town, dgfip: Dgfip) -> None:  # type: ignore[no-untyped-def]
     sd, ctx = town
     lines: list[str] = []
     server = make_payfip_server(replace(ctx, actor=None), "127.0.0.1", 0, log=lines.append)
@@ -154,12 +180,17 @@ def test_payfip_endpoint(town) -> None:  # type: ignore[no-untyped-def]
     base = f"http://127.0.0.1:{server.server_address[1]}/payfip/retour"
     try:
         link = _link(ctx, sd)
-        assert _get(f"{base}?{_result(link)}") == (200, "OK\n")
-        # The same notification again, as a form POST: answered OK, recorded once.
-        req = urllib.request.Request(base, data=_result(link).encode(), method="POST",
+        # The probe: a forged success on a reference. The DGFiP has no result: nothing.
+        status, _ = _get(f"{base}?refdet={link.reference}&resultrans=P&montant=4250")
+        assert status == 202
+        dgfip.pay(link.id_op, "P")
+        # The DGFiP's notification, a form POST with the operation id.
+        req = urllib.request.Request(base, data=f"idOp={link.id_op}".encode(), method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200
+        # The family's browser comes back with it too: answered OK, recorded once.
+        assert _get(f"{base}?idop={link.id_op}") == (200, "OK\n")
         status, body = _get(f"{base}?refdet=PF0019999999999&resultrans=P")
         assert status == 400 and "inconnue" in body
         assert _get(base)[0] == 400
@@ -177,13 +208,38 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_payfip_serve_refuses_a_bad_port(town) -> None:  # type: ignore[no-untyped-def]
+    _, ctx = town
+    for port in ("99999", "-1", "0"):
+        res = run(ctx.db.url, "payfip", "serve", "--port", port)
+        assert res.exit_code == 1 and f"Port invalide : {port} (un nombre de 1 à 65535)." in res.output
+        assert "Traceback" not in res.output
+
+
+def test_payfip_serve_warns_beyond_loopback(town) -> None:  # type: ignore[no-untyped-def]
+    _, ctx = town
+    with socket.socket() as busy:  # the port is taken: the command stops after its warning
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = run(ctx.db.url, "payfip", "serve", "--host", "0.0.0.0", "--port", str(port))
+    assert res.exit_code == 1 and "Impossible d'écouter sur 0.0.0.0" in res.output
+    assert "Attention : écoute sur 0.0.0.0" in res.output and "proxy" in res.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        res = run(ctx.db.url, "payfip", "serve", "--port", str(busy.getsockname()[1]))
+    assert res.exit_code == 1 and "Attention" not in res.output
+
+
 @pytest.mark.slow
-def test_payfip_serve_command(town) -> None:  # type: ignore[no-untyped-def]
+def test_payfip_serve_command(town, dgfip: Dgfip) -> None:  # type: ignore[no-untyped-def]
     sd, ctx = town
     link = _link(ctx, sd)
+    dgfip.pay(link.id_op, "P")
     port = _free_port()
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PORTAIL_PAYFIP_WS_URL": dgfip.url}
     proc = subprocess.Popen([sys.executable, "-m", "portail_tui", "--db", ctx.db.url, "--today", "2026-11-28",
                              "payfip", "serve", "--port", str(port)], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -193,12 +249,13 @@ def test_payfip_serve_command(town) -> None:  # type: ignore[no-untyped-def]
         status = None
         for _ in range(50):
             try:
-                status, _body = _get(f"http://127.0.0.1:{port}/?{_result(link)}")
+                status, _body = _get(f"http://127.0.0.1:{port}/?idop={link.id_op}")
                 break
             except urllib.error.URLError:
                 time.sleep(0.1)
         assert status == 200
-        assert "quittance n° 4" in proc.stdout.readline()  # type: ignore[union-attr]
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert "quittance n° 4" in line and " 127.0.0.1 GET " in line and link.reference in line
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -347,9 +347,16 @@ async def test_refund_by_the_regisseur(desk) -> None:  # type: ignore[no-untyped
 
 
 async def test_payfip_link_from_the_screen(desk) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
     from portail_tui.models import OutboxMessage, PayfipRequest
+    from tests.support.dgfip import running_dgfip
 
     ctx, sd = desk
+    standin = running_dgfip()
+    dgfip = next(standin)
+    ctx = replace(ctx, settings=replace(ctx.settings, payfip_url="https://portail.example.fr/payfip/retour",
+                                        payfip_ws_url=dgfip.url))
     app = PortailApp(ctx, actor=sd.agent)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot, app, sd.family_id)
@@ -363,3 +370,5 @@ async def test_payfip_link_from_the_screen(desk) -> None:  # type: ignore[no-unt
     kinds = ctx.db.read(lambda s: list(s.execute(select(OutboxMessage.kind)).scalars()))
     assert kinds == ["payfip_link"]
     assert _payments(ctx) == []  # nothing is recorded before the platform says "paid"
+    assert req.id_op in dgfip.operations
+    standin.close()

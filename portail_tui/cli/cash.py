@@ -2,12 +2,13 @@
 pasted result, payment link).
 
 - ``portail export journal --date 2026-11-28 --format csv|pdf --sortie PATH``
-- ``portail payfip serve --host 127.0.0.1 --port 8085``: the address PayFiP calls
-  back (``urlcl``, set in PORTAIL_PAYFIP_URL); put it behind the town hall's reverse
-  proxy, reachable from the DGFiP only. The server itself is
-  `portail_tui.services.payfip_server`; the command only reads its options.
-- ``portail payfip resultat "numcli=…&refdet=…&resultrans=P…"``: record a result by
-  hand (a notification that could not reach the endpoint).
+- ``portail payfip serve --host 127.0.0.1 --port 8085``: the address the DGFiP notifies
+  (``urlnotif``, set in PORTAIL_PAYFIP_URL); put it behind the town hall's reverse
+  proxy, reachable from the DGFiP only (a warning says so for any other address). The
+  server itself is `portail_tui.services.payfip_server`; the command only reads its options.
+- ``portail payfip resultat [IDOP|REFERENCE]``: ask the DGFiP for a result (a notification
+  that could not reach the endpoint, or the DGFiP unreachable when it came); without
+  argument, every pending request.
 - ``portail payfip lien --famille 123 --montant 40``: a payment link e-mailed to a family.
 """
 
@@ -86,17 +87,22 @@ def _print_line(line: str) -> None:
 @payfip_app.command("serve")
 @friendly
 def payfip_serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Adresse d'écoute."),
-    port: int = typer.Option(8085, "--port", help="Port d'écoute."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Adresse d'écoute (derrière le proxy de la mairie)."),
+    port: int = typer.Option(8085, "--port", help="Port d'écoute (1 à 65535)."),
 ) -> None:
-    """Reçoit les notifications de résultat PayFiP (urlcl) et enregistre les paiements."""
-    from portail_tui.services.payfip_server import make_payfip_server
+    """Reçoit les notifications PayFiP (urlnotif) ; chaque résultat est vérifié auprès de la DGFiP avant d'être enregistré."""
+    from portail_tui.services.payfip_server import check_port, exposure_warning, make_payfip_server
 
+    check_port(port)
+    warning = exposure_warning(host)
+    if warning:
+        err_console.print(warning, highlight=False, soft_wrap=True)
     with system_context() as ctx:
         try:
             server = make_payfip_server(ctx, host, port, log=_print_line)
-        except OSError as exc:
-            raise CliError(f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}.") from None
+        except (OSError, OverflowError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise CliError(f"Impossible d'écouter sur {host}:{port} : {reason}.") from None
         bound_host, bound_port = server.server_address[:2]
         console.print(f"Notifications PayFiP attendues sur http://{bound_host!s}:{bound_port}/ (Ctrl+C pour arrêter).",
                       highlight=False, soft_wrap=True)
@@ -111,14 +117,27 @@ def payfip_serve(
 @payfip_app.command("resultat")
 @friendly
 def payfip_resultat(
-    query: str = typer.Argument(..., help="La chaîne de résultat (ou l'adresse complète) reçue de PayFiP."),
+    query: str | None = typer.Argument(
+        None, help="L'identifiant d'opération (idop), la référence, ou l'adresse reçue. "
+                   "Sans argument : toutes les demandes en attente."),
 ) -> None:
-    """Enregistre un résultat PayFiP collé à la main ; rejouer le même résultat ne l'enregistre qu'une fois."""
-    from portail_tui.services.payfip import handle_result
+    """Demande à la DGFiP le résultat d'un paiement en ligne (ou de tous ceux en attente) et l'enregistre une fois."""
+    from portail_tui.services.payfip import confirm_pending, handle_result
 
     with system_context() as ctx:
-        outcome = handle_result(ctx, query)
-    console.print(outcome.message, highlight=False, soft_wrap=True)
+        if query is not None:
+            outcome = handle_result(ctx, query)
+            console.print(outcome.message, highlight=False, soft_wrap=True)
+            return
+        report = confirm_pending(ctx)
+    for outcome in report.outcomes:
+        console.print(outcome.message, highlight=False, soft_wrap=True)
+    for error in report.errors:
+        err_console.print(error, highlight=False, soft_wrap=True)
+    console.print(f"{len(report.outcomes) + len(report.errors)} demande(s) en attente vérifiée(s), "
+                  f"{report.credited} paiement(s) enregistré(s).", highlight=False)
+    if report.errors:
+        raise CliError(f"{len(report.errors)} demande(s) non vérifiée(s) : à reprendre plus tard.")
 
 
 @payfip_app.command("lien")

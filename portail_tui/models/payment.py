@@ -89,6 +89,9 @@ class PayfipRequest(SQLModel, table=True):
     regie_id: int = Field(foreign_key="regie.id")
     family_id: int = Field(foreign_key="family.id", index=True)
     reference: str = Field(max_length=40, unique=True)
+    # The DGFiP's operation id (creerPaiementSecurise): what a notification names and the
+    # only key `recupererDetailPaiementSecurise` answers for. None on requests made before.
+    id_op: str | None = Field(default=None, max_length=64, unique=True, index=True)
     amount_cents: int
     object: str = Field(max_length=100)
     email: str = Field(max_length=254)
