@@ -184,6 +184,18 @@ def _default_authorized_keys() -> Path:
     return Path.home() / ".ssh" / "authorized_keys"
 
 
+def login_source_from(env: Mapping[str, str]) -> str:
+    """Where the user of a process with this environment sits: « ssh ADDRESS » inside an
+    SSH session, « navigateur ADDRESS » in a session served by `portail serve`
+    (PORTAIL_CLIENT_ADDRESS, set by the server per browser session), else « terminal »."""
+    ssh = (env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or "").split()
+    if ssh:
+        return f"ssh {ssh[0]}"
+    if "web_driver" in env.get("TEXTUAL_DRIVER", "").lower():
+        return f"navigateur {env.get('PORTAIL_CLIENT_ADDRESS', '').strip() or 'adresse inconnue'}"
+    return "terminal"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the program. Frozen: a service cannot change what another sees."""
@@ -227,6 +239,10 @@ class Settings:
     forwarded: tuple[tuple[str, str], ...] = ()
     """The FORWARDED_SETTINGS variables set in the environment, as given: what an SSH
     forced command must carry, sshd starting it with an empty environment."""
+    login_source: str = "terminal"
+    """Where this process's user sits, for the login throttle and the audit of failed
+    logins: « ssh ADDRESS » (SSH_CONNECTION), « navigateur ADDRESS » under `portail
+    serve` (PORTAIL_CLIENT_ADDRESS), else « terminal » (see `login_source_from`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -254,6 +270,7 @@ class Settings:
             pg_bindir=Path(bindir) if bindir else None,
             authorized_keys=authorized_keys_path(env),
             forwarded=tuple((name, env[name]) for name in FORWARDED_SETTINGS if env.get(name)),
+            login_source=login_source_from(env),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -23,7 +23,6 @@ Why it is built this way (issue 13):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from portail_tui.config import login_source_from
 from portail_tui.models import Agent, PortalAccount
 from portail_tui.models.core import LoginSource
 from portail_tui.services import audit
@@ -101,23 +101,15 @@ def account_delay(failures: int) -> timedelta:
     return min(timedelta(seconds=2**failures), MAX_DELAY)
 
 
-def source_from_environment(environ: Mapping[str, str] | None = None) -> str:
-    """Where this process's user sits: « ssh ADDRESS » inside an SSH session,
-    « navigateur ADDRESS » in a session served by `portail serve` (ADDRESS from
-    PORTAIL_CLIENT_ADDRESS, which the server sets per browser session), else
-    « terminal »."""
-    env = os.environ if environ is None else environ
-    ssh = (env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or "").split()
-    if ssh:
-        return f"ssh {ssh[0]}"
-    if "web_driver" in env.get("TEXTUAL_DRIVER", "").lower():
-        return f"navigateur {env.get('PORTAIL_CLIENT_ADDRESS', '').strip() or 'adresse inconnue'}"
-    return "terminal"
+def source_from_environment(environ: Mapping[str, str]) -> str:
+    """Where the user of a process with this environment sits (config.login_source_from;
+    the application reads it once into `Settings.login_source`)."""
+    return login_source_from(environ)
 
 
-def normalise_source(source: str | None) -> str:
-    text = " ".join((source or "").split())
-    return text[:SOURCE_MAX_LENGTH] if text else source_from_environment()
+def normalise_source(source: str | None, default: str = "terminal") -> str:
+    text = " ".join((source or "").split()) or " ".join(default.split())
+    return text[:SOURCE_MAX_LENGTH] or "terminal"
 
 
 # --------------------------------------------------------------------------- counters
@@ -224,7 +216,7 @@ def check_password(
     password may see), or None to refuse with the generic answer (e.g. the account
     was disabled meanwhile). Every other failure raises ServiceError(LOGIN_FAILED)."""
     now = ctx.clock.now()
-    where = normalise_source(source)
+    where = normalise_source(source, ctx.settings.login_source)
 
     def _claim(session: Session) -> _Claim:
         source_ok = _claim_source(session, where, now)

@@ -6,7 +6,8 @@ nothing the second time:
 2. waiting-list promotions still pending (places freed other than by a cancellation,
    e.g. a capacity raised);
 3. forms that expired (insurance end date) or belong to a past school year (rollover);
-4. delivery of the outbox (services/mail.py).
+4. online payments still waiting for the DGFiP's confirmation, asked again (PayFiP);
+5. delivery of the outbox (services/mail.py).
 
 A step that fails is reported and the next ones still run: a mail server down must not
 stop the forms from expiring. The steps are imported directly: a step renamed or removed
@@ -25,6 +26,7 @@ from portail_tui.services.booking_digest import queue_booking_digests
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.forms import expire_forms
 from portail_tui.services.mail import DeliveryReport, deliver_outbox
+from portail_tui.services.payfip import nightly_confirm
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class NightlyReport:
 DIGESTS = "Récapitulatifs des réservations"
 PROMOTIONS = "Places attribuées (listes d'attente)"
 FORMS = "Fiches à mettre à jour"
+PAYFIP = "Paiements en ligne PayFiP vérifiés"
 MAIL = "Envoi des courriels"
 
 
@@ -83,6 +86,8 @@ def run_nightly(ctx: Context, today: date, *, smtp: SmtpSettings | None,
           note=f"journée du {yesterday:%d/%m/%Y}")
     _step(report, PROMOTIONS, lambda: promote_waiting(ctx, today))
     _step(report, FORMS, lambda: expire_forms(ctx, today), note=f"rentrée au {ctx.settings.rollover}")
+    # Before the mail: a payment confirmed now gets its confirmation e-mail tonight.
+    _step(report, PAYFIP, lambda: nightly_confirm(ctx))
 
     if smtp is None:
         if smtp_error:
