@@ -221,7 +221,7 @@ def install_font(pdf: FPDF, strings: Iterable[str]) -> None:
         font = copy.copy(source)
         font.i = len(pdf.fonts) + 1
         if whole and _SHIM:
-            font.ttfont = _embedded_font(path, data)  # type: ignore[assignment]  # stands for a TTFont
+            font.ttfont = _embedded_font(path, data)  # stands for a TTFont (ttfont is Any)
         else:
             font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
         font.desc = copy.copy(source.desc)
