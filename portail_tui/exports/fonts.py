@@ -214,7 +214,7 @@ def install_font(pdf: FPDF, strings: Iterable[str]) -> None:
     layout (pinned version); any surprise falls back to a font parsed for this document
     alone, from the same bytes. Raises ExportError when the font cannot be read."""
     whole = fits_latin(strings)
-    path = (latin_font_files() if whole else full_font_files())[""]
+    path = FONT_DIR / (LATIN_FONT if whole else FULL_FONT)
     data = font_bytes(path)
     try:
         source = _prototype(path, data, whole=whole)
