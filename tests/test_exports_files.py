@@ -43,7 +43,23 @@ def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
     write_atomic(target, iter([b"a", b"b", b"c"]))
     assert target.read_bytes() == b"abc"
     assert os.listdir(tmp_path) == ["out.csv"]
-    assert target.stat().st_mode & 0o777 != 0o600  # not mkstemp's private mode
+
+
+
+def test_exports_are_for_the_service_account_only(tmp_path: Path) -> None:
+    """Exports and receipts name families, children and amounts: mode 0600 whatever the
+    umask, also when an older, world-readable file of that name is replaced."""
+    target = tmp_path / "releve.pdf"
+    target.write_bytes(b"old")
+    target.chmod(0o644)
+    old_mask = os.umask(0o022)
+    try:
+        write_atomic(target, b"%PDF")
+        write_atomic(tmp_path / "new.csv", iter([b"a", b"b"]), durable=False)
+    finally:
+        os.umask(old_mask)
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o600
 
 
 def test_failing_producer_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-import pytest
 from pypdf import PdfReader
 
 from portail_tui.clock import PARIS
+from portail_tui.exports import fonts
 from portail_tui.exports import pdf as pdf_mod
 from portail_tui.exports.pdf import render_pdf
 from portail_tui.exports.tables import Column, Report, ReportTable
@@ -72,40 +72,28 @@ def test_long_cells_are_cut_with_an_ellipsis() -> None:
 
 def test_non_latin_text_falls_back_to_the_full_font() -> None:
     report = _report(2, name="Ἀλέξανδρος")  # Greek is not in the Latin subset
-    assert pdf_mod._fonts_for(report) == pdf_mod.full_font_files()
+    assert not fonts.fits_latin(pdf_mod._report_strings(report))
     data = render_pdf(report)
     assert "Ἀλέξανδρος" in _pages(data)[0]
     assert len(data) < 80_000  # the full font is subset to the glyphs used, not embedded whole
-    assert pdf_mod._fonts_for(_report(2)) != pdf_mod.full_font_files()
+    assert fonts.fits_latin(pdf_mod._report_strings(_report(2)))
 
 
 def test_latin_font_is_embedded_whole_once_per_process() -> None:
-    assert pdf_mod._SHIM  # fpdf2 is laid out as expected: embedding skips fontTools
+    assert fonts._SHIM  # fpdf2 is laid out as expected: embedding skips fontTools
     first, second = render_pdf(_report(1)), render_pdf(_report(3, name="Zoé-Œdipe"))
     assert "Zoé-Œdipe" in _pages(second)[0]
-    assert len(pdf_mod._EMBEDDED) == 1
+    assert list(fonts._EMBEDDED) == [fonts.FONT_DIR / fonts.LATIN_FONT]
     # Other fonts still go through fontTools: a core-font free fpdf2 document is unaffected.
     from fpdf import FPDF
 
     other = FPDF()
-    other.add_font("Plain", "", str(pdf_mod.full_font_files()[""]))
+    other.add_font("Plain", "", str(fonts.full_font_files()[""]))
     other.add_page()
     other.set_font("Plain", "", 12)
     other.cell(text="Bonjour œ €")
     assert "Bonjour œ €" in PdfReader(io.BytesIO(bytes(other.output()))).pages[0].extract_text()
     assert first != second
-
-
-def test_latin_font_cache_failure_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file, not a folder: cannot create the cache
-    pdf_mod.latin_font_files.cache_clear()
-    try:
-        assert pdf_mod.latin_font_files() is None
-        assert "Chloé" in _pages(render_pdf(_report(1)))[0]
-    finally:
-        pdf_mod.latin_font_files.cache_clear()
 
 
 def test_consumption_statement_pdf(ctx: Context) -> None:

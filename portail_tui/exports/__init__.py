@@ -28,8 +28,9 @@ API (all amounts are int cents, dates `date`, instants aware `datetime`):
         format streamed, for tables too big for memory (feed it to ``write_atomic``).
 
 ``portail_tui.exports.pdf``
-    ``render_pdf(report) -> bytes``: A4, DejaVu Sans embedded (a Latin subset cached
-        on disk for speed, the full font when the text needs it; bold is the regular
+    ``render_pdf(report) -> bytes``: A4, DejaVu Sans embedded (the Latin-only copy
+        shipped in ``portail_tui/fonts/`` for speed, the full font when the text needs
+        it; both read once per process, see ``exports.fonts``; bold is the regular
         outline stroked, so one font is embedded), header régie + subtitle, title,
         period, tables with headers repeated on each page, bold totals, notes, footer
         "Édité le 28/11/2026 à 10:05" and "page 1/3". Same report -> same bytes.
@@ -39,7 +40,7 @@ API (all amounts are int cents, dates `date`, instants aware `datetime`):
 ``portail_tui.exports.files``
     ``ExportError(OSError)``: French one-line message (``.message``).
     ``write_atomic(path, data, *, durable=True) -> Path``: temporary file + fsync +
-        ``os.replace`` in the same folder; ``data`` is bytes or an iterable of byte
+        ``os.replace`` in the same folder, mode 0600 (the service account only); ``data`` is bytes or an iterable of byte
         chunks (streamed exports); nothing partial left; ExportError if not writable.
         ``durable=False`` skips the fsync (batches sync once at the end).
     ``os_error_reason(exc) -> str``: "accès refusé", "disque plein"… for messages.

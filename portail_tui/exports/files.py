@@ -78,7 +78,10 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
     also leaves nothing behind, and propagates unchanged.
 
     `durable=False` skips the fsync: a batch writing thousands of files syncs once at
-    the end instead (the rename still guarantees no reader sees a partial file)."""
+    the end instead (the rename still guarantees no reader sees a partial file).
+
+    The file is readable by the service account only (mode 0600, mkstemp's, whatever
+    the umask): exports and receipts name families, children and amounts."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -97,7 +100,6 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o666 & ~_UMASK)
         os.replace(tmp_name, path)
         tmp_name = None
     except ExportError:
@@ -134,13 +136,3 @@ def save_for_agent(settings: Settings, filename: str, data: bytes | Iterable[byt
         message = f"{print_pdf(path, settings.printer, title=print_title)} {message}"
     return SavedFile(path, message)
 
-
-def _read_umask() -> int:
-    # Reading the umask means setting it: done once at import (not in a worker thread),
-    # so exports get the usual permissions instead of mkstemp's private 0600.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()

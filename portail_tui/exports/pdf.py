@@ -1,50 +1,23 @@
 """PDF rendering of a `Report` with fpdf2 and the embedded DejaVu font (accents, €, œ).
 
 Speed matters (a statement is printed while the family waits at the desk, and the
-night batch prints the whole town): loading and subsetting the full DejaVu font costs
-~100 ms per document, so a Latin-only copy of the font (≈ 1 000 glyphs instead of
-6 000) is made once per machine in a cache folder and used whenever the report's text
-fits in it; any other character falls back to the full font.
+night batch prints the whole town): the font is read and parsed once per process,
+and a Latin-only copy is embedded whole when the text fits in it (`exports.fonts`).
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import io
-import logging
-import os
-import tempfile
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
-from fontTools import subset as ftsubset
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TextMode
-from fpdf.fonts import SubsetMap, TTFFont
 
-from portail_tui.config import PROJECT_DIR
 from portail_tui.domain.frdates import format_date_short
+from portail_tui.exports.fonts import FAMILY, install_font, latin_font_files
 from portail_tui.exports.tables import Column, Report, ReportTable, format_cell
 
-FONT_DIR = PROJECT_DIR / "data" / "fonts"
-FONT_FILES = {"": "DejaVuSans.ttf"}
-FAMILY = "DejaVu"
-
-# What French statements need, and then some: Latin-1, Latin Extended-A (names from
-# most of Europe), the usual punctuation (spaces incl. the narrow no-break space,
-# dashes, quotes, ellipsis, per mille, guillemets), €, №, ™, minus sign. Fewer glyphs
-# make each document's subsetting faster; anything else uses the full font.
-LATIN_RANGES: tuple[tuple[int, int], ...] = (
-    (0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x200B), (0x2010, 0x2027), (0x202F, 0x2030),
-    (0x2039, 0x203A), (0x20AC, 0x20AC), (0x2116, 0x2116), (0x2122, 0x2122), (0x2212, 0x2212),
-)
-_LATIN_CODEPOINTS = frozenset(cp for lo, hi in LATIN_RANGES for cp in range(lo, hi + 1))
-_CACHE_VERSION = "5"
+# `latin_font_files` is imported from here by the CLI's batch (it preloads the font).
+__all__ = ["latin_font_files", "render_pdf"]
 
 # Page geometry (mm, A4 portrait).
 MARGIN = 15.0
@@ -52,73 +25,6 @@ FOOTER_SPACE = 16.0
 ROW_H = 5.0
 HEADER_H = 6.0
 SECTION_GAP = 4.0
-
-# fontTools reports every table it drops while subsetting; nothing a person can act on.
-logging.getLogger("fontTools").setLevel(logging.ERROR)
-logging.getLogger("fpdf").setLevel(logging.ERROR)
-
-
-# --- fonts -------------------------------------------------------------------------
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "portail-tui" / "fonts"
-
-
-def _reduce_font(source: Path, target: Path) -> None:
-    options = ftsubset.Options()
-    # fpdf2 does no shaping without HarfBuzz and drops layout tables when it embeds:
-    # keep only outlines and metrics.
-    options.layout_features = []
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.hinting = False
-    options.glyph_names = True  # stored names: cheaper to load than names derived from the cmap
-    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "kern", "hdmx", "LTSH", "VDMX", "MATH", "gasp"]
-    font = TTFont(str(source))
-    subsetter = ftsubset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(_LATIN_CODEPOINTS))
-    subsetter.subset(font)
-    # Every document subsets this font again when it is embedded: keep one Unicode cmap
-    # and the few names a PDF reader shows, which makes that per-document step cheaper.
-    font["cmap"].tables = [t for t in font["cmap"].tables if (t.platformID, t.platEncID) == (3, 1)]
-    font["name"].names = [n for n in font["name"].names if n.platformID == 3 and n.nameID in (1, 2, 4, 6)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            font.save(fh)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@lru_cache(maxsize=1)
-def latin_font_files() -> dict[str, Path] | None:
-    """Paths of the Latin-only fonts, made on first use; None if they cannot be made
-    (read-only home…), in which case the full fonts are used."""
-    out: dict[str, Path] = {}
-    try:
-        for style, name in FONT_FILES.items():
-            source = FONT_DIR / name
-            st = source.stat()
-            key = hashlib.sha1(f"{_CACHE_VERSION}:{name}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
-            target = _cache_dir() / f"{source.stem}-latin-{key}.ttf"
-            if not target.exists():
-                _reduce_font(source, target)
-                for old in target.parent.glob(f"{source.stem}-latin-*.ttf"):
-                    if old != target:  # an earlier version of this cache
-                        old.unlink(missing_ok=True)
-            out[style] = target
-    except Exception:  # noqa: BLE001 - any failure just means "use the full font"
-        return None
-    return out
-
-
-def full_font_files() -> dict[str, Path]:
-    return {style: FONT_DIR / name for style, name in FONT_FILES.items()}
 
 
 def _report_strings(report: Report) -> Iterator[str]:
@@ -130,140 +36,6 @@ def _report_strings(report: Report) -> Iterator[str]:
             for cell in row:
                 if isinstance(cell, str):
                     yield cell
-
-
-def _fonts_for(report: Report) -> dict[str, Path]:
-    latin = latin_font_files()
-    if latin is None:
-        return full_font_files()
-    for text in _report_strings(report):
-        if not all(ord(ch) in _LATIN_CODEPOINTS for ch in text if ch >= " "):
-            return full_font_files()
-    return latin
-
-
-# Parsed fonts kept for the life of the process: (path, style) -> (font object, file bytes).
-_PROTOTYPES: dict[tuple[Path, str], tuple[Any, bytes]] = {}
-
-
-def _add_font_plainly(pdf: FPDF, style: str, path: Path) -> Any:
-    pdf.add_font(FAMILY, style, str(path))
-    font = pdf.fonts[f"{FAMILY.lower()}{style}"]
-    assert isinstance(font, TTFFont), "add_font with a file gives a TrueType font"
-    # Outlines are embedded unchanged: recomputing every glyph's bounding box when the
-    # subset is saved only costs time (a third of the document's).
-    font.ttfont.recalcBBoxes = False
-    return font
-
-
-class _EmbeddedFont:
-    """Stands for fontTools' TTFont in fpdf2's font-embedding step, for the Latin font.
-
-    fpdf2 subsets every font of every document with fontTools, which costs more than
-    laying out a whole statement. The Latin font is small (≈ 400 glyphs, ≈ 20 kB), so
-    it is embedded whole: subset once per process (with fpdf2's own options), saved
-    once, and each document's embedding step only looks glyph ids up and writes the
-    saved bytes. The few methods fpdf2 calls on a TTFont at that step are all here."""
-
-    def __init__(self, font: TTFont, data: bytes) -> None:
-        self._font = font
-        self._data = data
-
-    def getGlyphID(self, name: str) -> int:  # noqa: N802 - fontTools' name
-        return int(self._font.getGlyphID(name))
-
-    def save(self, file: Any) -> None:
-        file.write(self._data)
-
-    def __contains__(self, tag: str) -> bool:
-        return tag in self._font
-
-    def __getitem__(self, tag: str) -> Any:
-        return self._font[tag]
-
-    def close(self) -> None:
-        """Shared by every document: never closed."""
-
-
-_SUBSET_OPTIONS = ftsubset.Options
-
-
-class _Subsetter(ftsubset.Subsetter):  # type: ignore[misc]  # fontTools ships no type information
-    def subset(self, font: Any) -> None:
-        if isinstance(font, _EmbeddedFont):
-            return  # already the whole font, as embedded
-        super().subset(font)
-
-
-def _install_subset_shim() -> bool:
-    """Let fpdf2's embedding step skip fontTools for an `_EmbeddedFont` (every other font
-    goes through the real subsetter, unchanged). False if fpdf2 is not laid out as
-    expected, in which case fonts are subset per document as usual."""
-    import fpdf.output as fpdf_output
-
-    current = vars(fpdf_output).get("ftsubset")
-    if getattr(current, "Subsetter", None) is _Subsetter:
-        return True
-    if current is not ftsubset:
-        return False
-    vars(fpdf_output)["ftsubset"] = SimpleNamespace(Options=_SUBSET_OPTIONS, Subsetter=_Subsetter)
-    return True
-
-
-_SHIM = _install_subset_shim()
-_EMBEDDED: dict[Path, _EmbeddedFont] = {}
-
-
-def _embedded_font(path: Path, data: bytes) -> _EmbeddedFont:
-    embedded = _EMBEDDED.get(path)
-    if embedded is None:
-        font = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False)
-        # The options fpdf2 2.8 uses when it embeds a font (output.py, _add_fonts).
-        options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
-        options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "CBDT",
-                                "CBLC", "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR"]
-        subsetter = ftsubset.Subsetter(options)
-        subsetter.populate(glyphs=font.getGlyphOrder())
-        subsetter.subset(font)
-        buffer = io.BytesIO()
-        font.save(buffer)
-        _EMBEDDED[path] = embedded = _EmbeddedFont(font, buffer.getvalue())
-    return embedded
-
-
-def _install_font(pdf: FPDF, style: str, path: Path, *, whole: bool = False) -> None:
-    """Give `pdf` the font at `path` without parsing it again.
-
-    fpdf2 reads a font's cmap and widths on every `add_font`; those are the same for
-    every document, so the parsed font is kept once per process and each document gets
-    a shallow copy with its own glyph subset and font descriptor. With `whole` (the
-    small Latin font) the copy embeds the whole font, prepared once (`_EmbeddedFont`);
-    otherwise it gets a fresh lazily-read fontTools object that fpdf2 subsets.
-    Relies on fpdf2's TTFFont layout (pinned version); any surprise falls back to a
-    plain `add_font`."""
-    key = (path, style)
-    fontkey = f"{FAMILY.lower()}{style}"
-    try:
-        proto = _PROTOTYPES.get(key)
-        if proto is None:
-            scratch = FPDF()
-            _PROTOTYPES[key] = proto = (_add_font_plainly(scratch, style, path), path.read_bytes())
-        source, data = proto
-        font = copy.copy(source)
-        font.i = len(pdf.fonts) + 1
-        if whole and _SHIM:
-            font.ttfont = _embedded_font(path, data)
-        else:
-            font.ttfont = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
-        font.desc = copy.copy(source.desc)
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font._hbfont = None
-        font.subset = SubsetMap(font)
-        pdf.fonts[fontkey] = font
-    except Exception:  # noqa: BLE001 - the plain way always works, only slower
-        pdf.fonts.pop(fontkey, None)
-        _add_font_plainly(pdf, style, path)
 
 
 # --- layout --------------------------------------------------------------------------
@@ -285,8 +57,7 @@ class _ReportPDF(FPDF):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(False)
         self.c_margin = 1.2
-        path = _fonts_for(report)[""]
-        _install_font(self, "", path, whole=path != full_font_files()[""])
+        install_font(self, _report_strings(report))
         self.set_font(FAMILY, "", 9)
         self.set_text_color(TEXT_GREY, TEXT_GREY, TEXT_GREY)
         self.set_fill_color(255, 255, 255)

@@ -14,14 +14,11 @@ from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import TextMode
-from fpdf.fonts import TTFFont
 
 from portail_tui.domain.cash_entries import Receipt
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import amount_in_words, format_amount
-from portail_tui.exports.pdf import FAMILY, LATIN_RANGES, full_font_files, latin_font_files
-
-_LATIN = frozenset(cp for lo, hi in LATIN_RANGES for cp in range(lo, hi + 1))
+from portail_tui.exports.fonts import FAMILY, install_font
 
 MARGIN = 15.0
 COPY_HEIGHT = 133.0  # half an A4 page, minus the cut line
@@ -81,15 +78,6 @@ def _words(cents: int) -> str:
 
 def _strings(r: Receipt) -> list[str]:
     return [r.regie_name, r.regie_address, r.agent_name, *(v for _, v in receipt_lines(r))]
-
-
-def _font_path(r: Receipt) -> str:
-    """The Latin-only copy of DejaVu when the receipt's text fits in it (much faster to
-    embed), else the full font."""
-    latin = latin_font_files()
-    if latin is not None and "" in latin and all(ord(ch) in _LATIN for s in _strings(r) for ch in s if ch >= " "):
-        return str(latin[""])
-    return str(full_font_files()[""])
 
 
 def _style(pdf: FPDF, size: float) -> None:
@@ -165,10 +153,7 @@ def render_receipt(receipt: Receipt) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.add_font(FAMILY, "", _font_path(receipt))
-    font = pdf.fonts[FAMILY.lower()]
-    assert isinstance(font, TTFFont), "add_font with a file gives a TrueType font"
-    font.ttfont.recalcBBoxes = False
+    install_font(pdf, _strings(receipt))
     pdf.set_creation_date(receipt.created_at)
     pdf.set_title(f"Quittance n° {receipt.receipt_number}")
     pdf.set_author(receipt.regie_name)

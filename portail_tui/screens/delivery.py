@@ -7,6 +7,7 @@ nothing more happens (the message says where the file is)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -21,6 +22,8 @@ from portail_tui.screens.base import TabScreen
 from portail_tui.services.context import ServiceError
 from portail_tui.widgets.download import offer_download
 
+_LOG = logging.getLogger(__name__)
+
 NO_FAMILY = "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille."
 
 EXPORT_BINDINGS = [
@@ -34,13 +37,29 @@ def deliver_from_worker(app: App[object], produce: Callable[[], SavedFile],
                         on_saved: Callable[[SavedFile], None], on_error: Callable[[str], None]) -> None:
     """Call from a thread worker: run `produce` (which builds the data and calls
     `save_for_agent`), then, on the UI thread, `on_saved` and the browser download, or
-    `on_error` with the French message of a ServiceError or ExportError."""
+    `on_error` with a French message. Any failure is a message, never the end of the
+    session: a ServiceError or ExportError says why itself, any other error (a bug, a
+    broken installation) is logged with its traceback and summed up in French."""
     try:
         saved = produce()
     except (ServiceError, ExportError) as exc:
         app.call_from_thread(on_error, exc.message)
         return
+    except Exception as exc:  # noqa: BLE001 - a failed export must never end the session
+        app.call_from_thread(on_error, failure_message(exc))
+        return
     app.call_from_thread(delivered, app, saved, on_saved, on_error)
+
+
+def failure_message(exc: BaseException) -> str:
+    """The French line for an export, print or receipt that failed unexpectedly; the
+    traceback goes to the log for whoever maintains the installation."""
+    _LOG.error("export, impression ou quittance en échec", exc_info=exc)
+    if isinstance(exc, OSError):
+        reason = os_error_reason(exc)
+    else:
+        reason = f"erreur inattendue ({type(exc).__name__})"
+    return f"Fichier non produit : {reason}. Réessayez ; si cela persiste, prévenez l'administrateur."
 
 
 def delivered(app: App[object], saved: SavedFile, on_saved: Callable[[SavedFile], None],
