@@ -24,6 +24,7 @@ from portail_tui.config import ConfigError, Settings, default_database_url, pars
 if TYPE_CHECKING:  # imported when a command runs: `portail --help` stays quick
     from rich.progress import Progress, TaskID
 
+    from portail_tui.app import PortailApp
     from portail_tui.clock import Clock
     from portail_tui.db import Database
     from portail_tui.services.context import Context
@@ -89,10 +90,10 @@ def tui(
                                         help="Réservé à la commande forcée SSH (voir README)."),
 ) -> None:
     """Lance l'application des agents (base de démonstration créée au premier lancement)."""
-    from portail_tui.app import PortailApp
     from portail_tui.cli import terminal
-    from portail_tui.clock import Clock
 
+    # Refusals first, before Textual is even imported: a connection without terminal
+    # ends at once.
     if as_agent is not None:  # said first: --as-agent outside SSH is the graver mistake
         from portail_tui.cli.ssh_login import require_ssh_session
 
@@ -102,6 +103,9 @@ def tui(
         raise CliError(refusal)
     app: PortailApp | None = None
     terminal.HangupGuard(lambda: app.exit() if app is not None else None).install()
+    from portail_tui.app import PortailApp
+    from portail_tui.clock import Clock
+
     settings = state.settings
     clock = Clock(settings.today)
     default_file = Path(default_database_url().removeprefix("sqlite:///"))
