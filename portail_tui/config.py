@@ -12,6 +12,7 @@ docs/OPERATIONS.md document the variables.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -21,24 +22,17 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("PORTAIL_DATA_DIR", PROJECT_DIR / "data"))
-"""PORTAIL_DATA_DIR: where the default SQLite file and exports folder live. Read once at
-import, since the defaults below derive from it."""
+"""PORTAIL_DATA_DIR: where the default SQLite file and exports folder live, read at import
+for the defaults below (`Settings.from_env` also reads it from a settings file)."""
 
 ENV_AUTHORIZED_KEYS = "PORTAIL_AUTHORIZED_KEYS"
+ENV_CONFIG = "PORTAIL_CONFIG"
+"""PORTAIL_CONFIG (or --config): the settings file, KEY=VALUE lines. An SSH forced command
+carries its path, sshd starting it with an almost empty environment."""
 
-# Settings the application reads from its environment: sshd starts the forced command with
-# an almost empty environment, so the values in effect when a key is authorized are
-# written into the command itself (`portail ssh authorize`).
 PAYFIP_WS_URL = "https://www.payfip.gouv.fr/tpa/services/securite"
 
-FORWARDED_SETTINGS = (
-    "PORTAIL_DATA_DIR",
-    "PORTAIL_EXPORTS_DIR",
-    "PORTAIL_PRINTER",
-    "PORTAIL_ZONE",
-    "PORTAIL_ROLLOVER",
-    ENV_AUTHORIZED_KEYS,
-)
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _TRUE = {"1", "oui", "o", "yes", "y", "true", "vrai", "on"}
 _FALSE = {"0", "non", "n", "no", "false", "faux", "off", ""}
@@ -94,6 +88,33 @@ def tool_environment() -> dict[str, str]:
     """The environment for a PostgreSQL tool the program runs (pg_dump, pg_restore): ours
     without the PG* variables, so that only what the database URL says reaches libpq."""
     return {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+
+
+def read_settings_file(path: Path) -> dict[str, str]:
+    """The KEY=VALUE lines of a settings file: the file cron sources with `set -a; . file`
+    (docs/OPERATIONS.md), read without a shell so that an SSH session gets the same
+    settings. Blank lines and # comments are skipped, `export ` is allowed, one pair of
+    surrounding quotes is removed; nothing is expanded."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"Fichier de réglages illisible : {path} ({reason}).") from None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line.removeprefix("export ").lstrip()
+        name, sep, value = line.partition("=")
+        if not sep or not _NAME_RE.fullmatch(name):
+            raise ConfigError(f"{path}, ligne {number} : attendu NOM=valeur, reçu {line!r}.")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -236,17 +257,28 @@ class Settings:
     authorized_keys: Path = field(default_factory=_default_authorized_keys)
     """PORTAIL_AUTHORIZED_KEYS: the authorized_keys file `portail ssh` manages; default
     ~/.ssh/authorized_keys of the service account."""
-    forwarded: tuple[tuple[str, str], ...] = ()
-    """The FORWARDED_SETTINGS variables set in the environment, as given: what an SSH
-    forced command must carry, sshd starting it with an empty environment."""
+    config_file: Path | None = None
+    """PORTAIL_CONFIG (or --config): the settings file read, absolute; None without one.
+    A variable set (not blank) in the environment wins over the file's, as with dotenv
+    files: an explicit override for one command; the command-line options (--db,
+    --today) win over both."""
     login_source: str = "terminal"
     """Where this process's user sits, for the login throttle and the audit of failed
     logins: « ssh ADDRESS » (SSH_CONNECTION), « navigateur ADDRESS » under `portail
     serve` (PORTAIL_CLIENT_ADDRESS), else « terminal » (see `login_source_from`)."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *,
+                 config_file: Path | None = None) -> Settings:
+        """The settings from `env` (the process environment by default) over those of the
+        settings file, named by `config_file` or by PORTAIL_CONFIG in `env`."""
         env = dict(os.environ if env is None else env)
+        if config_file is None and env.get(ENV_CONFIG):
+            config_file = Path(env[ENV_CONFIG])
+        if config_file is not None:
+            config_file = config_file.expanduser().absolute()
+            env = {**read_settings_file(config_file), **{k: v for k, v in env.items() if v}}
+        data_dir = Path(env["PORTAIL_DATA_DIR"]) if env.get("PORTAIL_DATA_DIR") else DATA_DIR
         smtp: SmtpSettings | None = None
         smtp_error: str | None = None
         if env.get("PORTAIL_SMTP_HOST"):  # set but blank: an error, as before
@@ -256,9 +288,9 @@ class Settings:
                 smtp_error = exc.message
         bindir = env.get("PORTAIL_PG_BINDIR")
         return cls(
-            database_url=env.get("PORTAIL_DATABASE_URL") or default_database_url(),
+            database_url=env.get("PORTAIL_DATABASE_URL") or f"sqlite:///{data_dir / 'portail.db'}",
             today=parse_today(env.get("PORTAIL_TODAY")),
-            exports_dir=Path(env.get("PORTAIL_EXPORTS_DIR") or DATA_DIR / "exports"),
+            exports_dir=Path(env.get("PORTAIL_EXPORTS_DIR") or data_dir / "exports"),
             printer=env.get("PORTAIL_PRINTER") or None,
             school_zone=(env.get("PORTAIL_ZONE") or "A").upper(),
             rollover=env.get("PORTAIL_ROLLOVER") or "09-01",
@@ -269,7 +301,7 @@ class Settings:
             smtp_error=smtp_error,
             pg_bindir=Path(bindir) if bindir else None,
             authorized_keys=authorized_keys_path(env),
-            forwarded=tuple((name, env[name]) for name in FORWARDED_SETTINGS if env.get(name)),
+            config_file=config_file,
             login_source=login_source_from(env),
         )
 
@@ -289,8 +321,3 @@ class Settings:
         if self.today is not None:
             env["PORTAIL_TODAY"] = self.today.isoformat()
         return env
-
-    def forwarded_env(self) -> dict[str, str]:
-        """What an SSH forced command must carry, sshd starting it with an empty
-        environment: the database, the pinned date and the forwarded settings as given."""
-        return {**self.database_env(), **dict(self.forwarded)}

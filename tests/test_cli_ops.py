@@ -3,6 +3,7 @@ line for a refusal, the lists shown (in-process with typer's runner)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,18 +171,141 @@ def test_audit_command(sqlite_demo_db: Database) -> None:
     assert unknown.exit_code == 1 and "Agent inconnu" in unknown.output
 
 
-def test_ssh_list_shows_authorized_agents(sqlite_demo_db: Database, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def _keygen(path: Path) -> Path:
     import subprocess
 
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path.with_suffix(".pub")
+
+
+@pytest.fixture
+def ssh_setup(sqlite_demo_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The settings file of the installation (what the key line names) and the keys file."""
     keys = tmp_path / "authorized_keys"
     monkeypatch.setenv("PORTAIL_AUTHORIZED_KEYS", str(keys))
+    config = tmp_path / "portail.env"
+    config.write_text(f"PORTAIL_DATABASE_URL={sqlite_demo_db.url}\n"
+                      "PORTAIL_PAYFIP_URL=https://paiement.mairie.example/retour\n")
+    monkeypatch.setenv("PORTAIL_CONFIG", str(config))
+    return keys
+
+
+def test_ssh_list_shows_authorized_agents(sqlite_demo_db: Database, ssh_setup: Path, tmp_path: Path) -> None:
     assert "Aucune clé" in run(sqlite_demo_db, "ssh", "list").output
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True)
-    done = run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", str(tmp_path / "k.pub"))
+    done = run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", str(_keygen(tmp_path / "k")))
     assert done.exit_code == 0, done.output
     listed = run(sqlite_demo_db, "ssh", "list")
     assert "agent" in listed.output and "ssh-ed25519" in listed.output
     assert run(sqlite_demo_db, "ssh", "revoke", "agent").exit_code == 0
     again = run(sqlite_demo_db, "ssh", "revoke", "agent")
     assert again.exit_code == 1 and "Aucune clé SSH autorisée pour agent" in again.output
+
+
+def test_ssh_list_shows_each_keys_sha256_fingerprint(sqlite_demo_db: Database, ssh_setup: Path,
+                                                     tmp_path: Path) -> None:
+    import subprocess
+
+    expected = []
+    for login in ("agent", "regisseur"):
+        pub = _keygen(tmp_path / login)
+        assert run(sqlite_demo_db, "ssh", "authorize", login, "--key", str(pub)).exit_code == 0
+        expected.append(subprocess.run(["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True,
+                                       check=True).stdout.split()[1])
+    listed = run(sqlite_demo_db, "ssh", "list").output
+    assert "Empreinte (SHA256)" in listed
+    assert expected[0] != expected[1] and all(fp in listed for fp in expected), listed
+
+
+def test_ssh_authorize_says_whose_file_and_never_pins_the_date(
+        sqlite_demo_db: Database, ssh_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    monkeypatch.setenv("PORTAIL_TODAY", "2026-11-28")
+    done = run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", str(_keygen(tmp_path / "k")))
+    assert done.exit_code == 0, done.output
+    assert "Clé SHA256:" in done.output and "ajoutée pour" in done.output
+    assert f"dans {ssh_setup} (compte {getpass.getuser()})." in done.output.replace("\n", "")
+    line = ssh_setup.read_text()
+    assert "PORTAIL_TODAY" not in line and "2026-11-28" not in line
+    assert "PORTAIL_DATABASE_URL" not in line and f"--config {tmp_path / 'portail.env'} tui" in line
+
+
+def test_ssh_authorize_needs_the_settings_file_of_the_same_database(
+        sqlite_demo_db: Database, ssh_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pub = str(_keygen(tmp_path / "k"))
+    monkeypatch.delenv("PORTAIL_CONFIG")
+    done = run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", pub)
+    assert done.exit_code == 1 and "fichier de réglages que liront les sessions SSH" in done.output
+    other = tmp_path / "autre.env"
+    other.write_text("PORTAIL_DATABASE_URL=sqlite:////srv/ailleurs.db\n")
+    done = run(sqlite_demo_db, "--config", str(other), "ssh", "authorize", "agent", "--key", pub)
+    assert done.exit_code == 1 and "désigne une autre base" in done.output
+    assert not ssh_setup.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the refusal is for root")
+def test_ssh_authorize_as_root_names_the_account_or_the_file(
+        sqlite_demo_db: Database, ssh_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    pub = str(_keygen(tmp_path / "k"))
+    root_keys = Path(pwd.getpwuid(0).pw_dir) / ".ssh" / "authorized_keys"
+    before = root_keys.read_bytes() if root_keys.exists() else None
+    monkeypatch.delenv("PORTAIL_AUTHORIZED_KEYS")
+    monkeypatch.setenv("HOME", pwd.getpwuid(0).pw_dir)
+    refused = run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", pub)
+    assert refused.exit_code == 1 and "--compte portail" in refused.output
+    assert (root_keys.read_bytes() if root_keys.exists() else None) == before
+    home = tmp_path / "service"
+    home.mkdir()
+    nobody = pwd.getpwnam("nobody")
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    target = home / ".ssh" / "authorized_keys"
+    done = run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", pub, "--compte", "nobody",
+               "--fichier", str(target))
+    assert done.exit_code == 0, done.output
+    assert f"dans {target} (compte nobody)." in done.output.replace("\n", "")
+    assert os.stat(target).st_uid == nobody.pw_uid
+    listed = run(sqlite_demo_db, "ssh", "list", "--fichier", str(target))
+    assert "agent" in listed.output
+
+
+def test_a_session_through_the_key_line_reads_the_settings_file(
+        sqlite_demo_db: Database, ssh_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the forced command's own words (as sshd would, with an environment holding no
+    PORTAIL_* setting): the session sees the file's settings, not the authorizing shell's."""
+    import shlex
+
+    from portail_tui.cli import terminal
+    from portail_tui.services import ssh_keys
+
+    monkeypatch.setenv("PORTAIL_TODAY", "2026-11-28")
+    assert run(sqlite_demo_db, "ssh", "authorize", "agent", "--key", str(_keygen(tmp_path / "k"))).exit_code == 0
+    (key,) = ssh_keys.list_authorized(ssh_setup)
+    command = key.line.split('command="', 1)[1].split('" ssh-ed25519', 1)[0]
+    words = shlex.split(command)
+    assert words[:2] == ["exec", "env"]
+    assignments = [w for w in words[2:] if "=" in w and not w.startswith("/")]
+    args = words[2 + len(assignments) + 1:]
+    for name in ("PORTAIL_TODAY", "PORTAIL_CONFIG", "PORTAIL_AUTHORIZED_KEYS", "PORTAIL_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.7 50000 192.0.2.1 22")
+    monkeypatch.setattr(terminal, "refusal_here", lambda: None)
+    monkeypatch.setattr(terminal.HangupGuard, "install", lambda self: None)
+    seen: list[object] = []
+
+    class FakeApp:
+        def __init__(self, ctx: object = None, actor: object = None, **_: object) -> None:
+            seen.append((ctx, actor))
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr("portail_tui.app.PortailApp", FakeApp)
+    done = runner.invoke(app, args, env=dict(a.split("=", 1) for a in assignments))
+    assert done.exit_code == 0, done.output
+    ((ctx, actor),) = seen
+    assert ctx.settings.payfip_url == "https://paiement.mairie.example/retour"  # type: ignore[attr-defined]
+    assert ctx.settings.today is None  # type: ignore[attr-defined]
+    assert actor.login == "agent"  # type: ignore[attr-defined]

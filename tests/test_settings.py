@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from portail_tui import config
-from portail_tui.config import DATA_DIR, FORWARDED_SETTINGS, ConfigError, Settings, SmtpSettings
+from portail_tui.config import DATA_DIR, ConfigError, Settings, SmtpSettings
 
 PACKAGE = Path(config.__file__).resolve().parent
 
@@ -25,7 +25,7 @@ def test_defaults_on_a_fresh_machine() -> None:
     assert s.database_url == f"sqlite:///{DATA_DIR / 'portail.db'}"
     assert (s.today, s.exports_dir, s.printer, s.school_zone, s.rollover, s.payfip_url) == (
         None, DATA_DIR / "exports", None, "A", "09-01", None)
-    assert (s.smtp, s.smtp_error, s.pg_bindir, s.forwarded) == (None, None, None, ())
+    assert (s.smtp, s.smtp_error, s.pg_bindir, s.config_file) == (None, None, None, None)
     assert s.authorized_keys == Path("/home/portail/.ssh/authorized_keys")
 
 
@@ -49,10 +49,6 @@ def test_every_variable_is_read() -> None:
     assert s.payfip_url == "https://mairie.example/payfip"
     assert s.smtp == SmtpSettings(host="127.0.0.1", port=25, sender="Régie <regie@mairie.example>")
     assert s.pg_bindir == Path("/opt/pg/bin") and s.authorized_keys == Path("/srv/keys")
-    assert s.forwarded_env() == {
-        "PORTAIL_DATABASE_URL": env["PORTAIL_DATABASE_URL"], "PORTAIL_TODAY": "2026-11-28",
-        "PORTAIL_EXPORTS_DIR": "/srv/exports", "PORTAIL_PRINTER": "accueil", "PORTAIL_ZONE": "c",
-        "PORTAIL_ROLLOVER": "08-25", "PORTAIL_AUTHORIZED_KEYS": "/srv/keys"}
     assert s.database_env() == {"PORTAIL_DATABASE_URL": env["PORTAIL_DATABASE_URL"], "PORTAIL_TODAY": "2026-11-28"}
 
 
@@ -70,14 +66,6 @@ def test_the_mail_settings_are_the_settings_ones() -> None:
     from portail_tui.services import mail
 
     assert mail.SmtpSettings is SmtpSettings
-
-
-def test_ssh_forwards_the_same_settings_as_before() -> None:
-    from portail_tui.services import ssh_keys
-
-    assert ssh_keys.FORWARDED_SETTINGS == FORWARDED_SETTINGS == (
-        "PORTAIL_DATA_DIR", "PORTAIL_EXPORTS_DIR", "PORTAIL_PRINTER", "PORTAIL_ZONE", "PORTAIL_ROLLOVER",
-        "PORTAIL_AUTHORIZED_KEYS")
 
 
 def test_pg_tools_come_from_the_configured_folder(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """End to end over a real OpenSSH server: an agent's key authorized with
 `portail ssh authorize` opens the application as that agent inside tmux; an unknown key,
-a revoked key and a disabled agent are refused; the key opens nothing else.
+a revoked key and a disabled agent are refused; the key opens nothing else; a connection
+without a terminal is refused at once, and a dropped client leaves no process behind.
 
 The sshd runs as the current user on a free loopback port with a throwaway host key and
 its own configuration (StrictModes off, no PAM, keys only), and reads the
@@ -12,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+import portail_tui
 from portail_tui.db import Database
 from portail_tui.models import Agent
 
@@ -141,11 +145,47 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
         mux.run("kill-server", check=False)
 
 
+def _settings_file(db: Database, sshd: Sshd) -> Path:
+    """The installation's settings file, named by the key lines. Its path, unique to the
+    test, is on the command line of every `portail` process a session starts: the marker
+    `pgrep -f` looks for."""
+    path = sshd.keys_file.parent / "portail-e2e.env"
+    if not path.exists():
+        path.write_text(f"PORTAIL_DATABASE_URL={db.url}\n")
+    return path
+
+
+def _tested_portail(sshd: Sshd) -> str:
+    """`portail` running the code under test: sshd starts sessions with an empty
+    environment, where the venv's script would import whichever checkout it was
+    installed from."""
+    path = sshd.keys_file.parent / "portail"
+    if not path.exists():
+        root = Path(portail_tui.__file__).resolve().parent.parent
+        path.write_text(f"#!/bin/sh\nexec env PYTHONPATH={shlex.quote(str(root))} {shlex.quote(PORTAIL)} \"$@\"\n")
+        path.chmod(0o755)
+    return str(path)
+
+
 def _cli(db: Database, sshd: Sshd, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PORTAIL_AUTHORIZED_KEYS": str(sshd.keys_file), "COLUMNS": "200"}
     env.pop("PORTAIL_DATABASE_URL", None)
-    return subprocess.run([PORTAIL, "--db", db.url, "--today", TODAY, *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    if args[:2] == ("ssh", "authorize"):
+        args = (*args, "--portail", _tested_portail(sshd))
+    return subprocess.run([PORTAIL, "--config", str(_settings_file(db, sshd)), "--db", db.url,
+                           "--today", TODAY, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def _left_running(marker: str, timeout: float = 8) -> list[str]:
+    """The processes whose command line holds `marker`, once `timeout` has passed
+    without them all being gone."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = subprocess.run(["pgrep", "-a", "-f", "--", marker], capture_output=True, text=True)
+        lines = [ln for ln in found.stdout.splitlines() if "pgrep" not in ln]
+        if not lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
 
 
 def _full_name(db: Database, login: str) -> str:
@@ -159,7 +199,7 @@ def test_agent_key_opens_the_application_as_that_agent(
     key = _keygen(tmp_path / "agent_key")
     done = _cli(sqlite_demo_db, sshd, "ssh", "authorize", "agent", "--key", f"{key}.pub")
     assert done.returncode == 0, done.stderr
-    assert "autorisée pour" in done.stdout
+    assert "ajoutée pour" in done.stdout
     name = _full_name(sqlite_demo_db, "agent")
 
     # A command asked by the client is ignored: the forced command runs instead.
@@ -233,3 +273,66 @@ def test_as_agent_outside_ssh_is_refused(sqlite_demo_db: Database, sshd: Sshd) -
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 1
     assert "connexion SSH" in done.stderr
+
+
+# --- no terminal, no process left (issue 12) ------------------------------------------
+
+@pytest.mark.parametrize("how", ["commande", "sans-terminal", "scp"])
+def test_a_connection_without_terminal_is_refused_at_once(
+        sqlite_demo_db: Database, sshd: Sshd, tmp_path: Path, how: str) -> None:
+    """`ssh host cmd`, `ssh -T host` and `scp -O` used to start the application headless,
+    left running at full CPU after the client went away."""
+    key = _keygen(tmp_path / "k")
+    assert _cli(sqlite_demo_db, sshd, "ssh", "authorize", "agent", "--key", f"{key}.pub").returncode == 0
+    marker = str(_settings_file(sqlite_demo_db, sshd))
+    args = sshd.ssh_args(key)
+    if how == "commande":
+        argv = [*args, "id"]
+    elif how == "sans-terminal":
+        argv = [*args[:1], "-T", *args[1:]]
+    else:
+        (tmp_path / "f.txt").write_text("x")
+        options = [a for a in args[1:-1] if a not in ("-p", str(sshd.port))]
+        argv = ["scp", "-O", "-P", str(sshd.port), *options, str(tmp_path / "f.txt"),
+                f"{sshd.user}@127.0.0.1:{tmp_path / 'copie.txt'}"]
+    started = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0
+    assert time.monotonic() - started < 20
+    refusal = [ln for ln in done.stderr.splitlines() if "Pas de terminal" in ln]
+    assert len(refusal) == 1, done.stderr
+    if how == "commande":
+        assert "« id » est refusée" in refusal[0]
+    assert "uid=" not in done.stdout
+    assert not (tmp_path / "copie.txt").exists()
+    assert _left_running(marker) == []
+
+
+@pytest.mark.parametrize("drop", ["client-tue", "tmux-ferme"])
+def test_a_dropped_client_leaves_no_process(
+        sqlite_demo_db: Database, sshd: Sshd, tmux: Tmux, tmp_path: Path, drop: str) -> None:
+    key = _keygen(tmp_path / "k")
+    assert _cli(sqlite_demo_db, sshd, "ssh", "authorize", "agent", "--key", f"{key}.pub").returncode == 0
+    marker = str(_settings_file(sqlite_demo_db, sshd))
+    ssh = " ".join(sshd.ssh_args(key))
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", f"exec {ssh} -tt")
+    tmux.wait_for(_full_name(sqlite_demo_db, "agent"))
+    assert _left_running(marker, timeout=0), "the session's process should be running"
+    if drop == "client-tue":
+        client = int(tmux.run("display-message", "-p", "-t", "e2e", "#{pane_pid}").stdout.strip())
+        os.kill(client, signal.SIGKILL)
+    else:
+        tmux.run("kill-server")
+    assert _left_running(marker) == []
+
+
+def test_a_local_session_ends_with_its_terminal(sqlite_demo_db: Database, sshd: Sshd, tmux: Tmux) -> None:
+    """The same without SSH: the tmux window of a local `portail` closed."""
+    marker = str(_settings_file(sqlite_demo_db, sshd))
+    env = "env -u SSH_CONNECTION -u PORTAIL_DATABASE_URL TERM=xterm-256color"
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
+             f"exec {env} {_tested_portail(sshd)} --config {marker} tui")
+    tmux.wait_for("Mot de passe")
+    assert _left_running(marker, timeout=0)
+    tmux.run("kill-server")
+    assert _left_running(marker) == []

@@ -18,7 +18,7 @@ from portail_tui.services import auth, ssh_keys
 from portail_tui.services.context import Context, ServiceError
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=PARIS)
-ENV = {"PORTAIL_DATABASE_URL": "sqlite:////srv/portail/data/portail.db"}
+CONFIG = Path("/srv/portail/portail.env")
 
 
 def _keygen(tmp_path: Path, name: str, kind: str = "ed25519", bits: int | None = None) -> Path:
@@ -93,8 +93,8 @@ def test_short_rsa_key_is_refused(tmp_path: Path) -> None:
 # --- authorize / revoke -------------------------------------------------------
 
 def _authorize(ctx: Context, login: str, pub: Path, keys: Path) -> ssh_keys.AuthorizeResult:
-    return ssh_keys.authorize(ctx, login, pub, keys_path=keys, portail="/srv/portail/.venv/bin/portail",
-                              settings_env=ENV)
+    return ssh_keys.authorize(ctx, login, pub, keys=ssh_keys.keys_file(keys),
+                              portail="/srv/portail/.venv/bin/portail", config_file=CONFIG)
 
 
 def test_authorize_writes_a_restricted_forced_line_and_keeps_other_lines(
@@ -110,8 +110,8 @@ def test_authorize_writes_a_restricted_forced_line_and_keeps_other_lines(
     assert lines[:2] == ["# maintenance", maintenance]
     line = lines[2]
     assert line.startswith('restrict,pty,command="exec env ')
-    assert "tui --as-agent marie" in line
-    assert "PORTAIL_DATABASE_URL=sqlite:////srv/portail/data/portail.db" in line
+    assert "portail --config /srv/portail/portail.env tui --as-agent marie" in line
+    assert f"PORTAIL_AUTHORIZED_KEYS={keys}" in line
     assert line.endswith(" portail:marie")
     assert pub.read_text().split()[1] in line
     assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
@@ -163,11 +163,11 @@ def test_revoke_removes_only_that_agent(keys_ctx: Context, tmp_path: Path) -> No
     keys.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMaint it@mairie\n")
     _authorize(keys_ctx, "marie", _keygen(tmp_path, "a").with_suffix(".pub"), keys)
     _authorize(keys_ctx, "paul", _keygen(tmp_path, "b").with_suffix(".pub"), keys)
-    assert ssh_keys.revoke(keys_ctx, "marie", keys_path=keys) == 1
+    assert ssh_keys.revoke(keys_ctx, "marie", keys=ssh_keys.keys_file(keys)) == 1
     assert [k.login for k in ssh_keys.list_authorized(keys)] == ["paul"]
     assert "it@mairie" in keys.read_text()
     with pytest.raises(ServiceError, match="Aucune clé"):
-        ssh_keys.revoke(keys_ctx, "marie", keys_path=keys)
+        ssh_keys.revoke(keys_ctx, "marie", keys=ssh_keys.keys_file(keys))
 
 
 # --- the forced command -------------------------------------------------------
@@ -177,15 +177,17 @@ def test_forced_command_quotes_values_for_the_shell(tmp_path: Path) -> None:
     that prints what it received: odd characters arrive intact, nothing runs."""
     fake = tmp_path / "fake portail"
     out = tmp_path / "out.txt"
-    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" \"$PORTAIL_DATABASE_URL\" \"$TEXTUAL_FPS\" > '{out}'\n")
+    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" \"$PORTAIL_AUTHORIZED_KEYS\" \"$TEXTUAL_FPS\" > '{out}'\n")
     fake.chmod(0o755)
-    url = "postgresql://portail:p'a\"ss $(touch x)@db/portail"
-    cmd = ssh_keys.forced_command("marie", portail=str(fake), settings_env={"PORTAIL_DATABASE_URL": url})
+    config = tmp_path / "réglages p'a\"ss $(touch x).env"
+    keys = tmp_path / "clés `touch y`"
+    cmd = ssh_keys.forced_command("marie", portail=str(fake), config_file=config, keys_path=keys)
     subprocess.run(["sh", "-c", cmd], check=True, cwd=tmp_path)
-    assert out.read_text().splitlines() == ["tui", "--as-agent", "marie", url, "30"]
-    assert not (tmp_path / "x").exists()
+    assert out.read_text().splitlines() == ["--config", str(config), "tui", "--as-agent", "marie",
+                                            str(keys), "30"]
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
     with pytest.raises(ServiceError):
-        ssh_keys.forced_command("a b", portail=str(fake), settings_env={})
+        ssh_keys.forced_command("a b", portail=str(fake), config_file=config, keys_path=keys)
 
 
 def test_key_line_escapes_double_quotes_for_sshd(tmp_path: Path) -> None:
@@ -228,3 +230,67 @@ def test_authorized_keys_path_override() -> None:
     assert ssh_keys.authorized_keys_path({"HOME": "/home/portail"}) == Path(
         "/home/portail/.ssh/authorized_keys")
 
+
+
+# --- fingerprints, the settings file, whose file ---------------------------------
+
+def test_fingerprint_is_ssh_keygens_for_each_ed25519_key(keys_ctx: Context, tmp_path: Path) -> None:
+    """Two ed25519 keys share their first 24 characters (type and length header): the
+    list shows each key's own SHA256 fingerprint, exactly as `ssh-keygen -l` prints it."""
+    keys = tmp_path / "authorized_keys"
+    pubs = {login: _keygen(tmp_path, login).with_suffix(".pub") for login in ("marie", "paul")}
+    for login, pub in pubs.items():
+        _authorize(keys_ctx, login, pub, keys)
+    expected = {login: subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", str(pub)],
+                                      capture_output=True, text=True, check=True).stdout.split()[1]
+                for login, pub in pubs.items()}
+    listed = {k.login: k.fingerprint for k in ssh_keys.list_authorized(keys)}
+    assert listed == expected and len(set(listed.values())) == 2
+    assert ssh_keys.fingerprint_of("pas du base64!") == "SHA256:?"
+
+
+def test_key_line_never_pins_a_setting(keys_ctx: Context, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAIL_TODAY", "2026-11-28")
+    monkeypatch.setenv("PORTAIL_DATABASE_URL", "sqlite:////srv/portail/data/portail.db")
+    keys = tmp_path / "authorized_keys"
+    _authorize(keys_ctx, "marie", _keygen(tmp_path, "a").with_suffix(".pub"), keys)
+    line = keys.read_text()
+    assert "PORTAIL_TODAY" not in line and "2026-11-28" not in line
+    assert "PORTAIL_DATABASE_URL" not in line and "--config /srv/portail/portail.env" in line
+
+
+def test_root_must_name_the_account_or_the_file(tmp_path: Path) -> None:
+    import pwd
+
+    root_home = Path(pwd.getpwuid(0).pw_dir)
+    with pytest.raises(ServiceError, match="--compte portail"):
+        ssh_keys.keys_file(root_home / ".ssh" / "authorized_keys", euid=0)
+    named = ssh_keys.keys_file(root_home / ".ssh" / "authorized_keys", fichier=tmp_path / "k", euid=0)
+    assert named.path == tmp_path / "k" and named.account == pwd.getpwuid(os.stat(tmp_path).st_uid).pw_name
+    nobody = ssh_keys.keys_file(root_home / ".ssh" / "authorized_keys", compte="nobody", euid=0)
+    entry = pwd.getpwnam("nobody")
+    assert (nobody.path, nobody.account, nobody.uid) == (
+        Path(entry.pw_dir) / ".ssh" / "authorized_keys", "nobody", entry.pw_uid)
+    with pytest.raises(ServiceError, match="Compte système inconnu"):
+        ssh_keys.keys_file(tmp_path / "k", compte="personne-ici", euid=0)
+    # Not root: the configured file, owned by whoever owns its folder.
+    assert ssh_keys.keys_file(tmp_path / "k", euid=1000).path == tmp_path / "k"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root only: hands the file to another account")
+def test_root_writes_the_service_accounts_file_and_hands_it_back(keys_ctx: Context, tmp_path: Path) -> None:
+    import pwd
+
+    entry = pwd.getpwnam("nobody")
+    home = tmp_path / "srv-portail"
+    home.mkdir()
+    os.chown(home, entry.pw_uid, entry.pw_gid)
+    target = home / ".ssh" / "authorized_keys"
+    keys = ssh_keys.keys_file(Path("/root/.ssh/authorized_keys"), fichier=target, compte="nobody", euid=0)
+    result = ssh_keys.authorize(keys_ctx, "marie", _keygen(tmp_path, "a").with_suffix(".pub"), keys=keys,
+                                portail="/srv/portail/.venv/bin/portail", config_file=CONFIG)
+    assert (result.path, result.account) == (target, "nobody")
+    for path in (target, target.parent, target.with_name("authorized_keys.lock")):
+        assert os.stat(path).st_uid == entry.pw_uid, path
+    assert stat.S_IMODE(os.stat(target.parent).st_mode) == 0o700

@@ -24,6 +24,7 @@ from portail_tui.config import ConfigError, Settings, default_database_url, pars
 if TYPE_CHECKING:  # imported when a command runs: `portail --help` stays quick
     from rich.progress import Progress, TaskID
 
+    from portail_tui.app import PortailApp
     from portail_tui.clock import Clock
     from portail_tui.db import Database
     from portail_tui.services.context import Context
@@ -35,12 +36,14 @@ def main_callback(
     db: str | None = typer.Option(None, "--db", help="URL de la base (sinon PORTAIL_DATABASE_URL, "
                                   "sinon fichier SQLite sous data/).", envvar=None),
     today: str | None = typer.Option(None, "--today", help="Fige la date du jour (AAAA-MM-JJ) pour une démo."),
+    config: Path | None = typer.Option(None, "--config", help="Fichier de réglages (lignes NOM=valeur, "
+                                       "sinon PORTAIL_CONFIG) ; l'environnement l'emporte sur le fichier."),
 ) -> None:
     """Sans commande : lance l'application (comme « portail tui »)."""
     from portail_tui.config import Settings
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(config_file=config)
         state.settings = settings.with_overrides(database_url=db, today=parse_today(today))
     except ConfigError as exc:
         from portail_tui.cli.base import fail
@@ -87,6 +90,19 @@ def tui(
                                         help="Réservé à la commande forcée SSH (voir README)."),
 ) -> None:
     """Lance l'application des agents (base de démonstration créée au premier lancement)."""
+    from portail_tui.cli import terminal
+
+    # Refusals first, before Textual is even imported: a connection without terminal
+    # ends at once.
+    if as_agent is not None:  # said first: --as-agent outside SSH is the graver mistake
+        from portail_tui.cli.ssh_login import require_ssh_session
+
+        require_ssh_session()
+    refusal = terminal.refusal_here()
+    if refusal is not None:
+        raise CliError(refusal)
+    app: PortailApp | None = None
+    terminal.HangupGuard(lambda: app.exit() if app is not None else None).install()
     from portail_tui.app import PortailApp
     from portail_tui.clock import Clock
 
@@ -105,9 +121,10 @@ def tui(
         from portail_tui.cli.ssh_login import ssh_actor
 
         ctx = open_app_context(settings, clock)
-        PortailApp(ctx, actor=ssh_actor(ctx, as_agent)).run()
-        return
-    PortailApp(open_context=lambda: open_app_context(settings, clock)).run()
+        app = PortailApp(ctx, actor=ssh_actor(ctx, as_agent))
+    else:
+        app = PortailApp(open_context=lambda: open_app_context(settings, clock))
+    app.run()
 
 
 def open_app_context(settings: Settings, clock: Clock) -> Context:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from portail_tui.services.mail import DeliveryReport
+    from portail_tui.services.ssh_keys import KeysFile
 
 from portail_tui.cli.base import (
     CliError,
@@ -47,6 +48,34 @@ def _portail_executable(explicit: str | None) -> str:
     raise CliError("Programme « portail » introuvable : indiquez-le avec --portail.")
 
 
+_FICHIER_HELP = "Fichier authorized_keys à modifier (sinon celui du compte, ou PORTAIL_AUTHORIZED_KEYS)."
+_COMPTE_HELP = "Compte système dont les clés sont modifiées (le compte de service, ex. portail)."
+
+
+def _keys_file(fichier: Path | None, compte: str | None) -> KeysFile:
+    from portail_tui.services import ssh_keys
+
+    return ssh_keys.keys_file(state.settings.authorized_keys, fichier=fichier, compte=compte)
+
+
+def _session_settings_file() -> Path:
+    """The settings file the forced command names. sshd starts it with an almost empty
+    environment, so the session's settings are the file's alone: it must exist and name
+    the database this command works on."""
+    from portail_tui.config import Settings
+
+    settings = state.settings
+    if settings.config_file is None:
+        raise CliError("Indiquez le fichier de réglages que liront les sessions SSH :"
+                       " portail --config /srv/portail/portail.env ssh authorize … (ou PORTAIL_CONFIG).")
+    session = Settings.from_env({}, config_file=settings.config_file)
+    if session.database_url != settings.database_url:
+        raise CliError(f"Le fichier de réglages {settings.config_file} désigne une autre base que"
+                       " celle de cette commande (--db ou PORTAIL_DATABASE_URL) : mettez la bonne"
+                       " PORTAIL_DATABASE_URL dans le fichier.")
+    return settings.config_file
+
+
 @ssh_app.command("authorize")
 @friendly
 def ssh_authorize(
@@ -54,46 +83,57 @@ def ssh_authorize(
     key: Path = typer.Option(..., "--key", help="Fichier de clé PUBLIQUE de l'agent (.pub)."),
     portail: str | None = typer.Option(None, "--portail", help="Chemin du programme portail "
                                        "(par défaut celui de cette installation)."),
+    fichier: Path | None = typer.Option(None, "--fichier", help=_FICHIER_HELP),
+    compte: str | None = typer.Option(None, "--compte", help=_COMPTE_HELP),
 ) -> None:
     """Autorise la clé d'un agent : elle n'ouvre que l'application, en son nom."""
     from portail_tui.services import ssh_keys
 
-    keys_path = state.settings.authorized_keys
+    keys = _keys_file(fichier, compte)
+    config_file = _session_settings_file()
     executable = _portail_executable(portail)
     with system_context() as ctx:
-        result = ssh_keys.authorize(ctx, login, key, keys_path=keys_path, portail=executable,
-                                    settings_env=state.settings.forwarded_env())
-    verb = "remplacée" if result.replaced else "autorisée"
+        result = ssh_keys.authorize(ctx, login, key, keys=keys, portail=executable,
+                                    config_file=config_file)
+    verb = "remplacée" if result.replaced else "ajoutée"
     console.print(f"Clé {result.fingerprint} {verb} pour {result.full_name} ({result.login})"
-                  f" dans {result.path}.", highlight=False)
+                  f" dans {result.path} (compte {result.account}).", highlight=False)
 
 
 @ssh_app.command("revoke")
 @friendly
-def ssh_revoke(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+def ssh_revoke(
+    login: str = typer.Argument(..., help="Identifiant de l'agent."),
+    fichier: Path | None = typer.Option(None, "--fichier", help=_FICHIER_HELP),
+    compte: str | None = typer.Option(None, "--compte", help=_COMPTE_HELP),
+) -> None:
     """Retire la clé SSH d'un agent (les connexions suivantes sont refusées)."""
     from portail_tui.services import ssh_keys
 
-    keys_path = state.settings.authorized_keys
+    keys = _keys_file(fichier, compte)
     with system_context() as ctx:
-        ssh_keys.revoke(ctx, login, keys_path=keys_path)
-    console.print(f"Clé SSH de {login} retirée de {keys_path}.", highlight=False)
+        ssh_keys.revoke(ctx, login, keys=keys)
+    console.print(f"Clé SSH de {login} retirée de {keys.path} (compte {keys.account}).",
+                  highlight=False)
 
 
 @ssh_app.command("list")
 @friendly
-def ssh_list() -> None:
-    """Liste les agents qui ont une clé SSH autorisée."""
+def ssh_list(
+    fichier: Path | None = typer.Option(None, "--fichier", help=_FICHIER_HELP),
+    compte: str | None = typer.Option(None, "--compte", help=_COMPTE_HELP),
+) -> None:
+    """Liste les agents qui ont une clé SSH autorisée, avec l'empreinte de chaque clé."""
     from portail_tui.services import ssh_keys
 
-    keys_path = state.settings.authorized_keys
+    keys_path = fichier or (_keys_file(None, compte).path if compte else state.settings.authorized_keys)
     keys = ssh_keys.list_authorized(keys_path)
     if not keys:
         console.print(f"Aucune clé d'agent dans {keys_path}.", highlight=False)
         return
-    table = Table("Agent", "Type de clé", "Début de la clé")
+    table = Table("Agent", "Type de clé", "Empreinte (SHA256)")
     for k in keys:
-        table.add_row(k.login, k.key_type, k.blob[:24] + "…")
+        table.add_row(k.login, k.key_type, k.fingerprint)
     console.print(table)
 
 

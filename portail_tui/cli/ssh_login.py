@@ -15,6 +15,11 @@ from portail_tui.services import ssh_keys
 from portail_tui.services.context import Actor, Context
 
 
+def require_ssh_session() -> None:
+    """Refuse --as-agent outside an SSH session at once, before anything else."""
+    ssh_keys.ssh_client(os.environ)
+
+
 def ssh_actor(ctx: Context, login: str) -> Actor:
     """The connected agent, or ServiceError (one French line, the session closes)."""
     actor = ssh_keys.ssh_session_actor(

@@ -3,11 +3,13 @@ the application as that agent (issue 7, docs/OPERATIONS.md).
 
 Each managed line looks like::
 
-    restrict,pty,command="exec env … /srv/portail/.venv/bin/portail tui --as-agent 'marie'" ssh-ed25519 AAAA… portail:marie
+    restrict,pty,command="exec env … /srv/portail/.venv/bin/portail --config /srv/portail/portail.env tui --as-agent marie" ssh-ed25519 AAAA… portail:marie
 
 `restrict` turns off every forwarding (ports, agent, X11) and user rc files, `pty` gives
 back the terminal the application needs, `command=` makes sshd run the application
-whatever the client asked for. The trailing comment ``portail:LOGIN`` is how this module
+whatever the client asked for; it names the settings file the session reads (never a
+setting's value: a date pinned in the shell that authorized the key would stay pinned
+for every session). The trailing comment ``portail:LOGIN`` is how this module
 recognises its own lines; every other line of the file (an IT person's maintenance key…)
 is kept as it is.
 
@@ -23,24 +25,27 @@ sshd, is required, and the login must have a managed line in the file).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import fcntl
+import hashlib
 import os
+import pwd
 import re
 import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-# The variable, the rule for the file and the settings a forced command carries are read
-# with the other settings (portail_tui.config): re-exported, callers use ctx.settings.
+# The variable and the rule for the file are read with the other settings
+# (portail_tui.config): re-exported, callers use ctx.settings.
 from portail_tui.config import ENV_AUTHORIZED_KEYS as ENV_AUTHORIZED_KEYS
-from portail_tui.config import FORWARDED_SETTINGS as FORWARDED_SETTINGS
 from portail_tui.config import authorized_keys_path as authorized_keys_path
 from portail_tui.models import Agent
 from portail_tui.services import audit
@@ -92,6 +97,21 @@ class AuthorizedKey:
     blob: str
     line: str
 
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.blob)
+
+
+@dataclass(frozen=True)
+class KeysFile:
+    """The authorized_keys file to change and the system account it belongs to (whose
+    sessions it opens); root writing it hands it back to that account."""
+
+    path: Path
+    account: str
+    uid: int = field(default=-1, compare=False)
+    gid: int = field(default=-1, compare=False)
+
 
 @dataclass(frozen=True)
 class AuthorizeResult:
@@ -100,6 +120,7 @@ class AuthorizeResult:
     fingerprint: str
     replaced: bool
     path: Path
+    account: str = ""
 
 
 # --- public key files ---------------------------------------------------------
@@ -134,6 +155,16 @@ def read_public_key(path: Path) -> PublicKey:
     return PublicKey(key_type=parts[0], blob=parts[1], fingerprint=fingerprint, bits=bits)
 
 
+def fingerprint_of(blob: str) -> str:
+    """The SHA256 fingerprint `ssh-keygen -l` prints: unpadded base64 of the SHA-256 of
+    the decoded key blob. Computed here: `portail ssh list` reads many lines."""
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError):
+        return "SHA256:?"
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
+
+
 def _fingerprint(key_text: str) -> tuple[str, int]:
     """Ask ssh-keygen: it decodes the key, so a corrupted blob is refused here."""
     with tempfile.TemporaryDirectory(prefix="portail-key-") as tmp:
@@ -152,6 +183,53 @@ def _fingerprint(key_text: str) -> tuple[str, int]:
         raise ServiceError(f"Clé RSA trop courte ({bits} bits) : 3072 bits au moins, ou ed25519.",
                            field="key")
     return fields[1], bits
+
+
+# --- whose file ----------------------------------------------------------------
+
+def keys_file(configured: Path, *, fichier: Path | None = None, compte: str | None = None,
+              euid: int | None = None) -> KeysFile:
+    """The file `portail ssh` changes: --fichier, else --compte's ~/.ssh/authorized_keys,
+    else the configured one (PORTAIL_AUTHORIZED_KEYS, else ~/.ssh/authorized_keys). Root's
+    own file is refused unless named: keys authorized there would open root's account,
+    not the service account's (an administrator who forgot `sudo -u portail`)."""
+    euid = os.geteuid() if euid is None else euid
+    if compte is not None:
+        try:
+            entry = pwd.getpwnam(compte)
+        except KeyError:
+            raise ServiceError(f"Compte système inconnu : {compte}.", field="compte") from None
+        path = fichier or Path(entry.pw_dir) / ".ssh" / "authorized_keys"
+        return KeysFile(path=path, account=entry.pw_name, uid=entry.pw_uid, gid=entry.pw_gid)
+    if fichier is None and euid == 0 and configured.absolute() == _own_keys(euid):
+        raise ServiceError(
+            "Lancée par root, cette commande écrirait dans les clés de root : indiquez le compte"
+            " de service (--compte portail) ou le fichier (--fichier /chemin/authorized_keys).",
+            field="compte")
+    path = fichier or configured
+    owner = path
+    while not owner.exists() and owner != owner.parent:  # a file still to create: its folder's owner
+        owner = owner.parent
+    info = owner.stat()
+    try:
+        account = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:
+        account = str(info.st_uid)
+    return KeysFile(path=path, account=account, uid=info.st_uid, gid=info.st_gid)
+
+
+def _own_keys(uid: int) -> Path | None:
+    try:
+        return Path(pwd.getpwuid(uid).pw_dir) / ".ssh" / "authorized_keys"
+    except KeyError:
+        return None
+
+
+def _hand_over(path: Path, keys: KeysFile) -> None:
+    """Root writing another account's file gives it back to that account: sshd and the
+    next `portail ssh` run under the service account must be able to use it."""
+    if os.geteuid() == 0 and keys.uid > 0:
+        os.chown(path, keys.uid, keys.gid)
 
 
 # --- the authorized_keys file -------------------------------------------------
@@ -223,11 +301,15 @@ def _read_lines(path: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(keys: KeysFile) -> Iterator[None]:
     """Serialise two administrators editing the file at the same time."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = keys.path
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        _hand_over(path.parent, keys)
     lock_path = path.with_name(path.name + ".lock")
     with open(lock_path, "a") as lock:
+        _hand_over(lock_path, keys)
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -235,9 +317,10 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write_atomically(path: Path, lines: list[str]) -> None:
+def _write_atomically(keys: KeysFile, lines: list[str]) -> None:
     """Write a sibling file, flush it to disk, then rename over the old one: sshd sees
     either the old file or the new one, never half of it."""
+    path = keys.path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -245,6 +328,7 @@ def _write_atomically(path: Path, lines: list[str]) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o600)
+        _hand_over(Path(tmp), keys)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -260,17 +344,23 @@ def _write_atomically(path: Path, lines: list[str]) -> None:
 
 # --- the forced command -------------------------------------------------------
 
-def forced_command(login: str, *, portail: str, settings_env: Mapping[str, str]) -> str:
-    """The shell command sshd runs for this key. Values are single-quoted for the shell;
-    nothing in it expands anything the client sends (TERM is handled in Python)."""
+def forced_command(login: str, *, portail: str, config_file: Path, keys_path: Path) -> str:
+    """The shell command sshd runs for this key. It names the settings file (read at each
+    connection, so a changed setting needs no new key line) and the keys file just
+    written (the session checks the file sshd read, whatever the settings say). Values
+    are single-quoted for the shell; nothing in it expands anything the client sends
+    (TERM is handled in Python)."""
     if not _LOGIN_RE.match(login):
         raise ServiceError(f"Identifiant invalide : {login}.", field="login")
+    env = {**SSH_TEXTUAL_DEFAULTS, ENV_AUTHORIZED_KEYS: str(keys_path)}
     words = ["exec", "env"]
-    for name, value in {**SSH_TEXTUAL_DEFAULTS, **dict(settings_env)}.items():
-        if "\n" in value or "\0" in value:
-            raise ServiceError(f"Valeur inutilisable dans une commande forcée : {name}.")
+    for name, value in env.items():
         words.append(f"{name}={shlex.quote(value)}")
-    words += [shlex.quote(portail), "tui", "--as-agent", shlex.quote(login)]
+    for path in (portail, str(config_file), str(keys_path)):
+        if "\n" in path or "\0" in path:
+            raise ServiceError(f"Chemin inutilisable dans une commande forcée : {path!r}.")
+    words += [shlex.quote(portail), "--config", shlex.quote(str(config_file)), "tui",
+              "--as-agent", shlex.quote(login)]
     return " ".join(words)
 
 
@@ -293,9 +383,9 @@ def authorize(
     login: str,
     key_file: Path,
     *,
-    keys_path: Path,
+    keys: KeysFile,
     portail: str,
-    settings_env: Mapping[str, str],
+    config_file: Path,
 ) -> AuthorizeResult:
     """Give an agent SSH access with one key (a new key replaces the agent's previous
     one). Every check happens before the file is touched."""
@@ -307,9 +397,10 @@ def authorize(
         raise ServiceError(f"L'agent {login} est désactivé : réactivez son compte d'abord.",
                            field="login")
     key = read_public_key(key_file)
-    line = key_line(login, key, forced_command(login, portail=portail, settings_env=settings_env))
-    with _locked(keys_path):
-        lines = _read_lines(keys_path)
+    command = forced_command(login, portail=portail, config_file=config_file, keys_path=keys.path)
+    line = key_line(login, key, command)
+    with _locked(keys):
+        lines = _read_lines(keys.path)
         kept: list[str] = []
         replaced = False
         for existing in lines:
@@ -323,26 +414,27 @@ def authorize(
                                    field="key")
             kept.append(existing)
         kept.append(line)
-        _write_atomically(keys_path, kept)
+        _write_atomically(keys, kept)
     now = ctx.clock.now()
     actor = ctx.actor_tag
     ctx.db.write(lambda s: audit.record(s, at=now, actor=actor, action="ssh.authorize", entity="agent",
                                         entity_id=agent.id, fingerprint=key.fingerprint,
-                                        replaced=replaced))
+                                        replaced=replaced, file=str(keys.path),
+                                        account=keys.account))
     return AuthorizeResult(login=login, full_name=agent.full_name, fingerprint=key.fingerprint,
-                           replaced=replaced, path=keys_path)
+                           replaced=replaced, path=keys.path, account=keys.account)
 
 
-def revoke(ctx: Context, login: str, *, keys_path: Path) -> int:
+def revoke(ctx: Context, login: str, *, keys: KeysFile) -> int:
     """Remove the agent's line(s); works for an agent deleted or disabled since."""
     login = (login or "").strip()
-    with _locked(keys_path):
-        lines = _read_lines(keys_path)
+    with _locked(keys):
+        lines = _read_lines(keys.path)
         kept = [ln for ln in lines if _is_managed(ln) != login]
         removed = len(lines) - len(kept)
         if removed == 0:
             raise ServiceError(f"Aucune clé SSH autorisée pour {login}.", field="login")
-        _write_atomically(keys_path, kept)
+        _write_atomically(keys, kept)
     agent = _agent_row(ctx, login) if _LOGIN_RE.match(login) else None
     now = ctx.clock.now()
     actor = ctx.actor_tag
@@ -351,17 +443,23 @@ def revoke(ctx: Context, login: str, *, keys_path: Path) -> int:
     return removed
 
 
-def ssh_session_actor(ctx: Context, login: str, environ: Mapping[str, str],
-                      *, keys_path: Path) -> Actor:
-    """The agent of a session opened by the forced command, after the checks described
-    in the module docstring; records the login like a password login does."""
+def ssh_client(environ: Mapping[str, str]) -> str:
+    """The client's address from SSH_CONNECTION (set by sshd), or the refusal of
+    --as-agent outside an SSH session."""
     connection = environ.get("SSH_CONNECTION", "").strip()
     if not connection:
         raise ServiceError("--as-agent n'est accepté que depuis une connexion SSH autorisée :"
                            " lancez « portail » et connectez-vous avec votre mot de passe.")
+    return connection.split()[0]
+
+
+def ssh_session_actor(ctx: Context, login: str, environ: Mapping[str, str],
+                      *, keys_path: Path) -> Actor:
+    """The agent of a session opened by the forced command, after the checks described
+    in the module docstring; records the login like a password login does."""
+    client = ssh_client(environ)
     if not any(k.login == login for k in list_authorized(keys_path)):
         raise ServiceError(f"Aucune clé SSH autorisée pour {login} : accès refusé.")
-    client = connection.split()[0]
     now = ctx.clock.now()
 
     def _work(session: Session) -> Actor | None:
