@@ -383,7 +383,7 @@ async def test_a_reversal_in_another_session_shows_without_reopening_the_family(
     """Two sessions on one database: the agent's Paiement screen follows what the
     régisseur does elsewhere, when the tab comes back and while it stays visible."""
     ctx, sd = desk
-    monkeypatch.setattr(PaiementScreen, "CHANGE_CHECK_SECONDS", 0.2)
+    monkeypatch.setattr(PaiementScreen, "CHANGE_CHECK_SECONDS", 0.2, raising=False)
     first = payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=4000, mode="especes")
     other_db = Database(ctx.db.url)  # the régisseur's own connections
     regisseur = Context(db=other_db, clock=ctx.clock, settings=ctx.settings).as_actor(sd.regisseur)
