@@ -400,11 +400,15 @@ async def test_a_reversal_in_another_session_shows_without_reopening_the_family(
             assert screen.query_one("#entries", DataTable).row_count == 2
             assert "-3,50" in _text(screen.query_one("#w-solde", Static))
             assert "annulée par la quittance" in str(screen.query_one("#entries", DataTable).get_row_at(1)[6])
-            # Staying on the tab: the next check brings the régisseur's next entry.
+            # Staying on the tab: the next check brings the régisseur's next entry, and
+            # the cursor stays on the entry it was on.
+            entries = screen.query_one("#entries", DataTable)
+            entries.move_cursor(row=1)
             payments.take_payment(regisseur, sd.family_id, amount_cents=1000, mode="cb")
             await pilot.pause(0.5)
             await _settle(pilot, app)
-            assert screen.query_one("#entries", DataTable).row_count == 3
+            assert entries.row_count == 3
+            assert entries.cursor_row == 2 and str(entries.get_row_at(2)[0]) == str(first.receipt_number)
             assert "6,50" in _text(screen.query_one("#w-solde", Static))
             assert "6,50" in str(screen.query_one(PortailHeader).render())
     finally:

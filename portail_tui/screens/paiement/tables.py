@@ -37,7 +37,10 @@ def entry_remark(e: wallet.PaidLine) -> str:
 
 
 def fill_entries(table: DataTable[object], entries: list[wallet.PaidLine]) -> None:
-    """The latest entries, a reversed one struck through; the row key is the payment id."""
+    """The latest entries, a reversed one struck through; the row key is the payment id.
+    The cursor stays on the entry it was on: rows added by another agent must not move
+    it onto another entry under the régisseur's F6."""
+    kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key if table.row_count else None
     table.clear()
     for e in entries[:MAX_ENTRIES]:
         style = "dim strike" if e.is_reversed else ""
@@ -49,6 +52,8 @@ def fill_entries(table: DataTable[object], entries: list[wallet.PaidLine]) -> No
             Text(entry_remark(e), style="italic"),
             key=str(e.payment_id),
         )
+    if kept is not None and kept in table.rows:
+        table.move_cursor(row=table.get_row_index(kept), animate=False)
 
 
 def solde_text(details: wallet.SoldeDetails) -> Text:
