@@ -153,6 +153,33 @@ def test_reversal_by_regisseur_only_with_reason(ctx: Context, town) -> None:  # 
     assert receipt_numbers(ctx.db, town.regie_id) == [1, 2]
 
 
+def test_reversal_tells_the_family(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]
+    """Their confirmation (« solde 36,50 € ») would otherwise stand: the reversal queues a
+    French notice in the same outbox, naming the reversed receipt, its amount and the new
+    solde, without the régisseur's internal motive."""
+    agent, reg = ctx.as_actor(town.agent), ctx.as_actor(town.regisseur)
+    book(ctx.db, town, TODAY, 350)
+    p = payments.take_payment(agent, town.family_id, amount_cents=4000, mode="cheque",
+                              cheque_number="1234567", cheque_bank="Banque", cheque_drawer="J. Dupont")
+    rev = payments.reverse_payment(reg, p.payment_id, reason="Chèque sans provision, vu au téléphone")
+    mails = ctx.db.read(lambda s: list(s.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars()))
+    assert [m.kind for m in mails] == ["payment_confirmation", "payment_reversal"]
+    notice = mails[1]
+    assert notice.to_addr == "dupont@example.fr" and notice.family_id == town.family_id
+    assert f"annulation de votre règlement n° {p.receipt_number}" in notice.subject
+    body = notice.body_text
+    assert f"quittance n° {p.receipt_number}, a été annulé" in body
+    assert f"quittance d'annulation n° {rev.receipt_number}" in body
+    assert "40,00" in body and "chèque" in body
+    assert "après cette annulation : -3,50" in body
+    assert "téléphone" not in body
+    # Without an address, the reversal is still recorded and nothing is queued.
+    fid = ctx.db.write(lambda s: add_family(s, town.regie_id, 124, name="SANSMAIL", email=None)[0])
+    q = payments.take_payment(agent, fid, amount_cents=1000, mode="cb")
+    payments.reverse_payment(reg, q.payment_id, reason="Erreur")
+    assert _count(ctx, OutboxMessage) == 2
+
+
 def test_refund_by_regisseur_within_solde(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]
     agent, reg = ctx.as_actor(town.agent), ctx.as_actor(town.regisseur)
     with pytest.raises(PermissionDenied):

@@ -174,8 +174,9 @@ def test_require_refuses_every_role_not_listed(action: str) -> None:
         if role in roles:
             assert permissions.require(ctx.as_actor(actor), action) is actor
         else:
+            de = "d'" if what[0] in "aeéiou" else "de "  # « d'annuler », « de gérer »
             _refused(permissions.require, ctx.as_actor(actor), action,
-                     what=re.escape(f"Votre rôle ne permet pas de {what}."))
+                     what=re.escape(f"Votre rôle ne permet pas {de}{what}."))
     famille = Actor(kind="famille", login="dupont", regie_id=1)
     _refused(permissions.require, ctx.as_actor(famille), action, what=re.escape(what))
     _refused(permissions.require, ctx, action, what="connecté")

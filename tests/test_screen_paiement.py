@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from portail_tui.app import PortailApp
+from portail_tui.db import Database
 from portail_tui.models import CashDay, Payment
 from portail_tui.screens.paiement.encaisser import EncaisserModal
 from portail_tui.screens.paiement.journal import JournalModal
@@ -19,7 +20,7 @@ from portail_tui.screens.paiement.screen import PaiementScreen
 from portail_tui.services import payments, wallet
 from portail_tui.services.context import Context
 from portail_tui.widgets.header import PortailHeader
-from tests.support.payments_town import TODAY, book, seed
+from tests.support.payments_town import TODAY, add_family, book, seed
 
 
 @pytest.fixture
@@ -55,6 +56,10 @@ async def _type_amount(pilot, screen: PaiementScreen, text: str) -> None:  # typ
 
 def _text(widget: Static) -> str:
     return str(widget.render())
+
+
+def _footer_actions(screen: PaiementScreen) -> set[str]:
+    return {a.binding.action for a in screen.active_bindings.values() if a.binding.show}
 
 
 def _payments(ctx: Context) -> list[Payment]:
@@ -206,6 +211,7 @@ async def test_reversal_by_the_regisseur(desk) -> None:  # type: ignore[no-untyp
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, ReversalModal)
+        assert "reverse" in _footer_actions(screen)
         await pilot.press("enter")  # no reason
         await pilot.pause()
         assert "obligatoire" in _text(modal.query_one("#motif-error", Static))
@@ -237,6 +243,13 @@ async def test_agent_cannot_reverse(desk) -> None:  # type: ignore[no-untyped-de
         await pilot.press("f6")
         await pilot.pause()
         assert app.screen is screen
+        # Not offered in the footer, and the key says why rather than nothing.
+        assert "ne permet pas" in _text(screen.query_one("#pay-status", Static))
+        assert {"reverse", "refund"}.isdisjoint(_footer_actions(screen)) and "encaisser" in _footer_actions(screen)
+        assert "F6" not in " ".join(_text(s) for s in screen.query(".section-title"))
+        # Agent-facing words: the family's payment, not « votre règlement ».
+        assert all("votre" not in _text(s).lower() for s in screen.query(Static) if s.id != "pay-status")
+        assert "Total du règlement de la famille" in _text(screen.query_one("#total", Static))
     assert len(_payments(ctx)) == 1
 
 
@@ -372,3 +385,115 @@ async def test_payfip_link_from_the_screen(desk) -> None:  # type: ignore[no-unt
     assert _payments(ctx) == []  # nothing is recorded before the platform says "paid"
     assert req.id_op in dgfip.operations
     standin.close()
+
+
+async def test_a_reversal_in_another_session_shows_without_reopening_the_family(  # type: ignore[no-untyped-def]
+        desk, monkeypatch) -> None:
+    """Two sessions on one database: the agent's Paiement screen follows what the
+    régisseur does elsewhere, when the tab comes back and while it stays visible."""
+    ctx, sd = desk
+    monkeypatch.setattr(PaiementScreen, "CHANGE_CHECK_SECONDS", 0.2, raising=False)
+    first = payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=4000, mode="especes")
+    other_db = Database(ctx.db.url)  # the régisseur's own connections
+    regisseur = Context(db=other_db, clock=ctx.clock, settings=ctx.settings).as_actor(sd.regisseur)
+    app = PortailApp(ctx, actor=sd.agent)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await _open(pilot, app, sd.family_id)
+            assert "36,50" in _text(screen.query_one("#w-solde", Static))
+            payments.reverse_payment(regisseur, first.payment_id, reason="Erreur de famille")
+            await pilot.press("f1")
+            await _settle(pilot, app)
+            await pilot.press("f3")
+            await _settle(pilot, app)
+            assert screen.query_one("#entries", DataTable).row_count == 2
+            assert "-3,50" in _text(screen.query_one("#w-solde", Static))
+            assert "annulée par la quittance" in str(screen.query_one("#entries", DataTable).get_row_at(1)[6])
+            # Staying on the tab: the next check brings the régisseur's next entry, and
+            # the cursor stays on the entry it was on.
+            entries = screen.query_one("#entries", DataTable)
+            entries.move_cursor(row=1)
+            payments.take_payment(regisseur, sd.family_id, amount_cents=1000, mode="cb")
+            await pilot.pause(0.5)
+            await _settle(pilot, app)
+            assert entries.row_count == 3
+            assert entries.cursor_row == 2 and str(entries.get_row_at(2)[0]) == str(first.receipt_number)
+            assert "6,50" in _text(screen.query_one("#w-solde", Static))
+            assert "6,50" in str(screen.query_one(PortailHeader).render())
+    finally:
+        other_db.dispose()
+
+
+async def test_the_amount_is_where_the_cursor_is(desk) -> None:  # type: ignore[no-untyped-def]
+    """Entering the tab puts the cursor in the amount, the proposal selected; after a
+    payment the refilled amount is selected again, so typing 350 gives 350 (not
+    « 6350,50 » with the cursor left where the last amount ended)."""
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        amount = screen.query_one("#montant", Input)
+        assert app.focused is amount and amount.value == "8,50"
+        await pilot.press("2")
+        assert amount.value == "2"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, EncaisserModal)
+        await pilot.press("enter")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReceiptModal)
+        await pilot.press("escape")
+        await _settle(pilot, app)
+        assert app.screen is screen and app.focused is amount and amount.value == "6,50"
+        await pilot.press(*"350")
+        assert amount.value == "350"
+        # Another tab and back: the cursor is in the amount again.
+        screen.query_one("#entries", DataTable).focus()
+        await pilot.press("f1")
+        await _settle(pilot, app)
+        await pilot.press("f3")
+        await _settle(pilot, app)
+        assert app.focused is amount
+
+
+async def test_the_calculation_date_shows_whole(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        until = screen.query_one("#until", Input)
+        until.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert until.value == "27/01/2027" and until.cursor_position == 10
+        # Room for the ten characters and the cursor after them: nothing scrolled away.
+        assert until.content_size.width > len(until.value) and until.scroll_offset.x == 0
+
+
+async def test_an_invalid_date_is_refused_in_place_and_not_carried_over(desk) -> None:  # type: ignore[no-untyped-def]
+    ctx, sd = desk
+    other_id = ctx.db.write(lambda s: add_family(s, sd.regie_id, 124, name="MARTIN")[0])
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        until = screen.query_one("#until", Input)
+        error = screen.query_one("#until-error", Static)
+        until.focus()
+        await pilot.press("ctrl+a", "ctrl+k", *"15/12/2026")
+        await _settle(pilot, app)
+        assert "0,00" in _text(screen.query_one("#w-estimated", Static))  # the 20/12 booking left out
+        await pilot.press("home", "shift+end", *"31/02/2027")  # typed over, never empty
+        await _settle(pilot, app)
+        # The reason, and which date the figures shown still follow.
+        assert "Date invalide" in _text(error) and "Montants calculés jusqu'au 15/12/2026" in _text(error)
+        assert "0,00" in _text(screen.query_one("#w-estimated", Static))
+        # Half a date left behind: refused when the agent leaves the field.
+        await pilot.press("home", "shift+end", *"3/1", "tab")
+        await _settle(pilot, app)
+        assert "Date invalide" in _text(error)
+        # Another family starts from the default date, without the refusal.
+        app.select_family(other_id)
+        await _settle(pilot, app)
+        assert until.value == "27/01/2027" and _text(error) == ""
+        assert screen.until_used is None
+

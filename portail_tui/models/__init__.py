@@ -3,6 +3,7 @@
 from portail_tui.models.activity import Activity, Closure, Period, Rate, Slot
 from portail_tui.models.base import id_of, metadata, table_of
 from portail_tui.models.booking import BOOKING_STATUSES, Booking
+from portail_tui.models.changes import FamilyChange
 from portail_tui.models.core import (
     PAYMENT_MODES,
     ROLES,
@@ -30,4 +31,5 @@ __all__ = [
     "FamilyMember", "Form", "Guardian", "News", "OutboxMessage", "PasswordReset", "Payment",
     "PayfipRequest", "Period", "PortalAccount", "Rate", "ReceiptCounter", "Regie", "Slot", "id_of",
     "metadata", "table_of",
+    "FamilyChange",
 ]

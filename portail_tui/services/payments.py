@@ -302,6 +302,10 @@ def queue_confirmation(session: Session, *, family: Family, payment: Payment, re
     to_addr = family_email(session, family)
     if not to_addr:
         return
+    if payment.kind == "reversal":
+        _queue_reversal_notice(session, to_addr, family=family, reversal=payment, regie=regie,
+                               solde_after=solde_after, now=now)
+        return
     refund = payment.kind == "refund"
     what = "remboursement" if refund else "règlement"
     lines = [
@@ -321,6 +325,36 @@ def queue_confirmation(session: Session, *, family: Family, payment: Payment, re
         subject=f"{regie.name} : confirmation de votre {what} n° {payment.receipt_number}",
         body_text="\n".join(lines), family_id=family.id,
         dedup_key=f"receipt:{regie.id}:{payment.receipt_number}",
+    )
+
+
+def _queue_reversal_notice(session: Session, to_addr: str, *, family: Family, reversal: Payment,
+                           regie: Regie, solde_after: int, now: datetime) -> None:
+    """The family was told « règlement reçu, solde … »: a reversal tells them it no longer
+    stands, with the new solde. The régisseur's motive is internal and is not sent."""
+    original = session.get(Payment, reversal.reverses_id) if reversal.reverses_id else None
+    assert original is not None
+    lines = [
+        "Bonjour,",
+        "",
+        f"Votre règlement de {format_amount(original.amount_cents)} "
+        f"({mode_label(original.mode).lower()}) du {format_date_long(original.business_day)}, "
+        f"quittance n° {original.receipt_number}, a été annulé le "
+        f"{format_date_long(reversal.business_day)} (quittance d'annulation n° {reversal.receipt_number}).",
+        f"La confirmation envoyée pour la quittance n° {original.receipt_number} n'est plus valable.",
+        f"Compte famille n° {format_family_number(family.number)}.",
+        f"Solde de votre porte-monnaie après cette annulation : {format_amount(solde_after)}.",
+        "",
+        "Pour toute question, adressez-vous à la régie.",
+        "",
+        "Cordialement,",
+        regie.name,
+    ]
+    outbox.queue(
+        session, now=now, kind="payment_reversal", to_addr=to_addr,
+        subject=f"{regie.name} : annulation de votre règlement n° {original.receipt_number}",
+        body_text="\n".join(lines), family_id=family.id,
+        dedup_key=f"receipt:{regie.id}:{reversal.receipt_number}",
     )
 
 
@@ -415,7 +449,7 @@ def take_payment(
 def reverse_payment(ctx: Context, payment_id: int, *, reason: str) -> Receipt:
     """Annuler un règlement (régisseur): a reversal entry with its own number pointing at
     the original, which stays visible. Lands on the day it is made (R: closed days are
-    never touched)."""
+    never touched). The family is told by e-mail, in the same transaction."""
     actor = require(ctx, "payment.reverse")
     motif = _check_reason(reason)
     now = ctx.clock.now()
@@ -445,7 +479,7 @@ def reverse_payment(ctx: Context, payment_id: int, *, reason: str) -> Receipt:
             cheque=cheque, reference=original.reference, reason=motif, reverses_id=original.id,
             number=number,
         )
-        return build_receipt(session, payment, agent_name=_agent_name(actor), today=now.date())
+        return _confirmed_receipt(session, payment, actor=actor, family=family, regie=regie, now=now)
 
     try:
         return ctx.db.write(_work)

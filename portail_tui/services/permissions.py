@@ -42,12 +42,17 @@ def allowed(actor: Actor | None, action: str) -> bool:
     return actor.kind == "agent" and actor.role in roles
 
 
+def _de(what: str) -> str:
+    """« de gérer », « d'annuler », « d'exporter »: French elides before a vowel."""
+    return f"d'{what}" if what[:1] in "aeéèêiouy" else f"de {what}"
+
+
 def require(ctx: Context, action: str) -> Actor:
     """The acting agent, or PermissionDenied with a French reason."""
     actor = ctx.require_actor()
     if not allowed(actor, action):
         _, what = RULES[action]
-        raise PermissionDenied(f"Votre rôle ne permet pas de {what}.")
+        raise PermissionDenied(f"Votre rôle ne permet pas {_de(what)}.")
     return actor
 
 

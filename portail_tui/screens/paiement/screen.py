@@ -1,8 +1,8 @@
 """Paiement et solde tab (R7, R14, B4), laid out as the families' guide.
 
 « Paiement »: Sélection (calcul des réservations jusqu'au, types Confirmées / En
-attente), then the table Porte-monnaie | Solde | Coût estimé | Montant de votre
-règlement | Nouveau solde with the proposed amount, the total and the family's e-mail
+attente), then the table Porte-monnaie | Solde | Coût estimé | Règlement de la
+famille | Nouveau solde with the proposed amount, the total and the family's e-mail
 — then the cash desk the guide does not show: mode, payer, Encaisser (F9), Paiement
 CB en ligne (F7, a PayFiP link e-mailed to the family), the family's latest entries
 with Annuler (F6) and Rembourser (F8) for the régisseur, and the Journal de caisse (F10).
@@ -11,7 +11,10 @@ with Annuler (F6) and Rembourser (F8) for the régisseur, and the Journal de cai
 bookings, and the bookings about to enter the 15-day window.
 
 Every figure comes from `services.wallet`; every change goes through a service in a
-worker; the header balance is refreshed after each entry.
+worker; the header balance is refreshed after each entry. What another agent changes
+(a reversal, a payment, a booking) shows without reopening the family: see
+`screens.freshness`. Entering the tab puts the cursor in the amount, selected, so
+typing replaces it.
 """
 
 from __future__ import annotations
@@ -38,26 +41,37 @@ from textual.widgets import (
     TabPane,
 )
 
-from portail_tui.domain.frdates import (
-    DateError,
-    format_date_short,
-    format_datetime_short,
-    parse_date_fr,
-)
 from portail_tui.domain.money import AmountError, format_amount, format_amount_plain, parse_amount
-from portail_tui.screens.base import TabScreen
+from portail_tui.screens.freshness import WatchesFamilyChanges
 from portail_tui.screens.paiement.encaisser import EncaisserModal
 from portail_tui.screens.paiement.journal import JournalModal
 from portail_tui.screens.paiement.receipt import CashResult, ReceiptModal, receipt_pdf
 from portail_tui.screens.paiement.refund import RefundModal
 from portail_tui.screens.paiement.reversal import ReversalModal
+from portail_tui.screens.paiement.selection import WalletSelection
+from portail_tui.screens.paiement.tables import (
+    CONSUMED_COLUMNS,
+    ENTRY_COLUMNS,
+    PAID_COLUMNS,
+    UPCOMING_COLUMNS,
+    fill_entries,
+    fill_solde,
+    money,
+    solde_text,
+)
 from portail_tui.services import payfip, payments, wallet
-from portail_tui.services.context import ServiceError
+from portail_tui.services.context import PermissionDenied, ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
-from portail_tui.services.permissions import allowed
+from portail_tui.services.family_changes import family_change_seq
+from portail_tui.services.permissions import allowed, require
 
 PAY = "paiement-pane"
 SOLDE = "solde-pane"
+NO_FAMILY = "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille."
+# The permission behind each action that needs one: the footer shows an action only to
+# a role that may do it, and its key then answers with the service's French refusal.
+ACTION_PERMISSIONS = {"encaisser": "payment.take", "payfip": "payment.take",
+                      "reverse": "payment.reverse", "refund": "payment.refund"}
 
 
 @dataclass(frozen=True)
@@ -67,27 +81,10 @@ class _Loaded:
     figures: wallet.WalletFigures
     entries: list[wallet.PaidLine]
     details: wallet.SoldeDetails
+    change_seq: int  # the family's change counter, read before the rest
 
 
-def _money(cents: int, *, bold: bool = False) -> Text:
-    style = "red" if cents < 0 else ""
-    if bold:
-        style = f"bold {style}".strip()
-    return Text(format_amount(cents), style=style, justify="right")
-
-
-def _entry_remark(e: wallet.PaidLine) -> str:
-    parts = []
-    if e.reverses_receipt is not None:
-        parts.append(f"annule la quittance n° {e.reverses_receipt}")
-    if e.reversed_by_receipt is not None:
-        parts.append(f"annulée par la quittance n° {e.reversed_by_receipt}")
-    if e.reason:
-        parts.append(e.reason)
-    return " — ".join(parts)
-
-
-class PaiementScreen(TabScreen):
+class PaiementScreen(WatchesFamilyChanges, WalletSelection):
     TAB_ID = "paiement"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,19 +94,24 @@ class PaiementScreen(TabScreen):
         Binding("f8", "refund", "Rembourser"),
         Binding("f10", "journal", "Journal"),
         Binding("ctrl+s", "switch_section", "Paiement/Solde"),
+        # Tried when the binding above is refused to the role (check_action): never shown.
+        Binding("f9", "refused('payment.take')", show=False),
+        Binding("f7", "refused('payment.take')", show=False),
+        Binding("f6", "refused('payment.reverse')", show=False),
+        Binding("f8", "refused('payment.refund')", show=False),
     ]
 
     CSS_PATH = "screen.tcss"
 
-    # What the wallet table draws: the family's figures for the selection, and the
-    # amount typed (None while it does not read as an amount).
-    figures: reactive[wallet.WalletFigures | None] = reactive(None, init=False, always_update=True)
+    # What the wallet table draws besides `figures`: the amount typed (None while it
+    # does not read as an amount).
     amount_cents: reactive[int | None] = reactive(None, init=False)
 
     def __init__(self) -> None:
         super().__init__()
         self.loaded: _Loaded | None = None
-        self.amount_dirty = False  # the agent typed an amount: stop proposing one
+        self._focus_amount_pending = True  # put the cursor in the amount once loaded
+        self._entering = True  # the next resume is a visit of the tab, not a dialog closed
 
     # --- layout ------------------------------------------------------------------------
 
@@ -129,7 +131,7 @@ class PaiementScreen(TabScreen):
                     yield Static("Porte-monnaie", classes="w-regie")
                     yield Static("Solde", classes="w-amount")
                     yield Static("Coût estimé", classes="w-amount")
-                    yield Static("Montant de votre règlement", classes="w-input")
+                    yield Static("Règlement de la famille", classes="w-input")
                     yield Static("Nouveau solde", classes="w-amount")
                 with Horizontal(id="wallet-values"):
                     yield Static("", id="w-regie", classes="w-regie")
@@ -154,8 +156,7 @@ class PaiementScreen(TabScreen):
                     yield Button("Journal (F10)", id="btn-journal")
                 yield Static("", id="mode-error", classes="field-error")
                 yield Static("", id="pay-status")
-                yield Static("Derniers règlements — Entrée : quittance · F6 : annuler · F8 : rembourser",
-                             classes="section-title")
+                yield Static(self._entries_title(), classes="section-title")
                 yield DataTable(id="entries", zebra_stripes=True, cursor_type="row")
             with TabPane("Solde", id=SOLDE):
                 yield Static(
@@ -175,14 +176,30 @@ class PaiementScreen(TabScreen):
                              classes="section-title")
                 yield DataTable(id="solde-upcoming", zebra_stripes=True, cursor_type="row")
 
+    def _entries_title(self) -> str:
+        keys = ["Entrée : quittance"]
+        if allowed(self.ctx.actor, "payment.reverse"):
+            keys.append("F6 : annuler")
+        if allowed(self.ctx.actor, "payment.refund"):
+            keys.append("F8 : rembourser")
+        return "Derniers règlements — " + " · ".join(keys)
+
     def on_mount(self) -> None:
-        self.query_one("#entries", DataTable).add_columns(
-            "Quittance", "Date", "Opération", "Mode", "Payeur", "Montant", "Observation")
-        self.query_one("#solde-paid", DataTable).add_columns("Quittance", "Date", "Opération", "Mode", "Montant")
-        self.query_one("#solde-consumed", DataTable).add_columns("Date", "Prix", "Enfant", "Activité")
-        self.query_one("#solde-upcoming", DataTable).add_columns(
-            "Date", "Prix", "Compté à partir du", "État", "Enfant", "Activité")
-        self.query_one("#until", Input).value = format_date_short(wallet.default_until(self.ctx.clock.today()))
+        for table_id, columns in (("#entries", ENTRY_COLUMNS), ("#solde-paid", PAID_COLUMNS),
+                                  ("#solde-consumed", CONSUMED_COLUMNS),
+                                  ("#solde-upcoming", UPCOMING_COLUMNS)):
+            self.query_one(table_id, DataTable).add_columns(*columns)
+        self._reset_until()
+
+    def on_screen_suspend(self) -> None:
+        # Tab switches change the app's mode before this runs; a dialog does not.
+        self._entering = self.app.current_mode != self.TAB_ID
+
+    def on_screen_resume(self) -> None:
+        if self._entering:
+            self._entering = False
+            self._focus_amount_pending = True
+            self._focus_amount_when_loaded()
 
     # --- loading -----------------------------------------------------------------------
 
@@ -190,16 +207,23 @@ class PaiementScreen(TabScreen):
         self.loaded = None
         self.figures = None
         self.amount_dirty = False
+        self._focus_amount_pending = True
         self._status("")
+        self._reset_until()  # another family: the default date, not the last one typed
         if family_id is None:
-            self.query_one("#pay-family", Static).update(
-                "Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.")
+            self.query_one("#pay-family", Static).update(NO_FAMILY)
             self._clear()
             self.refresh_bindings()
             return
         self.query_one("#pay-family", Static).update("Chargement…")
         until, types = self._selection()
         self._load(family_id, until, types)
+
+    def family_data_changed(self) -> None:
+        """Another agent changed this family (a reversal, a payment, a booking): the
+        figures, the entries and the header follow; the amount typed stays."""
+        self.portail.refresh_header()
+        self.reload()
 
     def reload(self) -> None:
         if self.family_id is not None:
@@ -210,12 +234,14 @@ class PaiementScreen(TabScreen):
     def _load(self, family_id: int, until: date | None, types: tuple[str, ...]) -> None:
         ctx = self.ctx
         try:
+            seq = family_change_seq(ctx, family_id)
             loaded = _Loaded(
                 family=family_summary(ctx, family_id),
                 setup=payments.payment_setup(ctx, family_id),
                 figures=wallet.wallet_figures(ctx, family_id, until=until, types=types),
                 entries=payments.family_entries(ctx, family_id),
                 details=wallet.solde_details(ctx, family_id),
+                change_seq=seq,
             )
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, True)
@@ -227,6 +253,7 @@ class PaiementScreen(TabScreen):
             return  # the agent moved on meanwhile
         first = self.loaded is None or self.loaded.family.id != loaded.family.id
         self.loaded = loaded
+        self.note_family_seq(loaded.family.id, loaded.change_seq)
         f = loaded.family
         closed = " — caisse du jour clôturée" if loaded.setup.day_closed else ""
         self.query_one("#pay-family", Static).update(
@@ -234,9 +261,10 @@ class PaiementScreen(TabScreen):
         if first:
             self._fill_inputs(loaded.setup)
         self._show_figures(loaded.figures)
-        self._show_entries(loaded.entries)
+        fill_entries(self.query_one("#entries", DataTable), loaded.entries)
         self._show_solde(loaded.details)
         self.refresh_bindings()
+        self._focus_amount_when_loaded()
 
     def _fill_inputs(self, setup: payments.PaymentSetup) -> None:
         mode = self.query_one("#mode", Select)
@@ -249,17 +277,14 @@ class PaiementScreen(TabScreen):
         self.query_one("#email", Input).value = setup.email
         self.query_one("#btn-payfip", Button).disabled = not setup.payfip_enabled
 
-    def _show_figures(self, fig: wallet.WalletFigures) -> None:
-        self.figures = fig
-
     def watch_figures(self, fig: wallet.WalletFigures | None) -> None:
         if fig is None:
             for static_id in ("#w-regie", "#w-solde", "#w-estimated"):
                 self.query_one(static_id, Static).update("")
         else:
             self.query_one("#w-regie", Static).update(Text(fig.wallet_label))
-            self.query_one("#w-solde", Static).update(_money(fig.solde_cents))
-            self.query_one("#w-estimated", Static).update(_money(fig.estimated_cents))
+            self.query_one("#w-solde", Static).update(money(fig.solde_cents))
+            self.query_one("#w-estimated", Static).update(money(fig.estimated_cents))
             if not self.amount_dirty:
                 self._set_amount_text(format_amount_plain(fig.proposed_cents))
         self._draw_new_balance()
@@ -267,48 +292,10 @@ class PaiementScreen(TabScreen):
     def watch_amount_cents(self) -> None:
         self._draw_new_balance()
 
-    def _show_entries(self, entries: list[wallet.PaidLine]) -> None:
-        table = self.query_one("#entries", DataTable)
-        table.clear()
-        for e in entries[:200]:
-            style = "dim strike" if e.is_reversed else ""
-            table.add_row(
-                str(e.receipt_number), format_datetime_short(e.created_at), payments.kind_label(e.kind),
-                payments.mode_label(e.mode), Text(e.payer_name),
-                Text(format_amount(e.amount_cents), justify="right",
-                     style=style or ("red" if e.amount_cents < 0 else "")),
-                Text(_entry_remark(e), style="italic"),
-                key=str(e.payment_id),
-            )
-
     def _show_solde(self, details: wallet.SoldeDetails) -> None:
-        fig = details.figures
-        text = Text()
-        text.append("Total payé : ")
-        text.append(format_amount(fig.paid_cents), style="bold")
-        text.append("   −   Total consommé : ")
-        text.append(format_amount(fig.consumed_cents), style="bold")
-        text.append("   =   Solde : ")
-        text.append(format_amount(fig.solde_cents), style="bold red" if fig.solde_cents < 0 else "bold green")
-        if details.upcoming:
-            text.append(f"\nDans les deux semaines, {format_amount(details.upcoming_cents)} de réservations "
-                        "confirmées entreront dans le solde.")
-        self.query_one("#solde-figures", Static).update(text)
-        paid = self.query_one("#solde-paid", DataTable)
-        paid.clear()
-        for e in details.paid:
-            paid.add_row(str(e.receipt_number), format_date_short(e.business_day), payments.kind_label(e.kind),
-                         payments.mode_label(e.mode), _money(e.amount_cents))
-        consumed = self.query_one("#solde-consumed", DataTable)
-        consumed.clear()
-        for b in details.consumed:
-            consumed.add_row(format_date_short(b.day), _money(b.price_cents), Text(b.child), Text(b.activity))
-        upcoming = self.query_one("#solde-upcoming", DataTable)
-        upcoming.clear()
-        for b in details.upcoming:
-            state = "Confirmée" if b.status == "confirmed" else "En attente"
-            upcoming.add_row(format_date_short(b.day), _money(b.price_cents), format_date_short(b.enters_on),
-                             state, Text(b.child), Text(b.activity))
+        self.query_one("#solde-figures", Static).update(solde_text(details))
+        fill_solde(self.query_one("#solde-paid", DataTable), self.query_one("#solde-consumed", DataTable),
+                   self.query_one("#solde-upcoming", DataTable), details)
 
     def _clear(self) -> None:
         for table_id in ("#entries", "#solde-paid", "#solde-consumed", "#solde-upcoming"):
@@ -319,65 +306,6 @@ class PaiementScreen(TabScreen):
         self._set_amount_text("")
 
     # --- the selection and the amount --------------------------------------------------
-
-    def _selection(self) -> tuple[date | None, tuple[str, ...]]:
-        types = tuple(t for t, box in (("confirmed", "#type-confirmed"), ("waiting", "#type-waiting"))
-                      if self.query_one(box, Checkbox).value)
-        text = self.query_one("#until", Input).value
-        try:
-            until = parse_date_fr(text) if text.strip() else None
-        except DateError:
-            until = None
-        return until, types
-
-    @on(Input.Changed, "#until")
-    def _until_changed(self, event: Input.Changed) -> None:
-        error = self.query_one("#until-error", Static)
-        text = event.value.strip()
-        if not text:
-            error.update("")
-            self._reload_figures(None)
-            return
-        try:
-            until = parse_date_fr(text)
-        except DateError as exc:
-            error.update(str(exc) if len(text) >= 8 else "")
-            return
-        # Whether the date may be used (not in the past) is the service's rule: its
-        # refusal comes back under the field.
-        self._reload_figures(until)
-
-    @on(Checkbox.Changed)
-    def _types_changed(self) -> None:
-        until, _ = self._selection()
-        self._reload_figures(until)
-
-    def _reload_figures(self, until: date | None) -> None:
-        if self.family_id is None:
-            return
-        _, types = self._selection()
-        self.amount_dirty = False
-        self._figures(self.family_id, until, types)
-
-    @work(thread=True, exclusive=True, group="paiement-figures")
-    def _figures(self, family_id: int, until: date | None, types: tuple[str, ...]) -> None:
-        try:
-            fig = wallet.wallet_figures(self.ctx, family_id, until=until, types=types)
-        except ServiceError as exc:
-            self.app.call_from_thread(self._figures_refused, exc)
-            return
-        if fig.family_id == self.family_id:
-            self.app.call_from_thread(self._figures_ready, fig)
-
-    def _figures_ready(self, fig: wallet.WalletFigures) -> None:
-        self.query_one("#until-error", Static).update("")
-        self._show_figures(fig)
-
-    def _figures_refused(self, exc: ServiceError) -> None:
-        if exc.field == "until":
-            self.query_one("#until-error", Static).update(exc.message)
-        else:
-            self._status(exc.message, True)
 
     def _amount(self) -> int:
         return parse_amount(self.query_one("#montant", Input).value, maximum_cents=payments.MAX_PAYMENT_CENTS)
@@ -390,11 +318,27 @@ class PaiementScreen(TabScreen):
             return None
 
     def _set_amount_text(self, text: str) -> None:
-        """Propose an amount (or clear it) without taking it for one the agent typed."""
+        """Propose an amount (or clear it) without taking it for one the agent typed.
+        It is left selected, so what the agent types next replaces it instead of landing
+        wherever the cursor was (« 99350,07 »)."""
         field = self.query_one("#montant", Input)
         with field.prevent(Input.Changed):
             field.value = text
+        field.select_all()
         self.amount_cents = self._typed_cents(text)
+
+    def _focus_amount_when_loaded(self) -> None:
+        """The cursor in the amount, selected, once the family's figures are shown."""
+        if not self._focus_amount_pending or self.loaded is None or self.loaded.family.id != self.family_id:
+            return
+        self._focus_amount_pending = False
+        if self.app.screen is self:  # not from under a dialog
+            self._focus_amount()
+
+    def _focus_amount(self) -> None:
+        field = self.query_one("#montant", Input)
+        field.focus()
+        field.select_all()
 
     @on(Input.Changed, "#montant")
     def _amount_changed(self, event: Input.Changed) -> None:
@@ -416,10 +360,10 @@ class PaiementScreen(TabScreen):
             return
         if amount is None:
             new.update(Text("—", justify="right"))
-            total.update(Text("Total de votre règlement : —", style="bold"))
+            total.update(Text("Total du règlement de la famille : —", style="bold"))
             return
-        new.update(_money(fig.new_balance_cents(amount), bold=True))
-        total.update(Text(f"Total de votre règlement : {format_amount(amount)}", style="bold"))
+        new.update(money(fig.new_balance_cents(amount), bold=True))
+        total.update(Text(f"Total du règlement de la famille : {format_amount(amount)}", style="bold"))
 
     @on(Input.Submitted, "#montant")
     def _amount_submitted(self) -> None:
@@ -429,14 +373,23 @@ class PaiementScreen(TabScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         actor = self.ctx.actor
+        if action == "refused":  # the hidden fallback of a key the role may not use
+            return bool(parameters) and not allowed(actor, str(parameters[0]))
+        permission = ACTION_PERMISSIONS.get(action)
+        if permission is None:
+            return True
         # Hidden for a role that may not, dimmed while no family is loaded.
-        if action == "reverse" and not allowed(actor, "payment.reverse"):
+        if not allowed(actor, permission):
             return False
-        if action == "refund" and not allowed(actor, "payment.refund"):
-            return False
-        if action in ("encaisser", "payfip", "reverse", "refund"):
-            return True if self.loaded is not None else None
-        return True
+        return True if self.loaded is not None else None
+
+    def action_refused(self, permission: str) -> None:
+        """A key the footer does not offer to this role: say why nothing happens, in the
+        services' own words."""
+        try:
+            require(self.ctx, permission)
+        except PermissionDenied as exc:
+            self._status(exc.message, True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         handlers = {"btn-encaisser": self.action_encaisser, "btn-payfip": self.action_payfip,
@@ -468,7 +421,7 @@ class PaiementScreen(TabScreen):
     def action_encaisser(self) -> None:
         loaded, fig = self.loaded, self.figures
         if loaded is None or fig is None or self.family_id is None:
-            self._status("Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.", True)
+            self._status(NO_FAMILY, True)
             return
         amount = self._checked_amount()
         if amount is None:
@@ -539,7 +492,11 @@ class PaiementScreen(TabScreen):
                      f"{format_amount(r.solde_after_cents or 0)}.")
         self.portail.refresh_header()
         self.reload()
-        self.app.push_screen(ReceiptModal(self.ctx, result))
+        self.app.push_screen(ReceiptModal(self.ctx, result), self._receipt_closed)
+
+    def _receipt_closed(self, _result: object = None) -> None:
+        # Back at the desk for the next family: typing replaces the amount proposed.
+        self._focus_amount()
 
     @on(DataTable.RowSelected, "#entries")
     def _entry_chosen(self, event: DataTable.RowSelected) -> None:

@@ -163,6 +163,8 @@ class ReservationsScreen(ExportingTab):
                 sel.set_options([])
         self._status("")
         self.refresh_bindings()
+        # No family, no calendar: its empty days would read « chargement… » forever.
+        self.calendar.display = family_id is not None
         if family_id is None:
             self.query_one("#resa-family", Static).update(NO_FAMILY)
             self.query_one("#resa-cart", Static).update("")

@@ -1,0 +1,18 @@
+"""A change counter per family, so a screen can tell cheaply whether what it shows is stale."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+import portail_tui.models.base  # noqa: F401  (naming convention before any table)
+
+
+class FamilyChange(SQLModel, table=True):
+    """`seq` grows in the same transaction as any change to the family's bookings or
+    wallet entries. Database triggers (migration 0007) bump it, not the services, so no
+    writer (desk, portal, PayFiP return, nightly jobs, demo, CLI) can forget to. No row
+    means nothing changed since the counter exists: read it as 0."""
+
+    __tablename__ = "family_change"
+    family_id: int = Field(foreign_key="family.id", primary_key=True)
+    seq: int = Field(default=0)

@@ -1,0 +1,77 @@
+"""Figures never stale (issue 12): a tab that shows a family's bookings or wallet notices
+when another agent changed them, without the family being reopened.
+
+Each check is one read of the family's change counter (`services.family_changes`), in a
+worker: when the screen comes back (tab switch, a dialog closed) and every few seconds
+while it is visible. A tab opts in by listing `WatchesFamilyChanges` before its base
+class, notes the counter its loader read (`note_family_seq`, read before the data so
+no change slips between) and says what to reload (`family_data_changed`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events, on, work
+from textual.timer import Timer
+
+from portail_tui.screens.base import TabScreen
+from portail_tui.services.context import ServiceError
+from portail_tui.services.family_changes import family_change_seq
+
+
+class WatchesFamilyChanges(TabScreen):
+    """Mixin of a tab screen. Its handlers are decorated with names of their own, so
+    they neither replace nor are replaced by the tab's `on_mount`/`on_screen_resume`."""
+
+    CHANGE_CHECK_SECONDS: ClassVar[float] = 4.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._change_mark: tuple[int, int] | None = None  # (family, counter) of what is shown
+        self._change_timer: Timer | None = None
+
+    @on(events.Mount)
+    def _start_change_checks(self) -> None:
+        self._change_timer = self.set_interval(self.CHANGE_CHECK_SECONDS, self.check_family_changes,
+                                               pause=True)
+
+    @on(events.ScreenResume)
+    def _check_changes_on_resume(self) -> None:
+        if self._change_timer is not None:
+            self._change_timer.resume()
+        self.check_family_changes()
+
+    @on(events.ScreenSuspend)
+    def _pause_change_checks(self) -> None:
+        # Hidden behind another tab or a dialog: nothing to redraw until it comes back.
+        if self._change_timer is not None:
+            self._change_timer.pause()
+
+    def note_family_seq(self, family_id: int, seq: int) -> None:
+        """What the screen now shows is as of this counter (read before the data)."""
+        self._change_mark = (family_id, seq)
+
+    def check_family_changes(self) -> None:
+        if self.family_id is not None:
+            self._read_family_seq(self.family_id)
+
+    @work(thread=True, exclusive=True, group="family-changes", exit_on_error=False)
+    def _read_family_seq(self, family_id: int) -> None:
+        try:
+            seq = family_change_seq(self.ctx, family_id)
+        except ServiceError:
+            return  # the loader shows why the family cannot be read
+        self.app.call_from_thread(self._family_seq_read, family_id, seq)
+
+    def _family_seq_read(self, family_id: int, seq: int) -> None:
+        if family_id != self.family_id:
+            return
+        mark = self._change_mark
+        self._change_mark = (family_id, seq)
+        if mark is not None and mark[0] == family_id and mark[1] != seq:
+            self.family_data_changed()
+
+    def family_data_changed(self) -> None:
+        """Override: reload what another agent may have changed (default: everything)."""
+        self.load_family(self.family_id)
