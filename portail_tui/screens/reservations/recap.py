@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.reservations.choices import refill
+from portail_tui.screens.reservations.choices import confirm_drop, refill
 from portail_tui.services.booking import BOOK, Cart, CartResult, validate_cart
 from portail_tui.services.context import Context, ServiceError
 
@@ -95,9 +95,13 @@ class RecapDialog(ModalScreen[CartResult | None]):
         self._fill()
 
     def action_drop_all(self) -> None:
-        self.cart.clear()
-        self.notify("Toutes les demandes en cours sont annulées.")
-        self.dismiss(None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cart.clear()
+                self.notify("Toutes les demandes en cours sont annulées.")
+                self.dismiss(None)
+
+        confirm_drop(self.app, self.cart, answered)
 
     def action_close(self) -> None:
         self.dismiss(self.result)

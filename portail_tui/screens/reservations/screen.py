@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
+from portail_tui.screens.reservations.choices import confirm_drop
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.period import PeriodDialog
@@ -326,9 +327,14 @@ class ReservationsScreen(ExportingTab):
         if not cart:
             self._status("Aucune demande en cours.")
             return
-        cart.clear()
-        self._status("Toutes les demandes en cours sont annulées.")
-        self._after_dialog()
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                cart.clear()
+                self._status("Toutes les demandes en cours sont annulées.")
+                self._after_dialog()
+
+        confirm_drop(self.app, cart, answered)
 
     # --- pattern and periods -----------------------------------------------------------
 
