@@ -70,7 +70,7 @@ def make_server(*, portail: str, host: str, port: int, public_url: str | None = 
 
     page = french_page((Path(textual_serve.__file__).parent / "templates" / PAGE).read_text(encoding="utf-8"))
 
-    class FrenchServer(Server):  # type: ignore[misc]
+    class FrenchServer(Server):
         """textual-serve with its page in French, held in memory (no template file on disk
         that a cleaner of /tmp or a redeploy could take away from a running server)."""
 
