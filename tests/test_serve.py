@@ -130,9 +130,8 @@ def test_offer_download_only_in_a_browser(tmp_path: Path) -> None:
 
 
 async def test_the_browser_page_is_french(server: int) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{server}/") as page:
-            html = await page.text()
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server}/") as page:
+        html = await page.text()
     assert '<html lang="fr">' in html
     assert ">Commencer</button>" in html and "Session terminée." in html and ">Recommencer</button>" in html
     for english in (">Start<", "Session ended", ">Restart<"):
