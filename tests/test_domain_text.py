@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portail_tui.domain.text import activity_matches, digits_only, escape_like, normalize, phone_digits, search_fold
+from portail_tui.domain.text import (
+    activity_matches,
+    digits_only,
+    escape_like,
+    normalize,
+    phone_digits,
+    search_fold,
+)
 
 
 @pytest.mark.parametrize(
