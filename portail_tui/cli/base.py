@@ -72,26 +72,36 @@ def _french(message: str) -> str:
     return message
 
 
+def _french_rich_utils() -> None:
+    """typer imports its rich printer only to print help or an error (67 ms, not paid by
+    `portail tui`): the French texts go in once it is loaded, before it prints."""
+    rich_utils = sys.modules.get("typer.rich_utils")
+    if rich_utils is not None and getattr(rich_utils, "REQUIRED_LONG_STRING", None) != TYPER_TEXTS[
+            "REQUIRED_LONG_STRING"]:
+        for name, text in TYPER_TEXTS.items():
+            setattr(rich_utils, name, text)
+
+
 def speak_french() -> None:
     """Every piece of `--help` and of a usage error in French (« [obligatoire] », « Affiche
     cette aide et quitte. », « Utilisation : »). typer carries its own copy of click
     (typer._click) with these strings fixed: the help option's text, the usage prefix and
-    the error messages are set where typer builds them. Idempotent."""
+    the error messages are set where typer builds them; the rich printer's texts when it
+    prints (help and errors start with the usage line). Idempotent."""
     import typer.core
-    import typer.rich_utils
     from typer._click import core as click_core
     from typer._click import exceptions as click_exceptions
     from typer._click import formatting as click_formatting
 
     if getattr(click_core.Command.get_help_option, "_portail_french", False):
         return
-    for name, text in TYPER_TEXTS.items():
-        setattr(typer.rich_utils, name, text)
+    _french_rich_utils()
     typer.core._ = lambda message: GETTEXT_TEXTS.get(message, message)  # type: ignore[attr-defined]
 
     english_help_option = click_core.Command.get_help_option
 
     def get_help_option(self: Any, ctx: Any) -> Any:
+        _french_rich_utils()
         option = english_help_option(self, ctx)
         if option is not None:
             option.help = HELP_OPTION_TEXT
@@ -103,6 +113,7 @@ def speak_french() -> None:
     english_usage = click_formatting.HelpFormatter.write_usage
 
     def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        _french_rich_utils()
         args = args.replace("COMMAND [ARGS]", "COMMANDE [ARGS]")
         english_usage(self, prog, args, USAGE_PREFIX if prefix is None else prefix)
 
