@@ -199,3 +199,46 @@ def test_operator_identity_without_ssh() -> None:
     who = operator_identity({})
     assert who.endswith(", sans terminal") or who.endswith(", terminal")
     assert operator_identity({"SSH_CLIENT": "198.51.100.4 4000 22"}).endswith(", ssh 198.51.100.4")
+
+
+def _command_paths() -> list[list[str]]:
+    import typer
+
+    paths: list[list[str]] = []
+
+    def walk(command, path: list[str]) -> None:  # type: ignore[no-untyped-def]
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+ENGLISH = ("Show this message and exit", "[required]", "[default:", "Usage:", "Commands", "COMMAND [ARGS]",
+           "Error", "for help")
+
+
+def test_every_help_is_french() -> None:
+    paths = _command_paths()
+    assert len(paths) > 20
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        out = result.output
+        assert "Affiche cette aide et quitte." in out and "Utilisation : " in out, (path, out)
+        assert not [w for w in ENGLISH if w in out], (path, out)
+    add = runner.invoke(app, ["agent", "add", "--help"], env={"COLUMNS": "200"}).output
+    assert "[obligatoire]" in add and "[défaut : agent]" in add
+
+
+@pytest.mark.parametrize("args,french", [
+    (["agent", "add"], "Argument manquant : 'login'."),
+    (["agent", "create"], "Commande inconnue : 'create'."),
+    (["agent", "add", "x", "--bogus"], "Option inconnue : --bogus"),
+])
+def test_usage_errors_are_french(args: list[str], french: str) -> None:
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert french in result.output and "Erreur" in result.output
+    assert "Essayez « " in result.output and not [w for w in ENGLISH if w in result.output]

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portail_tui.domain.text import activity_matches, digits_only, escape_like, normalize
+from portail_tui.domain.text import (
+    activity_matches,
+    digits_only,
+    escape_like,
+    normalize,
+    phone_digits,
+    search_fold,
+)
 
 
 @pytest.mark.parametrize(
@@ -146,3 +153,23 @@ def test_activity_filter_is_one_rule_for_suivi_and_histories(query: str, kept: s
         "CL": "CENTRE DE LOISIRS", "CANTINE": "RESTAURANT SCOLAIRE",
     }
     assert {code for code, label in activities.items() if activity_matches(query, code, label)} == kept
+
+
+@pytest.mark.parametrize("typed,digits", [
+    ("06.93.39.31.06", "0693393106"),
+    ("+33 6 93 39 31 06", "0693393106"),
+    ("+33 (0)6 93 39 31 06", "0693393106"),
+    ("0033 6 93 39 31 06", "0693393106"),
+    ("0033693393106", "0693393106"),
+    ("+33 6 93", "0693"),
+    ("003312", "003312"),  # an account number, not a prefix
+    ("000123", "000123"),
+])
+def test_phone_digits(typed: str, digits: str) -> None:
+    assert phone_digits(typed) == digits
+
+
+def test_search_fold_drops_apostrophes_keeps_hyphens_as_spaces() -> None:
+    assert search_fold("N'Diaye") == search_fold("N’DIAYE") == "ndiaye"
+    assert search_fold("D'Almeida") == "dalmeida"
+    assert search_fold("Jean-François") == "jean francois"

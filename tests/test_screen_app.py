@@ -7,6 +7,7 @@ import contextlib
 from datetime import timedelta
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerCancelled
 
@@ -228,3 +229,51 @@ async def test_calendar_colours_come_from_the_stylesheet(sqlite_demo_ctx: Contex
             style = cal.get_component_rich_style(STATE_LOOKS[state].component, partial=True)
             assert style.bgcolor is not None and style.bgcolor.triplet is not None
             assert style.bgcolor.triplet.hex == colour, state
+
+
+class _TypedAhead(PortailApp):
+    """Keys an agent typed while the application started: the terminal hands them over
+    in one burst, queued before the login screen handles the first one."""
+
+    KEYS = [*"agent", "tab", *"agent1234"]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for key in self.KEYS:
+            self.post_message(events.Key(key, None if key == "tab" else key))
+
+
+@pytest.mark.parametrize("separator", ["tab", "enter"])
+async def test_login_keeps_type_ahead(sqlite_demo_ctx: Context, separator: str) -> None:
+    class App(_TypedAhead):
+        KEYS = [*"agent", separator, *"agent1234"]
+
+    app = App(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LoginScreen)
+        assert screen.query_one("#login", Input).value == "agent"
+        assert screen.query_one("#password", Input).value == "agent1234"
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, TabScreen)
+
+
+async def test_login_keys_pressed_at_once_after_start(sqlite_demo_ctx: Context) -> None:
+    app = PortailApp(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"agent", "tab", *"agent1234", "enter")  # no pause: the database may still open
+        await _settle(app, pilot)
+        assert isinstance(app.screen, TabScreen)
+
+
+async def test_login_fields_still_move_back_and_forth(sqlite_demo_ctx: Context) -> None:
+    app = PortailApp(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press(*"age", "tab", "shift+tab", "end", *"nt", "tab", *"agent1234")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert screen.query_one("#login", Input).value == "agent"
+        assert screen.query_one("#password", Input).value == "agent1234"

@@ -205,3 +205,19 @@ async def test_demo_family_through_the_search(sqlite_demo_ctx: Context, agent) -
         table = screen.query_one("#consumptions-table", DataTable)
         assert table.row_count == len(busiest.consumptions.lines) > 0
         assert busiest.family.number_text in str(screen.query_one("#hist-family", Static).render())
+
+
+async def test_month_statement_of_one_activity_in_six_keys(setup) -> None:  # type: ignore[no-untyped-def]
+    """F2, F9, « aps », F7: the month's APS statement (9 keys when the filter had to be reached)."""
+    ctx, data = setup
+    app = PortailApp(ctx, actor=data.actor)
+    async with app.run_test(size=(130, 40)) as pilot:
+        screen = await _open(pilot, app, data.family_id)  # presses F2
+        keys = ["f2", "f9", "a", "p", "s", "f7"]
+        for key in keys[1:]:
+            await pilot.press(key)
+            await _settle(pilot, app)
+        assert screen.last_export == ctx.settings.exports_dir / "releve-consommations-000123-2026-11-aps.pdf"
+        assert len(keys) <= 6
+        await pilot.press("enter")  # from the filter to the list
+        assert screen.query_one("#consumptions-table", DataTable).has_focus

@@ -9,12 +9,13 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select, update
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from portail_tui.app import PortailApp
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.domain.day_states import DayState
 from portail_tui.models import Booking, OutboxMessage, Slot
+from portail_tui.screens.dossier.editor import ConfirmScreen
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.period import PeriodDialog
@@ -232,8 +233,12 @@ async def test_recap_removal_and_annuler(actx: Context, agent: Actor, family: tu
         await pilot.press("escape")  # Fermer: back to the calendar, the rest still pending
         await settle(app, pilot)
         assert len(screen.cart) == len(lines) - 1
-        await pilot.press("a")  # Annuler: drop every pending change
+        await pilot.press("a")  # Annuler: drop every pending change, once confirmed
         await settle(app, pilot)
+        if len(lines) > 1:
+            assert isinstance(app.screen, ConfirmScreen) and len(screen.cart) == len(lines) - 1
+            await pilot.press("o")
+            await settle(app, pilot)
         assert not screen.cart
         assert cal.cell(day_lea).state is not DayState.PENDING
     assert len(live(actx, family_id=fid)) == before  # nothing recorded
@@ -385,3 +390,111 @@ async def test_suivi_tab_lists_and_exports(actx: Context, agent: Actor, family: 
         await pilot.press("v")
         await settle(app, pilot)
         assert app.screen is screen
+
+
+async def test_pattern_month_in_one_key_then_valider_within_15_keys(actx: Context, agent: Actor,
+                                                                    family: tuple[int, int, int]) -> None:
+    """APS MATIN Mon/Tue/Thu/Fri for January, from the open family to the recorded bookings
+    (31 keys for the canteen when both dates had to be typed; Léa's canteen is booked already)."""
+    fid, lea, _ = family
+    app = PortailApp(actx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tab(app, pilot, fid)
+        keys: list[str] = []
+
+        async def press(*k: str) -> None:
+            keys.extend(k)
+            for key in k:
+                await pilot.press(key)
+                await settle(app, pilot)
+
+        await press("t")
+        dialog = app.screen
+        assert isinstance(dialog, PatternDialog)
+        ranges = str(dialog.query_one("#pattern-ranges").render())
+        assert "3 janvier 2027" in ranges and "0 jusqu'au" in ranges
+        labels = [a.label for a in dialog.activities]
+        await press(*["down"] * labels.index("APS MATIN"), "space")
+        await press("3")  # January 2027, added at once
+        lines = screen.cart.lines()
+        assert len(lines) > 10 and {line.day.month for line in lines} == {1}
+        assert {line.day.weekday() for line in lines} <= {0, 1, 3, 4}
+        assert all(line.child_id == lea and line.activity_label == "APS MATIN" for line in lines)
+        await press("escape", "v", "v")
+        recap = app.screen
+        assert isinstance(recap, RecapDialog) and recap.result is not None
+        assert len(recap.result.confirmed) + len(recap.result.waiting) == len(lines)
+        assert len(keys) <= 15, keys
+
+
+async def test_pattern_digits_are_typed_in_a_date_field(actx: Context, agent: Actor,
+                                                       family: tuple[int, int, int]) -> None:
+    app = PortailApp(actx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tab(app, pilot, family[0])
+        await pilot.press("t")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PatternDialog)
+        start = dialog.query_one("#pattern-start", Input)
+        start.focus()
+        start.value = ""
+        await pilot.press("0", "4", "/", "0", "1")
+        await settle(app, pilot)
+        assert start.value == "04/01" and not screen.cart
+
+
+async def test_pagedown_from_a_trailing_week_day_shows_the_next_month(actx: Context, agent: Actor,
+                                                                       family: tuple[int, int, int]) -> None:
+    app = PortailApp(actx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tab(app, pilot, family[0])
+        cal = screen.query_one(MonthCalendar)
+        await pilot.press("up", "down")  # 23 then 30 November
+        await pilot.press("right", "right")  # 2 December, drawn in November's last week
+        await settle(app, pilot)
+        assert cal.cursor == date(2026, 12, 2) and (cal.year, cal.month) == (2026, 11)
+        await pilot.press("pagedown")
+        await settle(app, pilot)
+        assert (cal.year, cal.month) == (2026, 12) and cal.cursor.month == 12
+        await pilot.press("pagedown")
+        await settle(app, pilot)
+        assert (cal.year, cal.month) == (2027, 1)
+        await pilot.press("pageup", "pageup")
+        await settle(app, pilot)
+        assert (cal.year, cal.month) == (2026, 11)
+
+
+async def test_annuler_asks_before_dropping_the_cart(actx: Context, agent: Actor,
+                                                    family: tuple[int, int, int]) -> None:
+    fid, lea, _ = family
+    app = PortailApp(actx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tab(app, pilot, fid)
+        await pilot.press("t")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PatternDialog)
+        labels = [a.label for a in dialog.activities]
+        for _ in range(labels.index("APS MATIN")):
+            await pilot.press("down")
+        await pilot.press("space", "3")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        n = len(screen.cart)
+        assert n > 1
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RecapDialog)
+        await pilot.press("a")
+        await settle(app, pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.question == f"Abandonner les {n} changements ? o/n"
+        await pilot.press("n")  # kept
+        await settle(app, pilot)
+        assert isinstance(app.screen, RecapDialog) and len(screen.cart) == n
+        await pilot.press("a", "o")
+        await settle(app, pilot)
+        assert app.screen is screen and not screen.cart

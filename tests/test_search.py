@@ -25,6 +25,8 @@ FAMILIES = [
     (124, "Martin", ("Jérôme", "Martin"), "06 98 76 54 32", "jerome.martin@example.fr", ["Chloé"]),
     (125, "Da Silva", ("Anaïs", "Da Silva"), "07 11 22 33 44", "anais.dasilva@example.fr", ["Lucas"]),
     (126, "O'Brien", ("Seán", "O'Brien"), "01 45 67 89 10", "sean@example.fr", ["Zoé", "Maëlys"]),
+    (127, "N'Diaye", ("Awa", "N'Diaye"), "+33 6 93 39 31 06", "awa.ndiaye@example.fr", ["Moussa"]),
+    (128, "D’Almeida", ("Inês", "D’Almeida"), "07 55 44 33 22", "ines@example.fr", ["Tiago"]),
 ]
 
 
@@ -71,6 +73,24 @@ def town(ctx: Context) -> Context:
         ("maelys zoe", ["O'Brien"]),
         ("chloe martin", ["Martin"]),
         ("chloe lefevre", []),
+        # Apostrophes fold away on both sides (issue 12).
+        ("ndiaye", ["N'Diaye"]),
+        ("n'diaye", ["N'Diaye"]),
+        ("N’DIAYE", ["N'Diaye"]),
+        ("n diaye", ["N'Diaye"]),
+        ("dalmeida", ["D’Almeida"]),
+        ("d'almeida", ["D’Almeida"]),
+        ("obrien", ["O'Brien"]),
+        # Phones however typed or stored: dots, +33, 0033.
+        ("06.93.39.31.06", ["N'Diaye"]),
+        ("06 93 39", ["N'Diaye"]),
+        ("+33 6 93 39 31 06", ["N'Diaye"]),
+        ("+33 6 93", ["N'Diaye"]),
+        ("+33 (0)6 93 39 31 06", ["N'Diaye"]),
+        ("0033 6 93 39 31 06", ["N'Diaye"]),
+        ("0033693393106", ["N'Diaye"]),
+        ("+33 7 55 44", ["D’Almeida"]),
+        ("07.55.44.33.22", ["D’Almeida"]),
     ],
 )
 def test_search_finds_by_any_field(town: Context, query: str, expected: list[str]) -> None:
@@ -147,3 +167,26 @@ def test_full_account_number_comes_first(town: Context) -> None:
     # "12" also appears in phone numbers; typed in full, the account number ranks first.
     hits = search_families(town, "126")
     assert hits[0].number == 126
+
+
+def test_migration_0008_recomputes_stored_words(town: Context) -> None:
+    """Words stored before 0008 (apostrophe as a space, phone as typed digits) are
+    recomputed by the migration, on both engines."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from portail_tui.db import alembic_config, upgrade
+
+    db = town.db
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE family SET search_text = ' n diaye 000127 33693393106 awa moussa '"
+                          " WHERE number = 127"))
+    assert search_families(town, "ndiaye") == []
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008_search_words-1")  # just before 0008
+    upgrade(db)
+    assert [h.name for h in search_families(town, "ndiaye")] == ["N'Diaye"]
+    assert [h.name for h in search_families(town, "06 93 39 31 06")] == ["N'Diaye"]
+    assert [h.name for h in search_families(town, "maelys")] == ["O'Brien"]  # the others unchanged

@@ -127,3 +127,19 @@ def test_offer_download_only_in_a_browser(tmp_path: Path) -> None:
     export.write_bytes(b"%PDF")
     assert offer_download(FakeApp(web=False), export) is False and delivered == []
     assert offer_download(FakeApp(web=True), export) is True and delivered == [export]
+
+
+async def test_the_browser_page_is_french(server: int) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server}/") as page:
+        html = await page.text()
+    assert '<html lang="fr">' in html
+    assert ">Commencer</button>" in html and "Session terminée." in html and ">Recommencer</button>" in html
+    for english in (">Start<", "Session ended", ">Restart<"):
+        assert english not in html
+
+
+def test_french_page_refuses_a_page_worded_otherwise() -> None:
+    from portail_tui.cli.web import french_page
+
+    with pytest.raises(ValueError, match="textual-serve page changed"):
+        french_page("<html><button>Launch</button></html>")

@@ -25,6 +25,114 @@ if TYPE_CHECKING:  # imported when a command runs: `portail --help` stays quick
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+HELP_OPTION_TEXT = "Affiche cette aide et quitte."
+# What typer (and the click it carries) says in English, as `portail … --help` and its
+# errors show it. typer reads these module constants when it prints, so setting them
+# once here is enough; the rest are fixed strings, translated by the wrappers below.
+TYPER_TEXTS = {
+    "DEPRECATED_STRING": "(obsolète) ",
+    "DEFAULT_STRING": "[défaut : {}]",
+    "ENVVAR_STRING": "[variable d'environnement : {}]",
+    "REQUIRED_LONG_STRING": "[obligatoire]",
+    "ARGUMENTS_PANEL_TITLE": "Arguments",
+    "OPTIONS_PANEL_TITLE": "Options",
+    "COMMANDS_PANEL_TITLE": "Commandes",
+    "ERRORS_PANEL_TITLE": "Erreur",
+    "ABORTED_TEXT": "Abandon.",
+    "RICH_HELP": "Essayez [blue]« {command_path} {help_option} »[/] pour l'aide.",
+}
+GETTEXT_TEXTS = {
+    "No such command {name!r}.": "Commande inconnue : {name!r}.",
+    "Aborted!": "Abandon.",
+    "(dynamic)": "(calculé)",
+    "default: {default}": "défaut : {default}",
+    "required": "obligatoire",
+    "env var: {var}": "variable d'environnement : {var}",
+    "Arguments": "Arguments",
+    "Options": "Options",
+}
+ERROR_PREFIXES = (
+    ("Missing argument", "Argument manquant"),
+    ("Missing option", "Option manquante"),
+    ("Missing parameter", "Paramètre manquant"),
+    ("No such option", "Option inconnue"),
+    ("Invalid value for", "Valeur invalide pour"),
+    ("Invalid value", "Valeur invalide"),
+    ("Got unexpected extra argument(s)", "Argument(s) en trop"),
+    ("Got unexpected extra argument", "Argument en trop"),
+)
+USAGE_PREFIX = "Utilisation : "
+
+
+def _french(message: str) -> str:
+    for english, french in ERROR_PREFIXES:
+        if message.startswith(english):
+            rest = message[len(english):].lstrip(":").strip()
+            return f"{french} : {rest}" if rest else french
+    return message
+
+
+def _french_rich_utils() -> None:
+    """typer imports its rich printer only to print help or an error (67 ms, not paid by
+    `portail tui`): the French texts go in once it is loaded, before it prints."""
+    rich_utils = sys.modules.get("typer.rich_utils")
+    if rich_utils is not None and getattr(rich_utils, "REQUIRED_LONG_STRING", None) != TYPER_TEXTS[
+            "REQUIRED_LONG_STRING"]:
+        for name, text in TYPER_TEXTS.items():
+            setattr(rich_utils, name, text)
+
+
+def speak_french() -> None:
+    """Every piece of `--help` and of a usage error in French (« [obligatoire] », « Affiche
+    cette aide et quitte. », « Utilisation : »). typer carries its own copy of click
+    (typer._click) with these strings fixed: the help option's text, the usage prefix and
+    the error messages are set where typer builds them; the rich printer's texts when it
+    prints (help and errors start with the usage line). Idempotent."""
+    import typer.core
+    from typer._click import core as click_core
+    from typer._click import exceptions as click_exceptions
+    from typer._click import formatting as click_formatting
+
+    if getattr(click_core.Command.get_help_option, "_portail_french", False):
+        return
+    _french_rich_utils()
+    typer.core._ = lambda message: GETTEXT_TEXTS.get(message, message)  # type: ignore[attr-defined]
+
+    english_help_option = click_core.Command.get_help_option
+
+    def get_help_option(self: Any, ctx: Any) -> Any:
+        _french_rich_utils()
+        option = english_help_option(self, ctx)
+        if option is not None:
+            option.help = HELP_OPTION_TEXT
+        return option
+
+    get_help_option._portail_french = True  # type: ignore[attr-defined]
+    click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+    english_usage = click_formatting.HelpFormatter.write_usage
+
+    def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        _french_rich_utils()
+        args = args.replace("COMMAND [ARGS]", "COMMANDE [ARGS]")
+        english_usage(self, prog, args, USAGE_PREFIX if prefix is None else prefix)
+
+    click_formatting.HelpFormatter.write_usage = write_usage  # type: ignore[method-assign]
+
+    for cls in (click_exceptions.ClickException, click_exceptions.UsageError, click_exceptions.BadParameter,
+                click_exceptions.MissingParameter, click_exceptions.NoSuchOption):
+        english_format = cls.__dict__.get("format_message")
+        if english_format is None:
+            continue
+
+        def format_message(self: Any, _english: Any = english_format) -> str:
+            return _french(_english(self))
+
+        cls.format_message = format_message  # type: ignore[method-assign]
+
+
+speak_french()
+
 # Outside a terminal (cron logs, pipes) rich would wrap tables at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["activity_matches", "digits_only", "escape_like", "normalize"]
+__all__ = ["activity_matches", "digits_only", "escape_like", "normalize", "phone_digits", "search_fold"]
 
 # Ligatures NFKD leaves alone, expanded the way French speakers type them.
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
@@ -27,6 +27,32 @@ def normalize(s: str) -> str:
     s = unicodedata.normalize("NFKD", s).casefold()
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     return _SEPARATORS_RE.sub(" ", s).strip()
+
+
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`´")
+
+
+def search_fold(s: str) -> str:
+    """`normalize` for the family search, apostrophes dropped instead of spaced:
+    « N'Diaye » -> "ndiaye", so "ndiaye", "n'diaye" and "diaye" all find it (a
+    separate "n diaye" still does: each word is a substring). Stored words and the
+    query both go through it."""
+    return normalize(s.translate(_APOSTROPHES))
+
+
+def phone_digits(s: str) -> str:
+    """A French phone number as its ten national digits, however typed or stored:
+    « 06.93.39.31.06 », « +33 6 93 39 31 06 », « 0033 6 93… », « +33 (0)6 93… »
+    all give "0693393106". Other digits are kept as they are (« 003312 » is an account
+    number: 0033 counts as the prefix when followed by a separator or by nine digits)."""
+    digits = digits_only(s)
+    if s.lstrip().startswith("+33"):
+        rest = digits[2:]
+    elif digits.startswith("0033") and (len(digits) > 9 or re.match(r"\s*0033\D", s)):
+        rest = digits[4:]
+    else:
+        return digits
+    return "0" + (rest[1:] if rest.startswith("0") else rest)
 
 
 def digits_only(s: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.screen import Screen
@@ -15,6 +15,39 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 if TYPE_CHECKING:
     from portail_tui.services.context import Context
+
+
+class IdentifierInput(Input):
+    """The identifier field, safe for type-ahead. Keys typed in a burst (during start-up
+    the terminal hands them over all at once) are all queued to the focused field before
+    any is handled, so a Tab handled by the screen moved the cursor only after the
+    password had gone into the identifier (« agentagent1234 »). Here Tab and Entrée are
+    handled in the field's own queue, and what was queued behind them is passed on to
+    the password field, in order."""
+
+    def __init__(self, *, next_field: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.next_field = next_field
+        self.hand_off_to: Input | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        target = self.hand_off_to
+        if target is None and event.key in ("tab", "enter"):
+            target = self.hand_off_to = self.screen.query_one(self.next_field, Input)
+            event.stop()
+            event.prevent_default()
+            target.focus()
+            return
+        if target is not None:
+            event.stop()
+            event.prevent_default()
+            target.post_message(events.Key(event.key, event.character))
+            return
+        await super()._on_key(event)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.hand_off_to = None  # back here (Maj+Tab, a refused login): keys are ours again
+        super()._on_focus(event)
 
 
 class LoginScreen(Screen["Actor"]):
@@ -31,7 +64,7 @@ class LoginScreen(Screen["Actor"]):
             yield Static("Portail Familles — guichet", id="login-title")
             yield Static("Connexion des agents", id="login-regie")
             yield Label("Identifiant")
-            yield Input(id="login", placeholder="identifiant", max_length=64)
+            yield IdentifierInput(id="login", placeholder="identifiant", max_length=64, next_field="#password")
             yield Label("Mot de passe")
             yield Input(id="password", password=True, placeholder="mot de passe", max_length=200)
             yield Button("Se connecter", id="submit", variant="primary")
@@ -54,10 +87,6 @@ class LoginScreen(Screen["Actor"]):
             login, password = self._pending
             self._pending = None
             self._check(login, password)
-
-    @on(Input.Submitted, "#login")
-    def _next(self) -> None:
-        self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#submit")

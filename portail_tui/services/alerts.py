@@ -1,13 +1,13 @@
 """Informations / Alertes of Accueil (R15): what the current family still has to do
-(« 6 fiches à saisir », rejected forms, negative balance) and what waits for the
-régie (forms en validation)."""
+(« 6 fiches à saisir », rejected forms, negative balance, a quotient ended or ending)
+and what waits for the régie (forms en validation, quotients to renew)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from portail_tui.domain import forms as F
@@ -16,6 +16,7 @@ from portail_tui.domain.money import format_amount
 from portail_tui.models import Child, Family, FamilyMember, Form
 from portail_tui.services import permissions
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.families import QUOTIENT_NOTICE_DAYS, quotient_expiry_notice
 from portail_tui.services.forms import family_status_counts
 from portail_tui.services.wallet import solde_cents
 
@@ -49,6 +50,7 @@ class FamilyAlerts:
     counts: dict[str, int]
     rejected: tuple[RejectedForm, ...]
     solde_cents: int
+    quotient_notice: str | None = None
 
     @property
     def to_fill(self) -> int:
@@ -71,6 +73,8 @@ class FamilyAlerts:
             out.append(Alert("info", plural(c[F.EN_VALIDATION], "fiche en validation", "fiches en validation")))
         if self.solde_cents < 0:
             out.append(Alert("warning", f"Solde négatif : {format_amount(self.solde_cents)}"))
+        if self.quotient_notice:
+            out.append(Alert("warning", self.quotient_notice))
         return out
 
 
@@ -78,19 +82,34 @@ class FamilyAlerts:
 class RegieCounts:
     counts: dict[str, int]
     oldest_submission: datetime | None
+    quotients_expired: int = 0
+    quotients_expiring: int = 0  # within QUOTIENT_NOTICE_DAYS
+    expiring_by: date | None = None
 
     @property
     def waiting(self) -> int:
         return self.counts.get(F.EN_VALIDATION, 0)
 
     def alerts(self) -> list[Alert]:
+        out = [self._forms_alert()]
+        if self.quotients_expiring and self.expiring_by is not None:
+            out.append(Alert("warning", plural(self.quotients_expiring, "quotient familial expire",
+                                               "quotients familiaux expirent")
+                             + f" d'ici le {format_date_short(self.expiring_by)} (plein tarif au-delà)"))
+        if self.quotients_expired:
+            out.append(Alert("warning", plural(self.quotients_expired, "quotient familial expiré",
+                                               "quotients familiaux expirés")
+                             + " : ces familles paient le plein tarif"))
+        return out
+
+    def _forms_alert(self) -> Alert:
         n = self.waiting
         if not n:
-            return [Alert("info", "Aucune fiche en attente de validation.")]
+            return Alert("info", "Aucune fiche en attente de validation.")
         text = plural(n, "fiche en attente de validation", "fiches en attente de validation")
         if self.oldest_submission is not None:
             text += f" (la plus ancienne depuis le {format_date_short(self.oldest_submission)})"
-        return [Alert("warning", text)]
+        return Alert("warning", text)
 
 
 def family_alerts(ctx: Context, family_id: int) -> FamilyAlerts:
@@ -114,13 +133,16 @@ def family_alerts(ctx: Context, family_id: int) -> FamilyAlerts:
             ).all()
         )
         return FamilyAlerts(family_id, family_status_counts(session, family_id), rejected,
-                            solde_cents(session, family_id, today))
+                            solde_cents(session, family_id, today),
+                            quotient_expiry_notice(family.quotient, family.quotient_valid_to, today))
 
     return ctx.db.read(_work)
 
 
 def regie_counts(ctx: Context) -> RegieCounts:
     actor = ctx.require_actor()
+    today = ctx.clock.today()
+    by = today + timedelta(days=QUOTIENT_NOTICE_DAYS)
 
     def _work(session: Session) -> RegieCounts:
         # Only the forms waiting for validation are shown: read those few through the
@@ -136,6 +158,13 @@ def regie_counts(ctx: Context) -> RegieCounts:
             select(func.count(), func.min(col(Form.submitted_at))).where(col(Form.status) == F.EN_VALIDATION, in_regie)
         ).one()
         counts = dict.fromkeys(F.STATUSES, 0) | {F.EN_VALIDATION: int(waiting)}
-        return RegieCounts(counts, oldest)
+        valid_to = col(Family.quotient_valid_to)
+        expired, expiring = session.execute(
+            select(func.coalesce(func.sum(case((valid_to < today, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((valid_to.between(today, by), 1), else_=0)), 0))
+            .where(col(Family.regie_id) == actor.regie_id, col(Family.quotient).is_not(None),
+                   valid_to.is_not(None), valid_to <= by)
+        ).one()
+        return RegieCounts(counts, oldest, int(expired), int(expiring), by)
 
     return ctx.db.read(_work)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, select, text, true
 from sqlmodel import Session, col
 
 from portail_tui.domain.cash_entries import format_family_number as format_family_number
-from portail_tui.domain.text import digits_only, escape_like, normalize
+from portail_tui.domain.frdates import format_date_short
+from portail_tui.domain.text import digits_only, escape_like, phone_digits, search_fold
 from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie, id_of
 from portail_tui.services.context import Context, ServiceError
 
@@ -17,18 +20,21 @@ MAX_TOKENS = 6
 TRIGRAM = 3
 # One letter matches half the town: wait for a second one (digits: account numbers).
 MIN_QUERY_LENGTH = 2
+# A query of digits and phone punctuation only is a number: « 06.93.39.31.06 », « +33 6 93 ».
+_NUMBER_QUERY_RE = re.compile(r"[\d\s.\-/()+]*\d[\d\s.\-/()+]*")
 
 
 def build_search_text(family: Family, guardians: list[Guardian], children: list[Child]) -> str:
     """Everything an agent may type to find this family, normalised once at write time
-    so that the search is a plain LIKE over one column."""
+    so that the search is a plain LIKE over one column. Migration 0008 recomputes the
+    stored words with the same parts: change both together."""
     parts: list[str] = [family.name, format_family_number(family.number), family.email or ""]
     for g in guardians:
         parts += [g.last_name, g.first_name, g.email or ""]
-        parts += [digits_only(p or "") for p in (g.phone_home, g.phone_mobile, g.phone_work)]
+        parts += [phone_digits(p or "") for p in (g.phone_home, g.phone_mobile, g.phone_work)]
     for c in children:
         parts += [c.last_name, c.first_name]
-    words = " ".join(normalize(p) for p in parts if p)
+    words = " ".join(search_fold(p) for p in parts if p)
     return f" {words} "[:4000]
 
 
@@ -67,8 +73,10 @@ class FamilyHit:
 def _tokens(query: str) -> list[str]:
     # Control characters (NUL from a paste…) can't be searched and PostgreSQL refuses them.
     query = "".join(ch for ch in (query or "")[:MAX_QUERY_LENGTH] if ch.isprintable())
+    if _NUMBER_QUERY_RE.fullmatch(query.strip()):
+        return [phone_digits(query)]
     tokens = []
-    for raw in normalize(query).split():
+    for raw in search_fold(query).split():
         digits = digits_only(raw)
         # "06 12 34" typed with spaces still finds the phone: digits glue together below.
         tokens.append(digits if digits and len(digits) == len(raw) else raw)
@@ -174,10 +182,49 @@ class FamilySummary:
     regie_name: str
     guardian: str
     children: tuple[ChildInfo, ...]
+    quotient_valid_to: date | None = None
 
     @property
     def number_text(self) -> str:
         return format_family_number(self.number)
+
+    def quotient_notice(self, today: date, until: date | None = None) -> str | None:
+        return quotient_expiry_notice(self.quotient, self.quotient_valid_to, today, until)
+
+    def quotient_day_notice(self, days: list[date]) -> str | None:
+        return quotient_days_notice(self.quotient, self.quotient_valid_to, days)
+
+
+# A quotient ending within this many days is announced (Accueil, Réservations).
+QUOTIENT_NOTICE_DAYS = 30
+
+
+def quotient_expiry_notice(quotient: int | None, valid_to: date | None, today: date,
+                           until: date | None = None) -> str | None:
+    """Expired, or ending within 30 days (or before `until`, the last day the agent is
+    looking at): once it ends the days are priced at the full tariff (`effective_quotient`)
+    with nothing else telling the agent why prices jumped."""
+    if quotient is None or valid_to is None:
+        return None
+    if valid_to < today:
+        return (f"Quotient familial expiré le {format_date_short(valid_to)} : plein tarif jusqu'à"
+                " sa mise à jour (fiche famille).")
+    if (valid_to - today).days <= QUOTIENT_NOTICE_DAYS or (until is not None and valid_to < until):
+        return (f"Quotient familial valable jusqu'au {format_date_short(valid_to)} : à renouveler,"
+                " plein tarif au-delà.")
+    return None
+
+
+def quotient_days_notice(quotient: int | None, valid_to: date | None, days: list[date]) -> str | None:
+    """Where a price is shown (day dialog, recap): the days priced after the quotient ends."""
+    if quotient is None or valid_to is None:
+        return None
+    after = [d for d in days if d > valid_to]
+    if not after:
+        return None
+    what = "ce jour" if len(days) == 1 else f"{len(after)} jour(s) après cette date"
+    return (f"Quotient familial valable jusqu'au {format_date_short(valid_to)} : {what} au plein tarif"
+            " (tranche la plus haute) tant qu'il n'est pas renouvelé.")
 
 
 def family_summary(ctx: Context, family_id: int) -> FamilySummary:
@@ -209,6 +256,7 @@ def family_summary(ctx: Context, family_id: int) -> FamilySummary:
             regie_name=regie.name if regie else "",
             guardian=f"{g.civility} {g.first_name} {g.last_name}".strip() if g else "",
             children=children,
+            quotient_valid_to=family.quotient_valid_to,
         )
 
     return ctx.db.read(_work)

@@ -172,16 +172,26 @@ class MonthCalendar(Widget, can_focus=True):
         self.cursor = _shift_weekday(self.cursor, step)
 
     def action_month(self, months: int) -> None:
-        self.cursor = _add_months(self.cursor, months)
+        """PgSuiv/PgPréc go from the month on screen, not from the cursor's: on a day of
+        the next month drawn in the last week, PgSuiv shows that next month (once)."""
+        year, month = self.shown
+        last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+        target = _add_months(date(year, month, min(self.cursor.day, last)), months)
+        self.shown = (target.year, target.month)
+        self.cursor = target
 
     def action_today(self) -> None:
-        self.cursor = first_weekday_on_or_after(self.today)
+        start = first_weekday_on_or_after(self.today)
+        self.shown = (start.year, start.month)
+        self.cursor = start
 
     def action_choose(self) -> None:
         self.post_message(self.DayChosen(self.cursor))
 
     def watch_cursor(self, old: date, new: date) -> None:
-        self.shown = (new.year, new.month)
+        # A day of the neighbouring month drawn in the first or last week keeps the grid.
+        if not any(new in week for week in month_grid(self.year, self.month)):
+            self.shown = (new.year, new.month)
         self.post_message(self.CursorMoved(new))
         self.refresh(layout=True)
 

@@ -14,7 +14,7 @@ from alembic import op
 
 revision = "0009_payfip_id_op"
 # Written beside 0007/0008 (other changes in flight): the integrator re-chains this onto them.
-down_revision = "0007_family_changes"
+down_revision = "0008_search_words"
 branch_labels = None
 depends_on = None
 

@@ -121,10 +121,10 @@ class AccueilScreen(TabScreen):
         self.query_one("#news", Static).update(text)
         self.query_one("#alerts", Static).update(self._alerts_text(family))
         regie = Text()
-        for alert in counts.alerts():
+        for i, alert in enumerate(counts.alerts()):
             regie.append("Régie : ", style="bold")
             regie.append(f"{alert.text}", style="bold #c0392b" if alert.level == "warning" else "")
-            if counts.waiting:
+            if i == 0 and counts.waiting:  # the forms waiting for validation come first
                 regie.append("  (v : les ouvrir)", style="dim")
             regie.append("\n")
         self.query_one("#regie-counts", Static).update(regie)

@@ -1,6 +1,8 @@
 """Historiques tab (R9): the family's règlements and consommations of a month.
 
-The month selector offers the current month and the two before it. Consumptions can be
+The month selector offers the current month and the two before it. F9 to the
+consumptions puts the cursor in the activity filter: F2, F9, « aps », F7 is the month's
+APS statement. Consumptions can be
 narrowed to one child and to an activity text ("APS" keeps APS MATIN, SOIR and
 FORFAIT); Exporter (CSV, PDF) and Imprimer produce the statement of exactly what is
 shown, through the same service calls as `portail export`, so the files are the same.
@@ -227,6 +229,19 @@ class HistoriquesScreen(ExportingTab):
     def action_switch_section(self) -> None:
         sections = self.query_one("#hist-sections", TabbedContent)
         sections.active = CONSUMPTIONS if sections.active == PAYMENTS else PAYMENTS
+
+    @on(TabbedContent.TabActivated, "#hist-sections")
+    def _section_changed(self) -> None:
+        """Consumptions are nearly always narrowed to an activity first (« APS » for the
+        month's APS statement): the cursor waits in that filter; Entrée goes to the list."""
+        if self.section == CONSUMPTIONS:
+            self.query_one("#hist-activity", Input).focus()
+        else:
+            self.query_one("#payments-table", DataTable).focus()
+
+    @on(Input.Submitted, "#hist-activity")
+    def _filter_done(self) -> None:
+        self.query_one("#consumptions-table", DataTable).focus()
 
     def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
         if self.month is not None:

@@ -6,21 +6,33 @@ agent may choose green, an unavailable one grey."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar, Protocol
 
 from rich.style import Style
 from rich.text import Text
 from textual import on
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from portail_tui.screens.dossier.editor import ConfirmScreen
+from portail_tui.services.booking import Cart
 
 # Component classes of the choice dialogs, coloured in app.tcss with the calendar's
 # states: a chosen line in the pending orange, one that may be chosen in the open green.
 SELECTED = "choice--selected"
 FREE = "choice--free"
 UNAVAILABLE = "choice--unavailable"
+
+
+def confirm_drop(app: App[object], cart: Cart, answered: Callable[[bool | None], None]) -> None:
+    """Annuler (A) throws away every pending change of the family: a slip of one key must
+    not cost the agent a cart built over a phone call, so it asks first."""
+    n = len(cart)
+    app.push_screen(ConfirmScreen(f"Abandonner {'le changement' if n == 1 else f'les {n} changements'} ? o/n"),
+                    answered)
 
 
 class _ChoiceView(Protocol):

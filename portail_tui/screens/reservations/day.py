@@ -1,5 +1,6 @@
 """Day dialog (R10): the day's activities with hours, this family's price, places left
-and deadline. Space selects or unselects (selected = orange, and "[x]" since colour is
+and deadline (with a warning when the family's quotient has ended by that day: the
+price shown is then the full tariff). Space selects or unselects (selected = orange, and "[x]" since colour is
 never the only signal); exclusions apply at once (R4); Échap or F closes."""
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ class DayDialog(ChoiceDialog):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "close", "Fermer", show=False)]
 
-    def __init__(self, options: DayOptions, cart: Cart) -> None:
+    def __init__(self, options: DayOptions, cart: Cart, quotient_notice: str | None = None) -> None:
         super().__init__()
         self.options = options
         self.cart = cart
+        self.quotient_notice = quotient_notice
 
     def compose(self) -> ComposeResult:
         with Vertical(id="day-box"):
@@ -41,6 +43,8 @@ class DayDialog(ChoiceDialog):
             table.add_columns("", "Activité", "Horaires", "Tarif", "Places", "État", "Délai")
             yield table
             yield Static("", id="day-detail")
+            if self.quotient_notice:
+                yield Static(Text(f"⚠ {self.quotient_notice}", style="bold"), id="day-quotient")
             yield Static("", id="day-message")
             yield Static(self._note_text(), id="day-note")
         yield Footer()

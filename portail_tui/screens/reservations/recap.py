@@ -5,7 +5,8 @@ each line (recorded, waiting list, refused and why)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 
 from rich.text import Text
 from textual import work
@@ -17,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
-from portail_tui.screens.reservations.choices import refill
+from portail_tui.screens.reservations.choices import confirm_drop, refill
 from portail_tui.services.booking import BOOK, Cart, CartResult, validate_cart
 from portail_tui.services.context import Context, ServiceError
 
@@ -42,10 +43,12 @@ class RecapDialog(ModalScreen[CartResult | None]):
         Binding("escape", "close", "Fermer"),
     ]
 
-    def __init__(self, ctx: Context, cart: Cart) -> None:
+    def __init__(self, ctx: Context, cart: Cart,
+                 price_notice: Callable[[list[date]], str | None] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.cart = cart
+        self.price_notice = price_notice  # the quotient's end, for the booked days
         self.result: CartResult | None = None
         self.busy = False
 
@@ -72,12 +75,16 @@ class RecapDialog(ModalScreen[CartResult | None]):
         status = self.query_one("#recap-status", Static)
         if not self.cart:
             status.update("Plus aucune demande. Échap : revenir au calendrier.")
-        else:
-            status.update(
-                f"{books} réservation(s), {cancels} annulation(s) — montant des réservations :"
-                f" {format_amount(total)}.\nV : valider · Suppr : retirer la ligne · A : tout annuler"
-                " · Échap : revenir au calendrier"
-            )
+            return
+        text = Text(f"{books} réservation(s), {cancels} annulation(s) — montant des réservations :"
+                    f" {format_amount(total)}.\n")
+        days = [d for line in self.cart.lines() if line.action == BOOK
+                for d in ([line.day] if line.day else [line.span[0]] if line.span else [])]
+        notice = self.price_notice(days) if self.price_notice and days else None
+        if notice:
+            text.append(f"⚠ {notice}\n", style="bold")
+        text.append("V : valider · Suppr : retirer la ligne · A : tout annuler · Échap : revenir au calendrier")
+        status.update(text)
 
     def _rows(self) -> Iterator[tuple[str, list[Text]]]:
         for line in self.cart.lines():
@@ -95,9 +102,13 @@ class RecapDialog(ModalScreen[CartResult | None]):
         self._fill()
 
     def action_drop_all(self) -> None:
-        self.cart.clear()
-        self.notify("Toutes les demandes en cours sont annulées.")
-        self.dismiss(None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cart.clear()
+                self.notify("Toutes les demandes en cours sont annulées.")
+                self.dismiss(None)
+
+        confirm_drop(self.app, self.cart, answered)
 
     def action_close(self) -> None:
         self.dismiss(self.result)

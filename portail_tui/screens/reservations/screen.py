@@ -14,7 +14,7 @@ service call in a worker thread, so the calendar never freezes.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
+from portail_tui.screens.reservations.choices import confirm_drop
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.period import PeriodDialog
@@ -49,7 +50,7 @@ from portail_tui.services.booking import (
     suivi_file,
 )
 from portail_tui.services.context import ServiceError
-from portail_tui.services.families import family_summary
+from portail_tui.services.families import FamilySummary, family_summary
 from portail_tui.widgets.month_calendar import MonthCalendar
 
 GESTION = "gestion"
@@ -83,6 +84,7 @@ class ReservationsScreen(ExportingTab):
         self.view: MonthView | None = None
         self.suivi_result: SuiviResult | None = None
         self.last_result: CartResult | None = None
+        self.summary: FamilySummary | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -153,6 +155,7 @@ class ReservationsScreen(ExportingTab):
         self.kids = []
         self.child_id = None
         self.view = None
+        self.summary = None
         self.suivi_result = None
         self.calendar.clear_cells()
         self.query_one("#suivi-table", DataTable).clear()
@@ -186,16 +189,33 @@ class ReservationsScreen(ExportingTab):
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
-        line = f"Famille {summary.name} — n° {summary.number_text}"
-        if summary.quotient is not None:
-            line += f" — quotient familial {summary.quotient}"
-        self.app.call_from_thread(self._family_loaded, family_id, line, children, view)
+        self.app.call_from_thread(self._family_loaded, family_id, summary, children, view)
 
-    def _family_loaded(self, family_id: int, line: str, children: list[ChildChoice],
+    def _family_line(self) -> Text:
+        """The family, its quotient, and a warning when the quotient has ended or ends within
+        30 days, or before the end of the month on screen (its days cost the full tariff)."""
+        summary = self.summary
+        if summary is None:
+            return Text("")
+        line = Text(f"Famille {summary.name} — n° {summary.number_text}")
+        if summary.quotient is not None:
+            line.append(f" — quotient familial {summary.quotient}")
+        cal = self.calendar
+        month_end = date(cal.year + (cal.month == 12), cal.month % 12 + 1, 1) - timedelta(days=1)
+        notice = summary.quotient_notice(self.ctx.clock.today(), until=month_end)
+        if notice:
+            line.append(f"\n⚠ {notice}", style="bold")
+        return line
+
+    def _quotient_notice(self, days: list[date]) -> str | None:
+        return self.summary.quotient_day_notice(days) if self.summary else None
+
+    def _family_loaded(self, family_id: int, summary: FamilySummary, children: list[ChildChoice],
                        view: MonthView | None) -> None:
         if family_id != self.family_id:
             return
-        self.query_one("#resa-family", Static).update(line)
+        self.summary = summary
+        self.query_one("#resa-family", Static).update(self._family_line())
         self.kids = children
         options = [(f"{c.first_name} {c.last_name}", c.id) for c in children]
         for sel_id in ("#resa-child", "#suivi-child"):
@@ -261,6 +281,7 @@ class ReservationsScreen(ExportingTab):
         self.calendar.caption = f"Enfant : {self.child_name()} · Entrée : ouvrir le jour · T : semaine type" \
                                 " · P : vacances · V : valider"
         self.calendar.show_cells(view.year, view.month, view.weeks)
+        self.query_one("#resa-family", Static).update(self._family_line())
         self._show_cart()
 
     @on(MonthCalendar.MonthChanged)
@@ -294,7 +315,7 @@ class ReservationsScreen(ExportingTab):
             self._status("Vacances scolaires : le centre de loisirs se réserve par période.")
             self.action_periods()
             return
-        self.app.push_screen(DayDialog(options, cart), self._after_dialog)
+        self.app.push_screen(DayDialog(options, cart, self._quotient_notice([options.day])), self._after_dialog)
 
     def _after_dialog(self, then: object = None) -> None:
         self._show_cart()
@@ -312,7 +333,7 @@ class ReservationsScreen(ExportingTab):
         if not cart:
             self._status("Aucune demande en cours : ouvrez un jour (Entrée) pour réserver.")
             return
-        self.app.push_screen(RecapDialog(self.ctx, cart), self._after_recap)
+        self.app.push_screen(RecapDialog(self.ctx, cart, self._quotient_notice), self._after_recap)
 
     def _after_recap(self, result: CartResult | None) -> None:
         if result is not None:
@@ -328,9 +349,14 @@ class ReservationsScreen(ExportingTab):
         if not cart:
             self._status("Aucune demande en cours.")
             return
-        cart.clear()
-        self._status("Toutes les demandes en cours sont annulées.")
-        self._after_dialog()
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                cart.clear()
+                self._status("Toutes les demandes en cours sont annulées.")
+                self._after_dialog()
+
+        confirm_drop(self.app, cart, answered)
 
     # --- pattern and periods -----------------------------------------------------------
 
