@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from portail_tui.app import PortailApp
 from portail_tui.db import Database
-from portail_tui.models import CashDay, Payment
+from portail_tui.models import AuditLog, CashDay, Payment
 from portail_tui.screens.paiement.encaisser import EncaisserModal
 from portail_tui.screens.paiement.journal import JournalModal
 from portail_tui.screens.paiement.receipt import ReceiptModal
@@ -198,6 +198,44 @@ async def test_cash_over_300_euros_is_refused(desk) -> None:  # type: ignore[no-
         await pilot.press("f9")
         await pilot.pause()
         assert isinstance(app.screen, EncaisserModal)
+
+
+async def test_daily_cash_ceiling_at_the_desk(desk) -> None:  # type: ignore[no-untyped-def]
+    """Two cash payments the same day count together (CGI art. 1680): the agent is refused
+    before any dialog; the régisseur may go above it, only with a reason, audited."""
+    ctx, sd = desk
+    payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=20000, mode="especes")
+    app = PortailApp(ctx, actor=sd.agent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await _type_amount(pilot, screen, "150")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "200,00" in _text(screen.query_one("#montant-error", Static))
+    assert len(_payments(ctx)) == 1
+
+    app = PortailApp(ctx, actor=sd.regisseur)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app, sd.family_id)
+        await _type_amount(pilot, screen, "150")
+        await pilot.press("f9")
+        await _settle(pilot, app)
+        modal = app.screen
+        assert isinstance(modal, EncaisserModal)
+        assert "1680" in _text(modal.query_one("#encaisser-ceiling", Static))
+        assert modal.focused is modal.query_one("#override-reason", Input)
+        await pilot.press("f9")  # no reason: refused in place, nothing recorded
+        await _settle(pilot, app)
+        assert "motif est obligatoire" in _text(modal.query_one("#override-reason-error", Static))
+        assert len(_payments(ctx)) == 1
+        await pilot.press(*"Caution du séjour", "enter")
+        await _settle(pilot, app)
+        assert isinstance(app.screen, ReceiptModal)
+    assert [p.amount_cents for p in _payments(ctx)] == [20000, 15000]
+    reasons = ctx.db.read(lambda s: list(s.execute(
+        select(AuditLog.details).where(AuditLog.action == "cash.ceiling_override")).scalars()))
+    assert len(reasons) == 1 and "Caution du séjour" in reasons[0]
 
 
 async def test_reversal_by_the_regisseur(desk) -> None:  # type: ignore[no-untyped-def]

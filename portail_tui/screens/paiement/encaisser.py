@@ -3,7 +3,11 @@ record it in a worker, and hand back the receipt.
 
 The dialog stays open on a refusal and shows the reason next to the field concerned;
 nothing is recorded then. It can only record once: Enter pressed twice, or a click
-during the worker, does not take the money twice."""
+during the worker, does not take the money twice.
+
+Cash above the family's daily ceiling is refused to an agent before the dialog opens; a
+régisseur sees why and may go above it by typing the reason, which the service audits
+(`take_payment(override_reason=…)`)."""
 
 from __future__ import annotations
 
@@ -40,8 +44,10 @@ class EncaisserModal(CashDialog):
         mode: str,
         payer: str,
         solde_after_cents: int | None,
+        ceiling_note: str | None = None,
     ) -> None:
         super().__init__(ctx)
+        self.ceiling_note = ceiling_note
         self.family_id = family_id
         self.family_label = family_label
         self.amount_cents = amount_cents
@@ -61,12 +67,19 @@ class EncaisserModal(CashDialog):
                 yield Static(f"Solde après ce règlement : {format_amount(self.solde_after_cents)}", markup=False)
             if self.mode == "cheque":
                 yield ChequeFields(drawer=self.payer, id="cheque-fields")
+            if self.ceiling_note:
+                yield Static(Text(self.ceiling_note, style="bold"), id="encaisser-ceiling")
+                yield Input(placeholder="Motif du dépassement du plafond (régisseur, obligatoire)",
+                            id="override-reason", max_length=200)
+                yield Static("", id="override-reason-error")
             yield Static("", id="encaisser-error")
             yield from self.buttons("Encaisser", "success")
 
     def on_mount(self) -> None:
         if self.mode == "cheque":
             self.query_one(ChequeFields).first_input().focus()
+        elif self.ceiling_note:
+            self.query_one("#override-reason", Input).focus()
         else:
             self.query_one("#encaisser-confirm", Button).focus()
 
@@ -88,8 +101,18 @@ class EncaisserModal(CashDialog):
             fields = self.query_one(ChequeFields)
             fields.clear_errors()
             cheque = fields.values()
+        reason: str | None = None
+        if self.ceiling_note:
+            self.query_one("#override-reason-error", Static).update("")
+            reason = self.query_one("#override-reason", Input).value.strip()
+            if not reason:
+                self.query_one("#override-reason-error", Static).update(
+                    Text("Le motif est obligatoire pour dépasser le plafond des espèces.", style="red"))
+                self.query_one("#override-reason", Input).focus()
+                return
         self.record(lambda: payments.take_payment(self.ctx, self.family_id, amount_cents=self.amount_cents,
-                                                  mode=self.mode, payer_name=self.payer, **cheque))
+                                                  mode=self.mode, payer_name=self.payer, override_reason=reason,
+                                                  **cheque))
 
     def show_refusal(self, exc: ServiceError) -> None:
         shown = self.mode == "cheque" and self.query_one(ChequeFields).show_error(exc.field, exc.message)

@@ -430,8 +430,12 @@ class PaiementScreen(WatchesFamilyChanges, WalletSelection):
         if not isinstance(mode, str):
             self._field_error("mode", "Choisissez le mode de règlement.")
             return
-        refusal = payments.cash_limit_refusal(loaded.setup.cash_limit_cents, mode, amount)
-        if refusal:
+        # The day's cash already taken counts (CGI art. 1680 is per family and day): a
+        # régisseur may go above it with a reason, asked in the dialog; an agent may not.
+        refusal = payments.cash_limit_refusal(loaded.setup.cash_limit_cents, mode, amount,
+                                              loaded.setup.cash_paid_today_cents)
+        may_override = allowed(self.ctx.actor, "payment.cash_override")
+        if refusal and not may_override:
             self._field_error("montant", refusal)
             return
         payer = self.query_one("#payer", Input).value.strip() or loaded.setup.default_payer
@@ -439,6 +443,7 @@ class PaiementScreen(WatchesFamilyChanges, WalletSelection):
             self.ctx, self.family_id, family_label=f"{loaded.family.name} (n° {loaded.family.number_text})",
             amount_cents=amount, mode=mode, payer=payer,
             solde_after_cents=wallet.payment_outlook(fig, amount).solde_after_cents,
+            ceiling_note=refusal,
         )
         self.app.push_screen(modal, self._cash_done)
 
