@@ -121,7 +121,10 @@ async def test_export_pdf_of_exactly_what_is_filtered(setup) -> None:  # type: i
         await pilot.press("f6")
         await _settle(pilot, app)
         assert (ctx.settings.exports_dir / "releve-consommations-000123-2026-11-aps.csv").exists()
-        await pilot.press("f9", "f6")
+        await pilot.press("f9")
+        await _settle(pilot, app)
+        assert screen.section == "reglements"
+        await pilot.press("f6")
         await _settle(pilot, app)
         assert (ctx.settings.exports_dir / "historique-reglements-000123-2026-11.csv").exists()
 
@@ -221,3 +224,35 @@ async def test_month_statement_of_one_activity_in_six_keys(setup) -> None:  # ty
         assert len(keys) <= 6
         await pilot.press("enter")  # from the filter to the list
         assert screen.query_one("#consumptions-table", DataTable).has_focus
+
+
+async def test_a_payment_taken_in_another_session_shows_without_reopening(  # type: ignore[no-untyped-def]
+        setup, monkeypatch) -> None:
+    """Figures never stale: the histories follow what another agent records for the family,
+    while the tab stays visible and when it comes back, keeping the filters."""
+    from portail_tui.services import payments
+
+    ctx, data = setup
+    monkeypatch.setattr(HistoriquesScreen, "CHANGE_CHECK_SECONDS", 0.2)
+    other = Context(db=Database(ctx.db.url), clock=ctx.clock, settings=ctx.settings).as_actor(data.actor)
+    app = PortailApp(ctx, actor=data.actor)
+    try:
+        async with app.run_test(size=(130, 40)) as pilot:
+            screen = await _open(pilot, app, data.family_id)
+            table = screen.query_one("#payments-table", DataTable)
+            assert table.row_count == 4
+            payments.take_payment(other, data.family_id, amount_cents=1234, mode="cb")
+            for _ in range(40):  # no key pressed: the periodic check brings it
+                await pilot.pause(0.1)
+                await _settle(pilot, app)
+                if table.row_count == 5:
+                    break
+            assert table.row_count == 5 and "12,34" in " ".join(str(c) for c in table.get_row_at(4))
+            await pilot.press("f1")
+            await _settle(pilot, app)
+            payments.take_payment(other, data.family_id, amount_cents=500, mode="cb")
+            await pilot.press("f2")  # coming back: checked at once
+            await _settle(pilot, app)
+            assert app.screen.query_one("#payments-table", DataTable).row_count == 6
+    finally:
+        other.db.dispose()

@@ -498,3 +498,35 @@ async def test_annuler_asks_before_dropping_the_cart(actx: Context, agent: Actor
         await pilot.press("a", "o")
         await settle(app, pilot)
         assert app.screen is screen and not screen.cart
+
+
+async def test_a_booking_made_in_another_session_shows_without_reopening(  # type: ignore[no-untyped-def]
+        actx: Context, agent: Actor, family: tuple[int, int, int], monkeypatch) -> None:
+    """Figures never stale: a colleague books for the same child elsewhere; the calendar
+    shows it without the family being reopened or a key pressed."""
+    from portail_tui.db import Database
+
+    monkeypatch.setattr(ReservationsScreen, "CHANGE_CHECK_SECONDS", 0.2)
+    fid, lea, _ = family
+    day = free_day(actx, fid, lea, {"APSM"})
+    apsm = next(o.activity_id for o in day_options(actx, fid, lea, day).options if o.rule.code == "APSM")
+    other = Context(db=Database(actx.db.url), clock=actx.clock, settings=actx.settings).as_actor(agent)
+    app = PortailApp(actx, actor=agent)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_tab(app, pilot, fid)
+            await go_to(app, pilot, day)
+            def letters() -> set[str]:
+                assert screen.view is not None
+                return {m.letter for m in screen.view.cell(day).booked}
+
+            assert "M" not in letters()
+            validate_cart(other, fid, [CartLine(BOOK, lea, apsm, day)])
+            for _ in range(40):  # no key pressed: the periodic check brings it
+                await pilot.pause(0.1)
+                await settle(app, pilot)
+                if "M" in letters():
+                    break
+            assert "M" in letters()
+    finally:
+        other.db.dispose()

@@ -25,8 +25,10 @@ from portail_tui.domain.frdates import capitalize_first, format_date_short, form
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
+from portail_tui.screens.freshness import WatchesFamilyChanges
 from portail_tui.services import history as h
 from portail_tui.services.context import ServiceError
+from portail_tui.services.family_changes import family_change_seq
 
 PAYMENTS = "reglements"
 CONSUMPTIONS = "consommations"
@@ -34,7 +36,7 @@ CONSUMPTIONS = "consommations"
 STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike"}
 
 
-class HistoriquesScreen(ExportingTab):
+class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     TAB_ID = "historiques"
     STATUS_ID = "#hist-status"
     EXPORT_TITLE = "Historiques"
@@ -118,6 +120,10 @@ class HistoriquesScreen(ExportingTab):
         self._status("")
         self.reload()
 
+    def family_data_changed(self) -> None:
+        """Another agent booked, cancelled or took a payment: the month again, same filters."""
+        self.reload()
+
     def reload(self) -> None:
         if self.family_id is None or self.month is None:
             return
@@ -126,17 +132,19 @@ class HistoriquesScreen(ExportingTab):
     @work(thread=True, exclusive=True, group="historiques-load")
     def _load(self, family_id: int, month: h.Month, child_id: int | None, activity: str) -> None:
         try:
+            seq = family_change_seq(self.ctx, family_id)  # before the data: no change slips between
             payments = h.payment_history(self.ctx, family_id, month)
             consumptions = h.consumption_history(self.ctx, family_id, month, child_id=child_id,
                                                  activity_text=activity)
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
-        self.app.call_from_thread(self._show, payments, consumptions)
+        self.app.call_from_thread(self._show, payments, consumptions, seq)
 
-    def _show(self, payments: h.PaymentHistory, consumptions: h.ConsumptionHistory) -> None:
+    def _show(self, payments: h.PaymentHistory, consumptions: h.ConsumptionHistory, seq: int) -> None:
         if payments.family.id != self.family_id:
             return  # the agent moved on to another family meanwhile
+        self.note_family_seq(payments.family.id, seq)
         self.payments, self.consumptions = payments, consumptions
         self.query_one("#hist-family", Static).update(
             f"{payments.family.subtitle} — {capitalize_first(payments.month.label)}")

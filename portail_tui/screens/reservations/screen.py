@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
+from portail_tui.screens.freshness import WatchesFamilyChanges
 from portail_tui.screens.reservations.choices import confirm_drop
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.reservations.pattern import PatternDialog
@@ -51,6 +52,7 @@ from portail_tui.services.booking import (
 )
 from portail_tui.services.context import ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
+from portail_tui.services.family_changes import family_change_seq
 from portail_tui.widgets.month_calendar import MonthCalendar
 
 GESTION = "gestion"
@@ -59,7 +61,7 @@ GESTION_ACTIONS = {"recap", "drop_all", "pattern", "periods", "next_child"}
 SUIVI_ACTIONS = {"export", "print_export"}
 
 
-class ReservationsScreen(ExportingTab):
+class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
     TAB_ID = "reservations"
     STATUS_ID = "#resa-status"
     EXPORT_TITLE = "Suivi des réservations"
@@ -268,15 +270,23 @@ class ReservationsScreen(ExportingTab):
     def _load_month(self, family_id: int, child_id: int, year: int, month: int,
                     pending: frozenset[date]) -> None:
         try:
+            seq = family_change_seq(self.ctx, family_id)  # before the data: no change slips between
             view = month_view(self.ctx, family_id, child_id, year, month, pending)
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
-        self.app.call_from_thread(self._show_month, view)
+        self.app.call_from_thread(self._show_month, view, family_id, seq)
 
-    def _show_month(self, view: MonthView) -> None:
+    def family_data_changed(self) -> None:
+        """Another agent booked or cancelled for this family: the month's states again;
+        the cart being prepared here stays as it is."""
+        self.reload_month()
+
+    def _show_month(self, view: MonthView, family_id: int | None = None, seq: int | None = None) -> None:
         if view.child_id != self.child_id:
             return
+        if family_id is not None and seq is not None and family_id == self.family_id:
+            self.note_family_seq(family_id, seq)
         self.view = view
         self.calendar.caption = f"Enfant : {self.child_name()} · Entrée : ouvrir le jour · T : semaine type" \
                                 " · P : vacances · V : valider"
