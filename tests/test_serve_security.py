@@ -29,6 +29,8 @@ def test_origins_are_the_served_address_never_the_host_header() -> None:
         "http://[::1]:8000"}
     assert allowed_origins("https://guichet.mairie.example/", "10.0.0.5", 8000) == {
         "https://guichet.mairie.example"}
+    assert allowed_origins("http://::1:8000", "::1", 8000) == {
+        "http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"}
 
 
 def test_forwarded_for_is_believed_only_from_the_configured_proxy() -> None:
@@ -79,7 +81,7 @@ async def test_foreign_origin_refused_same_origin_accepted_and_sessions_capped(
         base = f"http://127.0.0.1:{port}"
         url = f"{base}/ws?width=100&height=30"
         async with aiohttp.ClientSession() as http:
-            for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}", None):
+            for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}", "http://a:99999", "null", None):
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                     async with http.ws_connect(url, origin=origin):
                         pass

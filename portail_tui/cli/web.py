@@ -87,7 +87,10 @@ def _origin(url: str) -> str | None:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     default = 443 if parts.scheme == "https" else 80
-    port = parts.port or default
+    try:
+        port = parts.port or default
+    except ValueError:  # a port out of range: no page has that origin
+        return None
     return f"{parts.scheme}://{host}" + ("" if port == default else f":{port}")
 
 
