@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -23,6 +23,7 @@ from textual.screen import Screen
 
 from portail_tui.domain.roles import role_label
 from portail_tui.screens.base import TabScreen
+from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
 from portail_tui.screens.tabs import TABS, tab_css_variables
 from portail_tui.widgets.palette import ActionCommands, PortailPalette
@@ -91,6 +92,7 @@ class PortailApp(App[None]):
         self.ctx: Context = ctx.as_actor(actor) if (ctx and actor) else ctx  # type: ignore[assignment]
         self.current_family_id: int | None = None
         self.regie_name = ""
+        self.idle_lock = IdleLock(self)
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables plus one colour per tab ($tab-accueil … $tab-dossier),
@@ -138,6 +140,12 @@ class PortailApp(App[None]):
         self.regie_name = news.regie_name(self.ctx)
         self.sub_title = f"{self.regie_name} — {actor.full_name}"
         self.switch_mode("accueil")
+        self.idle_lock.start(self.base_ctx.settings.idle_lock_minutes)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.idle_lock.activity()
+        await super().on_event(event)
 
     # --- tabs, family and header -----------------------------------------------
 
@@ -146,6 +154,8 @@ class PortailApp(App[None]):
             self.push_screen(PortailPalette())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.idle_lock.locked:  # nothing under the lock screen is reachable; Ctrl+Q quits
+            return action in ("quit", "help_quit")
         return not (action in ("tab", "search_family") and self.actor is None)
 
     def action_tab(self, mode: str) -> None:

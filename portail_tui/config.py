@@ -201,6 +201,19 @@ class SmtpSettings:
         return parseaddr(self.sender)[1]
 
 
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    text = (env.get(name) or "").strip().replace(",", ".")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = minimum - 1
+    if not value >= minimum:  # also refuses nan
+        raise ConfigError(f"{name} invalide : {text!r} (un nombre, {minimum:g} au moins).")
+    return value
+
+
 def _default_authorized_keys() -> Path:
     return Path.home() / ".ssh" / "authorized_keys"
 
@@ -266,6 +279,16 @@ class Settings:
     """Where this process's user sits, for the login throttle and the audit of failed
     logins: « ssh ADDRESS » (SSH_CONNECTION), « navigateur ADDRESS » under `portail
     serve` (PORTAIL_CLIENT_ADDRESS), else « terminal » (see `login_source_from`)."""
+    idle_lock_minutes: float = 15
+    """PORTAIL_VERROUILLAGE_MINUTES: an agent's session with no key or mouse for this long
+    hides its screen and asks for the password again; 0 never locks."""
+    serve_max_sessions: int = 8
+    """PORTAIL_SESSIONS_NAVIGATEUR_MAX: browser sessions `portail serve` runs at once (each
+    is an application process, about 60 MB); the next is refused until one closes."""
+    trusted_proxy: str | None = None
+    """PORTAIL_PROXY_DE_CONFIANCE: address of the reverse proxy in front of `portail serve`;
+    only its X-Forwarded-For names the browser's address (otherwise the proxy's address
+    is the one audited and throttled)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,
@@ -303,6 +326,9 @@ class Settings:
             authorized_keys=authorized_keys_path(env),
             config_file=config_file,
             login_source=login_source_from(env),
+            idle_lock_minutes=_number(env, "PORTAIL_VERROUILLAGE_MINUTES", 15),
+            serve_max_sessions=int(_number(env, "PORTAIL_SESSIONS_NAVIGATEUR_MAX", 8, minimum=1)),
+            trusted_proxy=(env.get("PORTAIL_PROXY_DE_CONFIANCE") or "").strip() or None,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

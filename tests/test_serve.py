@@ -4,14 +4,6 @@ starts the application on the login screen, and logging in shows the agent."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,64 +13,15 @@ import pytest
 from portail_tui.cli.web import is_loopback, served_command
 from portail_tui.db import Database
 from portail_tui.widgets.download import offer_download
+from tests.support.serve import running_server, screen_until
 
 pytestmark = pytest.mark.slow
-
-PORTAIL = str(Path(sys.executable).parent / "portail")
-ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def server(sqlite_demo_db: Database, tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
-    env = {**os.environ, "COLUMNS": "200", "SSH_CONNECTION": "192.0.2.1 1 192.0.2.2 22"}
-    proc = subprocess.Popen([PORTAIL, "--db", sqlite_demo_db.url, "--today", "2026-11-28", "serve",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            time.sleep(0.1)
+    with running_server(sqlite_demo_db.url, tmp_path / "serve.log") as port:
         yield port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-
-
-async def _screen_until(ws: aiohttp.ClientWebSocketResponse, wanted: str, seen: list[str],
-                        timeout: float = 40) -> str:
-    """Read the terminal stream until `wanted` appears in the text (escapes removed)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        try:
-            msg = await asyncio.wait_for(ws.receive(), timeout=max(0.1, deadline - loop.time()))
-        except TimeoutError:
-            break
-        if msg.type == aiohttp.WSMsgType.BINARY:
-            seen.append(msg.data.decode("utf-8", "replace"))
-        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-            break
-        text = ANSI.sub("", "".join(seen))
-        if wanted in text:
-            return text
-    raise AssertionError(f"« {wanted} » absent de l'écran : {ANSI.sub('', ''.join(seen))[-2000:]!r}")
 
 
 async def test_page_is_served_and_a_session_starts_on_the_login_screen(server: int) -> None:
@@ -89,16 +32,16 @@ async def test_page_is_served_and_a_session_starts_on_the_login_screen(server: i
             html = await page.text()
         assert f"ws://127.0.0.1:{server}/ws" in html
         assert "Portail Familles" in html
-        async with http.ws_connect(f"{base}/ws?width=120&height=40") as ws:
+        async with http.ws_connect(f"{base}/ws?width=120&height=40", origin=base) as ws:
             seen: list[str] = []
             await ws.send_json(["resize", {"width": 120, "height": 40}])
-            await _screen_until(ws, "Mot de passe", seen)
+            await screen_until(ws, "Mot de passe", seen)
             # The browser types like a keyboard: login, then password.
             await ws.send_json(["stdin", "admin\r"])
             await asyncio.sleep(0.5)
             await ws.send_json(["stdin", "admin1234\r"])
             # The header names the connected agent and role only once logged in.
-            await _screen_until(ws, "administrateur", seen)
+            await screen_until(ws, "administrateur", seen)
 
 
 def test_served_command_never_names_an_agent() -> None:

@@ -374,6 +374,8 @@ def serve(
     public_url: str | None = typer.Option(None, "--url-publique",
                                           help="Adresse vue par les navigateurs (derrière un proxy https)."),
     portail: str | None = typer.Option(None, "--portail", help="Chemin du programme portail."),
+    force_public: bool = typer.Option(False, "--force-hote-public",
+                                      help="Écouter sur le réseau sans proxy https (déconseillé)."),
 ) -> None:
     """Sert l'application aux navigateurs (textual-serve) ; chaque onglet commence par la connexion."""
     from portail_tui.cli import web
@@ -381,10 +383,9 @@ def serve(
     executable = _portail_executable(portail)
     with system_context():  # refuse now a database that the served sessions could not open
         pass
+    for warning in web.exposure_warnings(host, port, public_url, force=force_public):
+        console.print(f"[bold yellow]Attention :[/] {warning}", highlight=False)
     web.prepare_environment(state.settings.database_env())
-    if not web.is_loopback(host) and not (public_url or "").startswith("https://"):
-        console.print("[bold yellow]Attention :[/] HTTP sans chiffrement sur le réseau — les mots de"
-                      " passe circulent en clair. Placez le service derrière un proxy https et"
-                      " indiquez --url-publique https://… (voir docs/OPERATIONS.md).", highlight=False)
-    server = web.make_server(portail=executable, host=host, port=port, public_url=public_url)
+    server = web.make_server(portail=executable, host=host, port=port, public_url=public_url,
+                             settings=state.settings)
     server.serve()
