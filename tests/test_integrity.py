@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from portail_tui.clock import paris
 from portail_tui.db import Database
+from portail_tui.domain.payment_chain import entry_digest
 from portail_tui.models import (
     Booking,
     Family,
@@ -22,6 +23,7 @@ from portail_tui.models import (
 from portail_tui.services import cashdesk, payments
 from portail_tui.services.context import Actor, Context
 from portail_tui.services.integrity import run_checks
+from portail_tui.services.payment_chain import previous_digest, stored_instant
 
 TODAY = date(2026, 11, 28)
 
@@ -43,21 +45,27 @@ def _next_receipt(db: Database) -> tuple[int, int]:
 
 
 def _payment_row(db: Database, **values: object) -> dict[str, object]:
+    """A forged entry, sealed into the chain by someone who knows how (so each test
+    sees the one check it is about; test_payment_chain.py covers unsealed rows)."""
     regie_id, number = _next_receipt(db)
     family_id = db.read(lambda s: s.execute(select(Family.id).order_by(Family.id)).scalars().first())
+    next_id = db.read(lambda s: s.execute(select(func.max(Payment.id))).scalar_one()) + 1
     row: dict[str, object] = {
-        "regie_id": regie_id, "family_id": family_id, "receipt_number": number, "kind": "payment",
-        "mode": "especes", "amount_cents": 1000, "payer_name": "X", "business_day": TODAY,
-        "created_at": paris(TODAY), "created_by": "agent:intrus",
+        "id": next_id, "regie_id": regie_id, "family_id": family_id, "receipt_number": number,
+        "kind": "payment", "mode": "especes", "amount_cents": 1000, "payer_name": "X", "business_day": TODAY,
+        "created_at": paris(TODAY), "created_by": "agent:intrus", "cheque_number": None, "cheque_bank": None,
+        "cheque_drawer": None, "reference": None, "reverses_id": None, "reason": None,
     }
     row.update(values)
+    previous = db.read(lambda s: previous_digest(s, row["regie_id"], row["receipt_number"]))
+    row["chain_digest"] = entry_digest(previous, {**row, "created_at": stored_instant(row["created_at"])})
     return row
 
 
 def test_demo_town_is_clean(demo_ctx: Context) -> None:
     report = run_checks(demo_ctx)
     assert report.problems == []
-    assert len(report.checks) == 10
+    assert len(report.checks) == 11
     assert report.examined["règlements"] > 0 and report.examined["réservations"] > 0
 
 
@@ -125,7 +133,7 @@ def test_payment_modified_behind_the_guard(demo_ctx: Context, agent: Actor) -> N
     _raw(db, update(Payment).where(Payment.id == receipt.payment_id).values(amount_cents=400))
     found = run_checks(demo_ctx).problems
     kinds = {p.check for p in found}
-    assert kinds == {"guard", "audit"}
+    assert kinds == {"guard", "audit", "chain"}
     audit_line = next(p.message for p in found if p.check == "audit")
     assert f"n° {receipt.receipt_number}" in audit_line and "modifié" in audit_line
 

@@ -42,14 +42,18 @@ def test_solde_is_sum_of_entries_and_numbers_have_no_gap(ctx: Context, sequence)
             _, amount, mode = op
             extra = {"cheque_number": "1234567", "cheque_bank": "Banque", "cheque_drawer": "Prop"} \
                 if mode == "cheque" else {}
-            refused = mode == "especes" and amount > 30_000
+            # The cash ceiling is per family and day (net of reversals; the clock does not move).
+            cash_today = sum(e["amount"] for e in entries
+                             if e["kind"] == "payment" and e.get("mode") == "especes" and not e["reversed"])
+            refused = mode == "especes" and cash_today + amount > 30_000
             try:
                 r = payments.take_payment(agent, fid, amount_cents=amount, mode=mode, **extra)
             except ServiceError:
                 assert refused
             else:
                 assert not refused
-                entries.append({"id": r.payment_id, "amount": amount, "kind": "payment", "reversed": False})
+                entries.append({"id": r.payment_id, "amount": amount, "kind": "payment", "reversed": False,
+                                "mode": mode})
         elif op[0] == "reverse":
             if not entries:
                 continue

@@ -77,6 +77,7 @@ from portail_tui.models import (
 )
 from portail_tui.services import audit
 from portail_tui.services.auth import hash_password
+from portail_tui.services.payment_chain import seal_rows
 
 # `generate` is imported from here by the CLI, devtools and conftest; the rest are
 # re-exports of `spec` for callers written before the split.
@@ -147,7 +148,8 @@ class _Town:
 
         self.progress("Règlements", 0, 1)
         payments = PaymentMaker(ctx, town.cal, bookings.consumed).payments(pay_families)
-        loader.insert(table_of(Payment), PAYMENT_COLS, payments)
+        # Sealed into the régie's hash chain as `record_entry` would (db check verifies it).
+        loader.insert(table_of(Payment), (*PAYMENT_COLS, "chain_digest"), seal_rows(PAYMENT_COLS, payments))
         receipts = table_of(ReceiptCounter)
         conn.execute(
             receipts.update()

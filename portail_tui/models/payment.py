@@ -17,7 +17,8 @@ PAYMENT_KINDS = ("payment", "reversal", "refund")
 class Payment(SQLModel, table=True):
     """A règlement. `amount_cents` is signed: payments are positive, refunds and
     reversals of payments negative. `receipt_number` is the régie's gapless quittance
-    number, taken from ReceiptCounter in the same transaction."""
+    number, taken from ReceiptCounter in the same transaction. `chain_digest` links the
+    régie's entries in receipt order, so a row rewritten behind the guard is found."""
 
     __tablename__ = "payment"
     __table_args__ = (
@@ -51,6 +52,9 @@ class Payment(SQLModel, table=True):
     business_day: date  # the cash day (journal) this entry belongs to
     created_at: datetime = Field(sa_type=AwareDateTime)
     created_by: str = Field(max_length=80)
+    # sha256 of this entry's fields and of the régie's previous entry's digest
+    # (domain/payment_chain.py): set once at insert, verified by `db check`.
+    chain_digest: str | None = Field(default=None, max_length=64)
 
 
 class ReceiptCounter(SQLModel, table=True):

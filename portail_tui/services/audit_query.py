@@ -30,6 +30,8 @@ ACTION_LABELS: dict[str, str] = {
     "payfip.refused": "Paiement en ligne refusé",
     "payfip.abandoned": "Paiement en ligne abandonné",
     "cash.close": "Clôture de caisse",
+    "cash.ceiling_override": "Plafond des espèces dépassé (autorisé par le régisseur)",
+    "database.guard_restored": "Garde-fou des règlements rétabli",
     "booking.create": "Réservation",
     "booking.waiting": "Réservation en liste d'attente",
     "booking.cancel": "Annulation de réservation",

@@ -5,8 +5,9 @@ services/wallet.py), so "every wallet equals its entries" comes down to the entr
 being what they claim: receipt numbers without gaps or duplicates and a counter at the
 last one, reversals mirroring the entry they cancel, signs matching kinds, entries in
 the family's own régie, nothing added to a closed cash day, each entry identical to
-what the audit log recorded when it was made, and the database guard that forbids
-changing an entry still in place. Places: no slot over capacity, each counter equal to
+what the audit log recorded when it was made, each régie's hash chain of entries
+intact (services/payment_chain.py: no entry rewritten, replaced or slipped in), and
+the database guard that forbids changing an entry still in place. Places: no slot over capacity, each counter equal to
 its confirmed bookings, nobody waiting for a day that has free places.
 
 Every check only reads. A problem is one French line naming the rows concerned, so an
@@ -38,6 +39,8 @@ from portail_tui.models import (
     Slot,
 )
 from portail_tui.services.context import Context
+from portail_tui.services.payment_chain import verify_chain
+from portail_tui.services.payment_guards import REPAIR_COMMAND, guard_faults
 
 MAX_LISTED = 12  # numbers or ids quoted in one line; the count says the rest
 
@@ -74,6 +77,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("receipts", "Numéros de quittance sans trou ni doublon, compteur à jour"),
     ("entries", "Écritures : sens, annulations en miroir, régie de la famille"),
     ("audit", "Règlements identiques au journal d'audit"),
+    ("chain", "Chaîne des règlements intacte (aucun réécrit, remplacé ou ajouté hors application)"),
     ("cash_days", "Journées de caisse clôturées inchangées"),
     ("payfip", "Paiements en ligne reçus enregistrés"),
     ("slots", "Places : capacité respectée, compteurs exacts"),
@@ -113,20 +117,14 @@ def _check_storage(session: Session, report: CheckReport, today: date, is_sqlite
 
 
 def _check_guard(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
-    if is_sqlite:
-        expected = {"payment_no_update", "payment_no_delete"}
-        found = {r[0] for r in session.execute(text(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'payment'")).all()}
-    else:
-        expected = {"payment_immutable", "payment_no_truncate"}
-        found = {r[0] for r in session.execute(text(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'payment'::regclass AND NOT tgisinternal"
-            " AND tgenabled <> 'D'")).all()}
-    missing = sorted(expected - found)
+    missing, foreign = guard_faults(session)
     if missing:
-        report.add("guard", "Le garde-fou des règlements a été retiré ou désactivé (" + ", ".join(missing)
-                   + ") : des règlements ont pu être modifiés ; relancez « portail db upgrade »"
-                   " après enquête.")
+        report.add("guard", "Le garde-fou des règlements a été retiré, désactivé ou modifié (" + ", ".join(missing)
+                   + ") : des règlements ont pu être modifiés ; après enquête, rétablissez-le avec"
+                   f" « {REPAIR_COMMAND} ».")
+    if foreign:
+        report.add("guard", "Déclencheur(s) inconnu(s) sur la table des règlements (" + ", ".join(foreign)
+                   + ") : ils n'ont pas été installés par l'application ; examinez-les et supprimez-les.")
 
 
 # --- receipts and entries ---------------------------------------------------------------
@@ -231,6 +229,19 @@ def _check_audit(session: Session, report: CheckReport, today: date, is_sqlite: 
                    f" d'audit), quittance(s) n° {_ids(sorted(changed))}.")
     if vanished:
         report.add("audit", f"Règlement(s) enregistré(s) puis disparu(s), quittance(s) n° {_ids(sorted(vanished))}.")
+
+
+def _check_chain(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
+    """The first broken link of each régie's chain: that entry, or one just before it,
+    was rewritten, replaced, removed or inserted by hand."""
+    names = dict(session.execute(select(col(Regie.id), col(Regie.name))).all())
+    for link in verify_chain(session):
+        name = names.get(link.regie_id, f"n° {link.regie_id}")
+        why = ("n'a pas d'empreinte (ajoutée hors de l'application)" if link.unsealed
+               else "ne correspond plus à son empreinte (modifiée, remplacée ou insérée hors de l'application,"
+                    " elle ou celle qui la précède)")
+        report.add("chain", f"Régie {name} : chaîne des règlements rompue à la quittance n° {link.receipt_number}"
+                   f" (règlement {link.payment_id}), qui {why}.")
 
 
 def _check_cash_days(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
@@ -368,6 +379,7 @@ _CHECK_FUNCTIONS = {
     "receipts": _check_receipts,
     "entries": _check_entries,
     "audit": _check_audit,
+    "chain": _check_chain,
     "cash_days": _check_cash_days,
     "payfip": _check_payfip,
     "slots": _check_slots,

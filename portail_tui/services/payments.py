@@ -30,7 +30,16 @@ from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
 from portail_tui.models import Agent, Family, Guardian, Payment, Regie, id_of
 from portail_tui.services import audit, outbox
+from portail_tui.services.cash_ceiling import CASH_LAW as CASH_LAW
+from portail_tui.services.cash_ceiling import cash_limit_refusal as cash_limit_refusal
+from portail_tui.services.cash_ceiling import (
+    check_override,
+    day_excess,
+    family_cash_of_day,
+    refuse_excess,
+)
 from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.payment_chain import seal
 from portail_tui.services.permissions import require
 from portail_tui.services.receipt_counter import ensure_counter as ensure_counter
 from portail_tui.services.receipt_counter import is_day_closed as is_day_closed
@@ -46,7 +55,6 @@ REFUND_MODES = ("especes", "cheque", "virement")
 # than a real payment.
 MAX_PAYMENT_CENTS = 1_000_000
 MAX_REASON = 300
-CASH_LAW = "article 1680 du Code général des impôts"
 _CHEQUE_RE = re.compile(r"[0-9]{1,20}")
 
 
@@ -65,6 +73,7 @@ class PaymentSetup:
     cash_limit_cents: int
     payfip_enabled: bool
     day_closed: bool
+    cash_paid_today_cents: int = 0  # counts toward the daily cash ceiling (cash_limit_refusal)
 
 
 # --- validation helpers ---------------------------------------------------------
@@ -86,19 +95,8 @@ def check_amount(amount_cents: int, *, field: str = "montant") -> int:
     return amount_cents
 
 
-def cash_limit_refusal(limit_cents: int, mode: str, amount_cents: int) -> str | None:
-    """The reason cash over the limit is refused (CGI art. 1680), or None when allowed;
-    screens show it next to the amount before anything is sent."""
-    if mode != "especes" or amount_cents <= limit_cents:
-        return None
-    return (
-        f"Paiement en espèces refusé : {format_amount(amount_cents)} dépasse le plafond de "
-        f"{format_amount(limit_cents)} par règlement ({CASH_LAW}). "
-        "Proposez un chèque, une carte ou un virement."
-    )
-
-
 def check_cash_limit(regie: Regie, mode: str, amount_cents: int) -> None:
+    """One payment over the ceiling, whatever the day holds (refunds use it too)."""
     refusal = cash_limit_refusal(regie.cash_limit_cents, mode, amount_cents)
     if refusal:
         raise ServiceError(refusal, field="montant")
@@ -190,6 +188,7 @@ def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
             cash_limit_cents=regie.cash_limit_cents,
             payfip_enabled="payfip" in modes and bool(regie.payfip_numcli),
             day_closed=is_day_closed(session, id_of(regie), today),
+            cash_paid_today_cents=family_cash_of_day(session, family_id, today),
         )
 
     return ctx.db.read(_work)
@@ -260,9 +259,10 @@ def record_entry(
     business_day: date | None = None,
     number: int | None = None,
 ) -> Payment:
-    """Insert one entry with the next receipt number and its audit row. The caller's
-    checks that depend on other entries must run after `next_receipt_number` (pass the
-    number in) so they are serialised with the other desks."""
+    """Insert one entry with the next receipt number, its chain digest and its audit
+    row. The caller's checks that depend on other entries must run after
+    `next_receipt_number` (pass the number in) so they are serialised with the other
+    desks; the digest is taken here, after the number, for the same reason."""
     day = business_day or now.date()
     if number is None:
         number = next_receipt_number(session, id_of(regie))
@@ -286,6 +286,7 @@ def record_entry(
         created_at=now,
         created_by=actor.tag,
     )
+    seal(session, payment)
     session.add(payment)
     session.flush()
     audit.record(
@@ -323,16 +324,19 @@ def queue_confirmation(session: Session, *, family: Family, payment: Payment, re
     )
 
 
-def _desk_family(session: Session, actor: Actor, family_id: int, mode: str, amount_cents: int) -> tuple[Family, Regie]:
+def _desk_family(session: Session, actor: Actor, family_id: int, mode: str, amount_cents: int,
+                 *, cash_limit: bool = True) -> tuple[Family, Regie]:
     """The family and its régie for money taken or given at the desk, refusing a mode the
     régie does not accept or cash over its limit (read in the transaction: the régie's
-    settings may have changed since the screen loaded)."""
+    settings may have changed since the screen loaded). `cash_limit=False`: the caller
+    applies the ceiling itself (an overridden payment)."""
     family = _family_in_regie(session, actor, family_id)
     regie = session.get(Regie, family.regie_id)
     assert regie is not None
     if mode not in enabled_modes(regie):
         raise ServiceError(f"La régie n'accepte pas le mode « {mode_label(mode)} ».", field="mode")
-    check_cash_limit(regie, mode, amount_cents)
+    if cash_limit:
+        check_cash_limit(regie, mode, amount_cents)
     return family, regie
 
 
@@ -364,10 +368,16 @@ def take_payment(
     cheque_bank: str | None = None,
     cheque_drawer: str | None = None,
     reference: str | None = None,
+    override_reason: str | None = None,
 ) -> Receipt:
     """Encaisser: record a payment at the desk, queue its confirmation e-mail and return
-    the receipt. Refusals (mode, amount, cash limit, cheque, closed day) change nothing."""
+    the receipt. Refusals (mode, amount, cash ceiling, cheque, closed day) change nothing.
+
+    Cash is capped per payment and per family and day (services/cash_ceiling.py);
+    `override_reason` is a régisseur's reason to exceed that ceiling, audited."""
     actor = require(ctx, "payment.take")
+    check_override(actor, override_reason)
+    override = _check_reason(override_reason) if override_reason is not None else None
     check_amount(amount_cents)
     if mode not in MODE_LABELS:
         raise ServiceError("Mode de règlement inconnu.", field="mode")
@@ -381,12 +391,22 @@ def take_payment(
     now = ctx.clock.now()
 
     def _work(session: Session) -> Receipt:
-        family, regie = _desk_family(session, actor, family_id, mode, amount_cents)
+        family, regie = _desk_family(session, actor, family_id, mode, amount_cents, cash_limit=override is None)
+        number = next_receipt_number(session, id_of(regie))  # the lock the ceiling check needs
+        refuse_closed_day(session, id_of(regie), now.date())
+        excess = day_excess(session, limit_cents=regie.cash_limit_cents, family_id=id_of(family), mode=mode,
+                            amount_cents=amount_cents, day=now.date())
+        if excess is not None and override is None:
+            refuse_excess(excess)
         payer = _payer(session, family, payer_name)
         payment = record_entry(
             session, actor=actor, now=now, regie=regie, family=family, kind="payment", mode=mode,
-            amount_cents=amount_cents, payer_name=payer, cheque=cheque, reference=ref,
+            amount_cents=amount_cents, payer_name=payer, cheque=cheque, reference=ref, number=number,
         )
+        if excess is not None:
+            audit.record(session, at=now, actor=actor.tag, action="cash.ceiling_override", entity="payment",
+                         entity_id=payment.id, family_id=family.id, receipt_number=number, reason=override,
+                         **excess.audit_details())
         return _confirmed_receipt(session, payment, actor=actor, family=family, regie=regie, now=now)
 
     return ctx.db.write(_work)

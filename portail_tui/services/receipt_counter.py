@@ -4,8 +4,10 @@ Receipt numbers are gapless and unique across processes because the number is ta
 by a conditional UPDATE of the régie's counter row inside the same transaction as the
 INSERT: the row lock serialises concurrent cash desks (PostgreSQL) or the write lock
 does (SQLite), and a rolled-back payment rolls its number back with it. Taking the
-number first also serialises the checks that follow (closed day, refundable balance)
-against the day closing, which locks the same row.
+number first also serialises the checks that follow (closed day, refundable balance,
+the family's cash of the day against the ceiling) against the other desks and the day
+closing, which lock the same row; the payment's chain digest (payment_chain) is read
+and written under it too, so each entry chains onto the one really before it.
 """
 
 from __future__ import annotations
