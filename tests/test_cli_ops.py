@@ -54,6 +54,20 @@ def test_db_check_exit_codes(sqlite_demo_db: Database) -> None:
     assert "1 problème(s)" in bad.output and "compteur de quittances est à 1" in bad.output
 
 
+def test_db_check_names_a_repair_that_works(sqlite_demo_db: Database) -> None:
+    """A dropped payment guard: db check says how to put it back, and that command does."""
+    with sqlite_demo_db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER payment_no_update")
+    bad = run(sqlite_demo_db, "db", "check")
+    assert bad.exit_code == 1 and "portail db check --reparer" in bad.output
+    fixed = run(sqlite_demo_db, "db", "check", "--reparer")
+    assert fixed.exit_code == 0, fixed.output
+    assert "Garde-fou des règlements rétabli : payment_no_update" in fixed.output
+    assert "Aucun problème" in fixed.output
+    again = run(sqlite_demo_db, "db", "check", "--reparer")
+    assert again.exit_code == 0 and "déjà en place" in again.output
+
+
 def test_backup_and_restore_commands(sqlite_demo_db: Database, tmp_path: Path) -> None:
     folder = tmp_path / "sauvegardes"
     folder.mkdir()

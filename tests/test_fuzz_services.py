@@ -88,6 +88,8 @@ class BookingWalletMachine(RuleBasedStateMachine):
         # The model: live bookings (child, activity, day, period) -> family, entries per family.
         self.live: dict[tuple[int, int, date | None, int | None], int] = {}
         self.paid: dict[int, int] = dict.fromkeys(town.families.values(), 0)
+        # Cash taken per family and day, net of reversals: the ceiling is per day (CGI 1680).
+        self.cash: dict[tuple[int, date], int] = {}
         self.entries = 0
         self.steps_since_clock = 0
         self.links = {(f, c) for f, c in self.db.read(lambda s: s.execute(
@@ -216,7 +218,9 @@ class BookingWalletMachine(RuleBasedStateMachine):
         fid = self.town.families[family]
         cheque = ({"cheque_number": "1234567", "cheque_bank": "Banque", "cheque_drawer": "Tireur"}
                   if mode == "cheque" else {})
-        refused = amount <= 0 or (mode == "especes" and amount > 30_000)
+        day = self.clock.today()
+        cash_before = self.cash.get((fid, day), 0)
+        refused = amount <= 0 or (mode == "especes" and cash_before + amount > 30_000)
         try:
             receipt = payments.take_payment(self.agent, fid, amount_cents=amount, mode=mode, **cheque)
         except ServiceError:
@@ -228,15 +232,19 @@ class BookingWalletMachine(RuleBasedStateMachine):
         assert receipt.receipt_number == self.entries
         self.paid[fid] += amount
         assert receipt.solde_after_cents == self._solde_sql(fid)
-        return (receipt.payment_id, fid, amount)
+        if mode == "especes":
+            self.cash[(fid, day)] = cash_before + amount
+        return (receipt.payment_id, fid, amount, mode, day)
 
     @rule(payment=consumes(payments_made))
-    def reverse(self, payment: tuple[int, int, int]) -> None:
-        pid, fid, amount = payment
+    def reverse(self, payment: tuple[int, int, int, str, date]) -> None:
+        pid, fid, amount, mode, day = payment
         receipt = payments.reverse_payment(self.regisseur, pid, reason="Erreur de saisie")
         SEEN["reversal"] += 1
         self.entries += 1
         self.paid[fid] -= amount
+        if mode == "especes":
+            self.cash[(fid, day)] -= amount  # a reversed cash payment frees its day's allowance
         assert receipt.receipt_number == self.entries and receipt.amount_cents == -amount
         with pytest.raises(ServiceError, match="déjà été annulée"):
             payments.reverse_payment(self.regisseur, pid, reason="Deux fois")

@@ -21,7 +21,8 @@ SERVICES = Path(__file__).resolve().parent.parent / "portail_tui" / "services"
 # Actions whose refusals are exercised below, and actions every agent may do (their only
 # refusal is "not an agent": tested with no actor and with a family actor).
 TESTED_REFUSALS = {"payment.reverse", "payment.refund", "cash.close", "news.manage", "form.decide",
-                   "agent.manage", "audit.read", "export.family"}
+                   "agent.manage", "audit.read", "export.family",
+                   "payment.cash_override"}  # refused to an agent in test_payments_cash_ceiling.py
 ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage"}
 
 def _count(ctx: Context, model: Any) -> int:

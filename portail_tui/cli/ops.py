@@ -229,11 +229,22 @@ def db_restore(
 
 @db_app.command("check")
 @friendly
-def db_check() -> None:
+def db_check(
+    reparer: bool = typer.Option(False, "--reparer",
+                                 help="Rétablit d'abord le garde-fou des règlements s'il manque ou a été modifié."),
+) -> None:
     """Vérifie l'intégrité et les invariants de l'argent et des places ; code 1 si problème."""
     from portail_tui.services.integrity import run_checks
+    from portail_tui.services.payment_guards import restore_guards
 
     with system_context() as ctx:
+        if reparer:
+            from portail_tui.services.cashdesk import regie_for_code
+            from portail_tui.services.permissions import system_actor
+
+            restored = restore_guards(ctx.as_actor(system_actor(regie_for_code(ctx))))
+            console.print(f"Garde-fou des règlements rétabli : {', '.join(restored)}." if restored
+                          else "Garde-fou des règlements : déjà en place.", highlight=False)
         report = run_checks(ctx)
     for label in report.checks:
         console.print(f"  · {label}", highlight=False)

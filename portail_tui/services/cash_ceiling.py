@@ -26,8 +26,8 @@ from portail_tui.services.permissions import allowed
 
 CASH = "especes"
 CASH_LAW = "article 1680 du Code général des impôts"
-# Who may exceed the ceiling: the régisseur's money decisions (same roles as a reversal).
-OVERRIDE_ACTION = "payment.reverse"
+# Who may exceed the ceiling (with a reason, audited): permissions.RULES says which roles.
+OVERRIDE_ACTION = "payment.cash_override"
 
 
 def cash_limit_refusal(limit_cents: int, mode: str, amount_cents: int, already_cents: int = 0) -> str | None:

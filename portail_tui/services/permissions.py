@@ -19,6 +19,7 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "payment.take": (AGENT, "encaisser un règlement"),
     "payment.reverse": (REGISSEUR, "annuler un règlement"),
     "payment.refund": (REGISSEUR, "rembourser une famille"),
+    "payment.cash_override": (REGISSEUR, "dépasser le plafond des espèces (avec un motif)"),
     "cash.close": (REGISSEUR, "clôturer la caisse (arrêté de caisse)"),
     "cash.count": (AGENT, "saisir le comptage de la caisse"),
     "news.manage": (REGISSEUR, "gérer les actualités"),

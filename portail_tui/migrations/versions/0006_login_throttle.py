@@ -16,7 +16,7 @@ from alembic import op
 
 revision = "0006_login_throttle"
 # Written beside 0005 (another change in flight): the integrator re-chains this onto it.
-down_revision = "0004_health_opt_in"
+down_revision = "0005_payment_chain"
 branch_labels = None
 depends_on = None
 
