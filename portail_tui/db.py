@@ -264,12 +264,12 @@ def grant_application_role(db: Database, role: str) -> None:
         if found is None:
             raise DatabaseError(f"Le rôle PostgreSQL « {role} » n'existe pas : créez-le d'abord"
                                 " (README, section PostgreSQL).")
-        if role == me or found[1]:
-            raise DatabaseError(f"Le rôle de l'application « {role} » doit être distinct du propriétaire"
-                                f" du schéma « {me} » (et ne pas en hériter les droits).")
         if found[0]:
             raise DatabaseError(f"Le rôle de l'application « {role} » est superutilisateur : il passerait"
                                 " outre tous les droits. Créez un rôle ordinaire.")
+        if role == me or found[1]:
+            raise DatabaseError(f"Le rôle de l'application « {role} » doit être distinct du propriétaire"
+                                f" du schéma « {me} » (et ne pas en hériter les droits).")
         owned = conn.execute(text(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE n.nspname = :s AND pg_get_userbyid(c.relowner) = :r ORDER BY 1 LIMIT 3"),
