@@ -196,6 +196,8 @@ def current_revision(db: Database) -> str | None:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate, then (PostgreSQL, as the owner) bring the application's rights up to date
+    on the tables the migrations added (`refresh_application_grants`)."""
     from alembic import command
 
     cfg = alembic_config(db.url)
@@ -211,6 +213,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
                 " l'application (README, section PostgreSQL)."
             ) from exc
         raise
+    refresh_application_grants(db)
 
 
 # --- PostgreSQL: the application's role --------------------------------------------
@@ -245,6 +248,17 @@ def application_roles(db: Database) -> list[str]:
             " AND d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
             " ORDER BY r.rolname")).all()
     return [str(row[0]) for row in rows]
+
+
+def refresh_application_grants(db: Database) -> list[str]:
+    """Re-apply the application's rights for every role already set up (after a migration,
+    a restore, a recreated schema: tables made since then get only the broad default
+    privileges, not the append-only restrictions). The roles done; nothing on SQLite or
+    when the connected role set up none (the application's own role, typically)."""
+    roles = application_roles(db)
+    for role in roles:
+        grant_application_role(db, role)
+    return roles
 
 
 def grant_application_role(db: Database, role: str) -> None:
@@ -337,7 +351,10 @@ def wipe_database(db: Database) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
+    roles = application_roles(db)  # the schema's default privileges go with it
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+    for role in roles:
+        grant_application_role(db, role)
     db.dispose()

@@ -5,9 +5,11 @@ rewrite or remove a payment, nor alter, drop or truncate anything."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -160,3 +162,18 @@ def test_db_upgrade_refuses_what_would_defeat_the_split(fresh: tuple[str, str]) 
                          ("personne_de_ce_nom", "n'existe pas")):
         result = _portail(owner_url, "db", "upgrade", "--role-application", role)
         assert result.exit_code == 1 and reason in result.output, result.output
+
+
+@ONLY_PG
+@pytest.mark.xfail(strict=True, reason="backup.restore must call db.refresh_application_grants after"
+                   " pg_restore (services/backup.py, outside this change): the restored tables get only"
+                   " the broad default privileges until the next `portail db upgrade`")
+def test_a_restore_keeps_the_application_role_append_only(
+    ctx: Context, db_owner: Database, tmp_path: Path
+) -> None:
+    from portail_tui.services import backup
+
+    owner_ctx = dataclasses.replace(ctx, db=db_owner)
+    dump = backup.backup(owner_ctx, tmp_path / "sauvegarde.pgdump").path
+    backup.restore(owner_ctx, dump)
+    _refused(ctx.db, "UPDATE audit_log SET action = 'x'")

@@ -165,13 +165,11 @@ def db_upgrade(
         if role_application is not None and ctx.db.is_sqlite:
             raise CliError("--role-application ne concerne que PostgreSQL.")
         before = current_revision(ctx.db)
-        upgrade(ctx.db)
+        upgrade(ctx.db)  # also refreshes the rights of the roles already set up
         console.print(f"Base à jour : {before or 'vide'} → {head_revision()}.")
-        roles = application_roles(ctx.db)
-        if role_application is not None and role_application not in roles:
-            roles.append(role_application)
-        for role in roles:
-            grant_application_role(ctx.db, role)
+        if role_application is not None:
+            grant_application_role(ctx.db, role_application)
+        for role in application_roles(ctx.db):
             console.print(f"Droits de l'application accordés au rôle « {role} » : lire et écrire les"
                           " lignes ; règlements et journal d'audit en ajout seul ; ni ALTER, ni DROP,"
                           " ni TRUNCATE.")
