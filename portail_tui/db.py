@@ -221,8 +221,9 @@ def upgrade(db: Database, revision: str = "head") -> None:
 # The schema belongs to an owner role that runs the migrations; the application connects
 # with a role that can only read and write rows. An owner can disable or drop the payment
 # guard (B4), so the application must not be one. Grants cover every table present after
-# the migrations (whatever their number), and default privileges cover tables a later
-# migration adds; `grant_application_role` is idempotent and `db upgrade` re-runs it.
+# the migrations (whatever their number): `upgrade` re-applies them for the roles already
+# set up, and default privileges let tables created some other way (a restore) be used at
+# once. `grant_application_role` is idempotent.
 
 INSUFFICIENT_PRIVILEGE = "42501"
 
@@ -310,7 +311,7 @@ def grant_application_role(db: Database, role: str) -> None:
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {r}",
         ):
-            conn.execute(text(statement))
+            conn.exec_driver_sql(statement)  # names are quoted; no bind parameters in them
 
 
 def ensure_at_head(db: Database) -> None:
