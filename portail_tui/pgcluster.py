@@ -31,6 +31,10 @@ Environment:
     Directory holding ``initdb`` and ``postgres``, when they are neither reported by
     ``pg_config --bindir`` nor under ``/usr/lib/postgresql/*/bin`` nor on ``PATH``.
 
+The superuser ``postgres`` is trusted; any other role (:meth:`PgCluster.create_role`) gives its
+password over TCP, as on a production server, so the suite can run the application as a role
+that is neither superuser nor owner of the schema (see ``tests/conftest.py``).
+
 When the process runs as root (CI and the sandboxes do), PostgreSQL refuses to start, so
 ``initdb`` and ``postgres`` run as the ``postgres`` system user, or ``nobody`` when that user
 does not exist, through ``subprocess``'s ``user=``/``group=`` (no dependency on ``runuser`` or

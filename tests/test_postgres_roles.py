@@ -126,7 +126,7 @@ def _portail(url: str, *args: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.postgres
-def test_db_upgrade_grants_the_application_role_and_keeps_it(fresh: tuple[str, str]) -> None:
+def test_postgresql_db_upgrade_grants_the_application_role_and_keeps_it(fresh: tuple[str, str]) -> None:
     owner_url, app_url = fresh
     result = _portail(owner_url, "db", "upgrade", "--role-application", PG_APP[0])
     assert result.exit_code == 0, result.output
@@ -148,12 +148,25 @@ def test_db_upgrade_grants_the_application_role_and_keeps_it(fresh: tuple[str, s
         _refused(application, "ALTER TABLE payment DISABLE TRIGGER ALL")
         listed = _portail(app_url, "agent", "list")
         assert listed.exit_code == 0, listed.output
+        # `portail demo --force` recreates the schema: the application's role stays set up.
+        application.dispose()
+        demo = _portail(owner_url, "demo", "--families", "10", "--force")
+        assert demo.exit_code == 0, demo.output
+        listed = _portail(app_url, "agent", "list")
+        assert listed.exit_code == 0 and "regisseur" in listed.output, listed.output
+        _refused(application, "UPDATE audit_log SET action = 'x'")
+        _refused(application, "DROP TABLE family")
     finally:
         application.dispose()
 
 
+def test_role_application_is_refused_on_sqlite(tmp_path: Path) -> None:
+    result = _portail(f"sqlite:///{tmp_path / 'p.db'}", "db", "upgrade", "--role-application", "portail")
+    assert result.exit_code == 1 and "ne concerne que PostgreSQL" in result.output, result.output
+
+
 @pytest.mark.postgres
-def test_db_upgrade_refuses_what_would_defeat_the_split(fresh: tuple[str, str]) -> None:
+def test_postgresql_db_upgrade_refuses_what_would_defeat_the_split(fresh: tuple[str, str]) -> None:
     owner_url, app_url = fresh
     as_app = _portail(app_url, "db", "upgrade")
     assert as_app.exit_code == 1 and "propriétaire" in as_app.output, as_app.output
