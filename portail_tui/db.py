@@ -47,8 +47,12 @@ def _is_retryable(exc: BaseException) -> bool:
     msg = str(orig or exc).lower()
     if "database is locked" in msg or "database table is locked" in msg or "busy" in msg:
         return True
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
-    return sqlstate in {"40001", "40P01", "55P03"}
+    return _sqlstate(exc) in {"40001", "40P01", "55P03"}
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -192,12 +196,122 @@ def current_revision(db: Database) -> str | None:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate, then (PostgreSQL, as the owner) bring the application's rights up to date
+    on the tables the migrations added (`refresh_application_grants`)."""
     from alembic import command
 
     cfg = alembic_config(db.url)
+    try:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except DBAPIError as exc:
+        if _sqlstate(exc) == INSUFFICIENT_PRIVILEGE:
+            raise DatabaseError(
+                f"Droits insuffisants pour modifier le schéma ({_first_line(exc)}) : lancez"
+                " « portail db upgrade » avec l'URL du propriétaire de la base, pas celle de"
+                " l'application (README, section PostgreSQL)."
+            ) from exc
+        raise
+    refresh_application_grants(db)
+
+
+# --- PostgreSQL: the application's role --------------------------------------------
+#
+# The schema belongs to an owner role that runs the migrations; the application connects
+# with a role that can only read and write rows. An owner can disable or drop the payment
+# guard (B4), so the application must not be one. Grants cover every table present after
+# the migrations (whatever their number): `upgrade` re-applies them for the roles already
+# set up, and default privileges let tables created some other way (a restore) be used at
+# once. `grant_application_role` is idempotent.
+
+INSUFFICIENT_PRIVILEGE = "42501"
+
+#: Tables whose rows are never changed nor removed once written: the application may only
+#: add and read them (payments are corrected by reversal entries, the audit is a journal).
+APPEND_ONLY_TABLES = ("payment", "audit_log")
+#: Alembic's bookkeeping: the application reads it to refuse a database not at head.
+READ_ONLY_TABLES = ("alembic_version",)
+
+
+def application_roles(db: Database) -> list[str]:
+    """Roles already given the application's rights by the connected owner (read back
+    from its default privileges), so a plain `db upgrade` keeps them up to date."""
+    if db.is_sqlite:
+        return []
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT DISTINCT r.rolname FROM pg_default_acl d"
+            " JOIN pg_namespace n ON n.oid = d.defaclnamespace"
+            " CROSS JOIN LATERAL aclexplode(d.defaclacl) a"
+            " JOIN pg_roles r ON r.oid = a.grantee"
+            " WHERE n.nspname = current_schema()"
+            " AND d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+            " ORDER BY r.rolname")).all()
+    return [str(row[0]) for row in rows]
+
+
+def refresh_application_grants(db: Database) -> list[str]:
+    """Re-apply the application's rights for every role already set up (after a migration,
+    a restore, a recreated schema: tables made since then get only the broad default
+    privileges, not the append-only restrictions). The roles done; nothing on SQLite or
+    when the connected role set up none (the application's own role, typically)."""
+    roles = application_roles(db)
+    for role in roles:
+        grant_application_role(db, role)
+    return roles
+
+
+def grant_application_role(db: Database, role: str) -> None:
+    """Give `role` exactly what the application needs on the connected database, as its
+    owner: connect, use the schema, read and write rows (only add and read them in the
+    append-only tables), use the sequences. No ownership, so no ALTER, DROP, TRUNCATE or
+    DISABLE TRIGGER. Everything is revoked first, so running it again converges."""
+    if db.is_sqlite:
+        raise DatabaseError("Le rôle de l'application ne concerne que PostgreSQL.")
     with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        q = conn.dialect.identifier_preparer.quote_identifier
+        me, dbname, schema = conn.execute(
+            text("SELECT current_user, current_database(), current_schema()")).one()
+        found = conn.execute(
+            text("SELECT rolsuper, pg_has_role(rolname, current_user, 'MEMBER') FROM pg_roles"
+                 " WHERE rolname = :r"), {"r": role}).first()
+        if found is None:
+            raise DatabaseError(f"Le rôle PostgreSQL « {role} » n'existe pas : créez-le d'abord"
+                                " (README, section PostgreSQL).")
+        if found[0]:
+            raise DatabaseError(f"Le rôle de l'application « {role} » est superutilisateur : il passerait"
+                                " outre tous les droits. Créez un rôle ordinaire.")
+        if role == me or found[1]:
+            raise DatabaseError(f"Le rôle de l'application « {role} » doit être distinct du propriétaire"
+                                f" du schéma « {me} » (et ne pas en hériter les droits).")
+        owned = conn.execute(text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = :s AND pg_get_userbyid(c.relowner) = :r ORDER BY 1 LIMIT 3"),
+            {"s": schema, "r": role}).scalars().all()
+        if owned:
+            raise DatabaseError(
+                f"Le rôle de l'application « {role} » possède des tables ({', '.join(owned)}) : il pourrait"
+                f" lever le garde-fou des règlements. En tant que postgres : REASSIGN OWNED BY {q(role)}"
+                f" TO {q(me)}; puis relancez « portail db upgrade --role-application {role} »."
+            )
+        present = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"),
+                                   {"s": schema}).scalars())
+        r, s = q(role), q(schema)
+        for statement in (
+            f"GRANT CONNECT ON DATABASE {q(dbname)} TO {r}",
+            f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC, {r}",
+            f"GRANT USAGE ON SCHEMA {s} TO {r}",
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+            *(f"REVOKE UPDATE, DELETE ON {s}.{q(t)} FROM {r}" for t in APPEND_ONLY_TABLES if t in present),
+            *(f"REVOKE INSERT, UPDATE, DELETE ON {s}.{q(t)} FROM {r}" for t in READ_ONLY_TABLES if t in present),
+            f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {r}",
+        ):
+            conn.exec_driver_sql(statement)  # names are quoted; no bind parameters in them
 
 
 def ensure_at_head(db: Database) -> None:
@@ -238,7 +352,10 @@ def wipe_database(db: Database) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
+    roles = application_roles(db)  # the schema's default privileges go with it
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+    for role in roles:
+        grant_application_role(db, role)
     db.dispose()

@@ -31,6 +31,10 @@ Environment:
     Directory holding ``initdb`` and ``postgres``, when they are neither reported by
     ``pg_config --bindir`` nor under ``/usr/lib/postgresql/*/bin`` nor on ``PATH``.
 
+The superuser ``postgres`` is trusted; any other role (:meth:`PgCluster.create_role`) gives its
+password over TCP, as on a production server, so the suite can run the application as a role
+that is neither superuser nor owner of the schema (see ``tests/conftest.py``).
+
 When the process runs as root (CI and the sandboxes do), PostgreSQL refuses to start, so
 ``initdb`` and ``postgres`` run as the ``postgres`` system user, or ``nobody`` when that user
 does not exist, through ``subprocess``'s ``user=``/``group=`` (no dependency on ``runuser`` or
@@ -182,11 +186,31 @@ def _server_user() -> tuple[int, int] | None:
     )
 
 
-def _replace_dbname(url: str, dbname: str, scheme: str) -> str:
+def _replace_dbname(
+    url: str, dbname: str, scheme: str, user: str | None = None, password: str | None = None
+) -> str:
     parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if user is not None:
+        host = netloc.rpartition("@")[2]
+        secret = f":{urllib.parse.quote(password, safe='')}" if password is not None else ""
+        netloc = f"{urllib.parse.quote(user, safe='')}{secret}@{host}"
     return urllib.parse.urlunsplit(
-        (scheme, parts.netloc, "/" + urllib.parse.quote(dbname), parts.query, parts.fragment)
+        (scheme, netloc, "/" + urllib.parse.quote(dbname), parts.query, parts.fragment)
     )
+
+
+#: Client authentication of the private server: the superuser and the Unix socket are
+#: trusted (the fixtures need no secret), every other role proves its password over TCP,
+#: like on a production server, so the roles the tests create (schema owner, application)
+#: are checked the way the README's commands set them up.
+PG_HBA = """\
+local all all trust
+host all postgres 127.0.0.1/32 trust
+host all postgres ::1/128 trust
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
 
 
 class PgCluster:
@@ -212,6 +236,7 @@ class PgCluster:
         self._tmp: Path | None = None
         self._port: int | None = None
         self._created: list[str] = []
+        self._created_roles: list[str] = []
         self._started = False
         self._bindir: Path | None = None
 
@@ -264,13 +289,18 @@ class PgCluster:
         path = urllib.parse.urlsplit(self._base_url()).path.lstrip("/")
         return urllib.parse.unquote(path) or "postgres"
 
-    def url(self, dbname: str = "postgres") -> str:
-        """SQLAlchemy URL (psycopg 3 driver) of ``dbname`` on this server."""
-        return _replace_dbname(self._base_url(), dbname, "postgresql+psycopg")
+    def url(
+        self, dbname: str = "postgres", *, user: str | None = None, password: str | None = None
+    ) -> str:
+        """SQLAlchemy URL (psycopg 3 driver) of ``dbname`` on this server, as the
+        administrator or as ``user``."""
+        return _replace_dbname(self._base_url(), dbname, "postgresql+psycopg", user, password)
 
-    def conninfo(self, dbname: str = "postgres") -> str:
+    def conninfo(
+        self, dbname: str = "postgres", *, user: str | None = None, password: str | None = None
+    ) -> str:
         """libpq URL of ``dbname``, for ``psycopg.connect``."""
-        return _replace_dbname(self._base_url(), dbname, "postgresql")
+        return _replace_dbname(self._base_url(), dbname, "postgresql", user, password)
 
     def connect(self, dbname: str = "postgres", *, autocommit: bool = False) -> psycopg.Connection:
         """Open a psycopg connection to ``dbname``; the caller closes it."""
@@ -285,25 +315,49 @@ class PgCluster:
             (dbname,),
         )
 
-    def create_database(self, name: str, template: str | None = None) -> str:
-        """Create database ``name``, optionally as a copy of ``template``; returns the URL.
+    def create_database(
+        self, name: str, template: str | None = None, *, owner: str | None = None
+    ) -> str:
+        """Create database ``name``, optionally as a copy of ``template`` and owned by
+        ``owner``; returns the administrator's URL.
 
-        Copying a template is the fast way to give each test a migrated database. PostgreSQL
-        refuses to copy a database someone is connected to, so the template's sessions (an
-        idle pool left open by a fixture, typically) are terminated first.
+        Copying a template is the fast way to give each test a migrated database (the
+        tables keep their owner and grants). PostgreSQL refuses to copy a database someone
+        is connected to, so the template's sessions (an idle pool left open by a fixture,
+        typically) are terminated first.
         """
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        if owner is not None:
+            query += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
         with self.connect(self._maintenance_db(), autocommit=True) as conn:
-            if template is None:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            else:
+            if template is not None:
                 self._terminate(conn, template)
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                        sql.Identifier(name), sql.Identifier(template)
-                    )
-                )
+            conn.execute(query)
         self._created.append(name)
         return self.url(name)
+
+    def create_role(self, name: str, password: str) -> None:
+        """Create (or reset the password of) an ordinary login role; roles are cluster-wide,
+        so on an external server those created here are dropped again at stop."""
+        with self.connect(self._maintenance_db(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+            verb = sql.SQL("ALTER" if exists else "CREATE")
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN NOSUPERUSER PASSWORD {}").format(
+                    verb, sql.Identifier(name), sql.Literal(password)
+                )
+            )
+        if not exists:
+            self._created_roles.append(name)
+
+    def drop_role(self, name: str) -> None:
+        """Drop ``name`` if it exists (its databases must be gone)."""
+        with self.connect(self._maintenance_db(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+        with contextlib.suppress(ValueError):
+            self._created_roles.remove(name)
 
     def drop_database(self, name: str) -> None:
         """Drop ``name`` if it exists, disconnecting whoever still uses it."""
@@ -399,6 +453,10 @@ class PgCluster:
                 cmd, capture_output=True, text=True, timeout=120, **self._run_kwargs(user)
             )
             if result.returncode == 0:
+                hba = data / "pg_hba.conf"
+                hba.write_text(PG_HBA)
+                if user is not None:
+                    os.chown(hba, *user)
                 return
             errors.append(f"$ {' '.join(cmd)}\n{result.stdout}{result.stderr}")
             shutil.rmtree(data, ignore_errors=True)
@@ -486,7 +544,11 @@ class PgCluster:
             for name in list(reversed(self._created)):
                 with contextlib.suppress(psycopg.Error):
                     self.drop_database(name)
+            for name in list(reversed(self._created_roles)):
+                with contextlib.suppress(psycopg.Error):
+                    self.drop_role(name)
             self._created.clear()
+            self._created_roles.clear()
             return
         try:
             self._kill_server()
@@ -496,6 +558,7 @@ class PgCluster:
                 self._tmp = None
             self._port = None
             self._created.clear()
+            self._created_roles.clear()
 
     def databases(self) -> list[str]:
         """Names of the non-template databases, for tests and diagnostics."""

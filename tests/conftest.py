@@ -8,6 +8,14 @@ demo town.
 - `clock`    : FixedClock at Saturday 28 November 2026 10:00 Paris; tests move it.
 - `ctx`, `demo_ctx`, `sqlite_demo_ctx`: Context objects (no actor; use `as_actor`).
 - `agent`, `regisseur`, `admin`: demo actors (need a demo database in the test).
+- `db_owner`: the same database as the test's `db`/`demo_db`/`sqlite_db`/`sqlite_demo_db`,
+  connected as the schema owner (the same handle on SQLite): for tests that tamper with
+  the schema (drop or disable a trigger, rewrite a payment) or migrate.
+
+On PostgreSQL, as in production (README, section PostgreSQL), the schema belongs to an
+owner role that runs the migrations, and the services get a Database connected as the
+application's role, which can read and write rows but not alter the schema nor rewrite
+a payment.
 
 PostgreSQL is required: a missing server fails the run, unless PORTAIL_TEST_SKIP_PG=1.
 """
@@ -25,13 +33,16 @@ import pytest
 
 from portail_tui.clock import PARIS, FixedClock
 from portail_tui.config import Settings
-from portail_tui.db import Database, upgrade
+from portail_tui.db import Database, grant_application_role, upgrade
 from portail_tui.services.context import Actor, Context
 
 TODAY = date(2026, 11, 28)
 DEMO_FAMILIES = 30
 DEMO_SEED = 1
 SKIP_PG = os.environ.get("PORTAIL_TEST_SKIP_PG") == "1"
+#: PostgreSQL roles of the test databases: (name, password).
+PG_OWNER = ("portail_test_proprietaire", "proprietaire-secret")
+PG_APP = ("portail_test_application", "application-secret")
 
 
 def _sqlite_url(path: Path) -> str:
@@ -77,6 +88,8 @@ def pg_cluster():  # type: ignore[no-untyped-def]
         pytest.fail("Serveur PostgreSQL introuvable : lancez .ci/install-system-deps.sh")
     cluster = PgCluster().start()
     cluster._portail_templates = {}  # type: ignore[attr-defined]
+    for name, password in (PG_OWNER, PG_APP):
+        cluster.create_role(name, password)
     yield cluster
     cluster.stop()
 
@@ -85,14 +98,24 @@ def _pg_template(cluster, kind: str) -> str:  # type: ignore[no-untyped-def]
     templates = cluster._portail_templates
     if kind not in templates:
         name = f"tmpl_{kind}"
-        cluster.create_database(name)
-        db = Database(cluster.url(name))
+        cluster.create_database(name, owner=PG_OWNER[0])
+        db = _pg_database(cluster, name, PG_OWNER)
         upgrade(db)
+        grant_application_role(db, PG_APP[0])
         if kind == "demo":
             _fill_demo(db)
         db.dispose()
         templates[kind] = name
     return templates[kind]
+
+
+def _pg_database_url(cluster, name: str, role: tuple[str, str]) -> str:  # type: ignore[no-untyped-def]
+    user, password = role
+    return cluster.url(name, user=user, password=password)
+
+
+def _pg_database(cluster, name: str, role: tuple[str, str]) -> Database:  # type: ignore[no-untyped-def]
+    return Database(_pg_database_url(cluster, name, role))
 
 
 def _make_db(request: pytest.FixtureRequest, engine: str, kind: str, tmp_path: Path) -> Iterator[Database]:
@@ -107,8 +130,9 @@ def _make_db(request: pytest.FixtureRequest, engine: str, kind: str, tmp_path: P
         cluster = request.getfixturevalue("pg_cluster")
         template = _pg_template(cluster, kind)
         name = f"t_{uuid.uuid4().hex[:12]}"
-        cluster.create_database(name, template=template)
-        db = Database(cluster.url(name))
+        cluster.create_database(name, template=template, owner=PG_OWNER[0])
+        db = _pg_database(cluster, name, PG_APP)
+        db._portail_owner_url = _pg_database_url(cluster, name, PG_OWNER)  # type: ignore[attr-defined]
         yield db
         db.dispose()
         cluster.drop_database(name)
@@ -138,6 +162,23 @@ def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databa
 @pytest.fixture
 def sqlite_demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     yield from _make_db(request, "sqlite", "demo", tmp_path)
+
+
+@pytest.fixture
+def db_owner(request: pytest.FixtureRequest) -> Iterator[Database]:
+    for name in ("db", "demo_db", "sqlite_db", "sqlite_demo_db"):
+        if name in request.fixturenames:
+            app_db: Database = request.getfixturevalue(name)
+            break
+    else:
+        raise RuntimeError("db_owner needs db, demo_db, sqlite_db or sqlite_demo_db in the test")
+    owner_url = getattr(app_db, "_portail_owner_url", None)
+    if owner_url is None:  # SQLite: one file, no roles
+        yield app_db
+        return
+    owner = Database(owner_url)
+    yield owner
+    owner.dispose()
 
 
 @pytest.fixture

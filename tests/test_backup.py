@@ -4,6 +4,7 @@ backup that cannot be written leaves the previous one as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import sqlite3
 from pathlib import Path
@@ -48,8 +49,9 @@ def _change_things(ctx: Context) -> None:
         created_by="system", updated_at=ctx.clock.now())))
 
 
-def test_round_trip_gives_back_exactly_the_data(demo_ctx: Context, bdir: Path) -> None:
+def test_round_trip_gives_back_exactly_the_data(demo_ctx: Context, bdir: Path, db_owner: Database) -> None:
     db = demo_ctx.db
+    owner_ctx = dataclasses.replace(demo_ctx, db=db_owner)  # PostgreSQL: restore as the schema owner
     before = snapshot(db)
     target = bdir / f"sauvegarde.{_ext(db)}"
     result = backup.backup(demo_ctx, target)
@@ -59,7 +61,7 @@ def test_round_trip_gives_back_exactly_the_data(demo_ctx: Context, bdir: Path) -
 
     _change_things(demo_ctx)
     assert snapshot(db) != before
-    restored = backup.restore(demo_ctx, target)
+    restored = backup.restore(owner_ctx, target)
     assert snapshot(db) == before
     assert run_checks(demo_ctx).ok  # the payment guard came back with the data
     # The replaced database was kept beside the backup, and is itself restorable.
@@ -70,7 +72,7 @@ def test_round_trip_gives_back_exactly_the_data(demo_ctx: Context, bdir: Path) -
     logins = db.read(lambda s: set(s.execute(select(Agent.login)).scalars()))
     assert "apres" in logins and "intrus" not in logins
     # And the safety copy brings the other state back.
-    backup.restore(demo_ctx, restored.safety_copy)
+    backup.restore(owner_ctx, restored.safety_copy)
     assert "intrus" in db.read(lambda s: set(s.execute(select(Agent.login)).scalars()))
 
 

@@ -82,7 +82,9 @@ def test_sqlite_pragmas(sqlite_db: Database) -> None:
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
-def test_payments_cannot_be_updated_or_deleted(db: Database) -> None:
+def test_payments_cannot_be_updated_or_deleted(db: Database, db_owner: Database) -> None:
+    """The trigger refuses even the schema owner (the application's role is not even
+    allowed to try: tests/test_postgres_roles.py)."""
     ids = _seed(db)
 
     def pay(s):  # type: ignore[no-untyped-def]
@@ -94,9 +96,9 @@ def test_payments_cannot_be_updated_or_deleted(db: Database) -> None:
 
     pid = db.write(pay)
     with pytest.raises((IntegrityError, OperationalError, Exception), match="ni modifié ni supprimé"):
-        db.write(lambda s: s.execute(text("UPDATE payment SET amount_cents = 1 WHERE id = :i"), {"i": pid}))
+        db_owner.write(lambda s: s.execute(text("UPDATE payment SET amount_cents = 1 WHERE id = :i"), {"i": pid}))
     with pytest.raises(Exception, match="ni modifié ni supprimé"):
-        db.write(lambda s: s.execute(text("DELETE FROM payment WHERE id = :i"), {"i": pid}))
+        db_owner.write(lambda s: s.execute(text("DELETE FROM payment WHERE id = :i"), {"i": pid}))
     assert db.read(lambda s: s.execute(text("SELECT amount_cents FROM payment")).scalar()) == 4000
 
 
@@ -157,9 +159,10 @@ def _downgrade(db: Database, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def test_health_opt_in_migration_keeps_every_agent_s_access(db: Database) -> None:
+def test_health_opt_in_migration_keeps_every_agent_s_access(db: Database, db_owner: Database) -> None:
     """0004 (B6) changes only the default: agents created while the default was true
     keep what they have, and a row written without the column no longer gets access."""
+    db = db_owner  # migrations run as the schema owner
     regie = _seed(db)["regie"]
     _downgrade(db, "0003_family_search_index")
     insert_agent = text(

@@ -102,7 +102,7 @@ def test_reversal_that_does_not_mirror_its_original(demo_ctx: Context) -> None:
     assert str(row["receipt_number"]) in found[0]
 
 
-def test_entry_whose_sign_contradicts_its_kind(demo_ctx: Context) -> None:
+def test_entry_whose_sign_contradicts_its_kind(demo_ctx: Context, db_owner: Database) -> None:
     db = demo_ctx.db
     row = _payment_row(db, kind="refund", amount_cents=-500)
     _raw(db, insert(Payment).values(**row), update(ReceiptCounter).values(last_number=row["receipt_number"]))
@@ -115,22 +115,22 @@ def test_entry_whose_sign_contradicts_its_kind(demo_ctx: Context) -> None:
             conn.execute(update(ReceiptCounter).values(last_number=r["receipt_number"]))
     else:
         r = _payment_row(db, kind="payment", amount_cents=-700)
-        _raw(db, "ALTER TABLE payment DROP CONSTRAINT ck_payment_kind_sign",
+        _raw(db_owner, "ALTER TABLE payment DROP CONSTRAINT ck_payment_kind_sign",
              insert(Payment).values(**r), update(ReceiptCounter).values(last_number=r["receipt_number"]))
     found = _problems(demo_ctx, "entries")
     assert len(found) == 1 and "signe contraire" in found[0] and str(r["receipt_number"]) in found[0]
 
 
-def test_payment_modified_behind_the_guard(demo_ctx: Context, agent: Actor) -> None:
+def test_payment_modified_behind_the_guard(demo_ctx: Context, agent: Actor, db_owner: Database) -> None:
     db = demo_ctx.db
     family_id = db.read(lambda s: s.execute(select(Family.id).order_by(Family.id)).scalars().first())
     receipt = payments.take_payment(demo_ctx.as_actor(agent), family_id, amount_cents=4000, mode="especes")
     assert _problems(demo_ctx) == []
     if db.is_sqlite:
-        _raw(db, "DROP TRIGGER payment_no_update")
-    else:
-        _raw(db, "ALTER TABLE payment DISABLE TRIGGER payment_immutable")
-    _raw(db, update(Payment).where(Payment.id == receipt.payment_id).values(amount_cents=400))
+        _raw(db_owner, "DROP TRIGGER payment_no_update")
+    else:  # only the schema owner can: the application's role may not
+        _raw(db_owner, "ALTER TABLE payment DISABLE TRIGGER payment_immutable")
+    _raw(db_owner, update(Payment).where(Payment.id == receipt.payment_id).values(amount_cents=400))
     found = run_checks(demo_ctx).problems
     kinds = {p.check for p in found}
     assert kinds == {"guard", "audit", "chain"}

@@ -4,6 +4,7 @@ payment rows verified by `db check` (both engines), the demo town's chain, migra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -45,8 +46,10 @@ def _drop_update_guard(db: Database) -> None:
         _raw(db, "ALTER TABLE payment DISABLE TRIGGER payment_immutable")
 
 
-def _system(ctx: Context) -> Context:
-    return ctx.as_actor(system_actor(1))
+def _system(ctx: Context, owner: Database) -> Context:
+    """The administrator's command line, run with the schema owner's URL (on PostgreSQL
+    the application's role may not touch triggers)."""
+    return dataclasses.replace(ctx, db=owner).as_actor(system_actor(1))
 
 
 # --- the chain ---------------------------------------------------------------------------
@@ -62,13 +65,14 @@ def test_demo_payments_form_a_valid_chain(demo_ctx: Context, agent: Actor, regis
     assert run_checks(demo_ctx).ok
 
 
-def test_amount_rewritten_behind_the_guard_breaks_the_chain(demo_ctx: Context, agent: Actor) -> None:
+def test_amount_rewritten_behind_the_guard_breaks_the_chain(demo_ctx: Context, agent: Actor,
+                                                           db_owner: Database) -> None:
     """The audit comparison would miss a bulk-loaded entry (no audit row): the chain does not."""
     db = demo_ctx.db
     target = db.read(lambda s: s.execute(
         select(Payment).where(Payment.kind == "payment").order_by(Payment.id).offset(5)).scalars().first())
-    _drop_update_guard(db)
-    _raw(db, update(Payment).where(Payment.id == target.id).values(amount_cents=1))
+    _drop_update_guard(db_owner)
+    _raw(db_owner, update(Payment).where(Payment.id == target.id).values(amount_cents=1))
     (line,) = _problems(demo_ctx, "chain")
     assert f"chaîne des règlements rompue à la quittance n° {target.receipt_number}" in line
     assert "ne correspond plus à son empreinte" in line
@@ -142,35 +146,35 @@ def test_ordinary_inserts_still_pass_the_replace_guard(sqlite_db: Database) -> N
 
 # --- the guard and its repair ------------------------------------------------------------------
 
-def test_missing_guard_is_named_and_repaired(demo_ctx: Context, agent: Actor) -> None:
+def test_missing_guard_is_named_and_repaired(demo_ctx: Context, agent: Actor, db_owner: Database) -> None:
     db = demo_ctx.db
-    _drop_update_guard(db)
+    _drop_update_guard(db_owner)
     (line,) = _problems(demo_ctx, "guard")
     assert f"« {REPAIR_COMMAND} »" in line and "portail db upgrade" not in line
     with pytest.raises(PermissionDenied):
         restore_guards(demo_ctx.as_actor(agent))
-    repaired = restore_guards(_system(demo_ctx))
+    repaired = restore_guards(_system(demo_ctx, db_owner))
     assert repaired == (["payment_no_update"] if db.is_sqlite else ["payment_immutable"])
     assert run_checks(demo_ctx).ok
-    assert restore_guards(_system(demo_ctx)) == []  # idempotent
+    assert restore_guards(_system(demo_ctx, db_owner)) == []  # idempotent
     logged = db.read(lambda s: s.execute(select(AuditLog.details).where(
         AuditLog.action == "database.guard_restored")).scalars().all())
     assert logged == [json.dumps({"triggers": repaired})]
     family = _first_family(db)
     r = payments.take_payment(demo_ctx.as_actor(agent), family, amount_cents=1000, mode="cb")
     with pytest.raises(Exception, match="ni modifié ni supprimé"):
-        _raw(db, update(Payment).where(Payment.id == r.payment_id).values(amount_cents=1))
+        _raw(db_owner, update(Payment).where(Payment.id == r.payment_id).values(amount_cents=1))
 
 
-def test_neutered_or_foreign_trigger_is_reported(demo_ctx: Context) -> None:
+def test_neutered_or_foreign_trigger_is_reported(demo_ctx: Context, db_owner: Database) -> None:
     db = demo_ctx.db
     if db.is_sqlite:
-        _raw(db, "DROP TRIGGER payment_no_delete",
+        _raw(db_owner, "DROP TRIGGER payment_no_delete",
              "CREATE TRIGGER payment_no_delete BEFORE DELETE ON payment BEGIN SELECT 1; END",
              "CREATE TRIGGER promote AFTER INSERT ON payment BEGIN UPDATE agent SET role = 'admin'; END")
         neutered = "payment_no_delete"
     else:
-        _raw(db, "CREATE OR REPLACE FUNCTION payment_immutable() RETURNS trigger LANGUAGE plpgsql AS"
+        _raw(db_owner, "CREATE OR REPLACE FUNCTION payment_immutable() RETURNS trigger LANGUAGE plpgsql AS"
                  " $$ BEGIN RETURN OLD; END $$",
              "CREATE FUNCTION promote() RETURNS trigger LANGUAGE plpgsql AS"
              " $$ BEGIN UPDATE agent SET role = 'admin'; RETURN NEW; END $$",
@@ -180,7 +184,7 @@ def test_neutered_or_foreign_trigger_is_reported(demo_ctx: Context) -> None:
     assert ", ".join(missing) == neutered and foreign == ["promote"]
     lines = _problems(demo_ctx, "guard")
     assert len(lines) == 2 and neutered in lines[0] and "promote" in lines[1]
-    restore_guards(_system(demo_ctx))
+    restore_guards(_system(demo_ctx, db_owner))
     assert db.read(guard_faults) == ([], ["promote"])  # a foreign trigger is left to the administrator
 
 
@@ -227,13 +231,14 @@ def test_migration_seals_existing_payments(request: pytest.FixtureRequest, engin
         db.dispose()
 
 
-def test_upsert_over_a_payment_is_refused(demo_ctx: Context) -> None:
-    """PostgreSQL has no REPLACE; its upsert runs the UPDATE trigger. SQLite's is caught
-    by the REPLACE guard before it."""
+def test_upsert_over_a_payment_is_refused(demo_ctx: Context, db_owner: Database) -> None:
+    """PostgreSQL has no REPLACE; its upsert runs the UPDATE trigger (even for the schema
+    owner; the application's role may not even try). SQLite's is caught by the REPLACE
+    guard before it."""
     db = demo_ctx.db
     payment_id, amount = db.read(lambda s: s.execute(
         select(Payment.id, Payment.amount_cents).order_by(Payment.id)).first())
     with pytest.raises(Exception, match="ni modifié ni supprimé|ne peut pas être remplacé"):
-        _raw(db, text("INSERT INTO payment SELECT * FROM payment WHERE id = :i"
+        _raw(db_owner, text("INSERT INTO payment SELECT * FROM payment WHERE id = :i"
                       " ON CONFLICT (id) DO UPDATE SET amount_cents = 1").bindparams(i=payment_id))
     assert db.read(lambda s: s.get(Payment, payment_id).amount_cents) == amount

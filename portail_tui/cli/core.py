@@ -162,14 +162,34 @@ def demo(
 
 @db_app.command("upgrade")
 @friendly
-def db_upgrade() -> None:
-    """Applique les migrations (crée la base si elle est vide)."""
-    from portail_tui.db import current_revision, head_revision, upgrade
+def db_upgrade(
+    role_application: str | None = typer.Option(
+        None, "--role-application", metavar="NOM",
+        help="PostgreSQL : rôle de connexion de l'application, qui reçoit seulement les droits"
+             " dont elle a besoin (commande lancée avec l'URL du propriétaire de la base)."),
+) -> None:
+    """Applique les migrations (crée la base si elle est vide) ; sur PostgreSQL, accorde
+    ensuite ses droits au rôle de l'application (et les tient à jour aux mises à jour suivantes)."""
+    from portail_tui.db import (
+        application_roles,
+        current_revision,
+        grant_application_role,
+        head_revision,
+        upgrade,
+    )
 
     with system_context(require_head=False) as ctx:
+        if role_application is not None and ctx.db.is_sqlite:
+            raise CliError("--role-application ne concerne que PostgreSQL.")
         before = current_revision(ctx.db)
-        upgrade(ctx.db)
+        upgrade(ctx.db)  # also refreshes the rights of the roles already set up
         console.print(f"Base à jour : {before or 'vide'} → {head_revision()}.")
+        if role_application is not None:
+            grant_application_role(ctx.db, role_application)
+        for role in application_roles(ctx.db):
+            console.print(f"Droits de l'application accordés au rôle « {role} » : lire et écrire les"
+                          " lignes ; règlements et journal d'audit en ajout seul ; ni ALTER, ni DROP,"
+                          " ni TRUNCATE.")
 
 
 @agent_app.command("add")
