@@ -162,6 +162,15 @@ def _first_line(exc: BaseException) -> str:
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
+def privilege_refusal(exc: BaseException) -> str | None:
+    """The French line for a statement PostgreSQL refused to the application's role (a
+    command that needs the owner: restore, repair, demo…), None for any other error."""
+    if _sqlstate(exc) != INSUFFICIENT_PRIVILEGE:
+        return None
+    return (f"Droits insuffisants sur la base ({_first_line(exc)}) : cette commande se lance avec"
+            " l'URL du propriétaire de la base, pas celle de l'application (README, section PostgreSQL).")
+
+
 def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 

@@ -154,6 +154,10 @@ def test_postgresql_db_upgrade_grants_the_application_role_and_keeps_it(fresh: t
         assert demo.exit_code == 0, demo.output
         listed = _portail(app_url, "agent", "list")
         assert listed.exit_code == 0 and "regisseur" in listed.output, listed.output
+        # A command that needs the owner, run with the application's URL: one French line.
+        wipe = _portail(app_url, "demo", "--families", "3", "--force")
+        assert wipe.exit_code == 1 and isinstance(wipe.exception, SystemExit), wipe.output
+        assert "Droits insuffisants sur la base" in wipe.output, wipe.output
         _refused(application, "UPDATE audit_log SET action = 'x'")
         _refused(application, "DROP TABLE family")
     finally:

@@ -194,6 +194,13 @@ def friendly(fn: F) -> F:
             raise fail(f"{exc.strerror or exc} : {exc.filename or ''}".strip(" :")) from None
         except KeyboardInterrupt:
             raise fail("Interrompu.", 130) from None
+        except Exception as exc:
+            from portail_tui.db import privilege_refusal
+
+            refusal = privilege_refusal(exc)
+            if refusal is None:
+                raise
+            raise fail(refusal) from None
 
     return cast(F, wrapper)
 
