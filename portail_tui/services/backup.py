@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL, make_url
 
 from portail_tui.config import tool_environment
 from portail_tui.db import Database, head_revision, upgrade
+from portail_tui.exports.files import ExportError, copy_to_stream, is_stream_target
 from portail_tui.services.context import Context, ServiceError
 
 # Tables whose presence says "this is a Portail Familles database".
@@ -106,10 +107,18 @@ def resolve_target(path: Path, engine: str, now: datetime) -> Path:
 
 # --- write then rename ------------------------------------------------------------------
 
-def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
-    """`produce(tmp)` fills a temporary file beside `target`; only a complete, flushed
-    file replaces `target`. Any failure leaves `target` as it was and no debris."""
-    parent = target.parent
+def _write_via_temp(target: Path, produce: Callable[[Path], None],
+                    inspect: Callable[[Path], str]) -> tuple[int, str]:
+    """`produce(tmp)` fills a temporary file; `inspect(tmp)` proves it is a good backup
+    (its schema revision). Only then does it reach `target`: renamed over a regular file
+    (beside it, flushed), or streamed into a character device or FIFO, which is never
+    replaced (`--sortie /dev/null` must not destroy /dev/null). Any failure leaves
+    `target` as it was and no debris."""
+    try:
+        stream = is_stream_target(target)
+    except ExportError as exc:
+        raise ServiceError(str(exc)) from None
+    parent = Path(tempfile.gettempdir()) if stream else target.parent
     if not parent.exists():
         raise ServiceError(f"Impossible d'écrire la sauvegarde : le dossier {parent} n'existe pas.")
     try:
@@ -121,13 +130,20 @@ def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
     tmp = Path(tmp_name)
     try:
         produce(tmp)
+        os.chmod(tmp, 0o600)  # a backup holds the whole town's personal data
+        revision = inspect(tmp)
+        size = tmp.stat().st_size
+        if stream:
+            copy_to_stream(tmp, target)
+            return size, revision
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # a backup holds the whole town's personal data
         os.replace(tmp, target)
     except OSError as exc:
         raise ServiceError(f"Échec de l'écriture de la sauvegarde {target} : {_os_message(exc)}."
                            " La sauvegarde précédente n'a pas été modifiée.") from None
+    except ExportError as exc:
+        raise ServiceError(str(exc)) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -137,7 +153,7 @@ def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    return target.stat().st_size
+    return size, revision
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -152,12 +168,11 @@ def backup(ctx: Context, path: Path) -> BackupResult:
         with contextlib.suppress(FileNotFoundError):
             if target.resolve() == source.resolve():
                 raise ServiceError("La sauvegarde ne peut pas remplacer la base elle-même.")
-        size = _write_via_temp(target, lambda tmp: _sqlite_copy(source, tmp))
-        revision = _sqlite_signature(target)
+        size, revision = _write_via_temp(target, lambda tmp: _sqlite_copy(source, tmp), _sqlite_signature)
     else:
         bindir = ctx.settings.pg_bindir
-        size = _write_via_temp(target, lambda tmp: _pg_dump(db.url, bindir, tmp))
-        revision = _pgdump_signature(target, bindir)
+        size, revision = _write_via_temp(target, lambda tmp: _pg_dump(db.url, bindir, tmp),
+                                         lambda tmp: _pgdump_signature(tmp, bindir))
     return BackupResult(path=target, engine=engine, revision=revision, size=size,
                         seconds=time.monotonic() - start)
 
