@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from portail_tui.cli import app
-from portail_tui.db import Database
+from portail_tui.db import Database, upgrade
 from portail_tui.exports.files import ExportError, write_atomic
 from portail_tui.services import backup
 from portail_tui.services.context import Context
@@ -89,3 +89,47 @@ def test_db_backup_and_export_famille_to_dev_null(sqlite_demo_db: Database) -> N
     exported = runner.invoke(app, [*base, "export", "famille", "--famille", "1", "--sortie", "/dev/null"])
     assert exported.exit_code == 0, exported.output
     assert _is_devnull_intact() and stat.S_IMODE(os.stat("/dev/null").st_mode) == 0o666
+
+
+# --- modes -------------------------------------------------------------------------------
+
+def _mode(path: Path | str) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_database_and_its_wal_are_for_the_service_account_only(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # a usual login shell's umask
+    try:
+        path = tmp_path / "portail.db"
+        db = Database(f"sqlite:///{path}")
+        upgrade(db)
+        with db.engine.connect() as conn:  # keeps the WAL open
+            conn.exec_driver_sql("SELECT count(*) FROM family")
+            assert _mode(path) == 0o600
+            assert _mode(f"{path}-wal") == 0o600 and _mode(f"{path}-shm") == 0o600
+        db.dispose()
+        assert os.umask(0o022) & 0o077 == 0o077  # files the application writes next: private too
+    finally:
+        os.umask(old)
+
+
+def test_backup_and_exports_are_private_whatever_the_umask(sqlite_demo_ctx: Context, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        saved = backup.backup(sqlite_demo_ctx, tmp_path / "b.sqlite").path
+        exported = write_atomic(tmp_path / "e.csv", b"x")
+    finally:
+        os.umask(old)
+    assert _mode(saved) == 0o600 and _mode(exported) == 0o600
+
+
+def test_db_check_warns_about_a_database_readable_by_others(sqlite_demo_db: Database) -> None:
+    path = sqlite_demo_db.engine.url.database
+    assert path is not None
+    base = ["--db", sqlite_demo_db.url, "--today", "2026-11-28"]
+    quiet = runner.invoke(app, [*base, "db", "check"])
+    assert quiet.exit_code == 0 and "⚠" not in quiet.output
+    os.chmod(path, 0o644)
+    warned = runner.invoke(app, [*base, "db", "check"])
+    assert warned.exit_code == 0, warned.output  # a warning, not a broken invariant
+    assert "lisible(s) par d'autres comptes" in warned.output and f"chmod 600 {path}" in warned.output

@@ -288,6 +288,8 @@ def db_check(
         report = run_checks(ctx)
     for label in report.checks:
         console.print(f"  · {label}", highlight=False)
+    for warning in report.warnings:
+        console.print(f"  [bold yellow]⚠[/] {warning.message}", highlight=False, soft_wrap=True)
     examined = ", ".join(f"{n} {what}" for what, n in report.examined.items())
     if report.ok:
         console.print(f"[bold green]Aucun problème[/] ({examined}).", highlight=False)

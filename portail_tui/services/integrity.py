@@ -17,6 +17,9 @@ administrator can look at them; `ok` is False when there is any.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import stat
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,6 +58,7 @@ class Problem:
 class CheckReport:
     checks: list[str] = field(default_factory=list)  # what was verified, in French
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # said, but `ok` stays True
     examined: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -98,7 +102,35 @@ def run_checks(ctx: Context) -> CheckReport:
             fn(session, report, today, is_sqlite)
 
     ctx.db.read(_work)
+    if is_sqlite:
+        report.checks.append(FILE_MODES_LABEL)
+        _check_file_modes(ctx.db.engine.url.database, report)
     return report
+
+
+# --- files on disk -------------------------------------------------------------------
+
+FILE_MODES_LABEL = "Fichiers de la base lisibles par le seul compte de service"
+
+
+def _check_file_modes(database: str | None, report: CheckReport) -> None:
+    """The SQLite file and its WAL hold every family's data and health forms: readable
+    by group or others, any local account reads them. New files are created 0600
+    (db.private_files); an older installation gets the command that fixes it."""
+    if not database or database == ":memory:":
+        return
+    exposed = []
+    for name in (database, f"{database}-wal", f"{database}-shm"):
+        try:
+            mode = os.stat(name).st_mode
+        except OSError:
+            continue
+        if stat.S_IMODE(mode) & 0o077:
+            exposed.append(name)
+    if exposed:
+        report.warnings.append(Problem("files", (
+            "Fichier(s) de la base lisible(s) par d'autres comptes que celui du service ("
+            + ", ".join(exposed) + ") : lancez « chmod 600 " + " ".join(shlex.quote(n) for n in exposed) + " ».")))
 
 
 # --- storage and guard ---------------------------------------------------------------
