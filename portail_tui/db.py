@@ -10,6 +10,7 @@ unit can be replayed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -65,10 +66,8 @@ def private_files(sqlite_file: Path | None = None) -> None:
     os.umask(current | PRIVATE_UMASK)
     if sqlite_file is not None:
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.close(os.open(sqlite_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

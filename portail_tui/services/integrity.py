@@ -44,6 +44,7 @@ from portail_tui.models import (
 from portail_tui.services.context import Context
 from portail_tui.services.payment_chain import verify_chain
 from portail_tui.services.payment_guards import REPAIR_COMMAND, guard_faults
+from portail_tui.services.restore_marks import recorded_skips
 
 MAX_LISTED = 12  # numbers or ids quoted in one line; the count says the rest
 
@@ -170,6 +171,7 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
                                                                     col(Payment.receipt_number))).all():
         numbers[regie_id].append(number)
     report.examined["règlements"] = sum(len(v) for v in numbers.values())
+    skips = recorded_skips(session)  # numbers issued by a database a restore replaced
     for regie_id in sorted(set(regies) | set(numbers)):
         name = regies.get(regie_id, f"n° {regie_id}")
         seen = numbers.get(regie_id, [])
@@ -178,7 +180,8 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
         if doubles:
             report.add("receipts", f"Régie {name} : quittance(s) en double n° {_ids(doubles)}.")
         top = max(seen, default=0)
-        missing = sorted(set(range(1, top + 1)) - set(counts))
+        lo, hi = skips.get(regie_id, (0, -1))
+        missing = sorted(set(range(1, top + 1)) - set(counts) - set(range(lo, hi + 1)))
         if missing:
             report.add("receipts", f"Régie {name} : quittance(s) manquante(s) n° {_ids(missing)}"
                        f" ({len(missing)} au total).")
@@ -189,9 +192,10 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
         if counter is None:
             if seen:
                 report.add("receipts", f"Régie {name} : compteur de quittances absent.")
-        elif counter != top:
+        elif counter != max(top, hi):
             report.add("receipts", f"Régie {name} : le compteur de quittances est à {counter},"
-                       f" la dernière quittance porte le n° {top}.")
+                       f" la dernière quittance porte le n° {top}"
+                       + (f" (n° {hi} émis avant une restauration)." if hi > top else "."))
 
 
 def _check_entries(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:
