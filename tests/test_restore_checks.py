@@ -157,3 +157,22 @@ def test_receipts_never_go_back_and_sessions_are_told(demo_ctx: Context, agent: 
     assert run_checks(demo_ctx).problems == []
     with demo_ctx.db.engine.connect() as conn:
         assert conn.execute(text("SELECT generation FROM database_generation")).scalar_one() == seen + 3
+
+
+@pytest.mark.postgres
+def test_postgresql_without_createdb_vets_in_place_and_puts_the_data_back(
+        demo_ctx: Context, bdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An account that may not create a scratch database: the dump is checked right
+    after pg_restore, and the safety copy restored when it is refused."""
+    import contextlib
+
+    if demo_ctx.db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setattr(backup, "_pg_scratch", lambda db: contextlib.nullcontext(None))
+    path = _tampered_backup(demo_ctx, bdir, EVIL_PG, "DROP TRIGGER promote_agent ON payment;"
+                            " DROP FUNCTION promote_agent()")
+    before = snapshot(demo_ctx.db)
+    with pytest.raises(ServiceError, match="promote_agent"):
+        backup.restore(demo_ctx, path)
+    assert snapshot(demo_ctx.db) == before
+    assert run_checks(demo_ctx).ok

@@ -265,6 +265,13 @@ def db_restore(
     if result.upgraded_to:
         console.print(f"Schéma mis à jour ensuite : {result.upgraded_to}.", highlight=False)
     console.print(f"La base remplacée a été sauvegardée dans {result.safety_copy}.", highlight=False)
+    for floor in result.receipts:
+        if floor.highest_issued > floor.in_backup:
+            console.print(f"Régie n° {floor.regie_id} : quittances n° {floor.in_backup + 1} à {floor.highest_issued}"
+                          " émises après la sauvegarde ; la prochaine portera le n°"
+                          f" {floor.highest_issued + 1}.", highlight=False)
+    console.print("Les sessions ouvertes avant la restauration doivent être quittées et relancées"
+                  " (elles en sont averties et n'enregistrent plus rien).", highlight=False)
 
 
 @db_app.command("check")
