@@ -396,6 +396,8 @@ def _sqlite_restore_checked(ctx: Context, path: Path, revision: str,
         try:
             vet_candidate(ctx, candidate, revision, path)
             backup(ctx, safety)
+            # Read as late as possible: a receipt issued after this read and before the
+            # swap (milliseconds) would be the one number the floor misses.
             state = read_live_state(ctx.db)
             marks = mark_restored(replace(ctx, db=candidate), state, path)
         finally:
@@ -443,9 +445,10 @@ def _free_name(wanted: Path) -> Path:
 def _sqlite_restore(source: Path, live: Path) -> None:
     """The backup API in the other direction: the live file is rewritten page by page
     under an exclusive lock, which other processes' connections respect (they see the
-    restored data at their next transaction), unlike a file copy under their feet."""
+    restored data at their next transaction), unlike a file copy under their feet.
+    `source` is the vetted private copy, opened normally: its WAL, if any, counts."""
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
+        src = sqlite3.connect(source)
         try:
             dst = sqlite3.connect(live, timeout=30)
             try:
