@@ -154,9 +154,18 @@ class PortailApp(App[None]):
             self.push_screen(PortailPalette())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.idle_lock.locked:  # nothing under the lock screen is reachable; Ctrl+Q quits
+        if self.idle_lock.locked or self.database_restored:
+            # Nothing under the lock (or the « base restaurée » notice) is reachable; Ctrl+Q quits.
             return action in ("quit", "help_quit")
         return not (action in ("tab", "search_family") and self.actor is None)
+
+    @property
+    def database_restored(self) -> bool:
+        """The database was restored under this session (services.backup): only quitting
+        is left, figures and receipt numbers on screen belong to another database."""
+        from portail_tui.screens.freshness import DatabaseRestoredScreen
+
+        return any(isinstance(screen, DatabaseRestoredScreen) for screen in self.screen_stack)
 
     def action_tab(self, mode: str) -> None:
         if self.actor is not None and mode in self.MODES:

@@ -10,6 +10,8 @@ unit can be replayed.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import time
 from collections.abc import Callable
@@ -55,11 +57,28 @@ def _sqlstate(exc: BaseException) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
 
 
+PRIVATE_UMASK = 0o077
+
+
+def private_files(sqlite_file: Path | None = None) -> None:
+    """Files this process creates are for the service account only: the umask is
+    narrowed (never widened) at the start of the application, and a new SQLite database
+    is created 0600 before SQLite opens it — SQLite gives its -wal and -shm files the
+    database file's own mode, whatever the umask. An existing file keeps its mode:
+    `portail db check` says when it is readable by others."""
+    current = os.umask(PRIVATE_UMASK)
+    os.umask(current | PRIVATE_UMASK)
+    if sqlite_file is not None:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(sqlite_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        memory = not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:")
+        private_files(None if memory else Path(parsed.database or ""))
         engine = create_engine(
             url,
             echo=echo,
@@ -67,6 +86,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    private_files()
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 

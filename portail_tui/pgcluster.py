@@ -338,15 +338,17 @@ class PgCluster:
         self._created.append(name)
         return self.url(name)
 
-    def create_role(self, name: str, password: str) -> None:
+    def create_role(self, name: str, password: str, *, createdb: bool = False) -> None:
         """Create (or reset the password of) an ordinary login role; roles are cluster-wide,
-        so on an external server those created here are dropped again at stop."""
+        so on an external server those created here are dropped again at stop. `createdb`:
+        a schema owner that may make a scratch database (`db restore` vets a dump there)."""
         with self.connect(self._maintenance_db(), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
             verb = sql.SQL("ALTER" if exists else "CREATE")
             conn.execute(
-                sql.SQL("{} ROLE {} LOGIN NOSUPERUSER PASSWORD {}").format(
-                    verb, sql.Identifier(name), sql.Literal(password)
+                sql.SQL("{} ROLE {} LOGIN NOSUPERUSER {} PASSWORD {}").format(
+                    verb, sql.Identifier(name), sql.SQL("CREATEDB" if createdb else "NOCREATEDB"),
+                    sql.Literal(password)
                 )
             )
         if not exists:

@@ -88,8 +88,8 @@ def pg_cluster():  # type: ignore[no-untyped-def]
         pytest.fail("Serveur PostgreSQL introuvable : lancez .ci/install-system-deps.sh")
     cluster = PgCluster().start()
     cluster._portail_templates = {}  # type: ignore[attr-defined]
-    for name, password in (PG_OWNER, PG_APP):
-        cluster.create_role(name, password)
+    cluster.create_role(*PG_OWNER, createdb=True)  # as the README's owner: db restore vets in a scratch base
+    cluster.create_role(*PG_APP)
     yield cluster
     cluster.stop()
 

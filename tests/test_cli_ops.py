@@ -82,6 +82,7 @@ def test_backup_and_restore_commands(sqlite_demo_db: Database, tmp_path: Path) -
     yes = run(sqlite_demo_db, "db", "restore", "--oui", str(saved))
     assert yes.exit_code == 0, yes.output
     assert "Base restaurée" in yes.output and "avant-restauration" in yes.output
+    assert "doivent être quittées et relancées" in yes.output
     names = sqlite_demo_db.read(lambda s: set(s.execute(select(Family.name)).scalars()))
     assert "MODIFIÉ" not in names
 

@@ -46,6 +46,16 @@ async def _tick(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause(1.0)
 
 
+async def _until_locked(app: PortailApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """The app's own timer looks every 0.75 s; on a loaded machine it may look late: wait
+    for the lock itself (up to 20 s), not for a fixed time."""
+    for _ in range(200):
+        if isinstance(app.screen, IdleLockScreen):
+            break
+        await pilot.pause(0.1)
+    await _settle(app, pilot)  # and drawn
+
+
 async def _type_password(app: PortailApp, pilot, password: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*list(password))
     await pilot.press("enter")
@@ -65,7 +75,7 @@ async def test_idle_session_locks_hides_and_comes_back_as_it_was(sqlite_demo_ctx
         assert "Paiement" in app.export_screenshot()
 
         clock.now += 3.1
-        await _tick(pilot)
+        await _until_locked(app, pilot)
         assert isinstance(app.screen, IdleLockScreen)
         shown = app.export_screenshot()
         assert "Session" in shown and "verrouillée" in shown
@@ -84,7 +94,7 @@ async def test_idle_session_locks_hides_and_comes_back_as_it_was(sqlite_demo_ctx
         assert not app.idle_lock.locked
         # The watch goes on after an unlock.
         clock.now += 3.1
-        await _tick(pilot)
+        await _until_locked(app, pilot)
         assert isinstance(app.screen, IdleLockScreen)
 
 
@@ -113,7 +123,7 @@ async def test_keys_and_mouse_reset_the_delay(sqlite_demo_ctx: Context, agent: A
         await _tick(pilot)
         assert isinstance(app.screen, TabScreen)
         clock.now += 1.1
-        await _tick(pilot)
+        await _until_locked(app, pilot)
         assert isinstance(app.screen, IdleLockScreen)
 
 

@@ -182,9 +182,6 @@ def test_postgresql_db_upgrade_refuses_what_would_defeat_the_split(fresh: tuple[
 
 
 @ONLY_PG
-@pytest.mark.xfail(strict=True, reason="backup.restore must call db.refresh_application_grants after"
-                   " pg_restore (services/backup.py, outside this change): the restored tables get only"
-                   " the broad default privileges until the next `portail db upgrade`")
 def test_a_restore_keeps_the_application_role_append_only(
     ctx: Context, db_owner: Database, tmp_path: Path
 ) -> None:

@@ -304,6 +304,11 @@ def output_path(sortie: str | None, filename: str) -> Path:
     path = Path(sortie).expanduser()
     if path.is_dir():
         return path / filename
+    if path.is_char_device() or path.is_fifo():
+        # Written through, never replaced (/dev/null, a pipe): its folder's rights don't matter.
+        if not os.access(path, os.W_OK):
+            raise ExportError(f"Impossible d'écrire {path} : accès refusé.")
+        return path
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ExportError(f"Impossible d'écrire {path} : le dossier {parent} n'existe pas.")

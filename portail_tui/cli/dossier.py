@@ -5,7 +5,6 @@ shell, so it includes the health forms; the export itself is audited."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import typer
@@ -37,8 +36,7 @@ def export_famille(
     if path is None:
         sys.stdout.write(text)
         return
-    write_atomic(path, text.encode("utf-8"))
-    os.chmod(path, 0o600)  # personal (and health) data: readable by its owner only
+    write_atomic(path, text.encode("utf-8"))  # 0600 (a device or FIFO is written through, mode untouched)
     sections = sum(1 for v in data.values() if isinstance(v, list))
     console.print(f"Données de la famille n° {number:06d} écrites dans {path} "
                   f"({sections} rubriques, {len(data.get('form', []))} fiches).", highlight=False)

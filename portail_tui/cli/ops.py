@@ -265,6 +265,13 @@ def db_restore(
     if result.upgraded_to:
         console.print(f"Schéma mis à jour ensuite : {result.upgraded_to}.", highlight=False)
     console.print(f"La base remplacée a été sauvegardée dans {result.safety_copy}.", highlight=False)
+    for floor in result.receipts:
+        if floor.highest_issued > floor.in_backup:
+            console.print(f"Régie n° {floor.regie_id} : quittances n° {floor.in_backup + 1} à {floor.highest_issued}"
+                          " émises après la sauvegarde ; la prochaine portera le n°"
+                          f" {floor.highest_issued + 1}.", highlight=False)
+    console.print("Les sessions ouvertes avant la restauration doivent être quittées et relancées"
+                  " (elles en sont averties et n'enregistrent plus rien).", highlight=False)
 
 
 @db_app.command("check")
@@ -288,6 +295,8 @@ def db_check(
         report = run_checks(ctx)
     for label in report.checks:
         console.print(f"  · {label}", highlight=False)
+    for warning in report.warnings:
+        console.print(f"  [bold yellow]⚠[/] {warning.message}", highlight=False, soft_wrap=True)
     examined = ", ".join(f"{n} {what}" for what, n in report.examined.items())
     if report.ok:
         console.print(f"[bold green]Aucun problème[/] ({examined}).", highlight=False)

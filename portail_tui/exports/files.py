@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,8 +16,8 @@ from typing import TYPE_CHECKING
 from portail_tui.exports.errors import ExportError
 from portail_tui.exports.printing import is_remote_session, print_pdf
 
-__all__ = ["ExportError", "SavedFile", "export_filename", "export_path", "os_error_reason", "save_for_agent",
-           "write_atomic"]
+__all__ = ["ExportError", "SavedFile", "copy_to_stream", "export_filename", "export_path", "is_stream_target",
+           "os_error_reason", "save_for_agent", "write_atomic"]
 
 if TYPE_CHECKING:
     from portail_tui.config import Settings
@@ -70,6 +72,49 @@ def os_error_reason(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
+def is_stream_target(path: Path) -> bool:
+    """Whether `path` is a character device (/dev/null, a terminal) or a FIFO: written
+    through, never replaced — renaming a file over /dev/null destroys it for the whole
+    machine, and a script reading a FIFO expects the data in it. Other special files
+    (block devices, sockets) are refused in French rather than overwritten."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return True
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ExportError(f"Impossible d'écrire {path} : ce n'est ni un fichier ordinaire, ni un tube,"
+                          " ni un périphérique caractère.")
+    return False
+
+
+def _write_through(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Open the device or FIFO as it is (no creation, no truncation, mode untouched)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(data, bytes | bytearray | memoryview):
+                fh.write(data)
+            else:
+                for chunk in data:
+                    fh.write(chunk)
+    except OSError as exc:
+        raise ExportError(f"Impossible d'écrire {path} : {os_error_reason(exc)}.") from exc
+    return path
+
+
+def copy_to_stream(source: Path, target: Path) -> None:
+    """Send a finished file (a backup built in a temporary file) to a device or FIFO."""
+    try:
+        with open(source, "rb") as src:
+            fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+            with os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as exc:
+        raise ExportError(f"Impossible d'écrire {target} : {os_error_reason(exc)}.") from exc
+
+
 def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = True) -> Path:
     """Write `data` (bytes, or chunks of bytes for big exports) to `path` through a
     temporary file in the same folder and a rename, so a reader (or a crash, or a full
@@ -81,9 +126,13 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
     the end instead (the rename still guarantees no reader sees a partial file).
 
     The file is readable by the service account only (mode 0600, mkstemp's, whatever
-    the umask): exports and receipts name families, children and amounts."""
+    the umask): exports and receipts name families, children and amounts. A character
+    device or a FIFO (`--sortie /dev/null`, a pipe to another program) is written
+    through instead (`is_stream_target`)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    if is_stream_target(path):
+        return _write_through(path, data)
     if path.is_dir():
         raise ExportError(f"Impossible d'écrire {path} : c'est un dossier.")
     if not folder.is_dir():

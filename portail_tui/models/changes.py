@@ -16,3 +16,14 @@ class FamilyChange(SQLModel, table=True):
     __tablename__ = "family_change"
     family_id: int = Field(foreign_key="family.id", primary_key=True)
     seq: int = Field(default=0)
+
+
+class DatabaseGeneration(SQLModel, table=True):
+    """One row (id 1): bumped by every `portail db restore`, in the restored data itself,
+    so a session opened before the restore sees a number other than the one it started
+    with and knows the data under it was replaced (services/restore_marks.py). No row
+    reads as 0."""
+
+    __tablename__ = "database_generation"
+    id: int = Field(primary_key=True)
+    generation: int = Field(default=0)

@@ -6,6 +6,11 @@ worker: when the screen comes back (tab switch, a dialog closed) and every few s
 while it is visible. A tab opts in by listing `WatchesFamilyChanges` before its base
 class, notes the counter its loader read (`note_family_seq`, read before the data so
 no change slips between) and says what to reload (`family_data_changed`).
+
+The same check reads the database generation (`services.restore_marks`): a number
+other than the one the application first read means `portail db restore` replaced
+the data under this session. A modal then covers the screen for good — the tab keys
+do nothing, writing is no longer possible — and says to quit and restart.
 """
 
 from __future__ import annotations
@@ -13,11 +18,43 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
 from textual.timer import Timer
+from textual.widgets import Static
 
 from portail_tui.screens.base import TabScreen
+from portail_tui.screens.tabs import TABS
 from portail_tui.services.context import ServiceError
 from portail_tui.services.family_changes import family_change_seq
+from portail_tui.services.restore_marks import database_generation
+
+RESTORED_MESSAGE = "La base a été restaurée : quittez et relancez l'application."
+
+
+class DatabaseRestoredScreen(ModalScreen[None]):
+    """Stays until the application quits: what this session holds (the family, the
+    figures, the next receipt) belongs to the database that was replaced."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q,q,enter,escape", "app.quit", "Quitter"),
+        *(Binding(t.binding_key, "nothing", show=False, priority=True) for t in TABS),
+    ]
+    DEFAULT_CSS = """
+    DatabaseRestoredScreen { align: center middle; }
+    DatabaseRestoredScreen > Vertical { width: 70; height: auto; border: heavy $error; padding: 1 2;
+                                        background: $surface; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(RESTORED_MESSAGE, id="restored-message")
+            yield Static("Entrée : quitter", classes="hint")
+
+    def action_nothing(self) -> None:
+        """The tabs stay closed: nothing may be written any more."""
 
 
 class WatchesFamilyChanges(TabScreen):
@@ -55,14 +92,28 @@ class WatchesFamilyChanges(TabScreen):
     def check_family_changes(self) -> None:
         if self.family_id is not None:
             self._read_family_seq(self.family_id)
+        else:
+            self._read_generation()
 
     @work(thread=True, exclusive=True, group="family-changes", exit_on_error=False)
     def _read_family_seq(self, family_id: int) -> None:
+        generation = database_generation(self.ctx)
+        self.app.call_from_thread(self._generation_read, generation)
         try:
             seq = family_change_seq(self.ctx, family_id)
         except ServiceError:
             return  # the loader shows why the family cannot be read
         self.app.call_from_thread(self._family_seq_read, family_id, seq)
+
+    @work(thread=True, exclusive=True, group="database-generation", exit_on_error=False)
+    def _read_generation(self) -> None:
+        self.app.call_from_thread(self._generation_read, database_generation(self.ctx))
+
+    def _generation_read(self, generation: int) -> None:
+        """The first number read by any screen of this application is the session's."""
+        first = self.app.__dict__.setdefault("_portail_database_generation", generation)
+        if generation != first and not isinstance(self.app.screen, DatabaseRestoredScreen):
+            self.app.push_screen(DatabaseRestoredScreen())
 
     def _family_seq_read(self, family_id: int, seq: int) -> None:
         if family_id != self.family_id:

@@ -19,6 +19,7 @@ from portail_tui.services.permissions import require
 ACTION_LABELS: dict[str, str] = {
     "agent.login": "Connexion",
     "agent.login_failed": "Connexion refusée",
+    "database.restored": "Base restaurée",
     "agent.disable": "Compte d'agent désactivé",
     "agent.enable": "Compte d'agent réactivé",
     "agent.unlock": "Attente après échecs levée",

@@ -24,16 +24,22 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 from portail_tui.config import tool_environment
-from portail_tui.db import Database, head_revision, upgrade
+from portail_tui.db import Database, head_revision, refresh_application_grants, upgrade
+from portail_tui.exports.files import ExportError, copy_to_stream, is_stream_target
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.integrity import run_checks
+from portail_tui.services.restore_marks import ReceiptFloor, mark_restored, read_live_state
 
 # Tables whose presence says "this is a Portail Familles database".
 SIGNATURE_TABLES = ("alembic_version", "regie", "agent", "family", "payment", "booking", "outbox")
@@ -68,6 +74,8 @@ class RestoreResult:
     revision: str
     safety_copy: Path
     upgraded_to: str | None
+    receipts: list[ReceiptFloor] = field(default_factory=list)  # counter in the backup, and after
+    generation: int = 0
 
 
 def known_revisions() -> set[str]:
@@ -106,10 +114,18 @@ def resolve_target(path: Path, engine: str, now: datetime) -> Path:
 
 # --- write then rename ------------------------------------------------------------------
 
-def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
-    """`produce(tmp)` fills a temporary file beside `target`; only a complete, flushed
-    file replaces `target`. Any failure leaves `target` as it was and no debris."""
-    parent = target.parent
+def _write_via_temp(target: Path, produce: Callable[[Path], None],
+                    inspect: Callable[[Path], str]) -> tuple[int, str]:
+    """`produce(tmp)` fills a temporary file; `inspect(tmp)` proves it is a good backup
+    (its schema revision). Only then does it reach `target`: renamed over a regular file
+    (beside it, flushed), or streamed into a character device or FIFO, which is never
+    replaced (`--sortie /dev/null` must not destroy /dev/null). Any failure leaves
+    `target` as it was and no debris."""
+    try:
+        stream = is_stream_target(target)
+    except ExportError as exc:
+        raise ServiceError(str(exc)) from None
+    parent = Path(tempfile.gettempdir()) if stream else target.parent
     if not parent.exists():
         raise ServiceError(f"Impossible d'écrire la sauvegarde : le dossier {parent} n'existe pas.")
     try:
@@ -121,13 +137,20 @@ def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
     tmp = Path(tmp_name)
     try:
         produce(tmp)
+        os.chmod(tmp, 0o600)  # a backup holds the whole town's personal data
+        revision = inspect(tmp)
+        size = tmp.stat().st_size
+        if stream:
+            copy_to_stream(tmp, target)
+            return size, revision
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # a backup holds the whole town's personal data
         os.replace(tmp, target)
     except OSError as exc:
         raise ServiceError(f"Échec de l'écriture de la sauvegarde {target} : {_os_message(exc)}."
                            " La sauvegarde précédente n'a pas été modifiée.") from None
+    except ExportError as exc:
+        raise ServiceError(str(exc)) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -137,7 +160,7 @@ def _write_via_temp(target: Path, produce: Callable[[Path], None]) -> int:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    return target.stat().st_size
+    return size, revision
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -152,12 +175,11 @@ def backup(ctx: Context, path: Path) -> BackupResult:
         with contextlib.suppress(FileNotFoundError):
             if target.resolve() == source.resolve():
                 raise ServiceError("La sauvegarde ne peut pas remplacer la base elle-même.")
-        size = _write_via_temp(target, lambda tmp: _sqlite_copy(source, tmp))
-        revision = _sqlite_signature(target)
+        size, revision = _write_via_temp(target, lambda tmp: _sqlite_copy(source, tmp), _sqlite_signature)
     else:
         bindir = ctx.settings.pg_bindir
-        size = _write_via_temp(target, lambda tmp: _pg_dump(db.url, bindir, tmp))
-        revision = _pgdump_signature(target, bindir)
+        size, revision = _write_via_temp(target, lambda tmp: _pg_dump(db.url, bindir, tmp),
+                                         lambda tmp: _pgdump_signature(tmp, bindir))
     return BackupResult(path=target, engine=engine, revision=revision, size=size,
                         seconds=time.monotonic() - start)
 
@@ -315,8 +337,12 @@ def inspect_backup(path: Path, *, pg_bindir: Path | None = None) -> tuple[str, s
 # --- restore ----------------------------------------------------------------------------
 
 def restore(ctx: Context, path: Path) -> RestoreResult:
-    """Replace the configured database by a backup. Every check runs first; then the
-    current database is saved beside the backup; only then is anything replaced."""
+    """Replace the configured database by a backup. The backup is first copied aside,
+    brought to the current schema and checked like `db check` (file integrity, payment
+    guard, no foreign trigger, money and places invariants): a damaged or tampered
+    backup is refused before anything is touched. Then the current database is saved
+    beside the file being restored, the copy gets the receipt floor and a new
+    generation (services/restore_marks.py), and only then replaces the database."""
     db = ctx.db
     engine = _engine_name(db)
     file_engine, revision = inspect_backup(path, pg_bindir=ctx.settings.pg_bindir)
@@ -326,19 +352,85 @@ def restore(ctx: Context, path: Path) -> RestoreResult:
         raise ServiceError(f"{path} est une sauvegarde {theirs} ; la base configurée est {ours}."
                            " Restaurez-la dans une base du même type.")
     safety = _free_name(path.parent / f"avant-restauration-{default_name(engine, ctx.clock.now())}")
-    backup(ctx, safety)
-    db.dispose()  # no pooled connection of ours holds the old schema open
     if engine == "sqlite":
-        _sqlite_restore(path, _sqlite_file(db))
+        floors, generation = _sqlite_restore_checked(ctx, path, revision, safety)
     else:
-        _pg_restore(db.url, path, ctx.settings.pg_bindir)
+        floors, generation = pg_restore_checked(ctx, path, revision, safety)
     db.dispose()
-    upgraded = None
-    if revision != head_revision():
-        upgrade(db)
-        upgraded = head_revision()
     return RestoreResult(path=path, engine=engine, revision=revision, safety_copy=safety,
-                         upgraded_to=upgraded)
+                         upgraded_to=head_revision() if revision != head_revision() else None,
+                         receipts=floors, generation=generation)
+
+
+def vet_candidate(ctx: Context, candidate: Database, revision: str, path: Path) -> None:
+    """Bring the copy to the current schema and run `db check` on it; refuse it, in
+    French, on the first problems found."""
+    try:
+        if revision != head_revision():
+            upgrade(candidate)
+        report = run_checks(replace(ctx, db=candidate, actor=None))
+    except DBAPIError as exc:
+        raise ServiceError(f"{path} est endommagé ou incohérent ({_first_line(exc)}) : restauration refusée."
+                           " Rien n'a été modifié.") from None
+    if not report.ok:
+        shown = " ; ".join(p.message for p in report.problems[:3])
+        more = f" (et {len(report.problems) - 3} autre(s))" if len(report.problems) > 3 else ""
+        raise ServiceError(f"Sauvegarde {path} refusée, elle ne passe pas « portail db check » : {shown}{more}"
+                           " Rien n'a été modifié.")
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _sqlite_restore_checked(ctx: Context, path: Path, revision: str,
+                            safety: Path) -> tuple[list[ReceiptFloor], int]:
+    live = _sqlite_file(ctx.db)
+    fd, name = tempfile.mkstemp(prefix=f".{live.name}.restauration-", suffix=".sqlite", dir=live.parent)
+    os.close(fd)
+    candidate_file = Path(name)
+    try:
+        _sqlite_candidate(path, candidate_file)
+        candidate = Database(f"sqlite:///{candidate_file}")
+        try:
+            vet_candidate(ctx, candidate, revision, path)
+            backup(ctx, safety)
+            # Read as late as possible: a receipt issued after this read and before the
+            # swap (milliseconds) would be the one number the floor misses.
+            state = read_live_state(ctx.db)
+            marks = mark_restored(replace(ctx, db=candidate), state, path)
+        finally:
+            candidate.dispose()
+        ctx.db.dispose()  # no pooled connection of ours holds the old schema open
+        _sqlite_restore(candidate_file, live)
+        return marks
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{candidate_file}{suffix}").unlink()
+
+
+def _sqlite_candidate(source: Path, dest: Path) -> None:
+    """A private copy of the backup (never the file itself: checks and the receipt
+    floor write to it), whose every page SQLite's integrity_check reads — quick_check
+    misses a damaged index or record inside a page."""
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
+        try:
+            dst = sqlite3.connect(dest)
+            try:
+                src.backup(dst)
+                rows = [r[0] for r in dst.execute("PRAGMA integrity_check(20)").fetchall()]
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.DatabaseError as exc:
+        raise ServiceError(f"{source} est illisible ou endommagé ({exc}) : restauration refusée.") from None
+    if rows != ["ok"]:
+        raise ServiceError(f"{source} est endommagé ({'; '.join(rows[:3])}) : restauration refusée."
+                           " Rien n'a été modifié.")
 
 
 def _free_name(wanted: Path) -> Path:
@@ -353,9 +445,10 @@ def _free_name(wanted: Path) -> Path:
 def _sqlite_restore(source: Path, live: Path) -> None:
     """The backup API in the other direction: the live file is rewritten page by page
     under an exclusive lock, which other processes' connections respect (they see the
-    restored data at their next transaction), unlike a file copy under their feet."""
+    restored data at their next transaction), unlike a file copy under their feet.
+    `source` is the vetted private copy, opened normally: its WAL, if any, counts."""
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
+        src = sqlite3.connect(source)
         try:
             dst = sqlite3.connect(live, timeout=30)
             try:
@@ -369,6 +462,62 @@ def _sqlite_restore(source: Path, live: Path) -> None:
     except sqlite3.Error as exc:
         raise ServiceError(f"Restauration SQLite impossible : {exc}. La copie de sécurité est"
                            " intacte.") from None
+
+
+def pg_restore_checked(ctx: Context, path: Path, revision: str,
+                       safety: Path) -> tuple[list[ReceiptFloor], int]:
+    """The dump is vetted in a scratch database on the same server when the account may
+    create one (CREATEDB); otherwise it is vetted in place right after pg_restore and,
+    if refused, the safety copy is restored at once — the one way to check a dump
+    without a second database, at the price of a few seconds of refused data."""
+    bindir = ctx.settings.pg_bindir
+    with _pg_scratch(ctx.db) as scratch_url:
+        if scratch_url is not None:
+            _pg_restore(scratch_url, path, bindir)
+            candidate = Database(scratch_url)
+            try:
+                vet_candidate(ctx, candidate, revision, path)
+            finally:
+                candidate.dispose()
+    backup(ctx, safety)
+    state = read_live_state(ctx.db)
+    ctx.db.dispose()
+    _pg_restore(ctx.db.url, path, bindir)
+    ctx.db.dispose()
+    # pg_restore recreates the tables with the default rights: the application's role
+    # gets back exactly its own (payments and audit append-only), as after an upgrade.
+    refresh_application_grants(ctx.db)
+    if scratch_url is None:
+        try:
+            vet_candidate(ctx, ctx.db, revision, path)
+        except ServiceError:
+            ctx.db.dispose()
+            _pg_restore(ctx.db.url, safety, bindir)
+            ctx.db.dispose()
+            refresh_application_grants(ctx.db)
+            raise
+    elif revision != head_revision():
+        upgrade(ctx.db)
+    return mark_restored(ctx, state, path)
+
+
+@contextlib.contextmanager
+def _pg_scratch(db: Database) -> Iterator[str | None]:
+    """A throwaway database beside the configured one, dropped afterwards; None when
+    the account may not create databases."""
+    name = f"portail_verif_{uuid.uuid4().hex[:12]}"
+    admin = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError:
+        yield None
+        return
+    try:
+        yield make_url(db.url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with contextlib.suppress(DBAPIError), admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _pg_restore(url: str, dump: Path, bindir: Path | None) -> None:

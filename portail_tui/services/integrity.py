@@ -17,6 +17,9 @@ administrator can look at them; `ok` is False when there is any.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import stat
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +44,7 @@ from portail_tui.models import (
 from portail_tui.services.context import Context
 from portail_tui.services.payment_chain import verify_chain
 from portail_tui.services.payment_guards import REPAIR_COMMAND, guard_faults
+from portail_tui.services.restore_marks import recorded_skips
 
 MAX_LISTED = 12  # numbers or ids quoted in one line; the count says the rest
 
@@ -55,6 +59,7 @@ class Problem:
 class CheckReport:
     checks: list[str] = field(default_factory=list)  # what was verified, in French
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # said, but `ok` stays True
     examined: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -98,7 +103,35 @@ def run_checks(ctx: Context) -> CheckReport:
             fn(session, report, today, is_sqlite)
 
     ctx.db.read(_work)
+    if is_sqlite:
+        report.checks.append(FILE_MODES_LABEL)
+        _check_file_modes(ctx.db.engine.url.database, report)
     return report
+
+
+# --- files on disk -------------------------------------------------------------------
+
+FILE_MODES_LABEL = "Fichiers de la base lisibles par le seul compte de service"
+
+
+def _check_file_modes(database: str | None, report: CheckReport) -> None:
+    """The SQLite file and its WAL hold every family's data and health forms: readable
+    by group or others, any local account reads them. New files are created 0600
+    (db.private_files); an older installation gets the command that fixes it."""
+    if not database or database == ":memory:":
+        return
+    exposed = []
+    for name in (database, f"{database}-wal", f"{database}-shm"):
+        try:
+            mode = os.stat(name).st_mode
+        except OSError:
+            continue
+        if stat.S_IMODE(mode) & 0o077:
+            exposed.append(name)
+    if exposed:
+        report.warnings.append(Problem("files", (
+            "Fichier(s) de la base lisible(s) par d'autres comptes que celui du service ("
+            + ", ".join(exposed) + ") : lancez « chmod 600 " + " ".join(shlex.quote(n) for n in exposed) + " ».")))
 
 
 # --- storage and guard ---------------------------------------------------------------
@@ -138,6 +171,7 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
                                                                     col(Payment.receipt_number))).all():
         numbers[regie_id].append(number)
     report.examined["règlements"] = sum(len(v) for v in numbers.values())
+    skips = recorded_skips(session)  # numbers issued by a database a restore replaced
     for regie_id in sorted(set(regies) | set(numbers)):
         name = regies.get(regie_id, f"n° {regie_id}")
         seen = numbers.get(regie_id, [])
@@ -146,7 +180,8 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
         if doubles:
             report.add("receipts", f"Régie {name} : quittance(s) en double n° {_ids(doubles)}.")
         top = max(seen, default=0)
-        missing = sorted(set(range(1, top + 1)) - set(counts))
+        lo, hi = skips.get(regie_id, (0, -1))
+        missing = sorted(set(range(1, top + 1)) - set(counts) - set(range(lo, hi + 1)))
         if missing:
             report.add("receipts", f"Régie {name} : quittance(s) manquante(s) n° {_ids(missing)}"
                        f" ({len(missing)} au total).")
@@ -157,9 +192,10 @@ def _check_receipts(session: Session, report: CheckReport, today: date, is_sqlit
         if counter is None:
             if seen:
                 report.add("receipts", f"Régie {name} : compteur de quittances absent.")
-        elif counter != top:
+        elif counter != max(top, hi):
             report.add("receipts", f"Régie {name} : le compteur de quittances est à {counter},"
-                       f" la dernière quittance porte le n° {top}.")
+                       f" la dernière quittance porte le n° {top}"
+                       + (f" (n° {hi} émis avant une restauration)." if hi > top else "."))
 
 
 def _check_entries(session: Session, report: CheckReport, today: date, is_sqlite: bool) -> None:

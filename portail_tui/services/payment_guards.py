@@ -62,6 +62,20 @@ PG_TRIGGERS: dict[str, str] = {
 
 REPAIR_COMMAND = "portail db check --reparer"
 
+# The other trigger the application puts on the payment table: migration 0007's change
+# counter (screens notice another agent's payment). Known by its exact text, so a
+# trigger of that name doing something else is still foreign.
+_FAMILY_CHANGE = "family_change_payment_insert"
+_FAMILY_CHANGE_SQLITE = (
+    f"CREATE TRIGGER {_FAMILY_CHANGE} AFTER INSERT ON payment BEGIN "
+    "INSERT INTO family_change (family_id, seq) VALUES (NEW.family_id, 1) "
+    "ON CONFLICT (family_id) DO UPDATE SET seq = seq + 1; END"
+)
+_FAMILY_CHANGE_PG_BODY = (
+    "BEGIN INSERT INTO family_change (family_id, seq) SELECT DISTINCT family_id, 1 FROM changed_rows "
+    "ORDER BY family_id ON CONFLICT (family_id) DO UPDATE SET seq = family_change.seq + 1; RETURN NULL; END"
+)
+
 
 def _normal(sql: str) -> str:
     return " ".join(sql.split()).rstrip(";").lower()
@@ -79,7 +93,10 @@ def guard_faults(db: Executor) -> tuple[list[str], list[str]]:
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'payment'")).all()}
         faults = sorted(name for name, sql in SQLITE_TRIGGERS.items()
                         if name not in found or _normal(found[name]) != _normal(sql))
-        return faults, sorted(set(found) - set(SQLITE_TRIGGERS))
+        known = set(SQLITE_TRIGGERS)
+        if _normal(found.get(_FAMILY_CHANGE, "")) == _normal(_FAMILY_CHANGE_SQLITE):
+            known.add(_FAMILY_CHANGE)
+        return faults, sorted(set(found) - known)
     rows = db.execute(text(
         "SELECT t.tgname, t.tgenabled, p.proname, p.prosrc FROM pg_trigger t"
         " JOIN pg_proc p ON p.oid = t.tgfoid"
@@ -90,7 +107,11 @@ def guard_faults(db: Executor) -> tuple[list[str], list[str]]:
         row = by_name.get(name)
         if row is None or row[1] == "D" or row[2] != "payment_immutable" or "RAISE EXCEPTION" not in str(row[3]):
             faults.append(name)
-    return sorted(faults), sorted(set(by_name) - set(PG_TRIGGERS))
+    known = set(PG_TRIGGERS)
+    own = by_name.get(_FAMILY_CHANGE)
+    if own is not None and own[2] == "family_change_bump" and _normal(str(own[3])) == _normal(_FAMILY_CHANGE_PG_BODY):
+        known.add(_FAMILY_CHANGE)
+    return sorted(faults), sorted(set(by_name) - known)
 
 
 def install_guards(db: Executor) -> list[str]:
