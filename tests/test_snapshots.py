@@ -15,6 +15,7 @@ SVGs before committing them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, TextArea
+from textual.worker import WorkerCancelled
 
 from portail_tui.app import PortailApp
 from portail_tui.domain.day_states import DayState, month_grid
@@ -60,9 +62,19 @@ Scenario = Callable[[Pilot[Any], Desk], Awaitable[None]]
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
-    for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+    """Until quiet: a load's result may start another (a date filled in reloads the
+    figures), so wait until no worker has run for three pauses in a row."""
+    quiet = 0
+    for _ in range(200):
         await pilot.pause()
+        if any(not w.is_finished for w in pilot.app.workers):
+            quiet = 0
+            with contextlib.suppress(WorkerCancelled):  # an exclusive load replaced by the next one
+                await pilot.app.workers.wait_for_complete()
+        else:
+            quiet += 1
+            if quiet == 3:
+                return
 
 
 async def _tab(pilot: Pilot[Any], key: str, desk: Desk) -> None:
@@ -75,13 +87,25 @@ async def _tab(pilot: Pilot[Any], key: str, desk: Desk) -> None:
     await _settle(pilot)
 
 
-def _still(pilot: Pilot[Any]) -> None:
-    """No blinking cursor in a snapshot: the picture must not depend on the half-second."""
+async def _still(pilot: Pilot[Any]) -> None:
+    """The picture must not depend on timing: no blinking cursor, and every table has
+    measured its columns (a DataTable does it when it is next idle, after the rows came
+    from a worker)."""
     for screen in pilot.app.screen_stack:
         for widget in screen.query(Input):
             widget.cursor_blink = False
         for area in screen.query(TextArea):
             area.cursor_blink = False
+    tables = [t for t in pilot.app.screen.query(DataTable) if t.is_on_screen]
+    for table in tables:  # measure every row again: rows added while a load was replaced
+        table._new_rows.update(table.rows)
+        table._require_update_dimensions = True
+        table.check_idle()
+    for _ in range(100):
+        if not any(t._require_update_dimensions or t._new_rows or t._updated_cells for t in tables):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
 
 
 async def _calendar(pilot: Pilot[Any], desk: Desk) -> MonthCalendar:
@@ -243,8 +267,7 @@ def test_snapshot(snap_compare, sqlite_demo_ctx: Context, agent: Actor, name: st
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await SCENARIOS[name](pilot, desk)
-        _still(pilot)
-        await pilot.pause()
+        await _still(pilot)
 
     assert snap_compare(PortailApp(sqlite_demo_ctx, actor=agent), terminal_size=size, run_before=run_before)
     if name == "calendar_november":

@@ -211,14 +211,6 @@ class MonthCalendar(Widget, can_focus=True):
         self._tight = viewport.height < COMPACT_BELOW_ROWS
         return super().get_content_height(container, viewport, width)
 
-    @property
-    def tight(self) -> bool:
-        return self._tight
-
-    @property
-    def cell_width(self) -> int:
-        return self._cell_width
-
     # -- drawing --------------------------------------------------------------
 
     def focused_words(self) -> str:
