@@ -12,7 +12,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # `make install` puts a `portail` command here (a wrapper that runs this checkout's .venv).
 PREFIX ?= /usr/local
 
-.PHONY: run test venv install system-deps lint typecheck typecheck-baseline bench clean-demo
+.PHONY: run test venv install system-deps lint typecheck typecheck-baseline bench snapshots clean-demo
 
 # Each step says what it does and how long it took: a first run is a few minutes of
 # downloads, and a newcomer must be able to tell that from a hang.
@@ -60,6 +60,11 @@ typecheck-baseline: $(TEST_STAMP)
 
 test: system-deps $(TEST_STAMP) lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+# After a deliberate change of layout, wording or colour: rewrite the SVG snapshots of the
+# screens (tests/__snapshots__/test_snapshots/), then look at them before committing.
+snapshots: $(TEST_STAMP)
+	$(BIN)/pytest tests/test_snapshots.py -p no:xdist -q --snapshot-update
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py

@@ -26,6 +26,7 @@ from portail_tui.screens.base import TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
 from portail_tui.screens.tabs import TABS, tab_css_variables
+from portail_tui.widgets.compact import COMPACT_BELOW_COLUMNS, COMPACT_BELOW_ROWS
 from portail_tui.widgets.palette import ActionCommands, PortailPalette
 
 if TYPE_CHECKING:
@@ -67,6 +68,11 @@ class PortailApp(App[None]):
     TITLE = "Portail Familles — guichet"
     COMMANDS = {ActionCommands, FamilyCommands}
     MODES = {t.mode: _lazy_screen(t.module, t.screen) for t in TABS}
+    # The compact layout (app.tcss and the screens' .tcss): every screen gets `-narrow`
+    # below 100 columns and `-short` below 30 rows (widgets/compact.py), so that 80×24,
+    # the default SSH terminal, shows Paiement's amount and Encaisser, the whole calendar.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (COMPACT_BELOW_COLUMNS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (COMPACT_BELOW_ROWS, "-tall")]
     BINDINGS = [
         *(Binding(t.binding_key, f"tab('{t.mode}')", t.short_label) for t in TABS),
         Binding("ctrl+f", "search_family", "Famille", priority=True),

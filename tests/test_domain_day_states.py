@@ -87,6 +87,20 @@ def test_booked_letters_and_waiting_in_parentheses() -> None:
     assert "en liste d'attente : APS SOIR" in cell.words
 
 
+def test_a_waiting_list_request_is_orange_until_the_day() -> None:
+    """R5: orange = pending changes or requests; a waiting-list booking is a request."""
+    marks = [BookedMark(3, "S", "APS SOIR", waiting=True)]
+    cell = state(date(2026, 12, 1), booked=marks)
+    assert cell.state is DayState.WAITING
+    assert cell.words.endswith(": demande en attente — en liste d'attente : APS SOIR")
+    late = state(date(2026, 11, 30), booked=marks, now=datetime(2026, 11, 28, 18, 0, tzinfo=PARIS))
+    assert late.state is DayState.WAITING  # deadline passed: the request still stands
+    assert state(date(2026, 11, 27), booked=marks).state is DayState.CLOSED  # a past day is over
+    confirmed = state(date(2026, 12, 1), booked=[BookedMark(1, "R", "RESTAURANT SCOLAIRE")])
+    assert confirmed.state is DayState.OPEN
+    assert state(date(2026, 12, 1), booked=marks, pending=True).state is DayState.PENDING
+
+
 def test_no_rate_makes_day_closed() -> None:
     cell = state(date(2026, 12, 1), activities=[RS], rates={RS.id: []})
     assert cell.state is DayState.CLOSED

@@ -223,8 +223,8 @@ async def test_calendar_colours_come_from_the_stylesheet(sqlite_demo_ctx: Contex
         await pilot.press("f4")
         await _settle(app, pilot)
         cal = app.screen.query_one(MonthCalendar)
-        expected = {DayState.OPEN: "#8fd19e", DayState.PENDING: "#f5a442", DayState.CLOSED: "#c0392b",
-                    DayState.NOTHING: "#e6d9b8", DayState.NOT_YET_OPEN: "#7f8c8d"}
+        expected = {DayState.OPEN: "#5fd75f", DayState.PENDING: "#ffaf5f", DayState.WAITING: "#ffaf5f",
+                    DayState.CLOSED: "#d70000", DayState.NOTHING: "#e6d9b8", DayState.NOT_YET_OPEN: "#6c6c6c"}
         for state, colour in expected.items():
             style = cal.get_component_rich_style(STATE_LOOKS[state].component, partial=True)
             assert style.bgcolor is not None and style.bgcolor.triplet is not None

@@ -142,10 +142,10 @@ async def test_book_a_day_with_enter_space_and_valider(actx: Context, agent: Act
             cell = dialog.query_one("#day-table", DataTable).get_row_at(row)[0]
             return cell.style.bgcolor.triplet.hex
 
-        assert line_colour() == "#8fd19e"  # may be chosen: the calendar's open green (app.tcss)
+        assert line_colour() == "#5fd75f"  # may be chosen: the calendar's open green (app.tcss)
         await pilot.press("space")
         assert [line.activity_id for line in screen.cart.lines()] == [dialog.options.options[codes.index("APSM")].activity_id]
-        assert line_colour() == "#f5a442"  # chosen: the calendar's pending orange
+        assert line_colour() == "#ffaf5f"  # chosen: the calendar's pending orange
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.screen is screen

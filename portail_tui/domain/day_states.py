@@ -1,7 +1,7 @@
 """Day states of the booking calendar (R5), for one child and one month.
 
 The calendar widget only draws what this module decides: a state (open, pending,
-closed, nothing, not yet open), the letters of what is booked, and a sentence in
+waiting, closed, nothing, not yet open), the letters of what is booked, and a sentence in
 words. Colour is never the only signal: every state also has a symbol and a word,
 booked activities a letter, waiting-list ones a letter in parentheses.
 """
@@ -32,6 +32,7 @@ from portail_tui.domain.school_calendar import SchoolCalendar
 class DayState(enum.Enum):
     OPEN = "open"  # green: at least one activity can be booked or changed
     PENDING = "pending"  # orange: changes in the cart, not yet validated
+    WAITING = "waiting"  # orange too: a request on the waiting list (the guide's « demandes en cours »)
     CLOSED = "closed"  # red: no longer possible (deadline passed, full, past)
     NOTHING = "nothing"  # beige: no activity (week-end, holiday, closure…)
     NOT_YET_OPEN = "not_yet_open"  # grey: beyond the booking horizon (R1)
@@ -40,6 +41,7 @@ class DayState(enum.Enum):
 STATE_WORDS: dict[DayState, str] = {
     DayState.OPEN: "ouvert",
     DayState.PENDING: "en cours",
+    DayState.WAITING: "demande en attente",
     DayState.CLOSED: "fermé",
     DayState.NOTHING: "aucune activité",
     DayState.NOT_YET_OPEN: "pas encore ouvert",
@@ -49,6 +51,7 @@ STATE_WORDS: dict[DayState, str] = {
 STATE_SYMBOLS: dict[DayState, str] = {
     DayState.OPEN: "+",
     DayState.PENDING: "●",
+    DayState.WAITING: "◐",
     DayState.CLOSED: "×",
     DayState.NOTHING: "·",
     DayState.NOT_YET_OPEN: "…",
@@ -184,8 +187,14 @@ def day_state(
         return cell(DayState.NOTHING, _nothing_detail(first_refusal))
     accepted = [v for v in verdicts if v.ok]
     if accepted:
-        return cell(DayState.OPEN, "complet : liste d'attente" if all(v.waiting for v in accepted) else "")
-    return cell(*_refused(verdicts))
+        state, detail = DayState.OPEN, "complet : liste d'attente" if all(v.waiting for v in accepted) else ""
+    else:
+        state, detail = _refused(verdicts)
+    if state is not DayState.NOT_YET_OPEN and day >= now.date() and any(m.waiting for m in booked_sorted):
+        # A request still waiting for a place: orange, as the guide's « demandes en cours »
+        # (a past day's request is over: that day stays closed).
+        return cell(DayState.WAITING, "")
+    return cell(state, detail)
 
 
 def _nothing_detail(first_refusal: Verdict | None) -> str:

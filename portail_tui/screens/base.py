@@ -34,19 +34,23 @@ class PortailHost(Protocol):
 
 
 class TabBar(Static):
-    """One line naming the five tabs with their key; the current one in its colour."""
+    """One line naming the five tabs with their key; the current one in its colour.
+    Too narrow for the labels (80 columns), it uses the footer's short words."""
 
     def __init__(self, current: str) -> None:
         super().__init__(id="tabbar")
         self.current = current
 
-    def on_mount(self) -> None:
-        text = Text()
-        for tab in TABS:
-            style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
-            text.append(f" {tab.key} {tab.label} ", style=style)
-            text.append(" ")
-        self.update(text)
+    def render(self) -> Text:
+        for short in (False, True):
+            text = Text(no_wrap=True, overflow="ellipsis")
+            for tab in TABS:
+                style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
+                text.append(f" {tab.key} {tab.short_label if short else tab.label} ", style=style)
+                text.append(" ")
+            if text.cell_len <= self.content_size.width:
+                break
+        return text
 
 
 class TabScreen(Screen[None]):

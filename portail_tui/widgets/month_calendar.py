@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -28,8 +29,10 @@ from portail_tui.domain.frdates import (
     format_date_long,
     format_month,
 )
+from portail_tui.widgets.compact import COMPACT_BELOW_ROWS
 
-CELL_WIDTH = 16
+CELL_WIDTH = 16  # wide enough for « ▶ [28] ● en cours »
+MIN_CELL_WIDTH = 10  # the day, its symbol and the letters: the word is left to the legend
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class StateLook:
 STATE_LOOKS: dict[DayState, StateLook] = {
     DayState.OPEN: StateLook("month-calendar--open", "ouvert"),
     DayState.PENDING: StateLook("month-calendar--pending", "en cours"),
+    DayState.WAITING: StateLook("month-calendar--waiting", "attente"),
     DayState.CLOSED: StateLook("month-calendar--closed", "fermé"),
     DayState.NOTHING: StateLook("month-calendar--nothing", "aucune"),
     DayState.NOT_YET_OPEN: StateLook("month-calendar--not-yet-open", "bientôt"),
@@ -86,7 +90,12 @@ def _add_months(d: date, months: int) -> date:
 
 
 class MonthCalendar(Widget, can_focus=True):
-    """Month grid of one child's day states."""
+    """Month grid of one child's day states.
+
+    It fits the terminal by itself: cells narrow to the width given (below 16 columns
+    the state's word is left to the legend, the symbol stays), and on a short terminal
+    (fewer than COMPACT_BELOW_ROWS rows, 80×24 over SSH) a week takes two lines instead
+    of three, its lower line underlined to part the weeks, with a one-line legend."""
 
     DEFAULT_CSS = """
     MonthCalendar { height: auto; width: auto; padding: 0 1; }
@@ -135,6 +144,8 @@ class MonthCalendar(Widget, can_focus=True):
         start = first_weekday_on_or_after(today)
         self._cells: dict[date, DayCell] = {}
         self.caption = ""
+        self._cell_width = CELL_WIDTH
+        self._tight = False
         self.set_reactive(MonthCalendar.cursor, start)
         self.set_reactive(MonthCalendar.shown, (start.year, start.month))
 
@@ -200,6 +211,16 @@ class MonthCalendar(Widget, can_focus=True):
         self._cells = {}
         self.post_message(self.MonthChanged(*new))
 
+    # -- fitting the terminal ---------------------------------------------------
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        self._cell_width = max(MIN_CELL_WIDTH, min(CELL_WIDTH, container.width // 5 - 1))
+        return 5 * (self._cell_width + 1)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._tight = viewport.height < COMPACT_BELOW_ROWS
+        return super().get_content_height(container, viewport, width)
+
     # -- drawing --------------------------------------------------------------
 
     def focused_words(self) -> str:
@@ -209,11 +230,12 @@ class MonthCalendar(Widget, can_focus=True):
         return c.words
 
     def render(self) -> Text:
+        width = self._cell_width
         text = Text(no_wrap=True)
         title = capitalize_first(format_month(self.year, self.month))
-        text.append(f"◀ PgPréc   {title:^{CELL_WIDTH * 5 - 20}}   PgSuiv ▶\n", style="bold")
+        text.append(f"◀ PgPréc {title:^{width * 5 - 16}} PgSuiv ▶\n", style="bold")
         for name in WEEKDAYS_SHORT[:5]:
-            text.append(f"{name:^{CELL_WIDTH}}", style="bold")
+            text.append(f"{name:^{width}}", style="bold")
             text.append(" ")
         text.append("\n")
         for week in month_grid(self.year, self.month):
@@ -224,16 +246,19 @@ class MonthCalendar(Widget, can_focus=True):
             text.append_text(top)
             text.append("\n")
             text.append_text(bottom)
-            text.append("\n\n")
+            text.append("\n" if self._tight else "\n\n")
         text.append_text(self.legend())
         text.append("\n")
-        text.append(self.focused_words(), style="bold")
-        if self.caption:
+        text.append_text(_flow([Text(part, style="bold") for part in self.focused_words().split(" — ")],
+                               5 * (width + 1), separator=" — "))
+        if self.caption and not self._tight:
             text.append("\n")
-            text.append(self.caption, style="italic")
+            text.append_text(_flow([Text(part, style="italic") for part in self.caption.split(" · ")],
+                                   5 * (width + 1), separator=" · "))
         return text
 
     def _draw_cell(self, d: date, top: Text, bottom: Text) -> None:
+        width = self._cell_width
         c = self._cells.get(d)
         focused = d == self.cursor
         number = f"[{d.day}]" if d == self.today else f"{d.day}"
@@ -245,25 +270,49 @@ class MonthCalendar(Widget, can_focus=True):
         else:
             look = STATE_LOOKS[c.state]
             style = self._look(look.component)
-            line1 = f"{marker}{number:>4} {c.symbol} {look.cell_word}"
+            word = f" {look.cell_word}" if width >= CELL_WIDTH else ""
+            line1 = f"{marker}{number:>4} {c.symbol}{word}"
             line2 = f"      {c.letters}"
             if not c.in_month:
                 style += Style(dim=True)
         if focused:
             style += Style(bold=True, reverse=True)
-        top.append(f"{line1:<{CELL_WIDTH}.{CELL_WIDTH}}", style=style)
+        top.append(f"{line1:<{width}.{width}}", style=style)
         top.append(" ")
-        bottom.append(f"{line2:<{CELL_WIDTH}.{CELL_WIDTH}}", style=style)
+        # Two lines a week on a short terminal: the underline parts one week from the next.
+        bottom.append(f"{line2:<{width}.{width}}", style=style + Style(underline=True) if self._tight else style)
         bottom.append(" ")
 
     def _look(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
 
     def legend(self) -> Text:
-        text = Text(no_wrap=False)
+        """Each state's colour, symbol and word, as many a line as the grid's width
+        allows; on a short terminal the cells' short words on one line, the booked
+        letters being told by the sentence under the grid."""
+        items = []
         for state in DayState:
-            text.append(f" {STATE_SYMBOLS[state]} ", style=self._look(STATE_LOOKS[state].component))
-            text.append(f" {STATE_WORDS[state]}  ")
-        text.append("\n")
-        text.append(LEGEND_TEXT, style=self._look(LEGEND_NOTE))
+            word = STATE_LOOKS[state].cell_word if self._tight else STATE_WORDS[state]
+            items.append(Text.assemble((f" {STATE_SYMBOLS[state]} ", self._look(STATE_LOOKS[state].component)),
+                                       f" {word}"))
+        text = _flow(items, 5 * (self._cell_width + 1), separator=" " if self._tight else "  ")
+        if not self._tight:
+            text.append("\n")
+            text.append(LEGEND_TEXT, style=self._look(LEGEND_NOTE))
         return text
+
+
+def _flow(items: Sequence[Text], width: int, *, separator: str) -> Text:
+    """Items on as many lines as `width` needs, never cut inside an item."""
+    text = Text(no_wrap=True)
+    line = 0
+    for item in items:
+        if line and line + len(separator) + item.cell_len > width:
+            text.append("\n")
+            line = 0
+        elif line:
+            text.append(separator)
+            line += len(separator)
+        text.append_text(item)
+        line += item.cell_len
+    return text

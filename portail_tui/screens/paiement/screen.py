@@ -123,7 +123,7 @@ class PaiementScreen(WatchesFamilyChanges, WalletSelection):
                 with Horizontal(classes="pay-row"):
                     yield Label("Calcul des réservations jusqu'au")
                     yield Input(id="until", max_length=10, placeholder="jj/mm/aaaa")
-                    yield Label("  Type de réservation")
+                    yield Label("  Type de réservation", id="type-label")
                     yield Checkbox("Confirmées", value=True, id="type-confirmed")
                     yield Checkbox("En attente", value=False, id="type-waiting")
                 yield Static("", id="until-error", classes="field-error")
