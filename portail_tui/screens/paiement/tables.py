@@ -54,6 +54,9 @@ def fill_entries(table: DataTable[object], entries: list[wallet.PaidLine]) -> No
         )
     if kept is not None and kept in table.rows:
         table.move_cursor(row=table.get_row_index(kept), animate=False)
+    # Lines drawn before the new rows were measured would keep header-wide columns
+    # (« 29/1 », « Vire ») until the next redraw: draw again with the rows' widths.
+    table.refresh(layout=True)
 
 
 def solde_text(details: wallet.SoldeDetails) -> Text:
