@@ -56,6 +56,17 @@ async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
 _CHARS = {"enter": "\r", "space": " ", "escape": "\x1b", "tab": "\t"}
 
 
+def post_key(app, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Put the key on the application's queue, as the terminal driver does (the
+    driver goes through the event loop first; a key is then only queued one loop turn
+    later, so a wait right after could miss it)."""
+    from textual import events
+
+    event = events.Key(key, _CHARS.get(key, key if len(key) == 1 else None))
+    event.set_sender(app)
+    app.post_message(event)
+
+
 def watch_frames(app) -> list[float]:  # type: ignore[no-untyped-def]
     """Record when the application hands a new frame to the terminal."""
     frames: list[float] = []
@@ -126,14 +137,12 @@ async def _timed(app, pilot, frames: list[float], key: str,  # type: ignore[no-u
     posted as the terminal driver would; once `ready()` holds, no worker runs and every
     widget has processed its messages, the next frame (Textual draws at most every
     1/60 s) is the one the agent sees."""
-    from textual import events
-
     t0 = time.perf_counter()
-    app._driver.send_message(events.Key(key, _CHARS.get(key, key if len(key) == 1 else None)))
+    post_key(app, key)
     limit = t0 + timeout
     while True:
         await pilot._wait_for_screen()
-        if ready() and not any(w.is_running for w in app.workers):
+        if ready() and all(w.is_finished for w in app.workers):
             break
         if time.perf_counter() > limit:
             raise TimeoutError(f"screen not updated in time after {key}")

@@ -127,16 +127,19 @@ class KeyBar(Widget, can_focus=False):
 
         add(self.hints)
         if self.palette is not None:
+            # On the right, always visible, as the Footer docks it: the keys give way.
             width = self.size.width
             tail = Text()
             tail.append(f"│ {self.palette.display} ", style=key_style)
             tail.append(f"{self.palette.description} ", style=description_style)
-            gap = width - len(text) - len(tail)
-            if gap >= 1:  # shown on the right when it fits, as the Footer docks it
-                text.append(" " * gap)
-                add_at = len(text)
-                text.append_text(tail)
-                spans.append((add_at, len(text), self.palette))
+            room = max(0, width - len(tail))
+            if len(text) > room:
+                text.truncate(room)
+                spans = [(a, min(b, room), hint) for a, b, hint in spans if a < room]
+            text.append(" " * (room - len(text)))
+            start = len(text)
+            text.append_text(tail)
+            spans.append((start, len(text), self.palette))
         self._spans = spans
         return text
 
