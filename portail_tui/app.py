@@ -252,7 +252,7 @@ class PortailApp(App[None]):
                 family = f"{cached.summary.name} (n° {cached.summary.number_text})"
                 solde = cached.solde_cents
         header.show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role_label(self.actor.role)})",
-                           family=family, solde_cents=solde)
+                    family=family, solde_cents=solde)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers the tabs, the family search and every action the current

@@ -37,6 +37,7 @@ class AccueilScreen(TabScreen):
     def __init__(self) -> None:
         super().__init__()
         self.managed: list[news.NewsItem] = []
+        self._shown: tuple[object, ...] | None = None
 
     @property
     def can_manage(self) -> bool:
@@ -113,6 +114,10 @@ class AccueilScreen(TabScreen):
 
     def _show(self, items: list[news.NewsItem], last, family, summary: FamilySummary | None,  # type: ignore[no-untyped-def]
               counts, managed) -> None:
+        shown = (items, last, family, summary, counts, managed, self.ctx.clock.today())
+        if shown == self._shown:
+            return  # the reload of a revisit found nothing new: no redraw (plain data compares)
+        self._shown = shown
         text = Text()
         if not items:
             text.append("Aucune actualité pour le moment.", style="italic")
