@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +34,18 @@ from portail_tui.widgets.palette import ActionCommands, PortailPalette
 if TYPE_CHECKING:
     from portail_tui.services.context import Actor, Context
     from portail_tui.services.families import FamilySummary
+
+
+# A tab shown again redraws the header from what was loaded for the family if it is
+# younger than this; older, it is reloaded (in a worker) to show other sessions' changes.
+HEADER_MAX_AGE_S = 5.0
+
+
+@dataclass(frozen=True)
+class _HeaderFigures:
+    summary: FamilySummary
+    solde_cents: int
+    loaded_at: float  # time.monotonic()
 
 
 def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
@@ -99,6 +113,8 @@ class PortailApp(App[None]):
         self.current_family_id: int | None = None
         self.regie_name = ""
         self.idle_lock = IdleLock(self)
+        self._header_cache: dict[int, _HeaderFigures] = {}
+        self._header_generation = 0  # bumped by each invalidation: older loads are dropped
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables plus one colour per tab ($tab-accueil … $tab-dossier),
@@ -198,27 +214,70 @@ class PortailApp(App[None]):
             screen.family_changed()
 
     def current_family(self) -> FamilySummary | None:
+        """The current family's summary: the header's copy when it has one (no query)."""
         if self.current_family_id is None:
             return None
+        cached = self._header_cache.get(self.current_family_id)
+        if cached is not None:
+            return cached.summary
         from portail_tui.services.families import family_summary
 
         return family_summary(self.ctx, self.current_family_id)
 
-    def refresh_header(self) -> None:
-        """Redraw the header of the visible tab (after a family change or a payment)."""
+    def refresh_header(self, *, changed: bool = True) -> None:
+        """Redraw the header of the visible tab. `changed` (after a family change, a
+        payment, a booking, an edit): the family's figures may have moved, reload them.
+        Otherwise (a tab shown again) the figures kept for the family are drawn at once,
+        and reloaded only when older than HEADER_MAX_AGE_S, so that another session's
+        payment shows within seconds. Loading runs in a worker thread: a tab switch never
+        waits for the database (DESIGN §4)."""
         if self.actor is None:
             return
-        from portail_tui.services.wallet import family_solde
-        from portail_tui.widgets.header import PortailHeader
+        family_id = self.current_family_id
+        if changed and family_id is not None:
+            self._header_cache.pop(family_id, None)
+            self._header_generation += 1
+        self._draw_header()
+        if family_id is not None:
+            cached = self._header_cache.get(family_id)
+            if cached is None or time.monotonic() - cached.loaded_at > HEADER_MAX_AGE_S:
+                self._load_header(family_id, self._header_generation)
 
-        headers = self.screen.query(PortailHeader)
-        if not headers:
+    @work(thread=True, exclusive=True, group="header")
+    def _load_header(self, family_id: int, generation: int) -> None:
+        from portail_tui.services.context import ServiceError
+        from portail_tui.services.families import family_summary
+        from portail_tui.services.wallet import family_solde
+
+        try:
+            figures = _HeaderFigures(family_summary(self.ctx, family_id), family_solde(self.ctx, family_id),
+                                     time.monotonic())
+        except ServiceError:
+            return  # the family vanished: the tab that shows it says so
+        self.call_from_thread(self._header_loaded, figures, generation)
+
+    def _header_loaded(self, figures: _HeaderFigures, generation: int) -> None:
+        if generation != self._header_generation:
+            return  # loaded before a change that invalidated it: a newer load follows
+        self._header_cache[figures.summary.id] = figures
+        if figures.summary.id == self.current_family_id:
+            self._draw_header()
+
+    def _draw_header(self) -> None:
+        screen = self.screen
+        header = screen.header if isinstance(screen, TabScreen) else None
+        if self.actor is None or header is None:
             return
-        summary = self.current_family()
-        label = f"{summary.name} (n° {summary.number_text})" if summary else None
-        solde = family_solde(self.ctx, summary.id) if summary else None
-        headers.first().show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role_label(self.actor.role)})",
-                             family=label, solde_cents=solde)
+        family = solde = None
+        if self.current_family_id is not None:
+            cached = self._header_cache.get(self.current_family_id)
+            if cached is None:
+                family = "…"
+            else:
+                family = f"{cached.summary.name} (n° {cached.summary.number_text})"
+                solde = cached.solde_cents
+        header.show(regie=self.regie_name, agent=f"{self.actor.full_name} ({role_label(self.actor.role)})",
+                    family=family, solde_cents=solde)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette offers the tabs, the family search and every action the current

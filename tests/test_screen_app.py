@@ -277,3 +277,25 @@ async def test_login_fields_still_move_back_and_forth(sqlite_demo_ctx: Context) 
         screen = app.screen
         assert screen.query_one("#login", Input).value == "agent"
         assert screen.query_one("#password", Input).value == "agent1234"
+
+
+async def test_late_results_of_an_earlier_query_do_not_replace_the_last_ones(sqlite_demo_ctx: Context) -> None:
+    """Typed fast under load, « l » « le » « lea »: a cancelled search's thread still ends,
+    and its results arriving last must not be what Entrée opens."""
+    from portail_tui.services.families import search_families
+
+    app = PortailApp(open_context=_open_ctx(sqlite_demo_ctx))
+    async with app.run_test(size=SIZE) as pilot:
+        await _login(app, pilot, "agent", "agent1234")
+        await pilot.press("ctrl+f")
+        await _settle(app, pilot)
+        await _type(pilot, "lea")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FamilySearchScreen)
+        shown = [h.id for h in screen.hits]
+        stale = search_families(screen.ctx, "dupont", limit=5)
+        assert stale and [h.id for h in stale] != shown
+        screen._show("dupont", stale)  # the late answer to a query no longer in the field
+        await pilot.pause()
+        assert [h.id for h in screen.hits] == shown

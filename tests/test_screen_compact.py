@@ -11,7 +11,6 @@ import pytest
 from rich.cells import cell_len
 from rich.color import Color, ColorSystem
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from portail_tui.app import PortailApp
 from portail_tui.domain.day_states import STATE_SYMBOLS, DayState
@@ -19,6 +18,7 @@ from portail_tui.screens.base import TabBar
 from portail_tui.services.context import Actor, Context
 from portail_tui.services.families import family_by_number
 from portail_tui.widgets.header import PortailHeader
+from portail_tui.widgets.keybar import KeyBar
 from portail_tui.widgets.month_calendar import STATE_LOOKS, MonthCalendar
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((130, 42), id="130x42")]
@@ -41,7 +41,7 @@ def _assert_visible(app: PortailApp, widget: Widget) -> None:
     away or hidden under another widget)."""
     screen = app.screen
     region = widget.region
-    footer = screen.query_one(Footer).region
+    footer = screen.query_one(KeyBar).region
     assert region.area > 0, f"{widget!r} is not drawn"
     assert screen.region.contains_region(region), f"{widget!r} {region} outside {screen.region}"
     assert region.bottom <= footer.y, f"{widget!r} {region} under the footer {footer}"

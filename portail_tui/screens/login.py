@@ -11,7 +11,9 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
+
+from portail_tui.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
     from portail_tui.services.context import Context
@@ -69,7 +71,7 @@ class LoginScreen(Screen["Actor"]):
             yield Input(id="password", password=True, placeholder="mot de passe", max_length=200)
             yield Button("Se connecter", id="submit", variant="primary")
             yield Static("", id="login-message")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#login", Input).focus()

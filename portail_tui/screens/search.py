@@ -53,6 +53,10 @@ class FamilySearchScreen(ModalScreen[int | None]):
         self.app.call_from_thread(self._show, query, hits)
 
     def _show(self, query: str, hits: list[FamilyHit]) -> None:
+        # A cancelled worker's thread still finishes: the results of an earlier, shorter
+        # query may arrive after the last one's, and Entrée would open the wrong family.
+        if query != self.query_one("#search-input", Input).value:
+            return
         self.hits = hits
         table = self.query_one(DataTable)
         table.clear()

@@ -19,6 +19,7 @@ from portail_tui.screens.base import TabScreen
 from portail_tui.screens.tabs import TABS
 from portail_tui.services import news
 from portail_tui.services.context import ServiceError
+from portail_tui.services.families import FamilySummary, family_summary
 
 
 class AccueilScreen(TabScreen):
@@ -36,6 +37,7 @@ class AccueilScreen(TabScreen):
     def __init__(self) -> None:
         super().__init__()
         self.managed: list[news.NewsItem] = []
+        self._shown: tuple[object, ...] | None = None
 
     @property
     def can_manage(self) -> bool:
@@ -87,8 +89,7 @@ class AccueilScreen(TabScreen):
             return self.can_manage
         return True
 
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
+    def on_revisit(self) -> None:
         # Counts change in other tabs (a form validated, a payment taken): refresh each visit.
         self._load()
 
@@ -104,13 +105,19 @@ class AccueilScreen(TabScreen):
         last = news.last_data_update(self.ctx)
         try:
             family = alerts.family_alerts(self.ctx, family_id) if family_id is not None else None
+            summary = family_summary(self.ctx, family_id) if family_id is not None else None
         except ServiceError:
-            family = None
+            family = summary = None
         counts = alerts.regie_counts(self.ctx)
         managed = news.all_news(self.ctx) if self.can_manage else []
-        self.app.call_from_thread(self._show, items, last, family, counts, managed)
+        self.app.call_from_thread(self._show, items, last, family, summary, counts, managed)
 
-    def _show(self, items: list[news.NewsItem], last, family, counts, managed) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, items: list[news.NewsItem], last, family, summary: FamilySummary | None,  # type: ignore[no-untyped-def]
+              counts, managed) -> None:
+        shown = (items, last, family, summary, counts, managed, self.ctx.clock.today())
+        if shown == self._shown:
+            return  # the reload of a revisit found nothing new: no redraw (plain data compares)
+        self._shown = shown
         text = Text()
         if not items:
             text.append("Aucune actualité pour le moment.", style="italic")
@@ -119,7 +126,7 @@ class AccueilScreen(TabScreen):
             text.append(f"{capitalize_first(format_date_long(item.published_on))}\n", style="dim")
             text.append(f"{item.body}\n\n")
         self.query_one("#news", Static).update(text)
-        self.query_one("#alerts", Static).update(self._alerts_text(family))
+        self.query_one("#alerts", Static).update(self._alerts_text(family, summary))
         regie = Text()
         for i, alert in enumerate(counts.alerts()):
             regie.append("Régie : ", style="bold")
@@ -141,12 +148,11 @@ class AccueilScreen(TabScreen):
         if managed:
             table.move_cursor(row=min(max(row, 0), len(managed) - 1))
 
-    def _alerts_text(self, family) -> Text:  # type: ignore[no-untyped-def]
+    def _alerts_text(self, family, summary: FamilySummary | None) -> Text:  # type: ignore[no-untyped-def]
         text = Text()
         if family is None:
             text.append("Aucune famille sélectionnée : Ctrl+F pour rechercher une famille.\n", style="italic")
             return text
-        summary = self.portail.current_family()
         if summary is not None:
             text.append(f"Famille {summary.name} (n° {summary.number_text}) :\n", style="bold")
         lines = family.alerts()

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.services import dossier
 from portail_tui.services.context import Context
+from portail_tui.widgets.keybar import KeyBar
 
 
 class ChildPickScreen(ModalScreen[int | None]):
@@ -38,7 +39,7 @@ class ChildPickScreen(ModalScreen[int | None]):
             table.add_columns("Enfant", "Né(e) le", "Famille(s)")
             yield table
             yield Static("Tapez pour chercher. ↓ puis Entrée : choisir · Échap : fermer", id="pick-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

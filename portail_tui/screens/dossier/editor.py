@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from portail_tui.domain.validation import FieldDef
 from portail_tui.screens.dossier.fields import field_boxes, read_values, show_errors
 from portail_tui.services.context import ServiceError
 from portail_tui.services.dossier import InvalidFields
+from portail_tui.widgets.keybar import KeyBar
 
 Saver = Callable[[dict[str, str]], Any]
 
@@ -51,7 +52,7 @@ class RecordEditor(ModalScreen[Any]):
                 yield from field_boxes(self.fields, self.values)
             yield Static("F9 : enregistrer · Échap : fermer sans enregistrer · * : obligatoire",
                          id="editor-message")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         if self.fields:
@@ -111,7 +112,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-box"):
             yield Static(self.question)
             yield Static("o : oui · n : non", classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -135,7 +136,7 @@ class MessageScreen(ModalScreen[None]):
         with Vertical(id="message-box"):
             yield Static(self.text, id="message-text")  # type: ignore[arg-type]
             yield Static("Entrée ou Échap : fermer", classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from portail_tui.domain import forms as F
 from portail_tui.domain.frdates import format_date_short, format_datetime_short
@@ -22,6 +22,7 @@ from portail_tui.screens.dossier.fields import field_boxes, read_values, show_er
 from portail_tui.services import forms, permissions
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.dossier import InvalidFields
+from portail_tui.widgets.keybar import KeyBar
 
 
 def _who(tag: str | None) -> str:
@@ -100,7 +101,7 @@ class FormScreen(ModalScreen[str | None]):
             yield Input(placeholder="Motif du rejet (obligatoire), puis Entrée", id="reject-reason",
                         max_length=F.MAX_REASON_LENGTH)
             yield Static(self._help(), id="form-message", classes="ok")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         if self.editable:

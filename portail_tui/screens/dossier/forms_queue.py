@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import format_datetime_short
 from portail_tui.screens.dossier.forms_editor import FormScreen
 from portail_tui.services import forms
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.widgets.keybar import KeyBar
 
 
 class ValidationQueueScreen(ModalScreen[int | None]):
@@ -43,7 +44,7 @@ class ValidationQueueScreen(ModalScreen[int | None]):
             table.add_columns("Envoyée le", "Famille", "Enfant", "Fiche", "Nature", "Saisie par")
             yield table
             yield Static("Chargement…", id="queue-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

@@ -12,12 +12,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
 from portail_tui.screens.reservations.choices import ChoiceDialog, styled
 from portail_tui.services.booking import Cart, DayOptions, option_view, toggle
+from portail_tui.widgets.keybar import KeyBar
 
 
 class DayDialog(ChoiceDialog):
@@ -47,7 +48,7 @@ class DayDialog(ChoiceDialog):
                 yield Static(Text(f"⚠ {self.quotient_notice}", style="bold"), id="day-quotient")
             yield Static("", id="day-message")
             yield Static(self._note_text(), id="day-note")
-        yield Footer()
+        yield KeyBar()
 
     def _note_text(self) -> str:
         if not self.options.options:

@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, SelectionList, Static
+from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from portail_tui.domain.booking_rules import ActivityRule
 from portail_tui.domain.frdates import DateError, format_date_short, format_month, parse_date_fr
 from portail_tui.services.booking import Cart, PatternResult, pattern_lines
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.widgets.keybar import KeyBar
 
 WEEKDAY_CHOICES = (("Lundi", 1), ("Mardi", 2), ("Mercredi", 3), ("Jeudi", 4), ("Vendredi", 5))
 DEFAULT_WEEKDAYS = {1, 2, 4, 5}
@@ -92,7 +93,7 @@ class PatternDialog(ModalScreen[int | None]):
                 " · Échap : fermer", id="pattern-message")
             with VerticalScroll(id="pattern-skipped"):
                 yield Static("", id="pattern-skipped-list")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#pattern-activities", SelectionList).border_title = "Activités"

@@ -9,12 +9,13 @@ from collections.abc import Iterable, Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from portail_tui.domain.money import format_amount
 from portail_tui.domain.period_labels import name_within
 from portail_tui.screens.reservations.choices import ChoiceDialog, styled
 from portail_tui.services.booking import Cart, PeriodOption, period_view, toggle_period
+from portail_tui.widgets.keybar import KeyBar
 
 
 class PeriodDialog(ChoiceDialog):
@@ -40,7 +41,7 @@ class PeriodDialog(ChoiceDialog):
             yield Static("", id="period-message")
             yield Static("Espace : choisir ou retirer la période · Échap : revenir au calendrier"
                          " · V : valider", classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         # Textual also runs ChoiceDialog.on_mount (every class's handler in the MRO runs).

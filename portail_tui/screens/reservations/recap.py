@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
 from portail_tui.screens.reservations.choices import confirm_drop, refill
 from portail_tui.services.booking import BOOK, Cart, CartResult, validate_cart
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.widgets.keybar import KeyBar
 
 OUTCOME_WORDS = {
     "confirmed": ("✓ enregistrée", "bold green"),
@@ -59,7 +60,7 @@ class RecapDialog(ModalScreen[CartResult | None]):
             table.add_columns("Enfant", "Date", "Activité", "Demande", "Tarif", "Remarque")
             yield table
             yield Static("", id="recap-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._fill()
