@@ -172,6 +172,12 @@ async def calendar_december(pilot: Pilot[Any], desk: Desk) -> None:
     await _pending_day(pilot, cal)
     assert desk.waiting_day is not None
     await _go_to(pilot, cal, desk.waiting_day)
+    if (cal.year, cal.month) != (2026, 12):
+        # Early December days sit in November's last week, which keeps November on screen.
+        await pilot.press("pagedown")
+        await _settle(pilot)
+        await _go_to(pilot, cal, desk.waiting_day)
+    assert (cal.year, cal.month) == (2026, 12)
     _record(cal, desk)
 
 
