@@ -9,12 +9,13 @@ demo town.
 - `ctx`, `demo_ctx`, `sqlite_demo_ctx`: Context objects (no actor; use `as_actor`).
 - `agent`, `regisseur`, `admin`: demo actors (need a demo database in the test).
 
-PostgreSQL is required: a missing server fails the run, unless PORTAIL_TEST_SKIP_PG=1.
+PostgreSQL is required: a missing server fails the run. PORTAIL_TEST_SKIP_PG=1 skips
+the PostgreSQL tests on a developer's machine, except in `make test` (PORTAIL_TEST_STRICT=1,
+see tests/support/strict.py), where it fails them.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,11 +28,11 @@ from portail_tui.clock import PARIS, FixedClock
 from portail_tui.config import Settings
 from portail_tui.db import Database, upgrade
 from portail_tui.services.context import Actor, Context
+from tests.support.strict import SKIP_PG_ENV, pg_disabled, unavailable
 
 TODAY = date(2026, 11, 28)
 DEMO_FAMILIES = 30
 DEMO_SEED = 1
-SKIP_PG = os.environ.get("PORTAIL_TEST_SKIP_PG") == "1"
 
 
 def _sqlite_url(path: Path) -> str:
@@ -69,8 +70,8 @@ def _fill_demo(db: Database) -> None:
 
 @pytest.fixture(scope="session")
 def pg_cluster():  # type: ignore[no-untyped-def]
-    if SKIP_PG:
-        pytest.skip("PostgreSQL désactivé (PORTAIL_TEST_SKIP_PG=1)")
+    if pg_disabled():
+        unavailable(f"PostgreSQL désactivé ({SKIP_PG_ENV}=1)")
     from portail_tui.pgcluster import PgCluster
 
     if not PgCluster.available():
