@@ -58,8 +58,10 @@ typecheck: $(TEST_STAMP)
 typecheck-baseline: $(TEST_STAMP)
 	$(BIN)/python tests/mypy_baseline.py --update $(TYPECHECK_FLAGS)
 
+# PORTAIL_TEST_STRICT=1: system-deps has installed sshd, tmux, openssl and PostgreSQL, so a
+# test that would skip for a missing tool fails instead (tests/support/strict.py).
 test: system-deps $(TEST_STAMP) lint typecheck
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	PORTAIL_TEST_STRICT=1 $(BIN)/pytest -n 2 --dist loadgroup -q
 
 # After a deliberate change of layout, wording or colour: rewrite the SVG snapshots of the
 # screens (tests/__snapshots__/test_snapshots/), then look at them before committing.

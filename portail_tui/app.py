@@ -172,7 +172,9 @@ class PortailApp(App[None]):
     # --- tabs, family and header -----------------------------------------------
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not PortailPalette.is_open(self):
+        # Anywhere in the stack, not only on top: Ctrl+P, Ctrl+F, Ctrl+P pushed a second
+        # palette with the same id over the search (DuplicateIds, the app crashed).
+        if self.use_command_palette and not any(isinstance(s, PortailPalette) for s in self.screen_stack):
             self.push_screen(PortailPalette())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -17,12 +17,13 @@ owner role that runs the migrations, and the services get a Database connected a
 application's role, which can read and write rows but not alter the schema nor rewrite
 a payment.
 
-PostgreSQL is required: a missing server fails the run, unless PORTAIL_TEST_SKIP_PG=1.
+PostgreSQL is required: a missing server fails the run. PORTAIL_TEST_SKIP_PG=1 skips
+the PostgreSQL tests on a developer's machine, except in `make test` (PORTAIL_TEST_STRICT=1,
+see tests/support/strict.py), where it fails them.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -35,11 +36,11 @@ from portail_tui.clock import PARIS, FixedClock
 from portail_tui.config import Settings
 from portail_tui.db import Database, grant_application_role, upgrade
 from portail_tui.services.context import Actor, Context
+from tests.support.strict import SKIP_PG_ENV, pg_disabled, unavailable
 
 TODAY = date(2026, 11, 28)
 DEMO_FAMILIES = 30
 DEMO_SEED = 1
-SKIP_PG = os.environ.get("PORTAIL_TEST_SKIP_PG") == "1"
 #: PostgreSQL roles of the test databases: (name, password).
 PG_OWNER = ("portail_test_proprietaire", "proprietaire-secret")
 PG_APP = ("portail_test_application", "application-secret")
@@ -80,8 +81,8 @@ def _fill_demo(db: Database) -> None:
 
 @pytest.fixture(scope="session")
 def pg_cluster():  # type: ignore[no-untyped-def]
-    if SKIP_PG:
-        pytest.skip("PostgreSQL désactivé (PORTAIL_TEST_SKIP_PG=1)")
+    if pg_disabled():
+        unavailable(f"PostgreSQL désactivé ({SKIP_PG_ENV}=1)")
     from portail_tui.pgcluster import PgCluster
 
     if not PgCluster.available():

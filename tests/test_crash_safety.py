@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,9 +22,18 @@ from portail_tui.cli.stress.verify import StressReport, read_journals, verify
 from portail_tui.cli.stress.worker import kill_workers, start_workers
 from portail_tui.clock import Clock
 from portail_tui.db import Database
+from portail_tui.services.booking import (
+    BOOK,
+    CANCEL,
+    CartLine,
+    CartResult,
+    validate_cart,
+    validation,
+)
 from portail_tui.services.context import Context
 from portail_tui.services.integrity import run_checks
 from portail_tui.services.payments import take_payment
+from tests.support.booking_town import Town, bookings, build_town
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED_BEFORE_KILL = 40
@@ -68,3 +79,47 @@ def test_kill_9_in_the_middle_loses_nothing_committed(db: Database, db_owner: Da
     receipt = take_payment(ctx, town.family_ids[0], amount_cents=1_000, mode="cb")
     assert receipt.receipt_number == last + 1
     assert run_checks(ctx).ok
+
+
+def _rs(town: Town, child: str, day: date, action: str = BOOK) -> CartLine:
+    return CartLine(action=action, child_id=town.children[child], activity_id=town.activities["RS"], day=day,
+                    child_name=child, activity_label="RS")
+
+
+def test_a_cancellation_while_a_child_goes_on_the_waiting_list_gives_it_the_place(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window the kill -9 test used to find (PostgreSQL, READ COMMITTED): a booking
+    finds the slot full and writes its waiting row; before it commits, a cancellation
+    frees a place and looks for someone waiting — it must not miss that row, or the
+    child waits while a place is free (`db check` « Listes d'attente »)."""
+    town = build_town(ctx.db)
+    actx = ctx.as_actor(town.agent)
+    thu = date(2026, 12, 3)
+    validate_cart(actx, town.families["MARTIN"], [_rs(town, "Léa", thu), _rs(town, "Noé", thu)])
+
+    written, release = threading.Event(), threading.Event()
+    insert = validation._insert
+
+    def insert_then_hold(run: validation._Run, taken: list[tuple[validation._Accepted, str]]) -> None:
+        insert(run, taken)
+        if any(status == "waiting" for _, status in taken) and not written.is_set():
+            written.set()  # the waiting row is written, not committed yet
+            release.wait(10)
+
+    monkeypatch.setattr(validation, "_insert", insert_then_hold)
+    results: list[CartResult] = []
+    booker = threading.Thread(target=lambda: results.append(
+        validate_cart(actx, town.families["DURAND"], [_rs(town, "Jade", thu)])))
+    booker.start()
+    assert written.wait(10)
+    canceller = threading.Thread(target=lambda: results.append(
+        validate_cart(actx, town.families["MARTIN"], [_rs(town, "Léa", thu, CANCEL)])))
+    canceller.start()
+    canceller.join(1.0)  # without the slot lock, the cancellation commits here, finding nobody waiting
+    release.set()
+    booker.join(30)
+    canceller.join(30)
+    assert len(results) == 2, results
+    assert [b.status for b in bookings(actx.db, child_id=town.children["Jade"])] == ["confirmed"]
+    assert [p for p in run_checks(actx).problems if p.check in {"slots", "waiting"}] == []

@@ -19,6 +19,7 @@ from portail_tui.models import OutboxMessage
 from portail_tui.services import mail, outbox
 from portail_tui.services.context import Context, ServiceError
 from tests.support.smtp import SmtpServer
+from tests.support.strict import unavailable
 
 
 @pytest.fixture
@@ -211,7 +212,7 @@ def test_starttls_with_the_towns_certificate(ctx: Context, tmp_path: Path) -> No
     import subprocess
 
     if shutil.which("openssl") is None:
-        pytest.skip("openssl absent : lancez .ci/install-system-deps.sh")
+        unavailable("openssl absent : lancez .ci/install-system-deps.sh")
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from portail_tui.pgcluster import ENV_URL, PgCluster, PgClusterError
+from tests.support.strict import unavailable
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not PgCluster.available(), reason="PostgreSQL server binaries not found"),
-]
+pytestmark = [pytest.mark.postgres]
+if not PgCluster.available():
+    unavailable("binaires du serveur PostgreSQL introuvables : lancez .ci/install-system-deps.sh", module=True)
 
 _own_server = pytest.mark.skipif(
     bool(os.environ.get(ENV_URL)), reason=f"{ENV_URL} set: no server of our own is started"

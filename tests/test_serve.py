@@ -3,7 +3,6 @@ starts the application on the login screen, and logging in shows the agent."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,9 +35,16 @@ async def test_page_is_served_and_a_session_starts_on_the_login_screen(server: i
             seen: list[str] = []
             await ws.send_json(["resize", {"width": 120, "height": 40}])
             await screen_until(ws, "Mot de passe", seen)
-            # The browser types like a keyboard: login, then password.
-            await ws.send_json(["stdin", "admin\r"])
-            await asyncio.sleep(0.5)
+            # The browser types like a keyboard: login, then password — each once the
+            # application has shown it is ready for it, however slow it is today.
+            await ws.send_json(["stdin", "admin"])
+            await screen_until(ws, "admin", seen, since=len(seen))
+            mark = len(seen)
+            await ws.send_json(["stdin", "\r"])
+            # Enter moves the focus to the password field — later than it repaints it
+            # (Textual focuses in a callback): only the focused field's cursor blinks, so
+            # the field painted again and again is the proof that the password goes there.
+            await screen_until(ws, "mot de passe", seen, since=mark, times=6)
             await ws.send_json(["stdin", "admin1234\r"])
             # The header names the connected agent and role only once logged in.
             await screen_until(ws, "administrateur", seen)

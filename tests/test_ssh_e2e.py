@@ -30,6 +30,7 @@ from sqlalchemy import update
 import portail_tui
 from portail_tui.db import Database
 from portail_tui.models import Agent
+from tests.support.strict import INSTALL, unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,7 @@ PORTAIL = str(Path(sys.executable).parent / "portail")
 TODAY = "2026-11-28"
 
 if not (os.access(SSHD, os.X_OK) and shutil.which("ssh") and shutil.which("tmux")):
-    pytest.skip("sshd, ssh ou tmux absent : lancez .ci/install-system-deps.sh", allow_module_level=True)
+    unavailable(f"sshd, ssh ou tmux absent : {INSTALL}", module=True)
 
 
 def _free_port() -> int:

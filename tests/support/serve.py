@@ -56,9 +56,15 @@ def running_server(db_url: str, log_path: Path, *, env: Mapping[str, str] | None
         log.close()
 
 
+# A loaded machine (the whole suite on two cores) makes the application slow, never wrong:
+# every step waits for what it needs to see, up to this long.
+PATIENCE = 180.0
+
+
 async def screen_until(ws: aiohttp.ClientWebSocketResponse, wanted: str, seen: list[str],
-                       timeout: float = 40) -> str:
-    """Read the terminal stream until `wanted` appears in the text (escapes removed)."""
+                       timeout: float = PATIENCE, since: int = 0, times: int = 1) -> str:
+    """Read the terminal stream until `wanted` has been painted `times` times (escapes
+    removed) from message `since` on."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
@@ -70,7 +76,7 @@ async def screen_until(ws: aiohttp.ClientWebSocketResponse, wanted: str, seen: l
             seen.append(msg.data.decode("utf-8", "replace"))
         elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
             break
-        text = ANSI.sub("", "".join(seen))
-        if wanted in text:
+        text = ANSI.sub("", "".join(seen[since:]))
+        if text.count(wanted) >= times:
             return text
     raise AssertionError(f"« {wanted} » absent de l'écran : {ANSI.sub('', ''.join(seen))[-2000:]!r}")

@@ -27,10 +27,24 @@ _U_TAKE = (
 )
 
 
+_LOCK = select(S.c.id).where(S.c.id == bindparam("sid")).with_for_update()
+
+
 def take_place(session: Session, slot_id: int) -> bool:
     """The only way a place is taken (B2): one conditional UPDATE, atomic in the
-    database whatever the number of agents and processes."""
-    return session.connection().execute(_U_TAKE, {"sid": slot_id}).rowcount == 1
+    database whatever the number of agents and processes.
+
+    A full slot is locked until the caller commits (PostgreSQL; SQLite writers are
+    serialised already): the caller is about to write a waiting row, and a
+    cancellation of this slot committing in between would look for someone waiting
+    before that row is visible, leaving a child waiting beside a free place. With the
+    lock, the cancellation waits for the waiting row, then gives it the place. Under
+    the lock the counter is read afresh, so a place freed meanwhile is taken."""
+    conn = session.connection()
+    if conn.execute(_U_TAKE, {"sid": slot_id}).rowcount == 1:
+        return True
+    conn.execute(_LOCK, {"sid": slot_id})
+    return conn.execute(_U_TAKE, {"sid": slot_id}).rowcount == 1
 
 
 def insert_ignore(session: Session, rows: list[dict[str, object]], elements: list[str]) -> None:
