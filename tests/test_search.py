@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from portail_tui.clock import PARIS
+from portail_tui.db import Database
 from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie
 from portail_tui.services.context import Actor, Context, ServiceError
 from portail_tui.services.families import (
@@ -169,15 +170,15 @@ def test_full_account_number_comes_first(town: Context) -> None:
     assert hits[0].number == 126
 
 
-def test_migration_0008_recomputes_stored_words(town: Context) -> None:
+def test_migration_0008_recomputes_stored_words(town: Context, db_owner: Database) -> None:
     """Words stored before 0008 (apostrophe as a space, phone as typed digits) are
-    recomputed by the migration, on both engines."""
+    recomputed by the migration, on both engines (migrated by the schema's owner)."""
     from alembic import command
     from sqlalchemy import text
 
     from portail_tui.db import alembic_config, upgrade
 
-    db = town.db
+    db = db_owner
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE family SET search_text = ' n diaye 000127 33693393106 awa moussa '"
                           " WHERE number = 127"))
