@@ -13,8 +13,9 @@ from sqlmodel import Session, col
 from portail_tui.domain import forms as F
 from portail_tui.models import AuditLog, Child, Family, Form, PasswordReset, metadata, table_of
 from portail_tui.services import audit, permissions
-from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.context import Context
 from portail_tui.services.dossier_fields import load_family
+from portail_tui.services.families import family_in_regie
 
 _SECRET_MARKERS = ("hash", "token", "secret")
 
@@ -42,12 +43,7 @@ def _loads(text: str | None) -> object:
 
 def family_regie_id(ctx: Context, family_id: int) -> int:
     """The régie of a family: the CLI acts as that régie's system actor."""
-    regie_id = ctx.db.read(
-        lambda s: s.execute(select(col(Family.regie_id)).where(col(Family.id) == family_id)).scalar()
-    )
-    if regie_id is None:
-        raise ServiceError("Famille introuvable.", field="famille")
-    return int(regie_id)
+    return ctx.db.read(lambda s: family_in_regie(s, ctx.actor, family_id).regie_id)
 
 
 def export_family(ctx: Context, family_id: int) -> dict[str, Any]:

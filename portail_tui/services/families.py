@@ -13,7 +13,7 @@ from portail_tui.domain.cash_entries import format_family_number as format_famil
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.text import digits_only, escape_like, phone_digits, search_fold
 from portail_tui.models import Child, Family, FamilyMember, Guardian, Regie, id_of
-from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.context import Actor, Context, ServiceError
 
 MAX_QUERY_LENGTH = 100
 MAX_TOKENS = 6
@@ -227,13 +227,19 @@ def quotient_days_notice(quotient: int | None, valid_to: date | None, days: list
             " (tranche la plus haute) tant qu'il n'est pas renouvelé.")
 
 
+def family_in_regie(session: Session, actor: Actor | None, family_id: int) -> Family:
+    """Every service given a family id asks this first (issue 13): another régie's family
+    is as unknown as a missing one, its name, e-mail, money and bookings are not this
+    agent's. The system (CLI, nightly jobs, no actor) acts for any régie."""
+    family = session.get(Family, family_id)
+    if family is None or (actor is not None and actor.kind != "system" and family.regie_id != actor.regie_id):
+        raise ServiceError("Famille introuvable.")
+    return family
+
+
 def family_summary(ctx: Context, family_id: int) -> FamilySummary:
     def _work(session: Session) -> FamilySummary:
-        family = session.get(Family, family_id)
-        # Another régie's family is as unknown as a missing one: its name, e-mail and
-        # quotient are not this agent's to read.
-        if family is None or (ctx.actor is not None and family.regie_id != ctx.actor.regie_id):
-            raise ServiceError("Famille introuvable.")
+        family = family_in_regie(session, ctx.actor, family_id)
         regie = session.get(Regie, family.regie_id)
         g = session.execute(
             select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank))

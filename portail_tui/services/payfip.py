@@ -36,7 +36,7 @@ from portail_tui.domain.money import format_amount
 from portail_tui.models import Family, PayfipRequest, Payment, Regie, id_of
 from portail_tui.services import audit, outbox, payfip_ws
 from portail_tui.services.context import Actor, Context, ServiceError
-from portail_tui.services.families import format_family_number
+from portail_tui.services.families import family_in_regie, format_family_number
 from portail_tui.services.payfip_ws import PayfipFault, PayfipUnavailable, PaymentDetail
 from portail_tui.services.payments import (
     Receipt,
@@ -145,9 +145,7 @@ def _web_address(url: str | None, variable: str) -> str:
 
 
 def _draft(session: Session, actor: Actor, family_id: int, email: str | None) -> _Draft:
-    family = session.get(Family, family_id)
-    if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
-        raise ServiceError("Famille introuvable.")
+    family = family_in_regie(session, actor, family_id)
     regie = session.get(Regie, family.regie_id)
     assert regie is not None
     if "payfip" not in enabled_modes(regie):
@@ -484,6 +482,7 @@ def family_requests(ctx: Context, family_id: int, *, limit: int = 10) -> list[Pa
     actor = ctx.require_actor()
 
     def _work(session: Session) -> list[PayfipRequestLine]:
+        family_in_regie(session, actor, family_id)
         rows = session.execute(
             select(PayfipRequest, col(Payment.receipt_number))
             .outerjoin(Payment, col(Payment.id) == col(PayfipRequest.payment_id))

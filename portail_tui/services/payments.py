@@ -39,6 +39,7 @@ from portail_tui.services.cash_ceiling import (
     refuse_excess,
 )
 from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.families import family_in_regie
 from portail_tui.services.payment_chain import seal
 from portail_tui.services.permissions import require
 from portail_tui.services.receipt_counter import ensure_counter as ensure_counter
@@ -141,13 +142,6 @@ def _check_cheque(number: str | None, bank: str | None, drawer: str | None) -> _
 
 # --- loading ---------------------------------------------------------------------
 
-def _family_in_regie(session: Session, actor: Actor, family_id: int) -> Family:
-    family = session.get(Family, family_id)
-    if family is None or (actor.kind != "system" and family.regie_id != actor.regie_id):
-        raise ServiceError("Famille introuvable.")
-    return family
-
-
 def main_guardian_name(session: Session, family_id: int) -> str:
     g = session.execute(
         select(Guardian).where(col(Guardian.family_id) == family_id).order_by(col(Guardian.rank)).limit(1)
@@ -174,7 +168,7 @@ def payment_setup(ctx: Context, family_id: int) -> PaymentSetup:
     today = ctx.clock.today()
 
     def _work(session: Session) -> PaymentSetup:
-        family = _family_in_regie(session, actor, family_id)
+        family = family_in_regie(session, actor, family_id)
         regie = session.get(Regie, family.regie_id)
         assert regie is not None
         modes = enabled_modes(regie)
@@ -199,7 +193,7 @@ def family_entries(ctx: Context, family_id: int) -> list[PaidLine]:
     actor = ctx.require_actor()
 
     def _work(session: Session) -> list[PaidLine]:
-        _family_in_regie(session, actor, family_id)
+        family_in_regie(session, actor, family_id)
         return payment_lines(session, family_id)
 
     return ctx.db.read(_work)
@@ -364,7 +358,7 @@ def _desk_family(session: Session, actor: Actor, family_id: int, mode: str, amou
     régie does not accept or cash over its limit (read in the transaction: the régie's
     settings may have changed since the screen loaded). `cash_limit=False`: the caller
     applies the ceiling itself (an overridden payment)."""
-    family = _family_in_regie(session, actor, family_id)
+    family = family_in_regie(session, actor, family_id)
     regie = session.get(Regie, family.regie_id)
     assert regie is not None
     if mode not in enabled_modes(regie):

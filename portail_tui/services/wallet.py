@@ -38,6 +38,7 @@ from portail_tui.services.consumption import (  # re-exported: booking.py and te
 )
 from portail_tui.services.consumption import consumption_limit as consumption_limit
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.families import family_in_regie
 
 # Default "Calcul des réservations jusqu'au": the booking horizon (R1), so the estimate
 # covers everything that can already be booked.
@@ -240,7 +241,12 @@ def figures(
 
 def family_solde(ctx: Context, family_id: int) -> int:
     today = ctx.clock.today()
-    return ctx.db.read(lambda s: solde_cents(s, family_id, today))
+
+    def _work(session: Session) -> int:
+        family_in_regie(session, ctx.actor, family_id)
+        return solde_cents(session, family_id, today)
+
+    return ctx.db.read(_work)
 
 
 def wallet_figures(
@@ -258,6 +264,7 @@ def wallet_figures(
         raise ServiceError("La date de calcul ne peut pas être dans le passé.", field="until")
 
     def _work(session: Session) -> WalletFigures:
+        family_in_regie(session, ctx.actor, family_id)
         result = figures(session, family_id, today, until=until, types=types)
         if not result.wallet_label:
             raise ServiceError("Famille introuvable.")
@@ -380,6 +387,7 @@ def solde_details(ctx: Context, family_id: int) -> SoldeDetails:
     horizon = limit + timedelta(days=UPCOMING_DAYS)
 
     def _work(session: Session) -> SoldeDetails:
+        family_in_regie(session, ctx.actor, family_id)
         fig = figures(session, family_id, today, until=horizon, types=("confirmed",))
         consumed = _booking_lines(session, family_id, consumption.consumed(limit))
         upcoming = _booking_lines(
