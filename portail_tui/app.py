@@ -113,6 +113,11 @@ class PortailApp(App[None]):
         self.current_family_id: int | None = None
         self.regie_name = ""
         self.idle_lock = IdleLock(self)
+        # Set by screens.freshness when the database was restored under this session: only
+        # quitting is left, the figures and receipt numbers shown belong to another database.
+        # (A flag, not a look at the screen stack: check_action runs for every key hint,
+        # from the login screen on, and must not import the services to answer.)
+        self.database_restored = False
         self._header_cache: dict[int, _HeaderFigures] = {}
         self._header_generation = 0  # bumped by each invalidation: older loads are dropped
 
@@ -182,14 +187,6 @@ class PortailApp(App[None]):
             # Nothing under the lock (or the « base restaurée » notice) is reachable; Ctrl+Q quits.
             return action in ("quit", "help_quit")
         return not (action in ("tab", "search_family") and self.actor is None)
-
-    @property
-    def database_restored(self) -> bool:
-        """The database was restored under this session (services.backup): only quitting
-        is left, figures and receipt numbers on screen belong to another database."""
-        from portail_tui.screens.freshness import DatabaseRestoredScreen
-
-        return any(isinstance(screen, DatabaseRestoredScreen) for screen in self.screen_stack)
 
     def action_tab(self, mode: str) -> None:
         if self.actor is not None and mode in self.MODES:

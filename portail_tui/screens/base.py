@@ -27,6 +27,7 @@ class PortailHost(Protocol):
     ctx: Context
     current_family_id: int | None
     regie_name: str
+    database_restored: bool
 
     def refresh_header(self, *, changed: bool = True) -> None: ...
 

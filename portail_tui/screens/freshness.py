@@ -113,6 +113,7 @@ class WatchesFamilyChanges(TabScreen):
         """The first number read by any screen of this application is the session's."""
         first = self.app.__dict__.setdefault("_portail_database_generation", generation)
         if generation != first and not isinstance(self.app.screen, DatabaseRestoredScreen):
+            self.portail.database_restored = True  # the app then lets nothing but Ctrl+Q through
             self.app.push_screen(DatabaseRestoredScreen())
 
     def _family_seq_read(self, family_id: int, seq: int) -> None:
