@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -211,49 +212,53 @@ def agent_add(
     console.print(f"Agent « {agent.login} » créé (rôle {agent.role}).")
 
 
+LOGIN_ARG = typer.Argument(..., help="Identifiant de l'agent.")
+
+
+def _change_agent(change: Callable[[Any], Any], said: str) -> None:
+    """Run one administrator change of an agent account (services.auth) and say it;
+    `said` names the agent as « {login} »."""
+    with system_context() as ctx:
+        agent = change(ctx)
+    console.print(said.format(login=f"« {agent.login} »"))
+
+
 @agent_app.command("disable")
 @friendly
-def agent_disable(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+def agent_disable(login: str = LOGIN_ARG) -> None:
     """Désactive un compte (départ) : connexion et clé SSH refusées ; rien de son travail n'est effacé."""
     from portail_tui.services import auth
 
-    with system_context() as ctx:
-        agent = auth.set_agent_active(ctx, login, False)
-    console.print(f"Agent « {agent.login} » désactivé.")
+    _change_agent(lambda ctx: auth.set_agent_active(ctx, login, False), "Agent {login} désactivé.")
 
 
 @agent_app.command("enable")
 @friendly
-def agent_enable(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+def agent_enable(login: str = LOGIN_ARG) -> None:
     """Réactive un compte désactivé."""
     from portail_tui.services import auth
 
-    with system_context() as ctx:
-        agent = auth.set_agent_active(ctx, login, True)
-    console.print(f"Agent « {agent.login} » réactivé.")
+    _change_agent(lambda ctx: auth.set_agent_active(ctx, login, True), "Agent {login} réactivé.")
 
 
 @agent_app.command("unlock")
 @friendly
-def agent_unlock(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+def agent_unlock(login: str = LOGIN_ARG) -> None:
     """Lève l'attente imposée après des mots de passe erronés."""
     from portail_tui.services import auth
 
-    with system_context() as ctx:
-        agent = auth.unlock_agent(ctx, login)
-    console.print(f"Agent « {agent.login} » : attente levée, il peut se connecter.")
+    _change_agent(lambda ctx: auth.unlock_agent(ctx, login),
+                  "Agent {login} : attente levée, il peut se connecter.")
 
 
 @agent_app.command("password")
 @friendly
-def agent_password(login: str = typer.Argument(..., help="Identifiant de l'agent.")) -> None:
+def agent_password(login: str = LOGIN_ARG) -> None:
     """Donne un nouveau mot de passe (demandé, ou lu sur l'entrée standard) et lève l'attente."""
     from portail_tui.services import auth
 
     password = read_secret("Nouveau mot de passe", confirm=True)
-    with system_context() as ctx:
-        agent = auth.set_agent_password(ctx, login, password)
-    console.print(f"Mot de passe de « {agent.login} » changé.")
+    _change_agent(lambda ctx: auth.set_agent_password(ctx, login, password), "Mot de passe de {login} changé.")
 
 
 @agent_app.command("list")
