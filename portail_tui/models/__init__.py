@@ -24,6 +24,14 @@ from portail_tui.models.payment import (
     Payment,
     ReceiptCounter,
 )
+from portail_tui.models.setup import (
+    ATTENDANCE_STATES,
+    JUSTIFICATION_REASONS,
+    MEAL_TYPES,
+    Attendance,
+    School,
+    SchoolClass,
+)
 
 __all__ = [
     "BOOKING_STATUSES", "FORM_KINDS", "FORM_STATUSES", "PAYMENT_KINDS", "PAYMENT_MODES", "ROLES",
@@ -32,4 +40,6 @@ __all__ = [
     "PayfipRequest", "Period", "PortalAccount", "Rate", "ReceiptCounter", "Regie", "Slot", "id_of",
     "metadata", "table_of",
     "FamilyChange",
+    "ATTENDANCE_STATES", "JUSTIFICATION_REASONS", "MEAL_TYPES", "Attendance", "School",
+    "SchoolClass",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 import portail_tui.models.base  # noqa: F401  (naming convention before any table)
@@ -28,6 +28,7 @@ class Activity(SQLModel, table=True):
         UniqueConstraint("regie_id", "code"),
         CheckConstraint("booking_unit IN ('day','period')", name="booking_unit"),
         CheckConstraint("runs_on IN ('school','holidays')", name="runs_on"),
+        CheckConstraint("surcharge_cents >= 0", name="surcharge_positive"),
     )
     id: int | None = Field(default=None, primary_key=True)
     regie_id: int = Field(foreign_key="regie.id", index=True)
@@ -50,6 +51,18 @@ class Activity(SQLModel, table=True):
     combinable_in_group: bool = Field(default=False)
     sort_order: int = Field(default=0)
     active: bool = Field(default=True)
+    # Set-up (G2): who may book — comma-separated School codes (None = every school)
+    # and an age range in years on the day booked (None = no bound); closed from a date
+    # instead of deleted (G4).
+    eligible_schools: str | None = Field(default=None, max_length=400)
+    min_age: int | None = Field(default=None)
+    max_age: int | None = Field(default=None)
+    closed_from: date | None = Field(default=None)
+    # The service day (P2, P4, P5): price of a presence without booking, whether the
+    # activity is a meal the kitchen counts, whether its hours are declared to the CAF.
+    surcharge_cents: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    serves_meal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    caf_declared: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Rate(SQLModel, table=True):

@@ -27,6 +27,15 @@ class Regie(SQLModel, table=True):
     payfip_numcli: str | None = Field(default=None, max_length=20)
     payfip_mode: str = Field(default="T", max_length=1)
     school_zone: str = Field(default="A", max_length=1)
+    # Printed on receipts and the cash journal.
+    regisseur_name: str | None = Field(default=None, max_length=120)
+    # The service day (P2, P3): marking is open until `attendance_deadline_days` after
+    # the day (then régisseur only); a justified absence is not billed when the
+    # justification arrives within `justification_delay_days` after it, except its first
+    # day when the town bills a jour de carence.
+    attendance_deadline_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
+    justification_delay_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
+    bill_first_sick_day: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Agent(SQLModel, table=True):
@@ -108,6 +117,11 @@ class Guardian(SQLModel, table=True):
 
 class Child(SQLModel, table=True):
     __tablename__ = "child"
+    __table_args__ = (
+        CheckConstraint(
+            "meal_type IN ('standard','sans_porc','sans_viande','pai_panier')", name="meal_type"
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     last_name: str = Field(max_length=80)
     first_name: str = Field(max_length=80)
@@ -115,6 +129,9 @@ class Child(SQLModel, table=True):
     sex: str | None = Field(default=None, max_length=1)
     school: str | None = Field(default=None, max_length=120)
     school_class: str | None = Field(default=None, max_length=20)
+    # What the kitchen must know (P4): standard, sans_porc, sans_viande, pai_panier.
+    meal_type: str = Field(default="standard", max_length=12,
+                           sa_column_kwargs={"server_default": "standard"})
     created_at: datetime = Field(sa_type=AwareDateTime)
 
 
