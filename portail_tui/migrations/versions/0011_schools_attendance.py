@@ -9,7 +9,6 @@ Revises: 0010_database_generation
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import portail_tui.models.types
@@ -26,9 +25,9 @@ def upgrade() -> None:
         "school",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("regie_id", sa.Integer(), nullable=False),
-        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column("kitchen_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("kitchen_email", sa.String(length=254), nullable=True),
         sa.Column("closed_from", sa.Date(), nullable=True),
         sa.Column("sort_order", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["regie_id"], ["regie.id"], name=op.f("fk_school_regie_id_regie")),
@@ -41,7 +40,7 @@ def upgrade() -> None:
         "school_class",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("school_id", sa.Integer(), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("name", sa.String(length=20), nullable=False),
         sa.Column("sort_order", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"],
                                 name=op.f("fk_school_class_school_id_school")),
@@ -58,17 +57,17 @@ def upgrade() -> None:
         sa.Column("child_id", sa.Integer(), nullable=False),
         sa.Column("activity_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("arrived_at", sa.Time(), nullable=True),
         sa.Column("left_at", sa.Time(), nullable=True),
         sa.Column("billed", sa.Boolean(), nullable=False),
-        sa.Column("justification_reason", sqlmodel.sql.sqltypes.AutoString(length=20),
+        sa.Column("justification_reason", sa.String(length=20),
                   nullable=True),
         sa.Column("justification_received_on", sa.Date(), nullable=True),
-        sa.Column("justification_note", sqlmodel.sql.sqltypes.AutoString(length=300),
+        sa.Column("justification_note", sa.String(length=300),
                   nullable=True),
         sa.Column("marked_at", portail_tui.models.types.AwareDateTime(), nullable=False),
-        sa.Column("marked_by", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("marked_by", sa.String(length=80), nullable=False),
         sa.CheckConstraint(
             "justification_reason IS NULL OR justification_reason IN"
             " ('certificat','hospitalisation','autre')",
@@ -96,7 +95,7 @@ def upgrade() -> None:
     # Plain ADD COLUMN: SQLite's batch mode would rebuild these tables, which the
     # foreign keys pointing at them (bookings, families…) refuse once rows exist.
     for name, column in (
-        ("activity", sa.Column("eligible_schools", sqlmodel.sql.sqltypes.AutoString(length=400),
+        ("activity", sa.Column("eligible_schools", sa.String(length=400),
                                nullable=True)),
         ("activity", sa.Column("min_age", sa.Integer(), nullable=True)),
         ("activity", sa.Column("max_age", sa.Integer(), nullable=True)),
@@ -105,7 +104,7 @@ def upgrade() -> None:
                                nullable=False)),
         ("activity", sa.Column("caf_declared", sa.Boolean(), server_default=sa.false(),
                                nullable=False)),
-        ("regie", sa.Column("regisseur_name", sqlmodel.sql.sqltypes.AutoString(length=120),
+        ("regie", sa.Column("regisseur_name", sa.String(length=120),
                             nullable=True)),
         ("regie", sa.Column("attendance_deadline_days", sa.Integer(), server_default="7",
                             nullable=False)),
@@ -136,14 +135,14 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         op.execute("ALTER TABLE child DROP CONSTRAINT ck_child_meal_type")
         op.execute("ALTER TABLE activity DROP CONSTRAINT ck_activity_surcharge_positive")
-    for table, column in (
+    for table, column_name in (
         ("regie", "bill_first_sick_day"), ("regie", "justification_delay_days"),
         ("regie", "attendance_deadline_days"), ("regie", "regisseur_name"),
         ("child", "meal_type"), ("activity", "caf_declared"), ("activity", "serves_meal"),
         ("activity", "surcharge_cents"), ("activity", "closed_from"), ("activity", "max_age"),
         ("activity", "min_age"), ("activity", "eligible_schools"),
     ):
-        op.drop_column(table, column)
+        op.drop_column(table, column_name)
     op.drop_index(op.f("ix_attendance_family_id"), table_name="attendance")
     op.drop_index("ix_attendance_activity_day", table_name="attendance")
     op.drop_table("attendance")
