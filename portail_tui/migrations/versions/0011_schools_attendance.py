@@ -122,11 +122,11 @@ def upgrade() -> None:
          "meal_type IN ('standard','sans_porc','sans_viande','pai_panier')"),
     )
     sqlite = op.get_bind().dialect.name == "sqlite"
-    for table, column, check, condition in checked:
+    for table, column_sql, check, condition in checked:
         if sqlite:
-            op.execute(f"ALTER TABLE {table} ADD COLUMN {column} CONSTRAINT {check} CHECK ({condition})")
+            op.execute(f"ALTER TABLE {table} ADD COLUMN {column_sql} CONSTRAINT {check} CHECK ({condition})")
         else:
-            op.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            op.execute(f"ALTER TABLE {table} ADD COLUMN {column_sql}")
             op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({condition})")
 
 
