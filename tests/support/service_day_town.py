@@ -5,6 +5,7 @@ Bookings and attendance marks are written directly: the tests choose every one."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -58,7 +59,7 @@ def build(db: Database) -> DayTown:
             s.execute(update(Child).where(Child.id == town.children[first]).values(  # type: ignore[arg-type]
                 school=school_name, school_class=klass, meal_type=meal, birth_date=born))
         s.add(Form(child_id=town.children["Jade"], kind="sante", status="validee",
-                   data='{"allergies": "%s"}' % SECRET, updated_at=CREATED))
+                   data=json.dumps({"allergies": SECRET}), updated_at=CREATED))
         s.add(Contact(family_id=town.families["MARTIN"], name="GRAND-MÈRE Odette", phone="0600000001",
                       may_pick_up=True))
         s.add(Contact(family_id=town.families["MARTIN"], child_id=town.children["Léa"], name="VOISINE Anne",
