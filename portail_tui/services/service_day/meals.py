@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
+from portail_tui.domain.forms import MEAL_TYPE_LABELS
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.models import Activity, Attendance, Booking, Child
 from portail_tui.models.setup import MEAL_TYPES
@@ -38,12 +39,7 @@ from portail_tui.services.service_day.common import (
     week_of,
 )
 
-MEAL_LABELS: dict[str, str] = {
-    "standard": "Standard",
-    "sans_porc": "Sans porc",
-    "sans_viande": "Sans viande",
-    "pai_panier": "PAI panier repas",
-}
+MEAL_LABELS = MEAL_TYPE_LABELS  # the family file's words
 PAI = "pai_panier"
 
 
