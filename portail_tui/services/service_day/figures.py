@@ -51,15 +51,15 @@ def day_figures(ctx: Context, day: date) -> DayFigures:
             .where(col(Activity.regie_id) == regie.id).order_by(col(Activity.sort_order), col(Activity.code))
         ).all()
         ids = [a[0] for a in acts]
-        expected = dict(session.execute(
+        expected: dict[int, int] = {aid: int(n) for aid, n in session.execute(
             select(col(Booking.activity_id), func.count())
             .where(col(Booking.activity_id).in_(ids), col(Booking.day) == day, col(Booking.status) == "confirmed")
-            .group_by(col(Booking.activity_id))).tuples().all()) if ids else {}
-        marked = dict(session.execute(
+            .group_by(col(Booking.activity_id)))}
+        marked: dict[int, int] = {aid: int(n) for aid, n in session.execute(
             select(col(Attendance.activity_id), func.count())
             .where(col(Attendance.activity_id).in_(ids), col(Attendance.day) == day)
-            .group_by(col(Attendance.activity_id))).tuples().all()) if ids else {}
-        return tuple(ActivityFigure(code, label, int(expected.get(aid, 0)), int(marked.get(aid, 0)))
+            .group_by(col(Attendance.activity_id)))}
+        return tuple(ActivityFigure(code, label, expected.get(aid, 0), marked.get(aid, 0))
                      for aid, code, label in acts if expected.get(aid) or marked.get(aid))
 
     activities = ctx.db.read(work)
