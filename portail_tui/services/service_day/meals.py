@@ -90,17 +90,31 @@ class MealCounts:
         return out
 
 
+def _meal_days(regie_id: int, day: Any, first: date, last: date) -> tuple[Any, ...]:
+    return (col(Activity.regie_id) == regie_id, col(Activity.serves_meal).is_(True), day.between(first, last))
+
+
 def _booked(regie_id: int, first: date, last: date, *cols: Any) -> Select[Any]:
-    """Confirmed bookings of meal activities not marked absent."""
+    """Confirmed bookings of meal activities (the child read from the booking index)."""
     return (
         select(*cols)
         .select_from(Booking)
         .join(Activity, col(Activity.id) == col(Booking.activity_id))
         .join(Child, col(Child.id) == col(Booking.child_id))
-        .outerjoin(Attendance, col(Attendance.booking_id) == col(Booking.id))
-        .where(col(Activity.regie_id) == regie_id, col(Activity.serves_meal).is_(True),
-               col(Booking.status) == "confirmed", col(Booking.day).between(first, last),
-               or_(col(Attendance.state).is_(None), col(Attendance.state).not_in(ABSENT_STATES)))
+        .where(*_meal_days(regie_id, col(Booking.day), first, last), col(Booking.status) == "confirmed")
+    )
+
+
+def _absent(regie_id: int, first: date, last: date, *cols: Any) -> Select[Any]:
+    """Those of the bookings above whose child is marked absent: few rows, by state."""
+    return (
+        select(*cols)
+        .select_from(Attendance)
+        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
+        .join(Booking, col(Booking.id) == col(Attendance.booking_id))
+        .join(Child, col(Child.id) == col(Booking.child_id))
+        .where(*_meal_days(regie_id, col(Attendance.day), first, last), col(Attendance.state).in_(ABSENT_STATES),
+               col(Booking.status) == "confirmed", col(Booking.day) == col(Attendance.day))
     )
 
 
@@ -112,14 +126,15 @@ def _unbooked(regie_id: int, first: date, last: date, *cols: Any) -> Select[Any]
         .join(Activity, col(Activity.id) == col(Attendance.activity_id))
         .join(Child, col(Child.id) == col(Attendance.child_id))
         .outerjoin(Booking, col(Booking.id) == col(Attendance.booking_id))
-        .where(col(Activity.regie_id) == regie_id, col(Activity.serves_meal).is_(True),
-               col(Attendance.state) == UNBOOKED, col(Attendance.day).between(first, last),
+        .where(*_meal_days(regie_id, col(Attendance.day), first, last), col(Attendance.state) == UNBOOKED,
                or_(col(Booking.id).is_(None), col(Booking.status) != "confirmed"))
     )
 
 
 def meal_counts(ctx: Context, days: Sequence[date]) -> MealCounts:
-    """The meals of `days` (one day, or a week from `week_of`)."""
+    """The meals of `days` (one day, or a week from `week_of`): the confirmed bookings,
+    minus the absent marks among them, plus the unbooked presences — three grouped
+    counts, so a week of the whole town stays a few index reads."""
     wanted = tuple(sorted(set(days)))
     first, last = wanted[0], wanted[-1]
 
@@ -130,22 +145,31 @@ def meal_counts(ctx: Context, days: Sequence[date]) -> MealCounts:
         counts: dict[tuple[date, SchoolRef], list[int]] = {}
         index = {m: i for i, m in enumerate(MEAL_TYPES)}
         group = (col(Child.school), col(Child.meal_type))
-        for build, day_col in ((_booked, col(Booking.day)), (_unbooked, col(Attendance.day))):
+        for build, day_col, sign in ((_booked, col(Booking.day), 1), (_absent, col(Attendance.day), -1),
+                                     (_unbooked, col(Attendance.day), 1)):
             stmt = build(rid, first, last, day_col, *group, func.count()).group_by(day_col, *group)
             for day, school, meal, n in session.execute(stmt):
                 if day not in wanted:
                     continue
                 entry = counts.setdefault((day, schools.ref(school)), [0] * len(MEAL_TYPES))
-                entry[index.get(meal, 0)] += int(n)
+                entry[index.get(meal, 0)] += sign * int(n)
         pai: list[PaiLine] = []
+        pai_ids = select(col(Child.id)).where(col(Child.meal_type) == PAI).scalar_subquery()
         names = (col(Child.school), col(Child.school_class), col(Child.last_name), col(Child.first_name))
-        for build, day_col in ((_booked, col(Booking.day)), (_unbooked, col(Attendance.day))):
-            stmt = build(rid, first, last, day_col, *names).where(col(Child.meal_type) == PAI)
+        booked_pai = (
+            _booked(rid, first, last, col(Booking.day), *names)
+            .outerjoin(Attendance, col(Attendance.booking_id) == col(Booking.id))
+            .where(col(Booking.child_id).in_(pai_ids),
+                   or_(col(Attendance.state).is_(None), col(Attendance.state).not_in(ABSENT_STATES)))
+        )
+        unbooked_pai = _unbooked(rid, first, last, col(Attendance.day), *names).where(col(Child.meal_type) == PAI)
+        for stmt in (booked_pai, unbooked_pai):
             for day, school, klass, last_name, first_name in session.execute(stmt):
                 if day in wanted:
                     pai.append(PaiLine(day, schools.ref(school), klass or "", f"{last_name} {first_name}"))
         rows = tuple(MealRow(day, ref, tuple(c))
-                     for (day, ref), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1].order)))
+                     for (day, ref), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1].order))
+                     if any(c))
         pai.sort(key=lambda p: (p.day, p.school.order, p.school_class, p.child_name))
         return MealCounts(regie.name, wanted, rows, tuple(pai))
 
