@@ -98,3 +98,26 @@ def test_caf_month_and_minutes() -> None:
     aps = Activity(regie_id=1, code="A", label="A", letter="A", start_time=time(16, 30), end_time=time(18, 30))
     assert attended_minutes(aps, time(16, 0), time(19, 0)) == 120  # never longer than the activity
     assert attended_minutes(aps, time(18, 45), None) == 0
+
+
+def test_holiday_period_bills_each_running_day_of_the_month(ctx: Context) -> None:
+    from datetime import datetime
+
+    from portail_tui.clock import PARIS, FixedClock
+    from portail_tui.models import Booking
+    from tests.support.booking_town import CREATED
+
+    dt = sd.build(ctx.db)
+
+    def work(s):  # type: ignore[no-untyped-def]
+        s.add(Booking(regie_id=dt.town.regie_id, family_id=dt.family_of("Jade"), child_id=dt.town.children["Jade"],
+                      activity_id=dt.town.activities["CLV"], period_id=dt.town.periods["noel"], price_cents=5000,
+                      created_at=CREATED, created_by="agent:test"))
+
+    ctx.db.write(work)
+    later = Context(db=ctx.db, clock=FixedClock(datetime(2027, 1, 5, 10, tzinfo=PARIS)), settings=ctx.settings)
+    december = {(x.activity_code, x.age_group): x.billed_minutes for x in caf_statement(later, 2026, 12).lines}
+    assert december[("CLV", SIX_PLUS)] == 8 * 600  # 21–24 and 28–31 December (25th: Noël), 8:00–18:00
+    january = {(x.activity_code, x.age_group): x.billed_minutes for x in caf_statement(later, 2027, 1).lines}
+    assert january[("CLV", SIX_PLUS)] == 0  # Friday 1 January is a public holiday
+    assert caf_statement(ctx, 2026, 12).total() == (0, 0, 0)  # on 28 November it is not consumed yet

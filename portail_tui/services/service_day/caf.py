@@ -9,7 +9,7 @@ first day of the month (under 6 / 6 and over).
 - Facturées are the consumed bookings (R6, services.consumption.consumed: whatever it
   leaves out — a waived justified absence — is left out here too) times the
   activity's hours; a holiday-period booking counts each day the activity runs in the
-  period and the month.
+  period and the month (its weekdays, public holidays out).
 - A child without a birth date is counted in « 6 ans et plus » (and said in a note).
 """
 
@@ -23,6 +23,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from portail_tui.domain.frdates import DateError, format_month, parse_month
+from portail_tui.domain.school_calendar import SchoolCalendar
 from portail_tui.exports.tables import Column, Report, ReportTable
 from portail_tui.models import Activity, Attendance, Booking, Child, Period
 from portail_tui.services.consumption import consumed, consumption_limit
@@ -79,11 +80,12 @@ def attended_minutes(activity: Activity, arrived: time | None, left: time | None
     return minutes_between(start, end)
 
 
-def _running_days(activity: Activity, first: date, last: date) -> int:
+def _running_days(activity: Activity, first: date, last: date, calendar: SchoolCalendar) -> int:
+    """Days the activity runs from `first` to `last`: its weekdays, public holidays out."""
     weekdays = {int(d) for d in activity.weekdays if d.isdigit()}
     n, day = 0, first
     while day <= last:
-        n += day.isoweekday() in weekdays
+        n += day.isoweekday() in weekdays and not calendar.is_public_holiday(day)
         day += timedelta(days=1)
     return n
 
@@ -109,22 +111,20 @@ def caf_statement(ctx: Context, year: int, month: int) -> CafStatement:
                        col(Attendance.day).between(first, last))
             joined = select(col(Attendance.activity_id), under6).join(
                 Child, col(Child.id) == col(Attendance.child_id))
-            # Whole presences are counted by SQL; only the few with times are read one by one.
-            for aid, group, n in session.execute(
-                joined.add_columns(func.count()).where(*present, col(Attendance.arrived_at).is_(None),
-                                                       col(Attendance.left_at).is_(None))
-                .group_by(col(Attendance.activity_id), under6)):
+            # Whole presences are counted by SQL, with the children, in one pass; only the
+            # few presences with times are read one by one.
+            whole = case((col(Attendance.arrived_at).is_(None) & col(Attendance.left_at).is_(None), 1), else_=0)
+            for aid, group, n, kids in session.execute(
+                joined.add_columns(func.sum(whole), func.count(func.distinct(col(Attendance.child_id))))
+                .where(*present).group_by(col(Attendance.activity_id), under6)):
                 key = (aid, group)
-                attended[key] = attended.get(key, 0) + int(n) * attended_minutes(activities[aid], None, None)
+                attended[key] = attended.get(key, 0) + int(n or 0) * attended_minutes(activities[aid], None, None)
+                children[key] = int(kids)
             for aid, group, arrived, left in session.execute(
                 joined.add_columns(col(Attendance.arrived_at), col(Attendance.left_at))
                 .where(*present, (col(Attendance.arrived_at).is_not(None)) | (col(Attendance.left_at).is_not(None)))):
                 key = (aid, group)
                 attended[key] = attended.get(key, 0) + attended_minutes(activities[aid], arrived, left)
-            for aid, group, n in session.execute(
-                joined.add_columns(func.count(func.distinct(col(Attendance.child_id)))).where(*present)
-                .group_by(col(Attendance.activity_id), under6)):
-                children[(aid, group)] = int(n)
             booked = select(col(Booking.activity_id), under6).join(Child, col(Child.id) == col(Booking.child_id))
             for aid, group, n in session.execute(
                 booked.add_columns(func.count())
@@ -133,14 +133,18 @@ def caf_statement(ctx: Context, year: int, month: int) -> CafStatement:
                 .group_by(col(Booking.activity_id), under6)):
                 key = (aid, group)
                 billed[key] = billed.get(key, 0) + int(n) * attended_minutes(activities[aid], None, None)
+            # Periods first (a handful), then their bookings through the period index.
+            periods = list(session.execute(
+                select(col(Period.id)).where(col(Period.activity_id).in_(ids), col(Period.first_day) <= last,
+                                             col(Period.last_day) >= first)).scalars())
             for aid, group, p_first, p_last, n in session.execute(
                 booked.add_columns(col(Period.first_day), col(Period.last_day), func.count())
                 .join(Period, col(Period.id) == col(Booking.period_id))
-                .where(col(Booking.activity_id).in_(ids), col(Period.first_day) <= last,
-                       col(Period.last_day) >= first, consumed(limit))
-                .group_by(col(Booking.activity_id), under6, col(Period.first_day), col(Period.last_day))):
+                .where(col(Booking.period_id).in_(periods), consumed(limit))
+                .group_by(col(Booking.activity_id), under6, col(Period.first_day), col(Period.last_day))
+            ) if periods else ():
                 activity = activities[aid]
-                days = _running_days(activity, max(p_first, first), min(p_last, last))
+                days = _running_days(activity, max(p_first, first), min(p_last, last), ctx.school_calendar)
                 key = (aid, group)
                 billed[key] = billed.get(key, 0) + int(n) * days * attended_minutes(activity, None, None)
         unknown = 0
