@@ -87,12 +87,12 @@ def queue_kitchen_mails(ctx: Context, today: date) -> int:
         for school in schools:
             if not school.kitchen_email or (school.closed_from is not None and school.closed_from <= day):
                 continue
-            part = counts.for_school(school.id)  # type: ignore[arg-type]
+            part = counts.for_school(school.id)
             message = outbox.queue(
                 session, now=now, kind=KIND, to_addr=school.kitchen_email,
                 subject=f"Repas du {day_label(day).lower()} — {school.name}"[:200],
                 body_text=kitchen_body(part, school.name, regie.name, now),
-                dedup_key=dedup_key(school.id, day),  # type: ignore[arg-type]
+                dedup_key=dedup_key(school.id, day),
             )
             queued += message is not None
         return queued

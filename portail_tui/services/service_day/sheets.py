@@ -68,7 +68,7 @@ class SheetSet:
 
 
 def _activity(session: Session, regie_id: int, code: str) -> Activity:
-    activity = session.execute(
+    activity: Activity | None = session.execute(
         select(Activity).where(col(Activity.regie_id) == regie_id,
                                func.upper(col(Activity.code)) == code.strip().upper())
     ).scalar_one_or_none()
