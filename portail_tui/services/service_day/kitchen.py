@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portail_tui.models import Activity, Booking, School
@@ -39,14 +39,18 @@ def next_service_day(ctx: Context, today: date) -> date | None:
 
     def work(session: Session) -> date | None:
         regie = regie_of(session, ctx)
-        day: date | None = session.execute(
-            select(func.min(col(Booking.day)))
-            .join(Activity, col(Activity.id) == col(Booking.activity_id))
-            .where(col(Activity.regie_id) == regie.id, col(Activity.serves_meal).is_(True),
-                   col(Booking.status) == "confirmed",
+        meals = session.execute(select(col(Activity.id)).where(
+            col(Activity.regie_id) == regie.id, col(Activity.serves_meal).is_(True))).scalars().all()
+        # One activity at a time: the first booking in (activity, day) index order is
+        # read without counting the fortnight's bookings (Accueil asks on every visit).
+        days = [session.execute(
+            select(col(Booking.day))
+            .where(col(Booking.activity_id) == aid, col(Booking.status) == "confirmed",
                    col(Booking.day) > today, col(Booking.day) <= today + timedelta(days=LOOKAHEAD_DAYS))
-        ).scalar()
-        return day
+            .order_by(col(Booking.day)).limit(1)
+        ).scalar() for aid in meals]
+        found = [d for d in days if d is not None]
+        return min(found) if found else None
 
     return ctx.db.read(work)
 
