@@ -50,9 +50,12 @@ class Schools:
     School row still gets its own group, after the known schools."""
 
     def __init__(self, rows: list[School]) -> None:
-        self.known = {normalize(s.name): SchoolRef(normalize(s.name), s.name, (0, s.sort_order, s.name), s.id,
-                                                   s.code, s.kitchen_email) for s in rows}
-        self.by_code = {s.code.casefold(): ref for s, ref in zip(rows, self.known.values(), strict=True)}
+        self.known: dict[str, SchoolRef] = {}
+        self.by_code: dict[str, SchoolRef] = {}
+        for s in rows:
+            ref = SchoolRef(normalize(s.name), s.name, (0, s.sort_order, s.name), s.id, s.code, s.kitchen_email)
+            self.known.setdefault(ref.key, ref)
+            self.by_code[s.code.casefold()] = ref
 
     @classmethod
     def load(cls, session: Session, regie_id: int) -> Schools:
