@@ -297,7 +297,7 @@ def export_repas(
     precheck_output(sortie)
     with system_context() as ctx:
         out = meals_file(ctx, meal_counts(ctx, meal_days(day, week=semaine)), fmt_value)
-    _emit(sortie, out.filename, out.data, max(out.lines, 1))
+    _emit(sortie, out.filename, out.data, out.lines)
 
 
 @export_app.command("emargement")
@@ -321,7 +321,7 @@ def export_emargement(
     with system_context() as ctx:
         sheets = attendance_sheets(ctx, day, activite, ecole)
         out = sheets_file(ctx, sheets, fmt_value, school_code=(ecole or "").strip())
-    _emit(sortie, out.filename, out.data, max(out.lines, 1))
+    _emit(sortie, out.filename, out.data, out.lines)
 
 
 @export_app.command("caf")
@@ -340,4 +340,4 @@ def export_caf(
     year, month = parse_caf_month(mois)
     with system_context() as ctx:
         out = caf_file(ctx, caf_statement(ctx, year, month), fmt_value)
-    _emit(sortie, out.filename, out.data, max(out.lines, 1))
+    _emit(sortie, out.filename, out.data, out.lines)
