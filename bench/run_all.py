@@ -49,6 +49,7 @@ import bench_demo  # noqa: E402
 import bench_foundation  # noqa: E402
 import bench_history  # noqa: E402
 import bench_screens  # noqa: E402
+import bench_service_day  # noqa: E402
 import bench_soak  # noqa: E402
 import bench_wallet  # noqa: E402
 from common import DEFAULT_TOWN, pct  # noqa: E402
@@ -420,6 +421,19 @@ def money(url: str, path: Path, work_url: str, rows: list[Row], runs: int) -> No
                     floor_label="fpdf2 seul, même tableau", profile=profile_journal))
     ctx.db.dispose()
     wctx.db.dispose()
+
+
+def service_day(town: Path, folder: Path, rows: list[Row], runs: int) -> None:
+    """Issue 15 on a copy of the town prepared with meals, CAF flags and November's marks."""
+    print("journée de service : repas de la semaine, heures CAF du mois…", flush=True)
+    url = bench_service_day.prepare(town, folder / "service-day.db")
+    times, meals = bench_service_day.bench_meals(url, max(20, runs // 4))
+    rows.append(Row("Journée de service", "Repas de la commune pour une semaine", "< 200 ms",
+                    bench_service_day.MEALS_WEEK_BUDGET_MS, times, note=f"{_n(meals)} repas"))
+    caf, total = bench_service_day.bench_caf(url, 3)
+    rows.append(Row("Journée de service", "Relevé CAF d'un mois (CSV)", "< 5 s",
+                    bench_service_day.CAF_MONTH_BUDGET_S * 1000, caf, note=total))
+    (folder / "service-day.db").unlink(missing_ok=True)
 
 
 def histories(url: str, rows: list[Row], runs: int, skip_releves: bool) -> None:
@@ -848,6 +862,7 @@ def main() -> None:
         booking(url, town, work_url, rows, args.runs)
         money(url, town, work_url, rows, args.runs)
         histories(url, rows, max(60, args.runs // 2), args.skip_releves)
+        service_day(town, Path(tmp), rows, args.runs)
         screens(work_url, rows, args.rounds)
         if args.soak_actions > 0:
             soak(work_url, rows, args.soak_actions)

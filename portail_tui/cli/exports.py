@@ -273,3 +273,71 @@ def _run(jobs: list[_Job], workers: int) -> Iterator[tuple[int, int, int, str | 
     url = jobs[0].url
     with mp.Pool(processes=workers, initializer=_worker_init, initargs=(url,)) as pool:
         yield from pool.imap_unordered(_releves_chunk, jobs)
+
+
+# --- lists of the service day (P4, P5) ----------------------------------------------------
+
+
+@export_app.command("repas")
+@friendly
+def export_repas(
+    date_text: str = typer.Option(..., "--date", help="Jour JJ/MM/AAAA (avec --semaine : un jour de la semaine)."),
+    semaine: bool = typer.Option(False, "--semaine", help="Toute la semaine, du lundi au vendredi."),
+    fmt: str | None = typer.Option(None, "--format", help=FORMAT_HELP),
+    sortie: str | None = typer.Option(None, "--sortie", help=SORTIE_HELP),
+) -> None:
+    """Repas à préparer par école et par régime (standard, sans porc, sans viande, PAI panier repas) ;
+    seuls les enfants avec PAI sont nommés."""
+    from portail_tui.cli.base import parse_day
+    from portail_tui.services.service_day.meals import meal_counts, meal_days, meals_file
+
+    day = parse_day(date_text, "--date")
+    assert day is not None
+    fmt_value = output_format(fmt, sortie)
+    precheck_output(sortie)
+    with system_context() as ctx:
+        out = meals_file(ctx, meal_counts(ctx, meal_days(day, week=semaine)), fmt_value)
+    _emit(sortie, out.filename, out.data, out.lines)
+
+
+@export_app.command("emargement")
+@friendly
+def export_emargement(
+    date_text: str = typer.Option(..., "--date", help="Jour JJ/MM/AAAA."),
+    activite: str = typer.Option(..., "--activite", help="Code de l'activité (ex. APSS)."),
+    ecole: str | None = typer.Option(None, "--ecole", help="Code ou nom d'une école ; sans elle : toutes."),
+    fmt: str | None = typer.Option(None, "--format", help=FORMAT_HELP),
+    sortie: str | None = typer.Option(None, "--sortie", help=SORTIE_HELP),
+) -> None:
+    """Feuille d'émargement d'une activité pour un jour : enfants attendus par école, classe,
+    case à cocher et, pour les activités du soir, la signature de qui vient chercher l'enfant."""
+    from portail_tui.cli.base import parse_day
+    from portail_tui.services.service_day.sheets import attendance_sheets, sheets_file
+
+    day = parse_day(date_text, "--date")
+    assert day is not None
+    fmt_value = output_format(fmt, sortie)
+    precheck_output(sortie)
+    with system_context() as ctx:
+        sheets = attendance_sheets(ctx, day, activite, ecole)
+        out = sheets_file(ctx, sheets, fmt_value, school_code=(ecole or "").strip())
+    _emit(sortie, out.filename, out.data, out.lines)
+
+
+@export_app.command("caf")
+@friendly
+def export_caf(
+    mois: str = typer.Option(..., "--mois", help="Mois AAAA-MM."),
+    fmt: str | None = typer.Option(None, "--format", help="csv ou pdf (par défaut : d'après --sortie, sinon csv)."),
+    sortie: str | None = typer.Option(None, "--sortie", help=SORTIE_HELP),
+) -> None:
+    """Heures réalisées et facturées du mois pour la CAF, par activité déclarée et tranche d'âge
+    (moins de 6 ans, 6 ans et plus au 1er du mois)."""
+    from portail_tui.services.service_day.caf import caf_file, caf_statement, parse_caf_month
+
+    fmt_value = output_format(fmt, sortie, default="csv")
+    precheck_output(sortie)
+    year, month = parse_caf_month(mois)
+    with system_context() as ctx:
+        out = caf_file(ctx, caf_statement(ctx, year, month), fmt_value)
+    _emit(sortie, out.filename, out.data, out.lines)

@@ -321,6 +321,15 @@ FAMILY_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("quotient_valid_to", "QF valable au", "date"),
 )
 
+# A child's meal type (P4), as the kitchen list and the family file name it; the database
+# stores the code (models.setup.MEAL_TYPES, same order).
+MEAL_TYPE_LABELS: dict[str, str] = {
+    "standard": "Standard",
+    "sans_porc": "Sans porc",
+    "sans_viande": "Sans viande",
+    "pai_panier": "PAI panier repas",
+}
+
 CHILD_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("last_name", "Nom", required=True, max_length=80),
     FieldDef("first_name", "Prénom", required=True, max_length=80),
@@ -328,6 +337,8 @@ CHILD_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("sex", "Sexe", "choice", choices=("F", "M"), max_length=1),
     FieldDef("school", "École", max_length=120),
     FieldDef("school_class", "Classe", max_length=20),
+    FieldDef("meal_type", "Repas", "choice", choices=tuple(MEAL_TYPE_LABELS.values()), max_length=20,
+             help="Standard si vide ; PAI panier repas : l'enfant apporte son repas"),
 )
 
 RELATIONSHIPS = ("Parents", "Mère", "Père", "Tuteur", "Grand-parent", "Famille d'accueil", "Autre")

@@ -130,7 +130,7 @@ class Child(SQLModel, table=True):
     school: str | None = Field(default=None, max_length=120)
     school_class: str | None = Field(default=None, max_length=20)
     # What the kitchen must know (P4): standard, sans_porc, sans_viande, pai_panier.
-    meal_type: str = Field(default="standard", max_length=12,
+    meal_type: str = Field(default="standard", max_length=12, index=True,  # PAI lists (P4, 0012)
                            sa_column_kwargs={"server_default": "standard"})
     created_at: datetime = Field(sa_type=AwareDateTime)
 

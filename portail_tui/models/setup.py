@@ -64,6 +64,7 @@ class Attendance(SQLModel, table=True):
             name="justification_reason",
         ),
         Index("ix_attendance_activity_day", "activity_id", "day"),
+        Index("ix_attendance_activity_state_day", "activity_id", "state", "day"),  # P4 lists, 0012
     )
     id: int | None = Field(default=None, primary_key=True)
     regie_id: int = Field(foreign_key="regie.id")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
+from portail_tui.domain.forms import MEAL_TYPE_LABELS
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.validation import FieldDef, clean_values
 from portail_tui.models import Family, FamilyMember, table_of
@@ -43,8 +44,27 @@ def as_text(value: object) -> str:
     return str(value)
 
 
+# Choice fields whose column stores a code, not the French label the person picks:
+# field name -> {code: label}; the first code is the value of an empty entry.
+CODED_CHOICES: dict[str, dict[str, str]] = {"meal_type": MEAL_TYPE_LABELS}
+
+
+def _label(name: str, value: object) -> object:
+    labels = CODED_CHOICES.get(name)
+    return labels.get(value, value) if labels is not None and isinstance(value, str) else value
+
+
+def _code(name: str, value: object) -> object:
+    labels = CODED_CHOICES.get(name)
+    if labels is None:
+        return value
+    if value is None or value == "":
+        return next(iter(labels))
+    return next((code for code, label in labels.items() if label == value or code == value), value)
+
+
 def texts_of(obj: object, fields: tuple[FieldDef, ...]) -> dict[str, str]:
-    return {fd.name: as_text(getattr(obj, fd.name, None)) for fd in fields}
+    return {fd.name: as_text(_label(fd.name, getattr(obj, fd.name, None))) for fd in fields}
 
 
 def check(fields: tuple[FieldDef, ...], raw: Mapping[str, object], today: date) -> dict[str, Any]:
@@ -59,12 +79,12 @@ def apply_changes(obj: SQLModel, fields: tuple[FieldDef, ...], values: Mapping[s
     """Set the attributes; return {field: [before, after]} of what actually changed."""
     changes: dict[str, list[str]] = {}
     for fd in fields:
-        new = values.get(fd.name)
+        new = _code(fd.name, values.get(fd.name))
         old = getattr(obj, fd.name)
         if isinstance(old, str) and new is None:
             new = None if nullable(obj, fd.name) else ""
         if old != new:
-            changes[fd.name] = [as_text(old), as_text(new)]
+            changes[fd.name] = [as_text(_label(fd.name, old)), as_text(_label(fd.name, new))]
             setattr(obj, fd.name, new)
     return changes
 

@@ -7,7 +7,9 @@ nothing the second time:
    e.g. a capacity raised);
 3. forms that expired (insurance end date) or belong to a past school year (rollover);
 4. online payments still waiting for the DGFiP's confirmation, asked again (PayFiP);
-5. delivery of the outbox (services/mail.py).
+5. each school's meal list for the next service day, to its kitchen (P4, once per school
+   and day);
+6. delivery of the outbox (services/mail.py).
 
 A step that fails is reported and the next ones still run: a mail server down must not
 stop the forms from expiring. The steps are imported directly: a step renamed or removed
@@ -27,6 +29,7 @@ from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.forms import expire_forms
 from portail_tui.services.mail import DeliveryReport, deliver_outbox
 from portail_tui.services.payfip import nightly_confirm
+from portail_tui.services.service_day.kitchen import queue_kitchen_mails
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ DIGESTS = "Récapitulatifs des réservations"
 PROMOTIONS = "Places attribuées (listes d'attente)"
 FORMS = "Fiches à mettre à jour"
 PAYFIP = "Paiements en ligne PayFiP vérifiés"
+KITCHEN = "Listes des repas envoyées aux cuisines"
 MAIL = "Envoi des courriels"
 
 
@@ -88,6 +92,7 @@ def run_nightly(ctx: Context, today: date, *, smtp: SmtpSettings | None,
     _step(report, FORMS, lambda: expire_forms(ctx, today), note=f"rentrée au {ctx.settings.rollover}")
     # Before the mail: a payment confirmed now gets its confirmation e-mail tonight.
     _step(report, PAYFIP, lambda: nightly_confirm(ctx))
+    _step(report, KITCHEN, lambda: queue_kitchen_mails(ctx, today))
 
     if smtp is None:
         if smtp_error:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import capitalize_first, format_date_long, format_date_short
 from portail_tui.domain.roles import role_label
+from portail_tui.screens.accueil.figures import figures_text, service_day_figures
 from portail_tui.screens.base import TabScreen
 from portail_tui.screens.tabs import TABS
 from portail_tui.services import news
@@ -53,6 +54,7 @@ class AccueilScreen(TabScreen):
             yield Static("Informations / Alertes", classes="section-title")
             yield Static("", id="alerts")
             yield Static("", id="regie-counts")
+            yield Static("", id="service-day")
             yield Static("", id="last-update")
             yield Static("Gestion des actualités", classes="section-title admin-only")
             table: DataTable[Any] = DataTable(id="news-admin", cursor_type="row", zebra_stripes=True,
@@ -110,11 +112,12 @@ class AccueilScreen(TabScreen):
             family = summary = None
         counts = alerts.regie_counts(self.ctx)
         managed = news.all_news(self.ctx) if self.can_manage else []
-        self.app.call_from_thread(self._show, items, last, family, summary, counts, managed)
+        figures = service_day_figures(self.ctx)
+        self.app.call_from_thread(self._show, items, last, family, summary, counts, managed, figures)
 
     def _show(self, items: list[news.NewsItem], last, family, summary: FamilySummary | None,  # type: ignore[no-untyped-def]
-              counts, managed) -> None:
-        shown = (items, last, family, summary, counts, managed, self.ctx.clock.today())
+              counts, managed, figures=None) -> None:
+        shown = (items, last, family, summary, counts, managed, figures, self.ctx.clock.today())
         if shown == self._shown:
             return  # the reload of a revisit found nothing new: no redraw (plain data compares)
         self._shown = shown
@@ -135,6 +138,10 @@ class AccueilScreen(TabScreen):
                 regie.append("  (v : les ouvrir)", style="dim")
             regie.append("\n")
         self.query_one("#regie-counts", Static).update(regie)
+        day = self.query_one("#service-day", Static)
+        day.display = figures is not None
+        if figures is not None:
+            day.update(figures_text(figures))
         when = capitalize_first(format_date_long(last.date())) if last else "—"
         self.query_one("#last-update", Static).update(f"Dernière mise à jour des données : {when}")
         self.managed = managed
