@@ -69,8 +69,11 @@ class RateRule:
     price_cents: int
     valid_from: date
     valid_to: date | None = None
+    no_quotient: bool = False  # the price of a family without a known quotient (G3)
 
     def applies(self, quotient: int, on: date) -> bool:
+        if self.no_quotient:
+            return False
         if on < self.valid_from or (self.valid_to is not None and on > self.valid_to):
             return False
         return self.qf_min <= quotient and (self.qf_max is None or quotient <= self.qf_max)
@@ -297,18 +300,27 @@ def rates_in_force(rates: Sequence[RateRule], on: date) -> list[RateRule]:
 
 def price_for(rates: Sequence[RateRule], quotient: int | None, on: date) -> int | None:
     """Price of one day from the QF bracket (B1). Without a known quotient the family
-    pays the top bracket (the one with the highest floor), as régies do when no
-    attestation was supplied. None: no rate in force that day."""
+    pays the régie's « sans quotient » rate when it set one (G3), else the top bracket
+    (the one with the highest floor), as régies do when no attestation was supplied.
+    None: no rate in force that day."""
     valid = rates_in_force(rates, on)
     if not valid:
         return None
+    brackets = [r for r in valid if not r.no_quotient]
     if quotient is None:
-        return max(valid, key=lambda r: (r.qf_min, r.price_cents)).price_cents
-    for r in sorted(valid, key=lambda r: r.qf_min):
+        unknown = [r for r in valid if r.no_quotient]
+        if unknown:
+            return unknown[0].price_cents
+        if not brackets:
+            return None
+        return max(brackets, key=lambda r: (r.qf_min, r.price_cents)).price_cents
+    if not brackets:
+        return None
+    for r in sorted(brackets, key=lambda r: r.qf_min):
         if r.applies(quotient, on):
             return r.price_cents
     # A QF above every ceiling (badly set brackets): the top bracket again.
-    return max(valid, key=lambda r: r.qf_min).price_cents
+    return max(brackets, key=lambda r: r.qf_min).price_cents
 
 
 def period_price(
