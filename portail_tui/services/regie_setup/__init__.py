@@ -9,5 +9,14 @@ from portail_tui.services.regie_setup.model import Problem, SetupFile
 from portail_tui.services.regie_setup.parse import check, parse
 from portail_tui.services.regie_setup.plan import Change, Plan, apply, plan, the_regie
 
-__all__ = ["Change", "Plan", "Problem", "SetupFile", "apply", "check", "export", "parse", "plan",
+
+
+def example_text() -> str:
+    """The commented example file shipped with the application (the guide's town)."""
+    from importlib.resources import files
+
+    return files("portail_tui").joinpath("data/regie-exemple.toml").read_text(encoding="utf-8")
+
+
+__all__ = ["example_text", "Change", "Plan", "Problem", "SetupFile", "apply", "check", "export", "parse", "plan",
            "the_regie"]
