@@ -12,6 +12,7 @@ export`. Other lanes add their commands to `regie_app` (e.g. `regie fermer`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -25,6 +26,9 @@ from portail_tui.cli.base import (
     state,
     system_context,
 )
+
+if TYPE_CHECKING:
+    from portail_tui.services.regie_setup import SetupFile
 
 regie_app = typer.Typer(help="Paramétrage de la régie : création, fichier de paramétrage.",
                         no_args_is_help=True)
@@ -40,7 +44,7 @@ def _read(path: Path) -> str:
         raise CliError(f"{path} n'est pas un fichier texte UTF-8.") from None
 
 
-def _parsed(path: Path):  # type: ignore[no-untyped-def]
+def _parsed(path: Path) -> SetupFile:
     from portail_tui.services.regie_setup import parse
 
     setup, problems = parse(_read(path))

@@ -10,7 +10,6 @@ from portail_tui.services.regie_setup.parse import check, parse
 from portail_tui.services.regie_setup.plan import Change, Plan, apply, plan, the_regie
 
 
-
 def example_text() -> str:
     """The commented example file shipped with the application (the guide's town)."""
     from importlib.resources import files

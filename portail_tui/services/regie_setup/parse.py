@@ -192,7 +192,7 @@ def as_time(v: Any) -> time:
 
 def as_cents(v: Any) -> int:
     """Euros as a French string (« "2,10" »), or a whole number of euros."""
-    if isinstance(v, bool) or isinstance(v, float):
+    if isinstance(v, bool | float):
         raise ValueError(f"écrivez le montant entre guillemets, par exemple \"{str(v).replace('.', ',')}\".")
     if isinstance(v, int):
         return v * 100
@@ -408,6 +408,20 @@ def _toml_problem(exc: tomllib.TOMLDecodeError) -> Problem:
     return Problem(line, "(fichier)", message)
 
 
+def _coded(r: _Reader, data: dict[str, Any], section: str) -> list[tuple[str, Any]]:
+    """The tables of a section keyed by code ([ecoles.CODE], [activites.CODE])."""
+    tables = r.table(data.get(section, {}), section)
+    if tables is None:
+        return []
+    out = []
+    for code, item in tables.items():
+        if _CODE.match(code):
+            out.append((code, item))
+        else:
+            r.problem(f"{section}.{code}", "code invalide : 1 à 20 majuscules, chiffres ou _.")
+    return out
+
+
 def parse(text: str) -> tuple[SetupFile | None, list[Problem]]:
     """The file as typed values and every problem found (syntax, values, then the
     rules between values: see `checks.check_file`). None when nothing usable was read."""
@@ -426,18 +440,14 @@ def parse(text: str) -> tuple[SetupFile | None, list[Problem]]:
     if regie is None:
         return None, r.problems
     setup = SetupFile(regie=regie)
-    for section, build, target in (("ecoles", _school, setup.schools),
-                                   ("activites", _activity, setup.activities)):
-        tables = data.get(section, {})
-        if r.table(tables, section) is None:
-            continue
-        for code, item in tables.items():
-            if not _CODE.match(code):
-                r.problem(f"{section}.{code}", "code invalide : 1 à 20 majuscules, chiffres ou _.")
-                continue
-            built = build(r, code, item)
-            if built is not None:
-                target.append(built)  # type: ignore[attr-defined]
+    for code, item in _coded(r, data, "ecoles"):
+        school = _school(r, code, item)
+        if school is not None:
+            setup.schools.append(school)
+    for code, item in _coded(r, data, "activites"):
+        activity = _activity(r, code, item)
+        if activity is not None:
+            setup.activities.append(activity)
     periods = data.get("periodes", [])
     if not isinstance(periods, list):
         r.problem("periodes", "une liste de périodes est attendue ([[periodes]]).")

@@ -345,7 +345,7 @@ def the_regie(session: Session, ctx: Context) -> Regie:
         if regie is None:
             raise ServiceError("Régie introuvable.")
         return regie
-    regies = list(session.execute(select(Regie)).scalars())
+    regies: list[Regie] = list(session.execute(select(Regie)).scalars())
     if not regies:
         raise ServiceError("Aucune régie dans la base : lancez d'abord « portail regie init ».")
     if len(regies) > 1:
