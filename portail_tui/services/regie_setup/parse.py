@@ -193,7 +193,8 @@ def as_time(v: Any) -> time:
 def as_cents(v: Any) -> int:
     """Euros as a French string (« "2,10" »), or a whole number of euros."""
     if isinstance(v, bool | float):
-        raise ValueError(f"écrivez le montant entre guillemets, par exemple \"{str(v).replace('.', ',')}\".")
+        example = f"{v:.2f}".replace(".", ",") if isinstance(v, float) else "2,10"
+        raise ValueError(f"écrivez le montant entre guillemets, par exemple \"{example}\".")
     if isinstance(v, int):
         return v * 100
     if not isinstance(v, str):
@@ -327,9 +328,10 @@ def _rate(r: _Reader, key: str, data: Any) -> RateSpec | None:
         r.problem(key, "un tarif sans quotient n'a ni qf_min ni qf_max.")
     if price is not None and price < 0:
         r.problem(f"{key}.prix", "prix négatif.")
-    if price is None or start is None:
+    if start is None:
         return None
-    return RateSpec(valid_from=start, price_cents=price, qf_min=qf_min, qf_max=qf_max,
+    # A bad price was reported; the bracket still counts for the checks between brackets.
+    return RateSpec(valid_from=start, price_cents=price if price is not None else 0, qf_min=qf_min, qf_max=qf_max,
                     no_quotient=no_quotient, key=key)
 
 
