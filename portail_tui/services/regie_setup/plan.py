@@ -53,6 +53,28 @@ _AUDIT_ENTITY = {"régie": "regie", "école": "school", "classe": "school_class"
                  "activité": "activity", "tarif": "rate", "période": "period"}
 
 
+# Columns as the set-up file names them, for the plan a person reads.
+FILE_KEYS = {
+    "code": "code", "name": "nom", "address": "adresse", "regisseur_name": "regisseur",
+    "email": "email", "payment_modes": "modes_paiement", "cash_limit_cents": "plafond_especes",
+    "payfip_numcli": "payfip_numcli", "school_zone": "zone_vacances", "school_year_start": "rentree",
+    "attendance_deadline_days": "delai_pointage_jours",
+    "justification_delay_days": "delai_justificatif_jours",
+    "bill_first_sick_day": "facturer_premier_jour_maladie", "kitchen_email": "email_cuisine",
+    "closed_from": "fermee_a_partir_du", "sort_order": "ordre", "label": "libelle",
+    "letter": "lettre", "start_time": "debut", "end_time": "fin", "weekdays": "jours",
+    "runs_on": "calendrier", "booking_unit": "inscription", "deadline_days": "delai (jours)",
+    "deadline_time": "delai (heure)", "deadline_skip_weekends": "delai_sans_weekends",
+    "deadline_skip_holidays": "delai_sans_feries", "horizon_days": "horizon_jours",
+    "capacity": "capacite", "waiting_list": "liste_attente", "exclusion_group": "groupe_exclusion",
+    "combinable_in_group": "cumulable", "eligible_schools": "ecoles", "min_age": "age_min",
+    "max_age": "age_max", "surcharge_cents": "supplement_sans_reservation", "serves_meal": "repas",
+    "caf_declared": "declaree_caf", "qf_max": "qf_max", "price_cents": "prix",
+    "valid_to": "fin de validité", "first_day": "du", "last_day": "au",
+    "booking_opens": "inscriptions_du", "booking_closes": "inscriptions_au", "parent_id": "dans",
+}
+
+
 @dataclass(frozen=True)
 class Change:
     kind: str  # one of KINDS
@@ -124,7 +146,7 @@ def _diff(row: Any, values: dict[str, Any], skip: Sequence[str] = ()) -> tuple[t
             continue
         old = getattr(row, column)
         if old != new:
-            out.append((column, _money_text(column, old), _money_text(column, new)))
+            out.append((FILE_KEYS.get(column, column), _money_text(column, old), _money_text(column, new)))
     return tuple(out)
 
 
