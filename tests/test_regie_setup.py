@@ -15,7 +15,17 @@ from sqlmodel import Session, SQLModel, col
 from portail_tui.clock import PARIS
 from portail_tui.db import Database
 from portail_tui.domain.booking_cart import BOOK, CartLine
-from portail_tui.models import Activity, AuditLog, Booking, Child, Family, FamilyMember, Period, Rate, Regie
+from portail_tui.models import (
+    Activity,
+    AuditLog,
+    Booking,
+    Child,
+    Family,
+    FamilyMember,
+    Period,
+    Rate,
+    Regie,
+)
 from portail_tui.services.booking.validation import validate_cart
 from portail_tui.services.context import Actor, Context, PermissionDenied, ServiceError
 from portail_tui.services.regie_setup import apply, example_text, export, parse, the_regie
