@@ -264,3 +264,17 @@ def test_weeks_point_at_their_holiday(ctx: Context) -> None:
     rates = ctx.db.read(lambda s: s.execute(select(func.count()).select_from(Rate)).scalar_one())
     assert rates == 18
     assert ctx.db.read(lambda s: s.execute(text("SELECT COUNT(*) FROM school_class")).scalar_one()) == 12
+
+
+def test_a_renamed_school_keeps_its_children_and_a_code_can_change(ctx: Context) -> None:
+    rid, _agent = _town(ctx)
+    _fam, child = _family(ctx.db, rid, 900)
+    renamed = example_text().replace('nom = "École élémentaire Jean-Moulin"',
+                                     'nom = "École élémentaire Jean-Moulin (groupe scolaire)"')
+    renamed = renamed.replace("[ecoles.BOURG]", "[ecoles.LEBOURG]")
+    plan = apply(ctx, _setup(renamed))
+    assert [c.name for c in plan.of("suppression") if c.kind == "école"] == ["BOURG"]
+    assert [c.name for c in plan.of("ajout") if c.kind == "école"] == ["LEBOURG"]
+    school = ctx.db.read(lambda s: s.get(Child, child).school)
+    assert school == "École élémentaire Jean-Moulin (groupe scolaire)"
+    assert apply(ctx, _setup(renamed)).is_noop

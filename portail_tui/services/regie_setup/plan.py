@@ -216,17 +216,9 @@ class _Walk:
                 .where(col(Family.regie_id) == self.rid))
 
     def schools(self) -> None:
-        rows = {s.code: s for s in self.s.execute(select(School).where(col(School.regie_id) == self.rid)).scalars()}
-        for i, spec in enumerate(self.setup.schools):
-            row = rows.pop(spec.code, None)
-            old_name = row.name if row is not None else None
-            row = self.upsert("école", spec.code, row, School, school_values(spec, self.rid, i))
-            if self.write and old_name is not None and old_name != spec.name:
-                # Children name their school: a renamed school keeps its children.
-                self.s.execute(update(Child).where(col(Child.school) == old_name,
-                                                   col(Child.id).in_(self._children_of_regie()))
-                               .values(school=spec.name))
-            self.classes(spec.code, row, list(spec.classes), spec.name)
+        kept = {s.code: s for s in self.s.execute(select(School).where(col(School.regie_id) == self.rid)).scalars()}
+        wanted = {spec.code for spec in self.setup.schools}
+        rows = {code: row for code, row in kept.items() if code not in wanted}
         for code, row in rows.items():
             children = self.count(select(func.count()).select_from(Child).where(
                 col(Child.school) == row.name, col(Child.id).in_(self._children_of_regie())))
@@ -236,8 +228,22 @@ class _Walk:
                 continue
             self.note(Change("école", code, REMOVED), row.id)
             if self.write:
+                # Before the additions: a new code may take the removed school's name.
                 self.s.execute(delete(SchoolClass).where(col(SchoolClass.school_id) == row.id))
                 self.s.delete(row)
+                self.s.flush()
+        for i, spec in enumerate(self.setup.schools):
+            row = kept.get(spec.code)
+            old_name = row.name if row is not None else None
+            row = self.upsert("école", spec.code, row, School, school_values(spec, self.rid, i))
+            if self.write and old_name is not None and old_name != spec.name:
+                # Children name their school: a renamed school keeps its children.
+                self.s.execute(update(Child).where(col(Child.school) == old_name,
+                                                   col(Child.id).in_(self._children_of_regie()))
+                               .values(school=spec.name))
+            # Children's rows carry the new name once written; in a dry run, still the old one.
+            self.classes(spec.code, row, list(spec.classes),
+                         spec.name if self.write else (old_name or spec.name))
 
     def classes(self, code: str, school: School | None, names: list[str], school_name: str) -> None:
         rows: dict[str, SchoolClass] = {}
