@@ -109,3 +109,10 @@ def test_apply_without_a_regie(url: str, example: Path) -> None:
     assert _invoke(url, "db", "upgrade").exit_code == 0
     result = _invoke(url, "regie", "apply", str(example))
     assert result.exit_code == 1 and "regie init" in result.output
+
+
+def test_check_reads_a_file_saved_with_a_bom_and_refuses_a_missing_file(url: str, example: Path) -> None:
+    example.write_bytes(b"\xef\xbb\xbf" + example_text().replace("\n", "\r\n").encode("utf-8"))
+    assert _invoke(url, "regie", "check", str(example)).exit_code == 0
+    missing = _invoke(url, "regie", "check", str(example.with_name("absent.toml")))
+    assert missing.exit_code == 1 and "Fichier introuvable" in missing.output

@@ -39,9 +39,13 @@ FILE_ARG = typer.Argument(..., help="Fichier de paramétrage (TOML).", metavar="
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a BOM from a Windows editor is fine
     except UnicodeDecodeError:
         raise CliError(f"{path} n'est pas un fichier texte UTF-8.") from None
+    except FileNotFoundError:
+        raise CliError(f"Fichier introuvable : {path}.") from None
+    except IsADirectoryError:
+        raise CliError(f"{path} est un dossier, pas un fichier.") from None
 
 
 def _parsed(path: Path) -> SetupFile:
