@@ -116,3 +116,11 @@ def test_check_reads_a_file_saved_with_a_bom_and_refuses_a_missing_file(url: str
     assert _invoke(url, "regie", "check", str(example)).exit_code == 0
     missing = _invoke(url, "regie", "check", str(example.with_name("absent.toml")))
     assert missing.exit_code == 1 and "Fichier introuvable" in missing.output
+
+
+def test_exemple_writes_the_example_once(url: str, tmp_path: Path) -> None:
+    target = tmp_path / "ma-commune.toml"
+    assert _invoke(url, "regie", "exemple", str(target)).exit_code == 0
+    assert target.read_text(encoding="utf-8") == example_text()
+    again = _invoke(url, "regie", "exemple", str(target))
+    assert again.exit_code == 1 and "existe déjà" in again.output

@@ -7,6 +7,7 @@ export`. Other lanes add their commands to `regie_app` (e.g. `regie fermer`).
 - ``portail regie apply FICHIER [--dry-run]``: the grouped plan, then (without --dry-run)
   the changes in one audited transaction.
 - ``portail regie export FICHIER``: the current set-up in the same format.
+- ``portail regie exemple FICHIER``: the commented example file, to start from.
 """
 
 from __future__ import annotations
@@ -131,3 +132,16 @@ def regie_export(fichier: Path = typer.Argument(..., help="Fichier à écrire (T
         text = ctx.db.read(lambda s: export(s, the_regie(s, ctx)))
     path = write_atomic(fichier, text.encode("utf-8"))
     console.print(f"Paramétrage écrit dans {path}.", highlight=False)
+
+
+@regie_app.command("exemple")
+@friendly
+def regie_exemple(fichier: Path = typer.Argument(..., help="Fichier à écrire (TOML).", metavar="FICHIER")) -> None:
+    """Écrit le fichier d'exemple commenté (la commune du guide), point de départ d'une commune."""
+    from portail_tui.exports.files import write_atomic
+    from portail_tui.services.regie_setup import example_text
+
+    if fichier.exists():
+        raise CliError(f"{fichier} existe déjà : choisissez un autre nom.")
+    path = write_atomic(fichier, example_text().encode("utf-8"))
+    console.print(f"Exemple écrit dans {path} : adaptez-le, puis portail regie check {path}.", highlight=False)
