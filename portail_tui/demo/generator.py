@@ -73,6 +73,8 @@ from portail_tui.models import (
     Rate,
     ReceiptCounter,
     Regie,
+    School,
+    SchoolClass,
     Slot,
 )
 from portail_tui.services import audit
@@ -162,8 +164,8 @@ class _Town:
         loader.create_indexes(indexes)
         loader.fix_sequences(
             table_of(m)
-            for m in (Regie, Agent, Activity, Rate, Closure, Period, News, Family, Guardian, Child,
-                      FamilyMember, Contact, Form, Booking, Slot, Payment)
+            for m in (Regie, Agent, School, SchoolClass, Activity, Rate, Closure, Period, News, Family,
+                      Guardian, Child, FamilyMember, Contact, Form, Booking, Slot, Payment)
         )
         conn.execute(insert(table_of(AuditLog)), [audit.row(
             at=ctx.now, actor="system", action="demo.generate", entity="regie", entity_id=ctx.regie_id,

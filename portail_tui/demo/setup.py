@@ -7,6 +7,7 @@ only, so the families drawn afterwards land on the same calendar for every seed.
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
@@ -22,16 +23,13 @@ from portail_tui.demo.spec import (
     CLM,
     CLV,
     DEMO_ACCOUNTS,
-    QF_BRACKETS,
-    REGIE_CODE,
-    REGIE_NAME,
+    EXAMPLE,
     RS,
     TownContext,
 )
 from portail_tui.domain.frdates import format_date_long, format_month
 from portail_tui.domain.school_calendar import ETE, DayKind, SchoolCalendar
 from portail_tui.models import (
-    PAYMENT_MODES,
     Activity,
     Agent,
     Closure,
@@ -40,8 +38,20 @@ from portail_tui.models import (
     Rate,
     ReceiptCounter,
     Regie,
+    School,
+    SchoolClass,
 )
 from portail_tui.services.consumption import consumption_limit
+from portail_tui.services.regie_setup import SetupFile
+from portail_tui.services.regie_setup.model import PeriodSpec
+from portail_tui.services.regie_setup.rows import (
+    activity_values,
+    class_values,
+    period_values,
+    rate_values,
+    regie_values,
+    school_values,
+)
 
 
 def is_open_day(cal: SchoolCalendar, d: date) -> bool:
@@ -73,6 +83,7 @@ class TownSetup:
         self.cal = SchoolCalendar(zone="A")
         self.periods: list[DemoPeriod] = []
         self.period_rows: dict[int, dict[str, Any]] = {}
+        self.holiday_keys: dict[str, int] = {}  # period label → index of its holiday
 
     def choose_closures(self, cal: SchoolCalendar) -> list[tuple[date, str]]:
         ctx = self.ctx
@@ -97,42 +108,22 @@ class TownSetup:
         ctx = self.ctx
         rid = ctx.regie_id
         setup_at = ctx.at(ctx.sy_start - timedelta(days=7), 9 * 60)
-        conn.execute(insert(table_of(Regie)), [{
-            "id": rid, "code": REGIE_CODE, "name": REGIE_NAME, "payment_modes": ",".join(PAYMENT_MODES),
-            "cash_limit_cents": 30000, "email": "regie.scolaire@saint-just-le-martel.example",
-            "address": f"Mairie, 1 place de la Mairie, {N.MAIN_TOWN[0]} {N.MAIN_TOWN[1]}",
-            "payfip_numcli": "012345", "payfip_mode": "T", "school_zone": "A",
-        }])
+        self.closures = self.choose_closures(SchoolCalendar(zone="A"))
+        self.cal = SchoolCalendar(zone="A", closures=frozenset(d for d, _ in self.closures))
+        setup = self.setup_file()
+        conn.execute(insert(table_of(Regie)), [{"id": rid, **regie_values(setup.regie)}])
         conn.execute(insert(table_of(Agent)), [
             {"id": i, "regie_id": rid, "login": a.login, "full_name": a.full_name,
              "role": a.role, "password_hash": hashes[a.password], "active": True,
              "can_see_health": a.can_see_health, "failed_attempts": 0, "created_at": setup_at}
             for i, a in enumerate(DEMO_ACCOUNTS, start=1)
         ])
-        conn.execute(insert(table_of(Activity)), [
-            {"id": i + 1, "regie_id": rid, "code": s.code, "label": s.label, "letter": s.letter,
-             "start_time": s.start, "end_time": s.end, "weekdays": s.weekdays, "runs_on": s.runs_on,
-             "booking_unit": s.unit, "deadline_days": 2, "deadline_time": s.start,
-             "deadline_skip_weekends": False, "deadline_skip_holidays": False, "horizon_days": 60,
-             "capacity": ctx.caps[i], "waiting_list": True, "exclusion_group": s.group,
-             "combinable_in_group": s.combinable, "sort_order": (i + 1) * 10, "active": True}
-            for i, s in enumerate(ACTIVITY_SPECS)
-        ])
-        rates: list[dict[str, Any]] = []
-        for i, s in enumerate(ACTIVITY_SPECS):
-            for b, (lo, hi) in enumerate(QF_BRACKETS):
-                rates.append({"id": len(rates) + 1, "activity_id": i + 1, "qf_min": lo, "qf_max": hi,
-                              "price_cents": s.prices[b], "valid_from": ctx.sy_start, "valid_to": None})
-        conn.execute(insert(table_of(Rate)), rates)
-
-        self.closures = self.choose_closures(SchoolCalendar(zone="A"))
+        self.write_setup(conn, setup)
         if self.closures:
             conn.execute(insert(table_of(Closure)), [
                 {"id": i, "regie_id": rid, "day": d, "reason": reason}
                 for i, (d, reason) in enumerate(self.closures, start=1)
             ])
-        self.cal = SchoolCalendar(zone="A", closures=frozenset(d for d, _ in self.closures))
-        self.write_periods(conn)
         conn.execute(insert(table_of(ReceiptCounter)), [
             {"regie_id": rid, "last_number": 0}
         ])
@@ -141,34 +132,72 @@ class TownSetup:
         return sum(is_open_day(self.cal, first + timedelta(days=i))
                    for i in range((last - first).days + 1))
 
-    def write_periods(self, conn: Connection) -> None:
-        """Whole holidays and their weeks (summer by the week only: nobody books two
-        months at once), each with its booking window."""
-        sy = self.ctx.sy
-        rows: list[dict[str, Any]] = []
-        for hkey, hp in enumerate(
-            [p for y in (sy, sy + 1) for p in self.cal.holiday_periods(y)]
-        ):
+    def setup_file(self) -> SetupFile:
+        """The example set-up file (G1) adapted to this town: its school year, places
+        in proportion to its size, and the holiday periods of the two school years the
+        demo spans (each holiday whole and by the week; summer by the week only:
+        nobody books two months at once)."""
+        ctx = self.ctx
+        setup = copy.deepcopy(EXAMPLE)
+        setup.regie.school_year_start = ctx.sy_start
+        for i, activity in enumerate(setup.activities):
+            activity.capacity = ctx.caps[i]
+            for rate in activity.rates:
+                rate.valid_from = ctx.sy_start
+        clv = ACTIVITY_SPECS[CLV].code
+        setup.periods = []
+        sy = ctx.sy
+        for hkey, hp in enumerate([p for y in (sy, sy + 1) for p in self.cal.holiday_periods(y)]):
             opens = hp.first_day - timedelta(days=45)
             closes = hp.first_day - timedelta(days=7)
             title = f"{hp.name} {hp.first_day.year}"
-            parent = None
+            whole = None
             if hp.name != ETE:
-                parent = len(rows) + 1
-                rows.append({"id": parent, "activity_id": CLV + 1, "label": title,
-                             "first_day": hp.first_day, "last_day": hp.last_day,
-                             "booking_opens": opens, "booking_closes": closes, "capacity": None,
-                             "parent_id": None})
-                self.periods.append(DemoPeriod(parent, hp.first_day, hp.last_day, opens, closes,
-                                               self.open_days(hp.first_day, hp.last_day), hkey, True))
+                whole = title
+                setup.periods.append(PeriodSpec(clv, title, hp.first_day, hp.last_day, opens, closes))
+                self.holiday_keys[title] = hkey
             for a, b in hp.weeks():
-                pid = len(rows) + 1
-                rows.append({"id": pid, "activity_id": CLV + 1,
-                             "label": f"{title} — semaine du {format_date_long(a, year=False)}",
-                             "first_day": a, "last_day": b, "booking_opens": opens,
-                             "booking_closes": closes, "capacity": None, "parent_id": parent})
-                self.periods.append(DemoPeriod(pid, a, b, opens, closes, self.open_days(a, b), hkey,
-                                               False))
+                label = f"{title} — semaine du {format_date_long(a, year=False)}"
+                setup.periods.append(PeriodSpec(clv, label, a, b, opens, closes, within=whole))
+                self.holiday_keys[label] = hkey
+        return setup
+
+    def write_setup(self, conn: Connection, setup: SetupFile) -> None:
+        """Schools, classes, activities, rates and periods: the rows `regie apply` would
+        write for this file (the same row builders), with the generator's own ids
+        (activity id = index in ACTIVITY_SPECS + 1, the families' rows rely on it)."""
+        rid = self.ctx.regie_id
+        schools: list[dict[str, Any]] = []
+        classes: list[dict[str, Any]] = []
+        for i, school in enumerate(setup.schools):
+            schools.append({"id": i + 1, **school_values(school, rid, i)})
+            first = len(classes) + 1
+            classes += [{"id": first + k, **class_values(name, i + 1, k)}
+                        for k, name in enumerate(school.classes)]
+        conn.execute(insert(table_of(School)), schools)
+        if classes:
+            conn.execute(insert(table_of(SchoolClass)), classes)
+        conn.execute(insert(table_of(Activity)), [
+            {"id": i + 1, **activity_values(a, rid, i), "active": True}
+            for i, a in enumerate(setup.activities)
+        ])
+        rates: list[dict[str, Any]] = []
+        for i, a in enumerate(setup.activities):
+            first = len(rates) + 1
+            rates += [{"id": first + k, **r} for k, r in enumerate(rate_values(a, i + 1))]
+        conn.execute(insert(table_of(Rate)), rates)
+        ids = {a.code: i + 1 for i, a in enumerate(setup.activities)}
+        rows: list[dict[str, Any]] = []
+        by_label: dict[str, int] = {}
+        wholes = {p.within for p in setup.periods if p.within is not None}
+        for p in setup.periods:
+            pid = len(rows) + 1
+            parent = by_label[p.within] if p.within is not None else None
+            rows.append({"id": pid, **period_values(p, ids[p.activity], parent)})
+            by_label[p.label] = pid
+            self.periods.append(DemoPeriod(pid, p.first_day, p.last_day, p.booking_opens, p.booking_closes,
+                                           self.open_days(p.first_day, p.last_day),
+                                           self.holiday_keys[p.label], p.label in wholes))
         if rows:
             conn.execute(insert(table_of(Period)), rows)
         self.period_rows = {r["id"]: r for r in rows}

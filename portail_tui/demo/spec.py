@@ -16,12 +16,10 @@ from portail_tui.clock import PARIS
 from portail_tui.demo import names as N
 from portail_tui.domain.school_calendar import school_year_of
 from portail_tui.domain.text import normalize
+from portail_tui.services.regie_setup import SetupFile, example_text, parse
+from portail_tui.services.regie_setup.model import ActivitySpec as ExampleActivity
 
-REGIE_CODE = "SCOLAIRE"
-REGIE_NAME = "REGIE DES SERVICES SCOLAIRES"
 SHARED_RESIDENCE = "alternée"
-# Quotient familial brackets (euros), inclusive; None = no upper bound.
-QF_BRACKETS: tuple[tuple[int, int | None], ...] = ((0, 700), (701, 1200), (1201, None))
 # Capacities are those of a 150-family town; a bigger town gets proportionally more
 # places (more schools, more staff), otherwise a 20,000-family town would be one
 # endless waiting list.
@@ -75,20 +73,34 @@ class ActivitySpec:
     prices: tuple[int, int, int]  # cents, per QF bracket (per day for a period activity)
 
 
-ACTIVITY_SPECS: tuple[ActivitySpec, ...] = (
-    ActivitySpec("RS", "RESTAURANT SCOLAIRE", "R", time(11, 45), time(13, 30), "1245", "school",
-                 "day", 120, None, False, (210, 340, 450)),
-    ActivitySpec("APSM", "APS MATIN", "M", time(7, 30), time(8, 30), "1245", "school", "day", 40,
-                 "APS", True, (120, 160, 200)),
-    ActivitySpec("APSS", "APS SOIR", "S", time(16, 30), time(18, 30), "1245", "school", "day", 40,
-                 "APS", True, (180, 240, 300)),
-    ActivitySpec("APSF", "APS FORFAIT", "F", time(7, 30), time(18, 30), "1245", "school", "day", 30,
-                 "APS", False, (260, 350, 440)),
-    ActivitySpec("CLM", "CENTRE DE LOISIRS MERCREDI", "W", time(8, 0), time(18, 0), "3", "school",
-                 "day", 40, None, False, (800, 1200, 1600)),
-    ActivitySpec("CLV", "CENTRE DE LOISIRS VACANCES", "V", time(8, 0), time(18, 0), "12345",
-                 "holidays", "period", 48, None, False, (900, 1300, 1700)),
+def _example() -> SetupFile:
+    """The town's set-up: the example file shipped with the application (G1), read by
+    the same parser a real town's file goes through."""
+    setup, problems = parse(example_text())
+    if setup is None or problems:
+        raise DemoError("Fichier d'exemple invalide : " + "; ".join(map(str, problems)))
+    return setup
+
+
+EXAMPLE = _example()
+REGIE_CODE = EXAMPLE.regie.code
+REGIE_NAME = EXAMPLE.regie.name
+# Quotient familial brackets (euros), inclusive; None = no upper bound: those of the
+# file's first activity, which every activity of the example shares.
+QF_BRACKETS: tuple[tuple[int, int | None], ...] = tuple(
+    (r.qf_min, r.qf_max) for r in sorted(EXAMPLE.activities[0].rates, key=lambda r: r.qf_min)
+    if not r.no_quotient
 )
+
+
+def _activity_spec(a: ExampleActivity) -> ActivitySpec:
+    prices = [r.price_cents for r in sorted(a.rates, key=lambda r: r.qf_min) if not r.no_quotient]
+    return ActivitySpec(a.code, a.label, a.letter, a.start_time, a.end_time, a.weekdays, a.runs_on,
+                        a.booking_unit, a.capacity or 0, a.exclusion_group, a.combinable_in_group,
+                        (prices[0], prices[1], prices[2]))
+
+
+ACTIVITY_SPECS: tuple[ActivitySpec, ...] = tuple(_activity_spec(a) for a in EXAMPLE.activities)
 # Activity indexes in ACTIVITY_SPECS; the activity's id is its index + 1.
 RS, APSM, APSS, APSF, CLM, CLV = range(6)
 DAY_ACTIVITIES = (RS, APSM, APSS, APSF, CLM)

@@ -46,6 +46,12 @@ class ActivityRule:
     exclusion_group: str | None = None
     combinable_in_group: bool = False
     sort_order: int = 0
+    # Who may book (G2): names of the schools whose children may (None: every school),
+    # an age range in whole years on the day booked, and the day it closes (G4).
+    eligible_schools: frozenset[str] | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    closed_from: date | None = None
 
     @property
     def by_period(self) -> bool:
@@ -69,8 +75,11 @@ class RateRule:
     price_cents: int
     valid_from: date
     valid_to: date | None = None
+    no_quotient: bool = False  # the price of a family without a known quotient (G3)
 
     def applies(self, quotient: int, on: date) -> bool:
+        if self.no_quotient:
+            return False
         if on < self.valid_from or (self.valid_to is not None and on > self.valid_to):
             return False
         return self.qf_min <= quotient and (self.qf_max is None or quotient <= self.qf_max)
@@ -95,6 +104,15 @@ class PeriodRule:
 
     def overlaps(self, other: PeriodRule) -> bool:
         return self.first_day <= other.last_day and other.first_day <= self.last_day
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRule:
+    """What the rules need to know about the child booked (G2): birth date and the
+    name of its school, as the child's file gives them."""
+
+    birth_date: date | None = None
+    school: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +147,8 @@ class Refusal(enum.StrEnum):
     EXCLUDED = "excluded"
     ALREADY = "already"
     NOT_BOOKED = "not_booked"
+    NOT_ELIGIBLE = "not_eligible"
+    ACTIVITY_CLOSED = "activity_closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,18 +317,27 @@ def rates_in_force(rates: Sequence[RateRule], on: date) -> list[RateRule]:
 
 def price_for(rates: Sequence[RateRule], quotient: int | None, on: date) -> int | None:
     """Price of one day from the QF bracket (B1). Without a known quotient the family
-    pays the top bracket (the one with the highest floor), as régies do when no
-    attestation was supplied. None: no rate in force that day."""
+    pays the régie's « sans quotient » rate when it set one (G3), else the top bracket
+    (the one with the highest floor), as régies do when no attestation was supplied.
+    None: no rate in force that day."""
     valid = rates_in_force(rates, on)
     if not valid:
         return None
+    brackets = [r for r in valid if not r.no_quotient]
     if quotient is None:
-        return max(valid, key=lambda r: (r.qf_min, r.price_cents)).price_cents
-    for r in sorted(valid, key=lambda r: r.qf_min):
+        unknown = [r for r in valid if r.no_quotient]
+        if unknown:
+            return unknown[0].price_cents
+        if not brackets:
+            return None
+        return max(brackets, key=lambda r: (r.qf_min, r.price_cents)).price_cents
+    if not brackets:
+        return None
+    for r in sorted(brackets, key=lambda r: r.qf_min):
         if r.applies(quotient, on):
             return r.price_cents
     # A QF above every ceiling (badly set brackets): the top bracket again.
-    return max(valid, key=lambda r: r.qf_min).price_cents
+    return max(brackets, key=lambda r: r.qf_min).price_cents
 
 
 def period_price(
@@ -360,6 +389,37 @@ def conflicts(candidate: ActivityRule, chosen: Iterable[ActivityRule]) -> list[A
 
 def exclusion_wording(other: ActivityRule) -> str:
     return f"incompatible avec {other.label}"
+
+
+# -------------------------------------------------------------------- who may book
+
+
+def age_on(birth: date, day: date) -> int:
+    """Age in whole years on `day`."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def eligibility_refusal(rule: ActivityRule, day: date, child: ChildRule | None) -> Verdict | None:
+    """G2, G4: the activity closed from a date, the child's school, its age on the day.
+    None when nothing stops this child; an unknown child (None) is checked for the
+    closure only."""
+    if rule.closed_from is not None and day >= rule.closed_from:
+        return Verdict.no(Refusal.ACTIVITY_CLOSED,
+                          f"activité fermée à partir du {_day_month(rule.closed_from)}")
+    if child is None:
+        return None
+    if rule.eligible_schools is not None and child.school not in rule.eligible_schools:
+        if not child.school:
+            return Verdict.no(Refusal.NOT_ELIGIBLE, "réservée à certaines écoles : école de l'enfant"
+                                                    " non renseignée")
+        return Verdict.no(Refusal.NOT_ELIGIBLE, f"réservée à d'autres écoles que « {child.school} »")
+    if child.birth_date is not None and (rule.min_age is not None or rule.max_age is not None):
+        age = age_on(child.birth_date, day)
+        if rule.min_age is not None and age < rule.min_age:
+            return Verdict.no(Refusal.NOT_ELIGIBLE, f"à partir de {rule.min_age} ans (l'enfant a {age} ans)")
+        if rule.max_age is not None and age > rule.max_age:
+            return Verdict.no(Refusal.NOT_ELIGIBLE, f"jusqu'à {rule.max_age} ans (l'enfant a {age} ans)")
+    return None
 
 
 # --------------------------------------------------------------------- bookability
@@ -470,18 +530,23 @@ def check_day_line(
     kind: DayKind | None = None,
     booked: bool = False,
     others: Iterable[ActivityRule] = (),
+    child: ChildRule | None = None,
 ) -> Verdict:
     """« Can this child have this activity on this day now? » — the one decision the
     day dialog, the pattern (B3) and validation (R10) share. The service gathers the
     facts: whether the child already has it (`booked`), the activities the child will
     have that day besides it (`others`, for R4), the slot's places and whether a rate
-    is in force. Already booked first, then the day's own rules, then exclusions."""
+    is in force, and who the child is (`child`, G2). Already booked first, then the
+    day's own rules, then who may book, then exclusions."""
     if booked:
         return already_booked()
     verdict = check_day(rule, day, now, cal, places=places, has_rate=has_rate,
                         closure_reasons=closure_reasons, kind=kind)
     if not verdict.ok:
         return verdict
+    refused = eligibility_refusal(rule, day, child)
+    if refused is not None:
+        return refused
     blocker = next((o for o in others if excludes(rule, o)), None)
     if blocker is not None:
         return Verdict.no(Refusal.EXCLUDED, exclusion_wording(blocker))
@@ -503,14 +568,20 @@ def check_period_line(
     has_rate: bool = True,
     booked: bool = False,
     others: Iterable[PeriodRule] = (),
+    child: ChildRule | None = None,
 ) -> Verdict:
     """The same question for a holiday period (R3): `others` are the periods the child
-    is (or will be) booked on; an overlapping one of the same activity refuses it."""
+    is (or will be) booked on; an overlapping one of the same activity refuses it. Who
+    may book (G2) is judged on the period's first day; a closure on any of its days."""
     if booked:
         return already_booked()
     verdict = check_period(rule, period, now, places=places, has_rate=has_rate)
     if not verdict.ok:
         return verdict
+    closed = eligibility_refusal(rule, period.last_day, None)
+    refused = closed or eligibility_refusal(rule, period.first_day, child)
+    if refused is not None:
+        return refused
     overlap = overlapping(rule, period, others)
     if overlap is not None:
         return Verdict.no(Refusal.ALREADY, f"déjà inscrit : {overlap.label}")

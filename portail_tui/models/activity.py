@@ -67,7 +67,9 @@ class Activity(SQLModel, table=True):
 
 class Rate(SQLModel, table=True):
     """Price by quotient familial bracket (B1): qf_min <= QF <= qf_max (None = no upper bound).
-    For a period-booked activity the price is per day of the period."""
+    For a period-booked activity the price is per day of the period. A `no_quotient` row
+    is the price of families whose quotient is unknown (G3); without one they pay the
+    top bracket."""
 
     __tablename__ = "rate"
     __table_args__ = (CheckConstraint("price_cents >= 0", name="price_positive"),)
@@ -78,6 +80,7 @@ class Rate(SQLModel, table=True):
     price_cents: int
     valid_from: date
     valid_to: date | None = None
+    no_quotient: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Period(SQLModel, table=True):

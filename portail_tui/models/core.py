@@ -36,6 +36,8 @@ class Regie(SQLModel, table=True):
     attendance_deadline_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
     justification_delay_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
     bill_first_sick_day: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The first day of the school year the régie declares in its set-up file (G1).
+    school_year_start: date | None = None
 
 
 class Agent(SQLModel, table=True):

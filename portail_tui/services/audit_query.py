@@ -25,6 +25,8 @@ ACTION_LABELS: dict[str, str] = {
     "agent.unlock": "Attente après échecs levée",
     "agent.password": "Mot de passe d'agent changé",
     "agent.create": "Création d'un compte agent",
+    "regie.init": "Création de la régie",
+    "regie.setup": "Paramétrage de la régie (fichier)",
     "ssh.authorize": "Clé SSH autorisée",
     "ssh.revoke": "Clé SSH retirée",
     "payment.payment": "Règlement",

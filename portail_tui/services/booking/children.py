@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from portail_tui.domain.booking_rules import ChildRule
 from portail_tui.models import Child, Family, FamilyMember
 from portail_tui.services.context import Context, ServiceError
 
@@ -17,6 +18,7 @@ class ChildChoice:
     id: int
     first_name: str
     last_name: str
+    facts: ChildRule = ChildRule()  # birth date and school, for who may book (G2)
 
     @property
     def name(self) -> str:
@@ -46,23 +48,26 @@ def family_id_of(family: Family) -> int:
 
 def load_children(session: Session, family_id: int) -> dict[int, ChildChoice]:
     rows = session.execute(
-        select(col(Child.id), col(Child.first_name), col(Child.last_name))
+        select(col(Child.id), col(Child.first_name), col(Child.last_name), col(Child.birth_date),
+               col(Child.school))
         .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
         .where(col(FamilyMember.family_id) == family_id)
         .order_by(col(Child.birth_date), col(Child.first_name), col(Child.id))
     ).all()
-    return {r.id: ChildChoice(r.id, r.first_name, r.last_name) for r in rows}
+    return {r.id: ChildChoice(r.id, r.first_name, r.last_name, ChildRule(r.birth_date, r.school))
+            for r in rows}
 
 
 def load_child(session: Session, family_id: int, child_id: int) -> ChildChoice:
     row = session.execute(
-        select(col(Child.id), col(Child.first_name), col(Child.last_name))
+        select(col(Child.id), col(Child.first_name), col(Child.last_name), col(Child.birth_date),
+               col(Child.school))
         .join(FamilyMember, col(FamilyMember.child_id) == col(Child.id))
         .where(col(FamilyMember.family_id) == family_id, col(Child.id) == child_id)
     ).first()
     if row is None:
         raise ServiceError("Cet enfant n'est pas rattaché à la famille.", field="enfant")
-    return ChildChoice(row.id, row.first_name, row.last_name)
+    return ChildChoice(row.id, row.first_name, row.last_name, ChildRule(row.birth_date, row.school))
 
 
 def booking_children(ctx: Context, family_id: int) -> list[ChildChoice]:

@@ -95,7 +95,8 @@ def day_options(ctx: Context, family_id: int, child_id: int, day: date) -> DayOp
                     places=places,
                     deadline=deadline(rule, day, setup.calendar),
                     book=check_day_line(rule, day, now, setup.calendar, places=places,
-                                        has_rate=price is not None, closure_reasons=setup.closure_reasons),
+                                        has_rate=price is not None, closure_reasons=setup.closure_reasons,
+                                        child=child.facts),
                     cancel=check_cancel_day(rule, day, now, setup.calendar),
                     booking_id=b.id if b else None,
                     booked_status=b.status if b else None,
@@ -130,7 +131,7 @@ def period_options(ctx: Context, family_id: int, child_id: int) -> list[PeriodOp
 
     def work(session: Session) -> list[PeriodOption]:
         family = load_family(session, ctx, family_id)
-        load_child(session, family_id, child_id)
+        child = load_child(session, family_id, child_id)
         setup = load_setup(session, family.regie_id)
         now = ctx.clock.now()
         ids = [a.id for a in setup.ordered() if a.by_period]
@@ -171,7 +172,8 @@ def period_options(ctx: Context, family_id: int, child_id: int) -> list[PeriodOp
                     when=when_period(p),
                     price_cents=b.price_cents if b is not None and b.status == "confirmed" else price,
                     places=places,
-                    book=check_period_line(rule, p, now, places=places, has_rate=price is not None),
+                    book=check_period_line(rule, p, now, places=places, has_rate=price is not None,
+                                           child=child.facts),
                     cancel=check_cancel_period(p, now),
                     window=window_wording(p.booking_opens, p.booking_closes),
                     booking_id=b.id if b else None,

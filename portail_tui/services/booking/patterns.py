@@ -154,7 +154,8 @@ def pattern_lines(
                 verdict = check_day_line(rule, d, now, setup.calendar,
                                          places=day_places(rule, slots.get((rule.id, d))),
                                          has_rate=price is not None, closure_reasons=setup.closure_reasons,
-                                         booked=rule.id in day_live, others=others)
+                                         booked=rule.id in day_live, others=others,
+                                         child=child.facts)
                 if not verdict.ok:
                     skipped.append(SkippedDay(d, rule.label, verdict.reason))
                     continue

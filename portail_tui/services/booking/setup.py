@@ -30,6 +30,7 @@ from portail_tui.models import (
     Period,
     Rate,
     Regie,
+    School,
     Slot,
 )
 from portail_tui.services.booking.children import load_family
@@ -51,14 +52,17 @@ P = table_of(Period)
 B = table_of(Booking)
 F = table_of(Family)
 M = table_of(FamilyMember)
+SC = table_of(School)
 
 _Q_REGIE = select(G.c.name, G.c.school_zone).where(G.c.id == bindparam("regie"))
 _Q_ACTIVITIES = select(A).where(A.c.regie_id == bindparam("regie"), A.c.active.is_(True))
 _Q_RATES = (
-    select(R.c.activity_id, R.c.qf_min, R.c.qf_max, R.c.price_cents, R.c.valid_from, R.c.valid_to)
+    select(R.c.activity_id, R.c.qf_min, R.c.qf_max, R.c.price_cents, R.c.valid_from, R.c.valid_to,
+           R.c.no_quotient)
     .join(A, A.c.id == R.c.activity_id)
     .where(A.c.regie_id == bindparam("regie"))
 )
+_Q_SCHOOLS = select(SC.c.code, SC.c.name).where(SC.c.regie_id == bindparam("regie"))
 _Q_CLOSURES = select(C.c.day, C.c.reason).where(C.c.regie_id == bindparam("regie"))
 
 
@@ -89,8 +93,14 @@ class RegieSetup:
         return self.rates.get(rule.id, ())
 
 
-def activity_rule(a: Any) -> ActivityRule:
-    """An Activity row (Core row or model instance) as the rules see it."""
+def activity_rule(a: Any, school_names: dict[str, str] | None = None) -> ActivityRule:
+    """An Activity row (Core row or model instance) as the rules see it. Eligible
+    schools are stored as School codes; children name their school: `school_names`
+    (code → name) translates them (a code without a School row stays as is)."""
+    eligible = None
+    if a.eligible_schools is not None:
+        names = school_names or {}
+        eligible = frozenset(names.get(c, c) for c in a.eligible_schools.split(",") if c)
     return ActivityRule(
         id=a.id,
         code=a.code,
@@ -111,6 +121,10 @@ def activity_rule(a: Any) -> ActivityRule:
         exclusion_group=a.exclusion_group,
         combinable_in_group=a.combinable_in_group,
         sort_order=a.sort_order,
+        eligible_schools=eligible,
+        min_age=a.min_age,
+        max_age=a.max_age,
+        closed_from=a.closed_from,
     )
 
 
@@ -135,12 +149,17 @@ def load_setup(session: Session, regie_id: int) -> RegieSetup:
     regie = conn.execute(_Q_REGIE, params).first()
     if regie is None:
         raise ServiceError("Régie introuvable.")
-    activities = {int(a.id): activity_rule(a) for a in conn.execute(_Q_ACTIVITIES, params)}
+    activity_rows = list(conn.execute(_Q_ACTIVITIES, params))
+    names: dict[str, str] = {}
+    if any(a.eligible_schools is not None for a in activity_rows):
+        names = {r.code: r.name for r in conn.execute(_Q_SCHOOLS, params)}
+    activities = {int(a.id): activity_rule(a, names) for a in activity_rows}
     rates: dict[int, list[RateRule]] = {}
     for r in conn.execute(_Q_RATES, params):
         if r.activity_id in activities:
             rates.setdefault(r.activity_id, []).append(
-                RateRule(r.qf_min, r.qf_max, r.price_cents, r.valid_from, r.valid_to)
+                RateRule(r.qf_min, r.qf_max, r.price_cents, r.valid_from, r.valid_to,
+                         bool(r.no_quotient))
             )
     reasons: dict[date, str] = {r.day: r.reason for r in conn.execute(_Q_CLOSURES, params)}
     zone = regie.school_zone if regie.school_zone in ("A", "B", "C") else "A"

@@ -262,7 +262,8 @@ def _check(run: _Run, i: int, line: CartLine, rule: ActivityRule) -> _Accepted |
         taken = run.live_day.setdefault((line.child_id, line.day), set())
         others = [run.setup.activities[a] for a in taken if a in run.setup.activities]
         verdict = check_day_line(rule, line.day, run.now, run.setup.calendar, has_rate=price is not None,
-                                 closure_reasons=run.setup.closure_reasons, booked=booked, others=others)
+                                 closure_reasons=run.setup.closure_reasons, booked=booked, others=others,
+                                 child=run.children[line.child_id].facts)
         if verdict.ok:
             taken.add(rule.id)
     else:
@@ -273,7 +274,7 @@ def _check(run: _Run, i: int, line: CartLine, rule: ActivityRule) -> _Accepted |
         price, quotient = period_line_price(run.setup, rule, run.family, period)
         had = run.live_periods.setdefault(line.child_id, [])
         verdict = check_period_line(rule, period, run.now, has_rate=price is not None, booked=booked,
-                                    others=had)
+                                    others=had, child=run.children[line.child_id].facts)
         if verdict.ok:
             had.append(period)
     if not verdict.ok:
