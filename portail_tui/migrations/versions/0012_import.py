@@ -1,0 +1,51 @@
+"""Bringing in the families a town already has (G8): the town's own reference of a
+family, matched on re-import, and the opening balances (« reprise de solde »).
+
+Revision ID: 0012_import
+Revises: 0011_schools_attendance
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import portail_tui.models.types
+
+revision = "0012_import"
+# Written beside other changes in flight: the integrator re-chains this onto the head.
+down_revision = "0011_schools_attendance"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN and a unique index: no rebuild of a table other rows point to.
+    op.add_column("family", sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=40),
+                                      nullable=True))
+    op.create_index("ix_family_regie_id_reference", "family", ["regie_id", "reference"], unique=True)
+    op.create_table(
+        "opening_balance",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("regie_id", sa.Integer(), nullable=False),
+        sa.Column("family_id", sa.Integer(), nullable=False),
+        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("created_at", portail_tui.models.types.AwareDateTime(), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.ForeignKeyConstraint(["family_id"], ["family.id"],
+                                name=op.f("fk_opening_balance_family_id_family")),
+        sa.ForeignKeyConstraint(["regie_id"], ["regie.id"],
+                                name=op.f("fk_opening_balance_regie_id_regie")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opening_balance")),
+        sa.UniqueConstraint("family_id", name=op.f("uq_opening_balance_family_id")),
+    )
+    op.create_index(op.f("ix_opening_balance_regie_id"), "opening_balance", ["regie_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_opening_balance_regie_id"), table_name="opening_balance")
+    op.drop_table("opening_balance")
+    op.drop_index("ix_family_regie_id_reference", table_name="family")
+    op.drop_column("family", "reference")
