@@ -31,7 +31,16 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from portail_tui.models import Activity, Booking, Child, Family, OpeningBalance, Payment, Period, Regie
+from portail_tui.models import (
+    Activity,
+    Booking,
+    Child,
+    Family,
+    OpeningBalance,
+    Payment,
+    Period,
+    Regie,
+)
 from portail_tui.services import consumption
 from portail_tui.services.consumption import (  # re-exported: booking.py and tests import them from here
     CONSUMPTION_WINDOW_DAYS as CONSUMPTION_WINDOW_DAYS,
