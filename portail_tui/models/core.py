@@ -137,6 +137,9 @@ class Child(SQLModel, table=True):
     # What the kitchen must know (P4): standard, sans_porc, sans_viande, pai_panier.
     meal_type: str = Field(default="standard", max_length=12,
                            sa_column_kwargs={"server_default": "standard"})
+    # The town's own id of the child (G8 import): a child in shared custody is named by
+    # it in both families' rows, and found again by it on a later import.
+    reference: str | None = Field(default=None, max_length=40, index=True)
     created_at: datetime = Field(sa_type=AwareDateTime)
 
 

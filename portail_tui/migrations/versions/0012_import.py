@@ -1,5 +1,6 @@
 """Bringing in the families a town already has (G8): the town's own reference of a
-family, matched on re-import, and the opening balances (« reprise de solde »).
+family and of a child, matched on re-import, and the opening balances (« reprise de
+solde »).
 
 Revision ID: 0012_import
 Revises: 0011_schools_attendance
@@ -25,6 +26,8 @@ def upgrade() -> None:
     op.add_column("family", sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=40),
                                       nullable=True))
     op.create_index("ix_family_regie_id_reference", "family", ["regie_id", "reference"], unique=True)
+    op.add_column("child", sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
+    op.create_index(op.f("ix_child_reference"), "child", ["reference"], unique=False)
     op.create_table(
         "opening_balance",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,5 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_opening_balance_regie_id"), table_name="opening_balance")
     op.drop_table("opening_balance")
+    op.drop_index(op.f("ix_child_reference"), table_name="child")
+    op.drop_column("child", "reference")
     op.drop_index("ix_family_regie_id_reference", table_name="family")
     op.drop_column("family", "reference")

@@ -65,6 +65,7 @@ class Known:
     children: dict[int, list[Child]]  # family id -> its children
     contacts: dict[int, list[Contact]]  # family id -> its contacts
     last_number: int
+    child_refs: dict[str, int] = field(default_factory=dict)  # child reference -> child id
 
 
 def load_known(session: Session, regie_id: int) -> Known:
@@ -83,6 +84,8 @@ def load_known(session: Session, regie_id: int) -> Known:
         .where(col(FamilyMember.family_id).in_(in_regie))
     ).all():
         known.children.setdefault(family_id, []).append(child)
+        if child.reference and child.id is not None:
+            known.child_refs[child.reference] = child.id
     for c in session.execute(select(Contact).where(col(Contact.family_id).in_(in_regie))).scalars():
         known.contacts.setdefault(c.family_id, []).append(c)
     return known
@@ -111,7 +114,18 @@ class Plan:
     children_added: int = 0
 
 
+def _child_values(child: ChildIn) -> dict[str, Any]:
+    """The child's columns the file gives (its reference only when it has one)."""
+    values = {k: child.values.get(k) for k in CHILD_COLUMNS}
+    if child.reference:
+        values["reference"] = child.reference
+    return values
+
+
 def _match_child(known: Known, family_id: int, child: ChildIn) -> Child | None:
+    for existing in known.children.get(family_id, []):
+        if child.reference and existing.reference == child.reference:
+            return existing
     for existing in known.children.get(family_id, []):
         if child_identity(existing.last_name, existing.first_name, existing.birth_date) == child.identity:
             return existing
@@ -153,12 +167,16 @@ def plan(families: Sequence[FamilyIn], known: Known) -> Plan:
             own[child.key] = match.id
             result.child_ids.setdefault(child.key, match.id)
             changes += [f"enfant {child.values['first_name']}.{n}"
-                        for n in _changed(match, {k: child.values.get(k) for k in CHILD_COLUMNS})]
+                        for n in _changed(match, _child_values(child))]
         changes += _contact_changes(known, fid, fi, own)
         if changes:
             result.changed.append((fi, existing, changes))
         else:
             result.unchanged += 1
+    for fi in families:  # a child of a family already here, named again by its reference elsewhere
+        for child in fi.children:
+            if child.reference and child.reference in known.child_refs:
+                result.child_ids.setdefault(child.key, known.child_refs[child.reference])
     new_keys = {c.key for fi in result.new for c in fi.children}
     new_keys |= {c.key for fi, _, _ in result.changed for c in fi.children}
     result.children_added = len(new_keys - set(result.child_ids))
@@ -211,7 +229,8 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
         for child in fi.children:
             if child.key not in child_ids and child.key not in pending:
                 pending[child.key] = child
-    new_children = [{**{k: c.values.get(k) for k in CHILD_COLUMNS}, "created_at": now} for c in pending.values()]
+    new_children = [{**{k: c.values.get(k) for k in CHILD_COLUMNS}, "reference": c.reference, "created_at": now}
+                    for c in pending.values()]
     for key, cid in zip(pending, _insert_ids(session, table_of(Child), new_children), strict=True):
         child_ids[key] = cid
     out.children = len(pending)
@@ -296,8 +315,8 @@ def _update(session: Session, fi: FamilyIn, family: Family, known: Known, child_
         cid = child_ids[child.key]
         match = session.get(Child, cid)
         if match is not None:
-            for name in CHILD_COLUMNS:
-                setattr(match, name, child.values.get(name))
+            for name, value in _child_values(child).items():
+                setattr(match, name, value)
             session.add(match)
         if cid not in linked:
             session.add(FamilyMember(**_member_row(fid, cid, child.key in shared)))

@@ -31,7 +31,8 @@ class RowError:
     @property
     def text(self) -> str:
         where = f"ligne {self.line}" + (f", colonne « {self.column} »" if self.column else "")
-        return f"{where} : {self.message}"
+        what = f"« {self.value} » : " if self.value and not self.message.startswith("«") else ""
+        return f"{where} : {what}{self.message}"
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ChildIn:
     key: str  # the child reference, or the family's reference and the child's identity
     line: int
     values: dict[str, Any]  # last_name, first_name, birth_date, sex, school, school_class, meal_type
+    reference: str | None = None  # the town's own id of the child (shared custody)
 
     @property
     def identity(self) -> tuple[str, str, date | None]:
@@ -165,7 +167,7 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
         if not schools.names:
             errors.append(RowError(line, "École", school, NO_SCHOOL + "."))
         elif (name := schools.names.get(search_fold(school))) is None:
-            errors.append(RowError(line, "École", school, f"école inconnue « {school} » (écoles déclarées : "
+            errors.append(RowError(line, "École", school, "école inconnue (écoles déclarées : "
                                    + ", ".join(sorted(set(schools.names.values()))) + ")."))
         else:
             child["school"] = name
@@ -173,7 +175,7 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
             wanted = child.get("school_class")
             if wanted and classes:
                 if (cls := classes.get(search_fold(wanted))) is None:
-                    errors.append(RowError(line, "Classe", wanted, f"classe inconnue « {wanted} » pour l'école {name}."))
+                    errors.append(RowError(line, "Classe", wanted, f"classe inconnue pour l'école {name}."))
                 else:
                     child["school_class"] = cls
     for group in ("guardian2", "contact1", "contact2"):
@@ -210,21 +212,23 @@ def parse_families(sheet: Sheet, today: date, schools: Schools) -> Parsed:
         family_values = _family_values(groups)
         if ref and ref in first_values and not errors:
             first_line, values = first_values[ref]
-            for group in FAMILY_GROUPS:
-                for name, value in family_values[group].items():
-                    if values[group].get(name) != value:
-                        column = next(c for c in K.COLUMNS if c.group == group and c.field.name == name)
-                        errors.append(RowError(
-                            line, column.header, raw.get(column.header, ""),
-                            f"la référence famille « {ref} » figure déjà ligne {first_line} avec une autre valeur"
-                            " (référence en double ?)."))
+            for column in K.COLUMNS:  # the first column that differs, in the template's order
+                group, name = column.group, column.field.name
+                if group in FAMILY_GROUPS and values[group].get(name) != family_values[group].get(name):
+                    errors.append(RowError(
+                        line, column.header, raw.get(column.header, ""),
+                        f"la référence famille « {ref} » figure déjà ligne {first_line} avec une autre valeur"
+                        " (référence en double ?)."))
+                    break
         child = groups["child"]
         child_ref = child.pop("reference", None)
         key = f"E|{child_ref}" if child_ref else "I|{}|{}|{}|{}".format(ref, *child_identity(
             child.get("last_name") or "", child.get("first_name") or "", child.get("birth_date")))
         if not errors:
             family = by_ref.get(ref)
-            if family is not None and any(c.key == key for c in family.children):
+            identity = child_identity(child.get("last_name") or "", child.get("first_name") or "",
+                                      child.get("birth_date"))
+            if family is not None and any(c.key == key or c.identity == identity for c in family.children):
                 errors.append(RowError(line, K.CHILD_REFERENCE if child_ref else "Prénom de l'enfant",
                                        child_ref or raw.get("Prénom de l'enfant", ""),
                                        "cet enfant figure déjà dans cette famille (ligne en double)."))
@@ -246,7 +250,7 @@ def parse_families(sheet: Sheet, today: date, schools: Schools) -> Parsed:
             by_ref[ref] = FamilyIn(ref, [], dict(family_values["family"]), guardians)
         family = by_ref[ref]
         family.lines.append(line)
-        family.children.append(ChildIn(key, line, child))
+        family.children.append(ChildIn(key, line, child, child_ref))
         for group in ("contact1", "contact2"):
             contact = groups.get(group, {})
             if contact.get("name"):
