@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
@@ -57,7 +58,7 @@ def record_opening_balances(session: Session, regie_id: int, items: Sequence[tup
     for start in range(0, len(ids), 5000):
         have |= set(session.execute(select(col(OpeningBalance.family_id)).where(
             col(OpeningBalance.family_id).in_(ids[start:start + 5000]))).scalars())
-    rows = [{"regie_id": regie_id, "family_id": fid, "amount_cents": cents, "as_of": as_of, "created_at": now,
+    rows: list[dict[str, Any]] = [{"regie_id": regie_id, "family_id": fid, "amount_cents": cents, "as_of": as_of, "created_at": now,
              "created_by": actor} for fid, cents, as_of in items if fid not in have]
     if rows:
         session.connection().execute(insert(table_of(OpeningBalance)), rows)

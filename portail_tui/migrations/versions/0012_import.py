@@ -9,7 +9,6 @@ Revises: 0011_schools_attendance
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import portail_tui.models.types
@@ -23,10 +22,10 @@ depends_on = None
 
 def upgrade() -> None:
     # Plain ADD COLUMN and a unique index: no rebuild of a table other rows point to.
-    op.add_column("family", sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=40),
+    op.add_column("family", sa.Column("reference", sa.String(length=40),
                                       nullable=True))
     op.create_index("ix_family_regie_id_reference", "family", ["regie_id", "reference"], unique=True)
-    op.add_column("child", sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
+    op.add_column("child", sa.Column("reference", sa.String(length=40), nullable=True))
     op.create_index(op.f("ix_child_reference"), "child", ["reference"], unique=False)
     op.create_table(
         "opening_balance",
@@ -36,7 +35,7 @@ def upgrade() -> None:
         sa.Column("amount_cents", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("created_at", portail_tui.models.types.AwareDateTime(), nullable=False),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
         sa.ForeignKeyConstraint(["family_id"], ["family.id"],
                                 name=op.f("fk_opening_balance_family_id_family")),
         sa.ForeignKeyConstraint(["regie_id"], ["regie.id"],

@@ -199,7 +199,7 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
 
 
 def _guardian_row(family_id: int, rank: int, values: dict[str, Any]) -> dict[str, Any]:
-    row = {name: None for name in ("address_complement", "street_number", "street_name", "locality",
+    row: dict[str, Any] = {name: None for name in ("address_complement", "street_number", "street_name", "locality",
                                    "postal_code", "city", "phone_home", "phone_mobile", "phone_work", "email")}
     row.update(values)
     row.update(family_id=family_id, rank=rank, civility=values.get("civility") or "")
@@ -245,7 +245,7 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
         number += 1
         values = _family_columns(fi)
         guardians = [Guardian(**_guardian_row(0, rank, g)) for rank, g in fi.guardians.items()]
-        kids = [Child(**{k: c.values.get(k) for k in ("last_name", "first_name")}, created_at=now)
+        kids = [Child(last_name=c.values["last_name"], first_name=c.values["first_name"], created_at=now)
                 for c in fi.children]
         family = Family(regie_id=regie_id, number=number, reference=fi.reference, created_at=now,
                         updated_at=now, **values)

@@ -166,16 +166,16 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
     if school:
         if not schools.names:
             errors.append(RowError(line, "École", school, NO_SCHOOL + "."))
-        elif (name := schools.names.get(search_fold(school))) is None:
+        elif (school_name := schools.names.get(search_fold(school))) is None:
             errors.append(RowError(line, "École", school, "école inconnue (écoles déclarées : "
                                    + ", ".join(sorted(set(schools.names.values()))) + ")."))
         else:
-            child["school"] = name
-            classes = schools.classes.get(name) or {}
+            child["school"] = school_name
+            classes = schools.classes.get(school_name) or {}
             wanted = child.get("school_class")
             if wanted and classes:
                 if (cls := classes.get(search_fold(wanted))) is None:
-                    errors.append(RowError(line, "Classe", wanted, f"classe inconnue pour l'école {name}."))
+                    errors.append(RowError(line, "Classe", wanted, f"classe inconnue pour l'école {school_name}."))
                 else:
                     child["school_class"] = cls
     for group in ("guardian2", "contact1", "contact2"):
@@ -245,8 +245,8 @@ def parse_families(sheet: Sheet, today: date, schools: Schools) -> Parsed:
             guardians = {1: family_values["guardian1"]}
             if family_values["guardian2"].get("last_name"):
                 guardians[2] = family_values["guardian2"]
-            for values in guardians.values():
-                values["civility"] = values.get("civility") or ""  # NOT NULL, "" when not given
+            for guardian in guardians.values():
+                guardian["civility"] = guardian.get("civility") or ""  # NOT NULL, "" when not given
             by_ref[ref] = FamilyIn(ref, [], dict(family_values["family"]), guardians)
         family = by_ref[ref]
         family.lines.append(line)
@@ -265,11 +265,11 @@ def parse_balances(sheet: Sheet, known: set[str]) -> tuple[list[BalanceIn], list
     credit), date. `known`: the references of the file and of the database."""
     index: dict[str, int] = {}
     file_errors: list[str] = []
-    for i, cell in enumerate(sheet.headers):
-        key = K.header_key(cell)
+    for i, header_cell in enumerate(sheet.headers):
+        key = K.header_key(header_cell)
         match = next((h for h in K.BALANCE_HEADERS if K.header_key(h) == key), None)
-        if match is None and cell.strip() and key != K.header_key(K.REJECT_REASON):
-            file_errors.append(f"{sheet.name} : colonne inconnue « {cell} » (attendues : "
+        if match is None and header_cell.strip() and key != K.header_key(K.REJECT_REASON):
+            file_errors.append(f"{sheet.name} : colonne inconnue « {header_cell} » (attendues : "
                                + ", ".join(f"« {h} »" for h in K.BALANCE_HEADERS) + ").")
         elif match is not None:
             index[match] = i
