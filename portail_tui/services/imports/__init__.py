@@ -27,6 +27,7 @@ from portail_tui.services.imports.apply import (
     Plan,
     Written,
     load_known,
+    load_references,
     load_schools,
     plan,
     write,
@@ -129,7 +130,7 @@ def import_families(ctx: Context, path: Path, *, dry_run: bool = False, partial:
         schools = load_schools(session, regie_id)
         step("Contrôle des lignes", 1, 3)
         parsed = parse_families(families_sheet, now.date(), schools)
-        known_refs = set(load_known(session, regie_id).families) if balances_sheet is not None else set()
+        known_refs = load_references(session, regie_id) if balances_sheet is not None else set()
         return parsed, known_refs
 
     parsed, known_refs = ctx.db.read(_read)

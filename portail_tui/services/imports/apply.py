@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlmodel import Session, col
@@ -58,35 +59,45 @@ def load_schools(session: Session, regie_id: int) -> Schools:
 
 @dataclass
 class Known:
-    """What the database holds about the families the file may name."""
+    """What the database holds about the families the file may name, as plain rows
+    (attribute access like the models; an ORM object each would cost seconds on a
+    town): families by reference, guardians by (family id, rank), each family's
+    children with their identity, contacts by family."""
 
-    families: dict[str, Family]  # by reference
-    guardians: dict[tuple[int, int], Guardian]  # (family id, rank)
-    children: dict[int, list[Child]]  # family id -> its children
-    contacts: dict[int, list[Contact]]  # family id -> its contacts
+    families: dict[str, Any]
+    guardians: dict[tuple[int, int], Any]
+    children: dict[int, list[tuple[tuple[str, str, date | None], Any]]]
+    contacts: dict[int, list[Any]]
     last_number: int
     child_refs: dict[str, int] = field(default_factory=dict)  # child reference -> child id
 
 
+def load_references(session: Session, regie_id: int) -> set[str]:
+    return {r for r in session.execute(select(col(Family.reference)).where(
+        col(Family.regie_id) == regie_id, col(Family.reference).is_not(None))).scalars() if r}
+
+
 def load_known(session: Session, regie_id: int) -> Known:
+    family, guardian, child = table_of(Family), table_of(Guardian), table_of(Child)
+    member, contact = table_of(FamilyMember), table_of(Contact)
     families = {f.reference: f for f in session.execute(
-        select(Family).where(col(Family.regie_id) == regie_id, col(Family.reference).is_not(None))).scalars()
-        if f.reference}
+        select(family).where(family.c.regie_id == regie_id, family.c.reference.is_not(None))).all()}
     last = session.execute(select(func.max(col(Family.number))).where(col(Family.regie_id) == regie_id)).scalar()
     known = Known(families, {}, {}, {}, int(last or 0))
     if not families:
         return known
-    in_regie = select(col(Family.id)).where(col(Family.regie_id) == regie_id)
-    for g in session.execute(select(Guardian).where(col(Guardian.family_id).in_(in_regie))).scalars():
+    in_regie = select(family.c.id).where(family.c.regie_id == regie_id)
+    for g in session.execute(select(guardian).where(guardian.c.family_id.in_(in_regie))).all():
         known.guardians[(g.family_id, g.rank)] = g
-    for family_id, child in session.execute(
-        select(col(FamilyMember.family_id), Child).join(Child, col(Child.id) == col(FamilyMember.child_id))
-        .where(col(FamilyMember.family_id).in_(in_regie))
+    for c in session.execute(
+        select(member.c.family_id.label("member_family_id"), *child.c)
+        .join(child, child.c.id == member.c.child_id).where(member.c.family_id.in_(in_regie))
     ).all():
-        known.children.setdefault(family_id, []).append(child)
-        if child.reference and child.id is not None:
-            known.child_refs[child.reference] = child.id
-    for c in session.execute(select(Contact).where(col(Contact.family_id).in_(in_regie))).scalars():
+        identity = child_identity(c.last_name, c.first_name, c.birth_date)
+        known.children.setdefault(c.member_family_id, []).append((identity, c))
+        if c.reference:
+            known.child_refs[c.reference] = c.id
+    for c in session.execute(select(contact).where(contact.c.family_id.in_(in_regie))).all():
         known.contacts.setdefault(c.family_id, []).append(c)
     return known
 
@@ -108,7 +119,7 @@ class Plan:
     """The import's outcome before anything is written: `dry_run` shows it as is."""
 
     new: list[FamilyIn] = field(default_factory=list)
-    changed: list[tuple[FamilyIn, Family, list[str]]] = field(default_factory=list)
+    changed: list[tuple[FamilyIn, Any, list[str]]] = field(default_factory=list)  # with the family's row
     unchanged: int = 0
     child_ids: dict[str, int] = field(default_factory=dict)  # child key -> existing child id
     children_added: int = 0
@@ -122,12 +133,16 @@ def _child_values(child: ChildIn) -> dict[str, Any]:
     return values
 
 
-def _match_child(known: Known, family_id: int, child: ChildIn) -> Child | None:
-    for existing in known.children.get(family_id, []):
-        if child.reference and existing.reference == child.reference:
-            return existing
-    for existing in known.children.get(family_id, []):
-        if child_identity(existing.last_name, existing.first_name, existing.birth_date) == child.identity:
+def _match_child(known: Known, family_id: int, child: ChildIn) -> Any | None:
+    """The family's child the row is about: by reference, else by names and birth date."""
+    children = known.children.get(family_id, [])
+    if child.reference:
+        for _identity, existing in children:
+            if existing.reference == child.reference:
+                return existing
+    identity = child.identity
+    for known_identity, existing in children:
+        if known_identity == identity:
             return existing
     return None
 
@@ -147,10 +162,10 @@ def plan(families: Sequence[FamilyIn], known: Known) -> Plan:
     result = Plan()
     for fi in families:
         existing = known.families.get(fi.reference)
-        if existing is None or existing.id is None:
+        if existing is None:
             result.new.append(fi)
             continue
-        fid = existing.id
+        fid: int = existing.id
         changes = [f"famille.{n}" for n in _changed(existing, _family_columns(fi))]
         for rank, values in fi.guardians.items():
             guardian = known.guardians.get((fid, rank))
@@ -161,7 +176,7 @@ def plan(families: Sequence[FamilyIn], known: Known) -> Plan:
         own: dict[str, int] = {}
         for child in fi.children:
             match = _match_child(known, fid, child)
-            if match is None or match.id is None:
+            if match is None:
                 changes.append(f"enfant {child.values['first_name']}")
                 continue
             own[child.key] = match.id
@@ -222,7 +237,6 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
     that more than one family of the file names (shared custody: one Child, two links)."""
     out = Written()
     child_ids = dict(the_plan.child_ids)
-    today = now.date()
     # New children first (bulk), whoever their families are.
     pending: dict[str, ChildIn] = {}
     for fi in the_plan.new + [fi for fi, _, _ in the_plan.changed]:
@@ -244,11 +258,11 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
     for fi in the_plan.new:
         number += 1
         values = _family_columns(fi)
-        guardians = [Guardian(**_guardian_row(0, rank, g)) for rank, g in fi.guardians.items()]
-        kids = [Child(last_name=c.values["last_name"], first_name=c.values["first_name"], created_at=now)
-                for c in fi.children]
-        family = Family(regie_id=regie_id, number=number, reference=fi.reference, created_at=now,
-                        updated_at=now, **values)
+        # The search words as families.py writes them, from plain records: one ORM
+        # object per family, guardian and child would cost more than the whole insert.
+        guardians = [cast(Guardian, SimpleNamespace(**_guardian_row(0, rank, g))) for rank, g in fi.guardians.items()]
+        kids = [cast(Child, SimpleNamespace(**c.values)) for c in fi.children]
+        family = cast(Family, SimpleNamespace(number=number, **values))
         family_rows.append({**values, "regie_id": regie_id, "number": number, "reference": fi.reference,
                             "search_text": build_search_text(family, guardians, kids),
                             "created_at": now, "updated_at": now})
@@ -268,16 +282,13 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
     out.contacts = len(contact_rows)
     audit.record_many(session, audit_rows)
     # Changed families: few, through the ORM, each change audited.
-    for fi, family, changes in the_plan.changed:
-        _update(session, fi, family, known, child_ids, shared, now=now, today=today)
+    for fi, row, changes in the_plan.changed:
+        _update(session, fi, row.id, known, child_ids, shared, now=now)
         out.updated += 1
-        if family.id is not None:
-            out.family_ids[fi.reference] = family.id
         audit.record(session, at=now, actor=actor, action="family.import_update", entity="family",
-                     entity_id=family.id, family_id=family.id, reference=fi.reference, changes=changes)
-    for ref, family in known.families.items():
-        if family.id is not None:
-            out.family_ids.setdefault(ref, family.id)
+                     entity_id=row.id, family_id=row.id, reference=fi.reference, changes=changes)
+    for ref, row in known.families.items():
+        out.family_ids.setdefault(ref, row.id)
     return out
 
 
@@ -293,16 +304,18 @@ def _contact_row(family_id: int, child_id: int, values: dict[str, Any]) -> dict[
             "emergency": True}
 
 
-def _update(session: Session, fi: FamilyIn, family: Family, known: Known, child_ids: dict[str, int],
-            shared: set[str], *, now: datetime, today: date) -> None:
-    fid = family.id
-    assert fid is not None
+def _update(session: Session, fi: FamilyIn, fid: int, known: Known, child_ids: dict[str, int],
+            shared: set[str], *, now: datetime) -> None:
+    """One changed family, through the ORM (a handful per import, each audited)."""
+    family = session.get(Family, fid)
+    assert family is not None
     for name, value in _family_columns(fi).items():
         setattr(family, name, value)
     family.updated_at = now
     session.add(family)
+    guardians = {g.rank: g for g in session.execute(select(Guardian).where(col(Guardian.family_id) == fid)).scalars()}
     for rank, values in fi.guardians.items():
-        guardian = known.guardians.get((fid, rank))
+        guardian = guardians.get(rank)
         if guardian is None:
             guardian = Guardian(**_guardian_row(fid, rank, values))
         else:
@@ -310,7 +323,7 @@ def _update(session: Session, fi: FamilyIn, family: Family, known: Known, child_
                 setattr(guardian, name, value)
             guardian.civility = values.get("civility") or ""
         session.add(guardian)
-    linked = {c.id for c in known.children.get(fid, [])}
+    linked = {c.id for _identity, c in known.children.get(fid, [])}
     for child in fi.children:
         cid = child_ids[child.key]
         match = session.get(Child, cid)
@@ -321,7 +334,8 @@ def _update(session: Session, fi: FamilyIn, family: Family, known: Known, child_
         if cid not in linked:
             session.add(FamilyMember(**_member_row(fid, cid, child.key in shared)))
             ensure_forms(session, cid, now)
-    have = {(c.child_id, search_fold(c.name)): c for c in known.contacts.get(fid, [])}
+    have = {(c.child_id, search_fold(c.name)): c
+            for c in session.execute(select(Contact).where(col(Contact.family_id) == fid)).scalars()}
     for key, values in fi.contacts:
         contact = have.get((child_ids[key], search_fold(values["name"])))
         if contact is None:

@@ -110,5 +110,6 @@ def header_key(text: str) -> str:
 
 
 BY_KEY: dict[str, ImportColumn] = {header_key(c.header): c for c in COLUMNS}
+BY_FIELD: dict[tuple[str, str], ImportColumn] = {(c.group, c.field.name): c for c in COLUMNS}
 REQUIRED_HEADERS = tuple(c.header for c in COLUMNS
                          if c.field.required and c.group in ("ref", "guardian1", "child"))

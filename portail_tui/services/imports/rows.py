@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from portail_tui.domain.frdates import DateError, parse_date_fr
 from portail_tui.domain.money import AmountError, parse_amount
 from portail_tui.domain.text import search_fold
-from portail_tui.domain.validation import FieldValueError, clean_field
+from portail_tui.domain.validation import Cleaned, FieldValueError, clean_field
 from portail_tui.services.imports import columns as K
 from portail_tui.services.imports.reader import Sheet
 
@@ -83,10 +84,15 @@ class Parsed:
         return self.file_errors + [e.text for e in sorted(found, key=lambda e: (e.line, e.column))]
 
 
+@lru_cache(maxsize=65536)
+def _fold(name: str) -> str:
+    return search_fold(name)  # names repeat across a town: fold each once
+
+
 def child_identity(last: str, first: str, birth: date | None) -> tuple[str, str, date | None]:
     """Who a child is when the file gives no child reference: names (accents and case
     aside) and birth date."""
-    return (search_fold(last), search_fold(first), birth)
+    return (_fold(last), _fold(first), birth)
 
 
 @dataclass(frozen=True)
@@ -137,9 +143,14 @@ def check_headers(headers: tuple[str, ...]) -> tuple[list[K.ImportColumn | None]
     return found, errors
 
 
+Checked = dict[tuple[int, str], "Cleaned | FieldValueError"]
+
+
 def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn | None], today: date,
-               schools: Schools) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[RowError]]:
-    """Values by group, the raw text of each header, and this row's errors."""
+               schools: Schools, checked: Checked) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[RowError]]:
+    """Values by group, the raw text of each header, and this row's errors. `checked`
+    keeps each (column, text) already checked: a family's data repeats on each of its
+    children's rows, and towns, schools and dates repeat across the file."""
     groups: dict[str, dict[str, Any]] = {}
     raw: dict[str, str] = {}
     errors: list[RowError] = []
@@ -148,16 +159,24 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
             continue
         value = cells[index].strip() if index < len(cells) else ""
         raw[column.header] = value
-        try:
-            cleaned = clean_field(column.field, value, today)
-        except FieldValueError as exc:
-            errors.append(RowError(line, column.header, value, _message(column, value, exc)))
+        if not value:
+            groups.setdefault(column.group, {})[column.field.name] = None
+            continue
+        cleaned = checked.get((index, value))
+        if cleaned is None:
+            try:
+                cleaned = clean_field(column.field, value, today)
+            except FieldValueError as exc:
+                cleaned = exc
+            checked[(index, value)] = cleaned
+        if isinstance(cleaned, FieldValueError):
+            errors.append(RowError(line, column.header, value, _message(column, value, cleaned)))
             continue
         groups.setdefault(column.group, {})[column.field.name] = cleaned.value
     for group, names in (("ref", ("reference",)), ("guardian1", ("civility", "last_name", "first_name")),
                          ("child", ("last_name", "first_name", "birth_date"))):
         for name in names:
-            column = next(c for c in K.COLUMNS if c.group == group and c.field.name == name)
+            column = K.BY_FIELD[(group, name)]
             if groups.get(group, {}).get(name) is None and not any(e.column == column.header for e in errors):
                 errors.append(RowError(line, column.header, "", "valeur obligatoire manquante."))
     child = groups.setdefault("child", {})
@@ -166,7 +185,7 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
     if school:
         if not schools.names:
             errors.append(RowError(line, "École", school, NO_SCHOOL + "."))
-        elif (school_name := schools.names.get(search_fold(school))) is None:
+        elif (school_name := schools.names.get(_fold(school))) is None:
             errors.append(RowError(line, "École", school, "école inconnue (écoles déclarées : "
                                    + ", ".join(sorted(set(schools.names.values()))) + ")."))
         else:
@@ -174,7 +193,7 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
             classes = schools.classes.get(school_name) or {}
             wanted = child.get("school_class")
             if wanted and classes:
-                if (cls := classes.get(search_fold(wanted))) is None:
+                if (cls := classes.get(_fold(wanted))) is None:
                     errors.append(RowError(line, "Classe", wanted, f"classe inconnue pour l'école {school_name}."))
                 else:
                     child["school_class"] = cls
@@ -184,7 +203,7 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
             needed = ("last_name", "first_name") if group == "guardian2" else ("name", "phone")
             for name in needed:
                 if values.get(name) is None:
-                    column = next(c for c in K.COLUMNS if c.group == group and c.field.name == name)
+                    column = K.BY_FIELD[(group, name)]
                     if not any(e.column == column.header for e in errors):
                         errors.append(RowError(line, column.header, "", "valeur obligatoire manquante."))
     return groups, raw, errors
@@ -205,8 +224,9 @@ def parse_families(sheet: Sheet, today: date, schools: Schools) -> Parsed:
     by_ref: dict[str, FamilyIn] = {}
     first_values: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
     children_seen: dict[str, tuple[int, dict[str, Any]]] = {}  # child key -> first line and values
+    checked: Checked = {}
     for line, cells in sheet.rows:
-        groups, raw, errors = _clean_row(line, cells, columns, today, schools)
+        groups, raw, errors = _clean_row(line, cells, columns, today, schools, checked)
         ref = str(groups.get("ref", {}).get("reference") or "")
         parsed.rows_of.setdefault(ref, []).append((line, cells))
         family_values = _family_values(groups)
