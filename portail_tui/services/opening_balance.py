@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portail_tui.domain.frdates import format_date_short
-from portail_tui.models import OpeningBalance, table_of
+from portail_tui.models import AuditLog, OpeningBalance, table_of
 from portail_tui.services import audit
+from portail_tui.services.bulk_insert import insert_rows
 
 LABEL = "Reprise de solde"
 
@@ -61,8 +62,8 @@ def record_opening_balances(session: Session, regie_id: int, items: Sequence[tup
     rows: list[dict[str, Any]] = [{"regie_id": regie_id, "family_id": fid, "amount_cents": cents, "as_of": as_of, "created_at": now,
              "created_by": actor} for fid, cents, as_of in items if fid not in have]
     if rows:
-        session.connection().execute(insert(table_of(OpeningBalance)), rows)
-        audit.record_many(session, [
+        insert_rows(session, table_of(OpeningBalance), rows)
+        insert_rows(session, table_of(AuditLog), [
             audit.row(at=now, actor=actor, action="opening_balance.import", entity="family", entity_id=r["family_id"],
                       family_id=r["family_id"], amount_cents=r["amount_cents"], as_of=r["as_of"]) for r in rows])
     return OpeningResult(len(rows), tuple(fid for fid in ids if fid in have))

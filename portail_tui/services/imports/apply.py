@@ -12,12 +12,13 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlmodel import Session, col
 
 from portail_tui.domain import forms as F
 from portail_tui.domain.text import search_fold
 from portail_tui.models import (
+    AuditLog,
     Child,
     Contact,
     Family,
@@ -29,6 +30,7 @@ from portail_tui.models import (
     table_of,
 )
 from portail_tui.services import audit
+from portail_tui.services.bulk_insert import allocate_ids, insert_rows
 from portail_tui.services.dossier import ensure_forms
 from portail_tui.services.families import build_search_text, refresh_search_text
 from portail_tui.services.imports.rows import ChildIn, FamilyIn, Schools, child_identity
@@ -201,16 +203,10 @@ def plan(families: Sequence[FamilyIn], known: Known) -> Plan:
 # --- writing ------------------------------------------------------------------------------
 
 def _insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    result = session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    return [int(r) for r in result.scalars()]
-
-
-def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.connection().execute(insert(table), rows)
+    """Insert `rows` and return their ids, in order."""
+    ids = allocate_ids(session, table, len(rows))
+    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def _guardian_row(family_id: int, rank: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +244,7 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
     for key, cid in zip(pending, _insert_ids(session, table_of(Child), new_children), strict=True):
         child_ids[key] = cid
     out.children = len(pending)
-    _insert(session, table_of(Form), [
+    insert_rows(session, table_of(Form), [
         {"child_id": child_ids[key], "kind": kind, "status": F.A_SAISIR, "data": "{}", "updated_at": now,
          "updated_by": actor} for key in pending for kind in F.KINDS])
     out.forms = len(pending) * len(F.KINDS)
@@ -276,11 +272,11 @@ def write(session: Session, regie_id: int, the_plan: Plan, known: Known, *, now:
         contact_rows += [_contact_row(fid, child_ids[key], values) for key, values in fi.contacts]
         audit_rows.append(audit.row(at=now, actor=actor, action="family.import", entity="family", entity_id=fid,
                                     family_id=fid, reference=fi.reference))
-    _insert(session, table_of(Guardian), guardian_rows)
-    _insert(session, table_of(FamilyMember), member_rows)
-    _insert(session, table_of(Contact), contact_rows)
+    insert_rows(session, table_of(Guardian), guardian_rows)
+    insert_rows(session, table_of(FamilyMember), member_rows)
+    insert_rows(session, table_of(Contact), contact_rows)
     out.contacts = len(contact_rows)
-    audit.record_many(session, audit_rows)
+    insert_rows(session, table_of(AuditLog), audit_rows)  # audit.row's format, copied in bulk
     # Changed families: few, through the ORM, each change audited.
     for fi, row, changes in the_plan.changed:
         _update(session, fi, row.id, known, child_ids, shared, now=now)
