@@ -131,3 +131,18 @@ def test_balance_errors_name_line_and_column(sqlite_db: Database, tmp_path: Path
     if row[0] == "F001":
         return
     assert "ligne 3" not in " ".join(refused.value.errors)
+
+
+def test_solde_details_explain_the_opening_balance(db: Database, town: Seed, tmp_path: Path) -> None:
+    import_families(_ctx(db, town), S.write_sample_csv(tmp_path / "familles.csv"))
+    ids = _ids(db)
+    details = wallet.solde_details(_ctx(db, town, "agent"), ids["F001"])
+    assert details.opening is not None and details.opening.label == "Reprise de solde au 31/10/2026"
+    assert details.figures.solde_cents == -1250
+    assert wallet.solde_details(_ctx(db, town, "agent"), town.family_id).opening is None
+    from portail_tui.domain.money import format_amount
+    from portail_tui.screens.paiement.tables import solde_text
+
+    shown = solde_text(details).plain
+    assert shown.startswith(f"Reprise de solde au 31/10/2026 : {format_amount(-1250)}   +   Total payé : ")
+    assert f"Solde : {format_amount(-1250)}" in shown

@@ -48,6 +48,7 @@ from portail_tui.services.consumption import (  # re-exported: booking.py and te
 from portail_tui.services.consumption import consumption_limit as consumption_limit
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.families import family_in_regie
+from portail_tui.services.opening_balance import OpeningEntry, opening_entry
 
 # Default "Calcul des réservations jusqu'au": the booking horizon (R1), so the estimate
 # covers everything that can already be booked.
@@ -338,6 +339,7 @@ class SoldeDetails:
     paid: tuple[PaidLine, ...]
     consumed: tuple[BookingLine, ...]
     upcoming: tuple[BookingLine, ...]
+    opening: OpeningEntry | None = None  # the reprise de solde, when the family has one
 
     @property
     def upcoming_cents(self) -> int:
@@ -417,6 +419,7 @@ def solde_details(ctx: Context, family_id: int) -> SoldeDetails:
             paid=tuple(payment_lines(session, family_id)),
             consumed=tuple(reversed(consumed)),
             upcoming=tuple(upcoming),
+            opening=opening_entry(session, family_id) if fig.opening_cents else None,
         )
 
     return ctx.db.read(_work)
