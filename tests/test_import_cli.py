@@ -111,3 +111,19 @@ def test_portal_accounts_in_one_batch(sqlite_db: Database, town: Seed, tmp_path:
     again = run(sqlite_db, "comptes", "envoyer")
     assert "Comptes créés : 0" in again.output
     assert _count(sqlite_db, PortalAccount) == 3
+
+
+def test_portal_batch_says_which_family_it_could_not_serve(sqlite_db: Database, town: Seed, tmp_path: Path) -> None:
+    from portail_tui.clock import FixedClock
+    from portail_tui.services import portal_accounts
+    from portail_tui.services.context import Context
+
+    run(sqlite_db, "import", "familles", str(S.write_sample_csv(tmp_path / "f.csv")))
+    ctx = Context(db=sqlite_db, clock=FixedClock(S.NOW)).as_actor(town.agent)
+    # The seed's family took as identifier the number BÉNÉZET (n° 000124) would get.
+    portal_accounts.create_account(ctx, town.family_id, identifier="000124")
+    batch = portal_accounts.create_missing_accounts(ctx)
+    assert batch.created == 1  # MARTIN
+    assert batch.refused == ("Famille n° 000124 : L'identifiant 000124 est déjà utilisé.",)
+    assert portal_accounts.families_needing_account(ctx) == [
+        sqlite_db.read(lambda s: s.execute(select(Family.id).where(Family.reference == "F001")).scalar_one())]

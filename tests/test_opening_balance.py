@@ -90,6 +90,8 @@ def test_imported_once_per_family(db: Database, town: Seed, tmp_path: Path) -> N
     # The town sends other figures: the first reprise stands, the second is skipped and said so.
     other = tmp_path / "familles-soldes.csv"
     other.write_text(other.read_text(encoding="utf-8-sig").replace("-12,50", "-99,00"), encoding="utf-8-sig")
+    dry = import_families(_ctx(db, town), path, dry_run=True)
+    assert (dry.balances_added, dry.balances_skipped) == (0, 4)
     second = import_families(_ctx(db, town), path)
     assert (second.balances_added, second.balances_skipped) == (0, 4)
     assert wallet.family_solde(_ctx(db, town), _ids(db)["F001"]) == -1250

@@ -49,16 +49,22 @@ class OpeningResult:
     skipped: tuple[int, ...]  # family ids that already had theirs
 
 
+def existing_openings(session: Session, family_ids: Sequence[int]) -> set[int]:
+    """Which of these families already have their opening balance."""
+    have: set[int] = set()
+    for start in range(0, len(family_ids), 5000):
+        have |= set(session.execute(select(col(OpeningBalance.family_id)).where(
+            col(OpeningBalance.family_id).in_(family_ids[start:start + 5000]))).scalars())
+    return have
+
+
 def record_opening_balances(session: Session, regie_id: int, items: Sequence[tuple[int, int, date]], *,
                             now: datetime, actor: str) -> OpeningResult:
     """(family id, signed cents, as-of date) for each family, inside the caller's
     transaction; the caller has checked the « opening_balance.import » permission.
     Families that already have an opening balance keep it (never changed, never twice)."""
     ids = [fid for fid, _, _ in items]
-    have: set[int] = set()
-    for start in range(0, len(ids), 5000):
-        have |= set(session.execute(select(col(OpeningBalance.family_id)).where(
-            col(OpeningBalance.family_id).in_(ids[start:start + 5000]))).scalars())
+    have = existing_openings(session, ids)
     rows: list[dict[str, Any]] = [{"regie_id": regie_id, "family_id": fid, "amount_cents": cents, "as_of": as_of, "created_at": now,
              "created_by": actor} for fid, cents, as_of in items if fid not in have]
     if rows:

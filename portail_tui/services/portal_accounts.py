@@ -258,7 +258,9 @@ def create_missing_accounts(ctx: Context, *, progress: Callable[[int, int], None
             create_account(ctx, family_id)
             created += 1
         except ServiceError as exc:
-            refused.append(f"famille {family_id} : {exc.message}")
+            family = ctx.db.read(lambda s, fid=family_id: s.get(Family, fid))
+            number = format_family_number(family.number) if family is not None else str(family_id)
+            refused.append(f"Famille n° {number} : {exc.message}")
         if progress is not None:
             progress(done, len(ids))
     return AccountBatch(created, tuple(refused))

@@ -34,7 +34,7 @@ from portail_tui.services.imports.apply import (
 )
 from portail_tui.services.imports.reader import BOM, Sheet, read_file
 from portail_tui.services.imports.rows import BalanceIn, Parsed, parse_balances, parse_families
-from portail_tui.services.opening_balance import record_opening_balances
+from portail_tui.services.opening_balance import existing_openings, record_opening_balances
 
 Progress = Callable[[str, int, int], None]
 """(what is being done, done, total): the CLI draws it as a progress bar."""
@@ -121,15 +121,18 @@ def import_families(ctx: Context, path: Path, *, dry_run: bool = False, partial:
     regie_id = actor.regie_id
     now = ctx.clock.now()
     step = progress or (lambda _what, _done, _total: None)
-    step("Lecture du fichier", 0, 3)
+    step("Lecture du fichier", 0, 1)
     families_sheet, balances_sheet = read_file(path)
     if balances_sheet is not None:
         permissions.require(ctx, "opening_balance.import")
 
     def _read(session: Session) -> tuple[Parsed, set[str]]:
         schools = load_schools(session, regie_id)
-        step("Contrôle des lignes", 1, 3)
-        parsed = parse_families(families_sheet, now.date(), schools)
+        rows = len(families_sheet.rows)
+        step("Contrôle des lignes", 0, rows)
+        parsed = parse_families(families_sheet, now.date(), schools,
+                                lambda done, total: step("Contrôle des lignes", done, total))
+        step("Contrôle des lignes", rows, rows)
         known_refs = load_references(session, regie_id) if balances_sheet is not None else set()
         return parsed, known_refs
 
@@ -143,7 +146,8 @@ def import_families(ctx: Context, path: Path, *, dry_run: bool = False, partial:
                           encoding=families_sheet.encoding)
     keys = Counter(c.key for f in parsed.families for c in f.children)
     shared = {k for k, n in keys.items() if n > 1}
-    step("Écriture" if not dry_run else "Comparaison avec la base", 2, 3)
+    what = "Écriture dans la base" if not dry_run else "Comparaison avec la base"
+    step(what, 0, 1)
 
     def _work(session: Session) -> None:
         known = load_known(session, regie_id)
@@ -152,7 +156,10 @@ def import_families(ctx: Context, path: Path, *, dry_run: bool = False, partial:
         if dry_run:
             _count_plan(report, the_plan)
             if parsed.balances:
-                report.balances_added = len(parsed.balances)
+                have = existing_openings(session, [known.families[b.reference].id for b in parsed.balances
+                                                   if b.reference in known.families])
+                report.balances_skipped = len(have)
+                report.balances_added = len(parsed.balances) - len(have)
             return
         written = write(session, regie_id, the_plan, known, now=now, actor=actor.tag, shared=shared)
         _count_written(report, written)
@@ -169,7 +176,7 @@ def import_families(ctx: Context, path: Path, *, dry_run: bool = False, partial:
         from portail_tui.exports.files import write_atomic
 
         report.rejects_path = write_atomic(rejects_path(path), _rejects_csv(parsed))
-    step("Terminé", 3, 3)
+    step(what, 1, 1)
     return report
 
 

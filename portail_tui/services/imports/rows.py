@@ -5,7 +5,7 @@ known) is given to them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -216,7 +216,8 @@ def _family_values(groups: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, 
     return {g: dict(groups.get(g, {})) for g in FAMILY_GROUPS}
 
 
-def parse_families(sheet: Sheet, today: date, schools: Schools) -> Parsed:
+def parse_families(sheet: Sheet, today: date, schools: Schools,
+                   progress: Callable[[int, int], None] | None = None) -> Parsed:
     columns, file_errors = check_headers(sheet.headers)
     parsed = Parsed(families=[], rejected={}, rows_of={}, headers=sheet.headers, file_errors=file_errors)
     if file_errors:
@@ -225,7 +226,9 @@ def parse_families(sheet: Sheet, today: date, schools: Schools) -> Parsed:
     first_values: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
     children_seen: dict[str, tuple[int, dict[str, Any]]] = {}  # child key -> first line and values
     checked: Checked = {}
-    for line, cells in sheet.rows:
+    for done, (line, cells) in enumerate(sheet.rows, start=1):
+        if progress is not None and done % 2000 == 0:
+            progress(done, len(sheet.rows))
         groups, raw, errors = _clean_row(line, cells, columns, today, schools, checked)
         ref = str(groups.get("ref", {}).get("reference") or "")
         parsed.rows_of.setdefault(ref, []).append((line, cells))
