@@ -148,3 +148,15 @@ def test_solde_details_explain_the_opening_balance(db: Database, town: Seed, tmp
     shown = solde_text(details).plain
     assert shown.startswith(f"Reprise de solde au 31/10/2026 : {format_amount(-1250)}   +   Total payé : ")
     assert f"Solde : {format_amount(-1250)}" in shown
+
+
+def test_an_opening_balance_is_never_changed_nor_deleted(db: Database, town: Seed, tmp_path: Path) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    import_families(_ctx(db, town), S.write_sample_csv(tmp_path / "familles.csv"))
+    for statement in ("UPDATE opening_balance SET amount_cents = 0", "DELETE FROM opening_balance"):
+        with pytest.raises(DBAPIError):
+            db.write(lambda s, sql=statement: s.execute(text(sql)), attempts=1)
+    assert db.read(lambda s: s.execute(select(func.sum(OpeningBalance.amount_cents))).scalar_one()) == sum(
+        S.SAMPLE_BALANCES.values())

@@ -19,6 +19,8 @@ down_revision = "0011_schools_attendance"
 branch_labels = None
 depends_on = None
 
+IMMUTABLE = "Une reprise de solde ne se modifie ni ne se supprime."
+
 
 def upgrade() -> None:
     # Plain ADD COLUMN and a unique index: no rebuild of a table other rows point to.
@@ -44,9 +46,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("family_id", name=op.f("uq_opening_balance_family_id")),
     )
     op.create_index(op.f("ix_opening_balance_regie_id"), "opening_balance", ["regie_id"], unique=False)
+    # Never changed nor deleted once written (a money figure, like a payment): on
+    # PostgreSQL the application's role may only add and read rows (db.APPEND_ONLY_TABLES);
+    # SQLite has no roles, so triggers refuse it.
+    if op.get_bind().dialect.name == "sqlite":
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER opening_balance_no_{event.lower()} BEFORE {event} ON opening_balance "
+                       f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS opening_balance_no_update")
+        op.execute("DROP TRIGGER IF EXISTS opening_balance_no_delete")
     op.drop_index(op.f("ix_opening_balance_regie_id"), table_name="opening_balance")
     op.drop_table("opening_balance")
     op.drop_index(op.f("ix_child_reference"), table_name="child")
