@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -247,6 +248,11 @@ def families_needing_account(ctx: Context) -> list[int]:
     return ctx.db.read(_work)
 
 
+def _number_text(session: Session, *, family_id: int) -> str:
+    family = session.get(Family, family_id)
+    return format_family_number(family.number) if family is not None else str(family_id)
+
+
 def create_missing_accounts(ctx: Context, *, progress: Callable[[int, int], None] | None = None) -> AccountBatch:
     """One account per family that needs one (`create_account`, so the same identifier,
     provisional password, welcome mail queued for `portail mail send` and audit).
@@ -258,8 +264,7 @@ def create_missing_accounts(ctx: Context, *, progress: Callable[[int, int], None
             create_account(ctx, family_id)
             created += 1
         except ServiceError as exc:
-            family = ctx.db.read(lambda s, fid=family_id: s.get(Family, fid))
-            number = format_family_number(family.number) if family is not None else str(family_id)
+            number = ctx.db.read(partial(_number_text, family_id=family_id))
             refused.append(f"Famille n° {number} : {exc.message}")
         if progress is not None:
             progress(done, len(ids))
