@@ -295,3 +295,45 @@ def test_partial_imports_the_valid_families_and_writes_the_rejects(db: Database,
         .scalar_one())
     assert lea_links == 2
     assert _counts(db)["Child"] == 1 + 5  # the seed's child and the sample's five: Léa found by her reference
+
+
+def test_xlsx_cells_typed_by_the_spreadsheet(sqlite_db: Database, tmp_path: Path) -> None:
+    """Dates as date cells, phone numbers and postal codes as numbers (their leading zero
+    lost), the quotient as a number: read as a person reads them."""
+    from datetime import datetime as dt
+
+    from openpyxl import Workbook
+
+    sd = seed(sqlite_db)
+    S.add_schools(sqlite_db, sd.regie_id)
+    values = {**S.family("F010", "ROUX", "Inès", qf="", email="ines.roux@exemple.fr"),
+              **S.child("ROUX", "Noé", "", sex="M")}
+    values["Code postal"] = ""
+    row: list[object] = S.row_of(values)
+    row[S.H.index("Date de naissance")] = dt(2019, 5, 17)
+    row[S.H.index("Téléphone portable")] = 612345678
+    row[S.H.index("Code postal")] = 1000
+    row[S.H.index("Quotient familial")] = 512.0
+    workbook = Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.append(S.H)
+    ws.append(row)
+    path = tmp_path / "familles.xlsx"
+    workbook.save(path)
+    assert import_families(_ctx(sqlite_db, sd), path).added == 1
+    g = sqlite_db.read(lambda s: s.execute(select(Guardian).where(Guardian.first_name == "Inès")).scalar_one())
+    assert (g.phone_mobile, g.postal_code) == ("06 12 34 56 78", "01000")
+    assert _family(sqlite_db, "F010").quotient == 512
+    noe = sqlite_db.read(lambda s: s.execute(select(Child).where(Child.first_name == "Noé")).scalar_one())
+    assert noe.birth_date is not None and noe.birth_date.isoformat() == "2019-05-17"
+
+
+def test_quotient_validity_must_end_after_it_starts(sqlite_db: Database, tmp_path: Path) -> None:
+    sd = seed(sqlite_db)
+    S.add_schools(sqlite_db, sd.regie_id)
+    rows = _with({"Quotient valable du": "01/09/2026", "Quotient valable au": "31/08/2026"}, 5)
+    with pytest.raises(ImportRefused) as refused:
+        import_families(_ctx(sqlite_db, sd), S.write_sample_csv(tmp_path / "f.csv", rows=rows))
+    assert ("ligne 5, colonne « Quotient valable au » : « 31/08/2026 » : la fin de validité du quotient précède"
+            " son début (01/09/2026).") in refused.value.errors

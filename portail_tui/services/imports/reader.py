@@ -120,17 +120,33 @@ def read_xlsx(path: Path) -> tuple[Sheet, Sheet | None]:
     return families, balances
 
 
+# A phone number or a postal code typed in a number cell lost its leading zero:
+# 612345678, 1000 (a town of the Ain). Only number cells are mended; text is checked as typed.
+_LEADING_ZERO = {"phone": 9, "postal_code": 4}
+
+
+def _mend(value: object, kind: str | None) -> str:
+    text = cell_text(value)
+    if (kind in _LEADING_ZERO and isinstance(value, int | float) and not isinstance(value, bool)
+            and text.isdigit() and len(text) == _LEADING_ZERO[kind]):
+        return "0" + text
+    return text
+
+
 def _sheet(ws: object, name: str) -> Sheet | None:
     headers: tuple[str, ...] | None = None
+    kinds: list[str | None] = []
     rows: list[tuple[int, tuple[str, ...]]] = []
     for line, values in enumerate(ws.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
-        cells = tuple(cell_text(v) for v in values)
-        if not any(cells):
-            continue
         if headers is None:
-            headers = cells
+            cells = tuple(cell_text(v) for v in values)
+            if any(cells):
+                headers = cells
+                kinds = [c.field.kind if (c := K.BY_KEY.get(K.header_key(h))) else None for h in headers]
             continue
-        rows.append((line, cells))
+        cells = tuple(_mend(v, kinds[i] if i < len(kinds) else None) for i, v in enumerate(values))
+        if any(cells):
+            rows.append((line, cells))
     if headers is None:
         return None
     while headers and not headers[-1]:

@@ -179,6 +179,11 @@ def _clean_row(line: int, cells: tuple[str, ...], columns: list[K.ImportColumn |
             column = K.BY_FIELD[(group, name)]
             if groups.get(group, {}).get(name) is None and not any(e.column == column.header for e in errors):
                 errors.append(RowError(line, column.header, "", "valeur obligatoire manquante."))
+    family = groups.get("family", {})
+    start, end = family.get("quotient_valid_from"), family.get("quotient_valid_to")
+    if start is not None and end is not None and start > end:
+        errors.append(RowError(line, "Quotient valable au", raw.get("Quotient valable au", ""),
+                               f"la fin de validité du quotient précède son début ({raw.get('Quotient valable du')})."))
     child = groups.setdefault("child", {})
     child["meal_type"] = K.MEAL_BY_LABEL.get(child.get("meal_type") or "", "standard")
     school = child.get("school")
