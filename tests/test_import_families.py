@@ -82,9 +82,10 @@ def test_sample_town_goes_in(db: Database, town: Seed, tmp_path: Path) -> None:
     assert sorted(r.family_id for r in links) == sorted([benezet.id, _family(db, "F003").id])
     assert {r.residence for r in links} == {"Alternée"}
     hugo = db.read(lambda s: s.execute(select(Child).where(Child.first_name == "Hugo")).scalar_one())
-    assert (hugo.school, hugo.school_class, hugo.meal_type) == ("École Jules Ferry", "CP", "sans_porc")
+    assert (hugo.school, hugo.school_class, hugo.meal_type) == ("École maternelle Les Coquelicots", "GS",
+                                                                "sans_porc")
     chloe = db.read(lambda s: s.execute(select(Child).where(Child.first_name == "Chloé")).scalar_one())
-    assert chloe.school == "École du Bourg"  # named by its code BOURG in the file
+    assert (chloe.school, chloe.school_class) == ("École primaire du Bourg", "CE1-CE2")  # by its code BOURG
     # The search finds them the way families.py stores words.
     ctx = _ctx(db, town)
     assert [h.id for h in fam_service.search_families(ctx, "benezet elodie")] == [benezet.id]
@@ -183,9 +184,10 @@ def _with(changes: dict[str, str], line: int = 2) -> list[list[str]]:
 ERRORS = [
     ({"Date de naissance": "31/02/2015"}, 4,
      "ligne 4, colonne « Date de naissance » : « 31/02/2015 » n'est pas une date"),
-    ({"École": "École Victor Hugo"}, 2, "ligne 2, colonne « École » : « École Victor Hugo » : école inconnue (écoles déclarées : École Jules Ferry,"
-     " École du Bourg)"),
-    ({"Classe": "CM2"}, 2, "ligne 2, colonne « Classe » : « CM2 » : classe inconnue pour l'école École Jules Ferry"),
+    ({"École": "École Victor Hugo"}, 2, "ligne 2, colonne « École » : « École Victor Hugo » : école inconnue"
+     " (écoles déclarées : École maternelle Les Coquelicots, École primaire du Bourg, École élémentaire Jean-Moulin)"),
+    ({"Classe": "6e"}, 2, "ligne 2, colonne « Classe » : « 6e » : classe inconnue pour l'école École élémentaire"
+     " Jean-Moulin"),
     ({"Téléphone portable": "06 12 34"}, 6, "ligne 6, colonne « Téléphone portable » : « 06 12 34 » : Numéro de"
      " téléphone invalide"),
     ({"Courriel": "jean.martin@"}, 4, "ligne 4, colonne « Courriel » : « jean.martin@ » : Adresse électronique"
@@ -236,7 +238,7 @@ def test_no_school_declared_says_apply_the_regie_file_first(sqlite_db: Database,
     sd = seed(sqlite_db)  # no School rows
     with pytest.raises(ImportRefused) as refused:
         import_families(_ctx(sqlite_db, sd), S.write_sample_csv(tmp_path / "f.csv"))
-    assert ("ligne 2, colonne « École » : « École Jules Ferry » : aucune école n'est déclarée : appliquez d'abord le fichier de la régie"
+    assert ("ligne 2, colonne « École » : « École élémentaire Jean-Moulin » : aucune école n'est déclarée : appliquez d'abord le fichier de la régie"
             " (portail regie apply).") in refused.value.errors
 
 

@@ -20,11 +20,17 @@ from portail_tui.services.imports.template import workbook_bytes
 
 H = [c.header for c in K.COLUMNS]
 
-SCHOOLS = (("JF", "École Jules Ferry", ("CP", "CE1", "CE2")), ("BOURG", "École du Bourg", ()))
+# The schools of the example set-up file (portail regie exemple), so that the go-live test
+# can import the samples after « portail regie apply » of that file.
+SCHOOLS = (("COQUELICOTS", "École maternelle Les Coquelicots", ("PS", "MS", "GS")),
+           ("JMOULIN", "École élémentaire Jean-Moulin", ("CP", "CE1", "CE2", "CM1", "CM2")),
+           ("BOURG", "École primaire du Bourg", ("PS-MS", "GS-CP", "CE1-CE2", "CM1-CM2")))
+JMOULIN = "École élémentaire Jean-Moulin"
 
 
 def add_schools(db: Database, regie_id: int) -> None:
-    """The schools the sample rows name (another lane writes the set-up file apply)."""
+    """The schools the sample rows name, as `portail regie apply` of the example file
+    declares them (tests that do not go through the set-up file)."""
     def work(s):  # type: ignore[no-untyped-def]
         for order, (code, name, classes) in enumerate(SCHOOLS):
             school = School(regie_id=regie_id, code=code, name=name, sort_order=order)
@@ -60,7 +66,7 @@ def family(ref: str, last: str, first: str, *, email: str = "", civ: str = "Mme"
     return values
 
 
-def child(last: str, first: str, born: str, *, school: str = "École Jules Ferry", cls: str = "CE1",
+def child(last: str, first: str, born: str, *, school: str = JMOULIN, cls: str = "CE1",
           ref: str = "", sex: str = "F", meal: str = "Standard") -> dict[str, str]:
     return {"Nom de l'enfant": last, "Prénom de l'enfant": first, "Date de naissance": born, "Sexe": sex,
             "École": school, "Classe": cls, "Référence enfant": ref, "Régime alimentaire": meal}
@@ -77,11 +83,12 @@ def sample_rows() -> list[list[str]]:
     noemail = family("F004", "N'DIAYE", "Awa", email="", phone="07 00 00 00 02", qf="320")
     return [
         row_of({**benezet, **child("BÉNÉZET", "Léa", "04/03/2018", ref="E900", cls="CE2")}),
-        row_of({**benezet, **child("BÉNÉZET", "Hugo", "12/09/2020", cls="CP", sex="M", meal="Sans porc")}),
-        row_of({**martin, **child("MARTIN", "Chloé", "30/06/2019", school="BOURG", cls="")}),
+        row_of({**benezet, **child("BÉNÉZET", "Hugo", "12/09/2020", school="École maternelle Les Coquelicots",
+                                   cls="GS", sex="M", meal="Sans porc")}),
+        row_of({**martin, **child("MARTIN", "Chloé", "30/06/2019", school="BOURG", cls="CE1-CE2")}),
         row_of({**durand, **child("BÉNÉZET", "Léa", "04/03/2018", ref="E900", cls="CE2")}),
         row_of({**noemail, **child("N'DIAYE", "Moussa", "15/01/2017", school="", cls="", sex="M")}),
-        row_of({**noemail, **child("N'DIAYE", "Fatou", "15/01/2017", school="École du Bourg", cls="")}),
+        row_of({**noemail, **child("N'DIAYE", "Fatou", "15/01/2017", school="École primaire du Bourg", cls="")}),
     ]
 
 
