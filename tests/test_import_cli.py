@@ -66,6 +66,8 @@ def test_import_then_reimport(sqlite_db: Database, town: Seed, tmp_path: Path) -
     res = run(sqlite_db, "import", "familles", str(path))
     assert "Familles : 0 ajoutée, 0 modifiée, 4 inchangées." in res.output
     assert "4 ignoré(s) (famille déjà reprise" in res.output
+    check = run(sqlite_db, "db", "check")  # foreign keys, storage, money invariants
+    assert check.exit_code == 0, check.output
 
 
 def test_refused_file_lists_every_error_and_exits_1(sqlite_db: Database, town: Seed, tmp_path: Path) -> None:
