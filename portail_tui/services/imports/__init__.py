@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,6 +143,9 @@ def import_families(ctx: Context, path: Path, *, dry_run: bool = False, partial:
         raise ImportRefused(parsed.file_errors)
     if parsed.errors and not partial:
         raise ImportRefused(parsed.errors)
+    if partial and parsed.rejected and not dry_run and not os.access(path.parent, os.W_OK):
+        # Checked before writing: the valid families must not go in without their rejects.
+        raise ServiceError(f"Impossible d'écrire les lignes rejetées dans {path.parent} : accès refusé.")
     report = ImportReport(dry_run=dry_run, errors=parsed.errors, rejected=len(parsed.rejected),
                           encoding=families_sheet.encoding)
     keys = Counter(c.key for f in parsed.families for c in f.children)
