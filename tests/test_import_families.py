@@ -203,6 +203,9 @@ ERRORS = [
      " que la ligne 2"),
     ({"Nom responsable 1": ""}, 6, "ligne 6, colonne « Nom responsable 1 » : valeur obligatoire manquante"),
     ({"Sexe": "X"}, 6, "ligne 6, colonne « Sexe » : « X » : Choisissez parmi : F, M."),
+    ({"Nom de l'enfant": "BÉNÉZET", "Prénom de l'enfant": "Léa", "Date de naissance": "04/03/2018",
+      "Référence enfant": "E900", "École": S.JMOULIN, "Classe": "CE2"}, 4,
+     "ligne 5, colonne « Référence enfant » : « E900 » : enfant déjà rattaché à deux familles (lignes 2 et 4)"),
 ]
 
 

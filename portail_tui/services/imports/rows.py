@@ -15,6 +15,7 @@ from portail_tui.domain.frdates import DateError, parse_date_fr
 from portail_tui.domain.money import AmountError, parse_amount
 from portail_tui.domain.text import search_fold
 from portail_tui.domain.validation import Cleaned, FieldValueError, clean_field
+from portail_tui.services.dossier import MAX_FAMILIES_PER_CHILD
 from portail_tui.services.imports import columns as K
 from portail_tui.services.imports.reader import Sheet
 
@@ -231,6 +232,7 @@ def parse_families(sheet: Sheet, today: date, schools: Schools,
     first_values: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
     children_seen: dict[str, tuple[int, dict[str, Any]]] = {}  # child key -> first line and values
     checked: Checked = {}
+    child_lines: dict[str, list[int]] = {}  # child key -> the lines (one per family) naming it
     for done, (line, cells) in enumerate(sheet.rows, start=1):
         if progress is not None and done % 2000 == 0:
             progress(done, len(sheet.rows))
@@ -264,10 +266,15 @@ def parse_families(sheet: Sheet, today: date, schools: Schools,
                 errors.append(RowError(line, K.CHILD_REFERENCE, child_ref or "",
                                        f"même référence enfant que la ligne {children_seen[key][0]} avec d'autres"
                                        " données (nom, date de naissance, école…)."))
+            elif len(child_lines.get(key, ())) >= MAX_FAMILIES_PER_CHILD:
+                errors.append(RowError(line, K.CHILD_REFERENCE, child_ref or "",
+                                       "enfant déjà rattaché à deux familles (lignes "
+                                       + " et ".join(map(str, child_lines[key])) + ") : deux foyers au plus."))
         if errors:
             parsed.rejected.setdefault(ref, []).extend(errors)
             continue
         children_seen.setdefault(key, (line, child))
+        child_lines.setdefault(key, []).append(line)
         if ref not in by_ref:
             first_values[ref] = (line, family_values)
             guardians = {1: family_values["guardian1"]}
