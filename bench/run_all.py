@@ -17,7 +17,7 @@
 Writes (payments, bookings, logins) go to a copy of the town, deleted at the end.
 
     .venv/bin/python bench/run_all.py [--town data/bench-town.db] [--quick] [--skip-demo]
-        [--skip-releves] [--no-doc]
+        [--skip-releves] [--skip-import] [--no-doc]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ import bench_booking  # noqa: E402
 import bench_demo  # noqa: E402
 import bench_foundation  # noqa: E402
 import bench_history  # noqa: E402
+import bench_import  # noqa: E402
 import bench_screens  # noqa: E402
 import bench_service_day  # noqa: E402
 import bench_soak  # noqa: E402
@@ -572,6 +573,16 @@ def stress_runs(seconds: float, processes: int = 8) -> list[tuple[str, Any, floa
     return out
 
 
+def imports(rows: list[Row], families: int = 20_000) -> None:
+    """`portail import familles` of a 20,000-family CSV into a fresh database, on SQLite
+    and on PostgreSQL (issue 14: well under a minute), and its re-import (nothing changes)."""
+    print(f"import de {families} familles (SQLite et PostgreSQL)…", flush=True)
+    for m in bench_import.run(families):
+        rows.append(Row("Import", f"Import de {_n(m.families)} familles ({m.engine})", "< 1 min",
+                        bench_import.BUDGET_SECONDS * 1000, [m.seconds * 1000], cpu=[m.cpu_seconds * 1000],
+                        note=f"{_n(m.children)} enfants ; réimport sans changement {m.again_seconds:.1f} s"))
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -833,6 +844,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples, no demo, no releves (a check)")
     parser.add_argument("--skip-demo", action="store_true", help="do not time a fresh town generation")
     parser.add_argument("--skip-releves", action="store_true", help="skip the 20,000-PDF export")
+    parser.add_argument("--skip-import", action="store_true", help="skip the 20,000-family import")
     parser.add_argument("--soak-actions", type=int, default=5000, help="actions of the soak (0: skip)")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--stress-seconds", type=float, default=30.0,
@@ -841,6 +853,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs, args.rounds, args.skip_demo, args.skip_releves, args.stress_seconds = 60, 3, True, True, 0
+        args.skip_import = True
         args.soak_actions = min(args.soak_actions, 1000)
 
     started = datetime.now()  # the report's date: the real clock is what we want here
@@ -866,6 +879,8 @@ def main() -> None:
         screens(work_url, rows, args.rounds)
         if args.soak_actions > 0:
             soak(work_url, rows, args.soak_actions)
+        if not args.skip_import:
+            imports(rows)
         print_table(rows)
         profiles = {} if args.no_profile else profile_missed(rows, work_url)
     load_end = os.getloadavg()

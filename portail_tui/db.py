@@ -258,7 +258,7 @@ INSUFFICIENT_PRIVILEGE = "42501"
 
 #: Tables whose rows are never changed nor removed once written: the application may only
 #: add and read them (payments are corrected by reversal entries, the audit is a journal).
-APPEND_ONLY_TABLES = ("payment", "audit_log")
+APPEND_ONLY_TABLES = ("payment", "audit_log", "opening_balance")
 #: Alembic's bookkeeping: the application reads it to refuse a database not at head.
 READ_ONLY_TABLES = ("alembic_version",)
 

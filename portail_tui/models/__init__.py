@@ -16,6 +16,7 @@ from portail_tui.models.core import (
     Regie,
 )
 from portail_tui.models.dossier import FORM_KINDS, FORM_STATUSES, Form, PasswordReset, PortalAccount
+from portail_tui.models.opening import OpeningBalance
 from portail_tui.models.ops import AuditLog, News, OutboxMessage
 from portail_tui.models.payment import (
     PAYMENT_KINDS,
@@ -42,4 +43,5 @@ __all__ = [
     "FamilyChange",
     "ATTENDANCE_STATES", "JUSTIFICATION_REASONS", "MEAL_TYPES", "Attendance", "School",
     "SchoolClass",
+    "OpeningBalance",
 ]

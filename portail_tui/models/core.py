@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 import portail_tui.models.base  # noqa: F401  (naming convention before any table)
@@ -76,7 +76,11 @@ class LoginSource(SQLModel, table=True):
 
 class Family(SQLModel, table=True):
     __tablename__ = "family"
-    __table_args__ = (UniqueConstraint("regie_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("regie_id", "number"),
+        # The town's own id of the family (G8 import): how a re-import finds it again.
+        Index("ix_family_regie_id_reference", "regie_id", "reference", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     regie_id: int = Field(foreign_key="regie.id", index=True)
     number: int  # account number shown as "000123"
@@ -90,6 +94,7 @@ class Family(SQLModel, table=True):
     # Normalised words (names, number, phones, e-mails) kept up to date by the
     # services, so the search is one indexed LIKE instead of a join over the town.
     search_text: str = Field(default="", max_length=4000)
+    reference: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_type=AwareDateTime)
     updated_at: datetime = Field(sa_type=AwareDateTime)
 
@@ -134,6 +139,9 @@ class Child(SQLModel, table=True):
     # What the kitchen must know (P4): standard, sans_porc, sans_viande, pai_panier.
     meal_type: str = Field(default="standard", max_length=12, index=True,  # PAI lists (P4, 0012)
                            sa_column_kwargs={"server_default": "standard"})
+    # The town's own id of the child (G8 import): a child in shared custody is named by
+    # it in both families' rows, and found again by it on a later import.
+    reference: str | None = Field(default=None, max_length=40, index=True)
     created_at: datetime = Field(sa_type=AwareDateTime)
 
 

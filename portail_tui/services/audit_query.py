@@ -18,6 +18,10 @@ from portail_tui.services.permissions import require
 
 ACTION_LABELS: dict[str, str] = {
     "agent.login": "Connexion",
+    "import.families": "Import de familles",
+    "family.import": "Famille importée",
+    "family.import_update": "Famille mise à jour par import",
+    "opening_balance.import": "Reprise de solde",
     "agent.login_failed": "Connexion refusée",
     "database.restored": "Base restaurée",
     "agent.disable": "Compte d'agent désactivé",

@@ -30,6 +30,8 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "agent.manage": (ADMIN, "gérer les comptes des agents"),
     "audit.read": (REGISSEUR, "consulter le journal d'audit"),
     "export.family": (REGISSEUR, "exporter toutes les données d'une famille"),
+    "import.families": (ADMIN, "importer les familles d'un autre logiciel"),
+    "opening_balance.import": (ADMIN, "reprendre les soldes d'un autre logiciel"),
 }
 
 

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -220,6 +221,54 @@ def create_account(ctx: Context, family_id: int, *, identifier: str | None = Non
     """Create the family's account (identifier: the family number unless given) and
     e-mail a provisional password valid `PROVISIONAL_VALIDITY`."""
     return _issue(ctx, family_id, identifier=identifier, create=True)
+
+
+@dataclass(frozen=True)
+class AccountBatch:
+    """`portail comptes envoyer`: accounts created (each welcome mail queued), and the
+    families passed over, with why, in French."""
+
+    created: int
+    refused: tuple[str, ...]
+
+
+def families_needing_account(ctx: Context) -> list[int]:
+    """Families of the actor's régie that have an e-mail (theirs or a guardian's) and no
+    portal account yet: after an import, the ones to invite."""
+    actor = permissions.require(ctx, "portal.manage")
+
+    def _work(session: Session) -> list[int]:
+        has_mail = col(Family.email).is_not(None) | col(Family.id).in_(
+            select(col(Guardian.family_id)).where(col(Guardian.email).is_not(None), col(Guardian.email) != ""))
+        return [int(fid) for fid in session.execute(
+            select(col(Family.id)).where(col(Family.regie_id) == actor.regie_id, has_mail,
+                                         col(Family.id).not_in(select(col(PortalAccount.family_id))))
+            .order_by(col(Family.number))).scalars()]
+
+    return ctx.db.read(_work)
+
+
+def _number_text(session: Session, *, family_id: int) -> str:
+    family = session.get(Family, family_id)
+    return format_family_number(family.number) if family is not None else str(family_id)
+
+
+def create_missing_accounts(ctx: Context, *, progress: Callable[[int, int], None] | None = None) -> AccountBatch:
+    """One account per family that needs one (`create_account`, so the same identifier,
+    provisional password, welcome mail queued for `portail mail send` and audit).
+    Idempotent: a second run finds no family left."""
+    ids = families_needing_account(ctx)
+    created, refused = 0, []
+    for done, family_id in enumerate(ids, start=1):
+        try:
+            create_account(ctx, family_id)
+            created += 1
+        except ServiceError as exc:
+            number = ctx.db.read(partial(_number_text, family_id=family_id))
+            refused.append(f"Famille n° {number} : {exc.message}")
+        if progress is not None:
+            progress(done, len(ids))
+    return AccountBatch(created, tuple(refused))
 
 
 def reissue_password(ctx: Context, family_id: int) -> AccountCreated:

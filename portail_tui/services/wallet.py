@@ -31,7 +31,16 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from portail_tui.models import Activity, Booking, Child, Family, Payment, Period, Regie
+from portail_tui.models import (
+    Activity,
+    Booking,
+    Child,
+    Family,
+    OpeningBalance,
+    Payment,
+    Period,
+    Regie,
+)
 from portail_tui.services import consumption
 from portail_tui.services.consumption import (  # re-exported: booking.py and tests import them from here
     CONSUMPTION_WINDOW_DAYS as CONSUMPTION_WINDOW_DAYS,
@@ -39,6 +48,7 @@ from portail_tui.services.consumption import (  # re-exported: booking.py and te
 from portail_tui.services.consumption import consumption_limit as consumption_limit
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.families import family_in_regie
+from portail_tui.services.opening_balance import OpeningEntry, opening_entry
 
 # Default "Calcul des réservations jusqu'au": the booking horizon (R1), so the estimate
 # covers everything that can already be booked.
@@ -96,10 +106,13 @@ class WalletFigures:
     consumed_cents: int
     estimated_cents: int
     wallet_label: str = ""
+    # The balance brought from the town's previous software (« reprise de solde »,
+    # opening_balance.py): signed, neither paid nor consumed, part of the solde.
+    opening_cents: int = 0
 
     @property
     def solde_cents(self) -> int:
-        return self.paid_cents - self.consumed_cents
+        return self.opening_cents + self.paid_cents - self.consumed_cents
 
     @property
     def proposed_cents(self) -> int:
@@ -145,7 +158,7 @@ def consumed_cents(session: Session, family_id: int, today: date) -> int:
 
 
 def solde_cents(session: Session, family_id: int, today: date) -> int:
-    """solde = paid − consumed (R7)."""
+    """solde = reprise de solde + paid − consumed (R7)."""
     return figures(session, family_id, today, until=today, types=()).solde_cents
 
 
@@ -177,10 +190,15 @@ def _figures_statement() -> TextClause:
         select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
         .where(col(Payment.family_id) == family_id).scalar_subquery()
     )
+    opening = (
+        select(func.coalesce(func.sum(col(OpeningBalance.amount_cents)), 0))
+        .where(col(OpeningBalance.family_id) == family_id).scalar_subquery()
+    )
     stmt = (
         select(
             wallet_label.label("wallet_label"),
             paid.label("paid"),
+            opening.label("opening"),
             func.coalesce(func.sum(case((consumption.consumed(limit, day), price), else_=0)), 0).label("consumed"),
             func.coalesce(func.sum(case((estimated, price), else_=0)), 0).label("estimated"),
         )
@@ -236,6 +254,7 @@ def figures(
         consumed_cents=int(row.consumed or 0),
         estimated_cents=int(row.estimated or 0),
         wallet_label=row.wallet_label or "",
+        opening_cents=int(row.opening or 0),
     )
 
 
@@ -320,6 +339,7 @@ class SoldeDetails:
     paid: tuple[PaidLine, ...]
     consumed: tuple[BookingLine, ...]
     upcoming: tuple[BookingLine, ...]
+    opening: OpeningEntry | None = None  # the reprise de solde, when the family has one
 
     @property
     def upcoming_cents(self) -> int:
@@ -399,6 +419,7 @@ def solde_details(ctx: Context, family_id: int) -> SoldeDetails:
             paid=tuple(payment_lines(session, family_id)),
             consumed=tuple(reversed(consumed)),
             upcoming=tuple(upcoming),
+            opening=opening_entry(session, family_id) if fig.opening_cents else None,
         )
 
     return ctx.db.read(_work)

@@ -171,7 +171,7 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
         for ln in history.lines:
             amount = Text(format_amount(ln.amount_cents), justify="right",
                           style="red" if ln.amount_cents < 0 else "")
-            table.add_row(str(ln.receipt_number), format_datetime_short(ln.at), ln.kind_label, ln.mode_text,
+            table.add_row(str(ln.receipt_number or ""), format_datetime_short(ln.at), ln.kind_label, ln.mode_text,
                           Text(ln.observation, style="italic" if ln.mark else ""), amount)
         count = len(history.lines)
         if count:

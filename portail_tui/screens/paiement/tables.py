@@ -62,6 +62,10 @@ def fill_entries(table: DataTable[object], entries: list[wallet.PaidLine]) -> No
 def solde_text(details: wallet.SoldeDetails) -> Text:
     fig = details.figures
     text = Text()
+    if details.opening is not None:  # brought from the town's previous software (G8)
+        text.append(f"{details.opening.label} : ")
+        text.append(format_amount(details.opening.amount_cents), style="bold")
+        text.append("   +   ")
     text.append("Total payé : ")
     text.append(format_amount(fig.paid_cents), style="bold")
     text.append("   −   Total consommé : ")

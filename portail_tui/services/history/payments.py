@@ -5,23 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from portail_tui.clock import PARIS
-from portail_tui.models import Payment
+from portail_tui.models import OpeningBalance, Payment
 from portail_tui.services.context import Context
 from portail_tui.services.history.families import FamilyRef, family_ref
 from portail_tui.services.history.months import Month, check_month
+from portail_tui.services.opening_balance import opening_label
 from portail_tui.services.payments import EntryLabels
+
+OPENING_KIND = "reprise"
 
 
 @dataclass(frozen=True)
 class PaymentLine(EntryLabels):
+    """A wallet entry of the month; an opening balance (« reprise de solde ») too, with
+    no payment, no receipt number and `opening_on` its date."""
+
     payment_id: int
-    receipt_number: int
+    receipt_number: int | None
     at: datetime
     kind: str
     mode: str
@@ -31,6 +37,13 @@ class PaymentLine(EntryLabels):
     # Reversal marks: the entry that cancelled this one, or the one this entry cancels.
     reversed_by_receipt: int | None = None
     reverses_receipt: int | None = None
+    opening_on: date | None = None
+
+    @property
+    def kind_label(self) -> str:
+        if self.opening_on is not None:
+            return opening_label(self.opening_on)
+        return super().kind_label
 
     @property
     def mode_text(self) -> str:
@@ -86,8 +99,9 @@ def payment_lines_for(
         .order_by(created_at, receipt_number)
     )
     rows = [r for fid in family_ids for r in session.execute(stmt, {"fid": fid})]
+    out: dict[int, list[PaymentLine]] = _opening_lines(session, family_ids, month)
     if not rows:
-        return {}
+        return out
     ids = [r.id for r in rows]
     reversed_by: dict[int, int] = {
         r[0]: r[1]
@@ -100,7 +114,6 @@ def payment_lines_for(
             select(col(Payment.id), receipt_number).where(col(Payment.id).in_(target_ids))
         ).all()
     } if target_ids else {}
-    out: dict[int, list[PaymentLine]] = {}
     for r in rows:
         out.setdefault(r.family_id, []).append(
             PaymentLine(
@@ -116,6 +129,30 @@ def payment_lines_for(
                 reverses_receipt=receipts_of.get(r.reverses_id) if r.reverses_id else None,
             )
         )
+    for lines in out.values():
+        lines.sort(key=lambda ln: (ln.at, ln.receipt_number or 0))
+    return out
+
+
+# Up to this many families, their opening balances are read by family id; a batch of
+# the whole town reads the month's opening balances and keeps its families'.
+_OPENING_BY_ID = 500
+
+
+def _opening_lines(session: Session, family_ids: Sequence[int], month: Month) -> dict[int, list[PaymentLine]]:
+    """The opening balances dated in the month, as « Reprise de solde au JJ/MM/AAAA » lines."""
+    as_of = col(OpeningBalance.as_of)
+    stmt = select(col(OpeningBalance.family_id), col(OpeningBalance.amount_cents), as_of).where(
+        as_of >= month.first_day, as_of < month.next_first_day)
+    wanted = set(family_ids)
+    if len(wanted) <= _OPENING_BY_ID:
+        stmt = stmt.where(col(OpeningBalance.family_id).in_(wanted))
+    out: dict[int, list[PaymentLine]] = {}
+    for fid, cents, day in session.execute(stmt).all():
+        if fid in wanted:
+            out.setdefault(fid, []).append(PaymentLine(
+                payment_id=0, receipt_number=None, at=datetime.combine(day, time(0, 0), tzinfo=PARIS),
+                kind=OPENING_KIND, mode="", amount_cents=cents, opening_on=day))
     return out
 
 
