@@ -22,7 +22,8 @@ SERVICES = Path(__file__).resolve().parent.parent / "portail_tui" / "services"
 # refusal is "not an agent": tested with no actor and with a family actor).
 TESTED_REFUSALS = {"payment.reverse", "payment.refund", "cash.close", "news.manage", "form.decide",
                    "agent.manage", "audit.read", "export.family",
-                   "payment.cash_override"}  # refused to an agent in test_payments_cash_ceiling.py
+                   "payment.cash_override",  # refused to an agent in test_payments_cash_ceiling.py
+                   "regie.manage"}  # refused to an agent in test_regie_admin.py
 ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage"}
 
 def _count(ctx: Context, model: Any) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from portail_tui.clock import paris
@@ -46,6 +46,9 @@ class ActivityRule:
     exclusion_group: str | None = None
     combinable_in_group: bool = False
     sort_order: int = 0
+    # Days the régisseur closed for this activity only (G6), with the reason families
+    # were told; a régie-wide closure is the calendar's, not this.
+    closed_days: Mapping[date, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def by_period(self) -> bool:
@@ -244,6 +247,9 @@ def operation_refusal(
         return Verdict.no(Refusal.NO_ACTIVITY, _no_activity_reason(kind, cal, day))
     if not rule.runs_on_weekday(day):
         return Verdict.no(Refusal.NO_ACTIVITY, "pas d'activité ce jour")
+    closed = rule.closed_days.get(day)
+    if closed is not None:
+        return Verdict.no(Refusal.CLOSED, f"fermé ce jour ({closed})")
     return None
 
 

@@ -23,6 +23,7 @@ from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.school_calendar import SchoolCalendar
 from portail_tui.models import (
     Activity,
+    ActivityClosure,
     Booking,
     Closure,
     Family,
@@ -45,6 +46,7 @@ def table_of(model: type[SQLModel]) -> Table:
 A = table_of(Activity)
 R = table_of(Rate)
 C = table_of(Closure)
+AC = table_of(ActivityClosure)
 G = table_of(Regie)
 S = table_of(Slot)
 P = table_of(Period)
@@ -60,6 +62,7 @@ _Q_RATES = (
     .where(A.c.regie_id == bindparam("regie"))
 )
 _Q_CLOSURES = select(C.c.day, C.c.reason).where(C.c.regie_id == bindparam("regie"))
+_Q_ACTIVITY_CLOSURES = select(AC.c.activity_id, AC.c.day, AC.c.reason).where(AC.c.regie_id == bindparam("regie"))
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,9 @@ class RegieSetup:
         return self.rates.get(rule.id, ())
 
 
-def activity_rule(a: Any) -> ActivityRule:
-    """An Activity row (Core row or model instance) as the rules see it."""
+def activity_rule(a: Any, closed_days: dict[date, str] | None = None) -> ActivityRule:
+    """An Activity row (Core row or model instance) as the rules see it, with the days
+    closed for it alone (G6) when the caller loaded them."""
     return ActivityRule(
         id=a.id,
         code=a.code,
@@ -111,6 +115,7 @@ def activity_rule(a: Any) -> ActivityRule:
         exclusion_group=a.exclusion_group,
         combinable_in_group=a.combinable_in_group,
         sort_order=a.sort_order,
+        closed_days=closed_days or {},
     )
 
 
@@ -135,7 +140,10 @@ def load_setup(session: Session, regie_id: int) -> RegieSetup:
     regie = conn.execute(_Q_REGIE, params).first()
     if regie is None:
         raise ServiceError("Régie introuvable.")
-    activities = {int(a.id): activity_rule(a) for a in conn.execute(_Q_ACTIVITIES, params)}
+    closed: dict[int, dict[date, str]] = {}
+    for c in conn.execute(_Q_ACTIVITY_CLOSURES, params):
+        closed.setdefault(c.activity_id, {})[c.day] = c.reason
+    activities = {int(a.id): activity_rule(a, closed.get(int(a.id))) for a in conn.execute(_Q_ACTIVITIES, params)}
     rates: dict[int, list[RateRule]] = {}
     for r in conn.execute(_Q_RATES, params):
         if r.activity_id in activities:
