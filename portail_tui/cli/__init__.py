@@ -13,6 +13,7 @@ from portail_tui.cli import cash  # noqa: F401
 from portail_tui.cli import exports  # noqa: F401
 from portail_tui.cli import dossier  # noqa: F401
 from portail_tui.cli import ops  # noqa: F401
+from portail_tui.cli import regie  # noqa: F401
 from portail_tui.cli import stress  # noqa: F401
 # isort: on
 from portail_tui.cli.base import app

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from portail_tui.domain.frdates import capitalize_first, format_date_long, format_date_short
 from portail_tui.domain.roles import role_label
 from portail_tui.screens.base import TabScreen
-from portail_tui.screens.tabs import TABS
+from portail_tui.screens.tabs import tabs_for
 from portail_tui.services import news
 from portail_tui.services.context import ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
@@ -71,7 +71,7 @@ class AccueilScreen(TabScreen):
             )
             yield Static("Plan du site", classes="section-title")
             site = Text()
-            for tab in TABS:
+            for tab in tabs_for(self.ctx.actor.role if self.ctx.actor is not None else None):
                 site.append(f"{tab.label} ", style="bold")
                 site.append(f"{tab.summary}\n")
             yield Static(site, id="sitemap")

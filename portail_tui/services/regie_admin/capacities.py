@@ -219,3 +219,22 @@ def set_capacity(ctx: Context, activity_id: int, capacity: int | None, *, day: d
 
 def when_text(day: date | None, period_label: str | None) -> str:
     return format_date_long(day) if day is not None else (period_label or "")
+
+
+def activity_ids(ctx: Context, codes: list[str]) -> list[int]:
+    """Activities of the acting régie by code (« RS », « apss »), for the command line."""
+    actor = ctx.require_actor()
+
+    def work(session: Session) -> list[int]:
+        known = {a.code.upper(): a.id for a in session.execute(
+            select(Activity).where(col(Activity.regie_id) == actor.regie_id)).scalars()}
+        out = []
+        for code in codes:
+            activity_id = known.get(code.strip().upper())
+            if activity_id is None:
+                raise ServiceError(f"Activité inconnue : {code} (codes : {', '.join(sorted(known))}).",
+                                   field="activite")
+            out.append(activity_id)
+        return out
+
+    return ctx.db.read(work)

@@ -23,6 +23,11 @@ from portail_tui.services.booking.setup import LIVE, load_setup
 from portail_tui.services.context import Context, ServiceError
 
 
+def _s(n: int) -> str:
+    """French plural: « 0 demande », « 1 demande », « 2 demandes »."""
+    return "s" if n > 1 else ""
+
+
 @dataclass(frozen=True)
 class ClosureImpact:
     """What closing would do (the dry run), or did."""
@@ -43,10 +48,9 @@ class ClosureImpact:
             return (f"Déjà fermé le {format_date_long(self.day)} pour {', '.join(self.already_closed)} : "
                     "rien n'a changé.")
         text = (f"{capitalize_first(format_date_long(self.day))}, {', '.join(self.activities)} : "
-                f"{self.bookings} réservation{'s' if self.bookings != 1 else ''} et "
-                f"{self.waiting} demande{'s' if self.waiting != 1 else ''} en liste d'attente annulées, "
-                f"{self.families} famille{'s' if self.families != 1 else ''} prévenue"
-                f"{'s' if self.families != 1 else ''} par courriel")
+                f"{self.bookings} réservation{_s(self.bookings)} et "
+                f"{self.waiting} demande{_s(self.waiting)} en liste d'attente annulée{_s(self.bookings + self.waiting)}, "
+                f"{self.families} famille{_s(self.families)} prévenue{_s(self.families)} par courriel")
         if self.families_without_email:
             text += f" ({self.families_without_email} sans adresse : à appeler)"
         if self.already_closed:
