@@ -107,7 +107,7 @@ def test_an_agent_may_not_change_capacities(actx: Context, town: Town) -> None:
 def test_activities_read_only_with_rates_and_deadline(rctx: Context, town: Town) -> None:
     acts = {a.code: a for a in regie_admin.list_activities(rctx)}
     rs = acts["RS"]
-    assert rs.deadline == "2 jours avant à 11h45" and rs.weekdays == "lundi, mardi, jeudi, vendredi"
+    assert rs.deadline == "2 jours avant à 11h45" and rs.weekdays == "lun, mar, jeu, ven"
     assert rs.rates[0].startswith("QF 0 à 700 : 2,10") and acts["CLV"].by_period
 
 

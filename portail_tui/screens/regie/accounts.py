@@ -54,7 +54,7 @@ class AccountsSection(Section):
         table.add_columns("Identifiant", "Nom", "Rôle", "Actif", "Bloqué", "Fiches santé", "Dernière connexion")
         yield table
         with Horizontal(classes="regie-controls"):
-            yield Label("Nouveau mot de passe de l'agent choisi (p, puis Entrée) :")
+            yield Label("Nouveau mot de passe (p) :")
             yield Input(password=True, id="acc-password", max_length=128)
         yield Static("", id="acc-msg", classes="regie-msg")
 

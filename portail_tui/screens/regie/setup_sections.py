@@ -46,8 +46,9 @@ class ActivitiesSection(Section):
         for a in activities:
             days = "par période" if a.by_period else a.weekdays
             cap = capacity_text(a.capacity) + ("" if a.waiting_list else " (sans liste d'attente)")
-            table.add_row(a.code, a.label, a.hours, days, a.deadline, cap, " · ".join(a.rates) or "aucun",
-                          key=str(a.id))
+            # One line per bracket: the whole price list stays readable at 130 columns.
+            table.add_row(a.code, a.label, a.hours, days, a.deadline, cap, "\n".join(a.rates) or "aucun",
+                          key=str(a.id), height=max(len(a.rates), 1))
         self.say(f"{len(activities)} activités.")
 
 
@@ -80,7 +81,7 @@ class CapacitiesSection(Section):
         table.add_columns("Jour", "Capacité", "Réservées", "En attente", "Fermeture")
         yield table
         with Horizontal(classes="regie-controls"):
-            yield Label("Nouvelle capacité du jour choisi :")
+            yield Label("Nouvelle capacité du jour choisi (Entrée) :")
             yield Input(placeholder="nombre ou « illimitée »", id="cap-new", max_length=12)
         yield Static("", id="cap-msg", classes="regie-msg")
 

@@ -23,8 +23,7 @@ from portail_tui.services.booking.setup import load_setup, period_rule
 from portail_tui.services.booking.waiting import insert_ignore, promote_first
 from portail_tui.services.context import Context, ServiceError
 
-WEEKDAY_NAMES = {"1": "lundi", "2": "mardi", "3": "mercredi", "4": "jeudi", "5": "vendredi", "6": "samedi",
-                 "7": "dimanche"}
+WEEKDAY_NAMES = {"1": "lun", "2": "mar", "3": "mer", "4": "jeu", "5": "ven", "6": "sam", "7": "dim"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class ActivityInfo:
     letter: str
     hours: str
     by_period: bool
-    weekdays: str  # « lundi, mardi, jeudi, vendredi »
+    weekdays: str  # « lun, mar, jeu, ven »
     deadline: str  # « 2 jours avant à 11h45 (week-ends non comptés) »
     horizon_days: int
     capacity: int | None
@@ -66,6 +65,10 @@ class CapacityChange:
 
 def capacity_text(capacity: int | None) -> str:
     return "illimitée" if capacity is None else str(capacity)
+
+
+def bracket_text(qf_min: int, qf_max: int | None) -> str:
+    return f"QF {qf_min} à {qf_max}" if qf_max is not None else f"QF {qf_min} et plus"
 
 
 def deadline_words(rule: ActivityRule) -> str:
@@ -104,8 +107,7 @@ def list_activities(ctx: Context) -> list[ActivityInfo]:
                 weekdays=", ".join(WEEKDAY_NAMES[d] for d in rule.weekdays if d in WEEKDAY_NAMES),
                 deadline=deadline_words(rule), horizon_days=rule.horizon_days, capacity=rule.capacity,
                 waiting_list=rule.waiting_list,
-                rates=tuple(f"QF {r.qf_min} à {r.qf_max if r.qf_max is not None else '…'} : "
-                            f"{format_amount(r.price_cents)}" for r in rates),
+                rates=tuple(f"{bracket_text(r.qf_min, r.qf_max)} : {format_amount(r.price_cents)}" for r in rates),
             ))
         return out
 
