@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portail_tui.domain.day_states import DayState
 from portail_tui.models import AuditLog, OutboxMessage
 from portail_tui.services import auth, regie_admin
-from portail_tui.services.booking import BOOK, CartLine, month_view, validate_cart
+from portail_tui.services.booking import BOOK, CartLine, day_options, month_view, validate_cart
 from portail_tui.services.context import Actor, Context, PermissionDenied, ServiceError
 from portail_tui.services.regie_admin import accounts
 from portail_tui.services.wallet import family_solde
@@ -205,6 +205,9 @@ def test_closing_a_day(actx: Context, rctx: Context, town: Town) -> None:
     line = CartLine(action=BOOK, child_id=town.children["Léa"], activity_id=rs, day=TUE, child_name="Léa",
                     activity_label="RS")
     assert validate_cart(actx, martin, [line]).refused
+    options = day_options(actx, martin, town.children["Léa"], TUE)
+    assert rs not in {o.rule.id for o in options.options}
+    assert options.note == "Fermé ce jour : RESTAURANT SCOLAIRE (Grève du personnel), APS SOIR (Grève du personnel)."
     # … and once every activity of the day is closed, the day is beige with the reason.
     regie_admin.close_day(rctx, TUE, [town.activities[c] for c in ("RS", "APSM", "APSS", "APSF")],
                           "Grève du personnel")
