@@ -71,3 +71,25 @@ def test_refusals_are_one_french_line(town: tuple[str, Town]) -> None:
 def test_help_is_french(town: tuple[str, Town], tmp_path: Path) -> None:
     res = runner.invoke(app, ["regie", "fermer", "--help"])
     assert res.exit_code == 0 and "Motif annoncé aux familles" in res.output
+
+
+def test_agent_rights_are_given_explicitly(town: tuple[str, Town], sqlite_db: Database) -> None:
+    """G7 from a shell: the health right and the role, each its own audited command."""
+    from portail_tui.models import Agent, AuditLog
+    from portail_tui.services import auth
+
+    url, t = town
+    auth.add_agent(Context(db=sqlite_db, clock=FixedClock(datetime(2026, 11, 28, 10, 0, tzinfo=PARIS))),
+                   "lina", "motdepasse1", regie_id=t.regie_id)
+    res = runner.invoke(app, ["--db", url, "agent", "sante", "lina"])
+    assert res.exit_code == 0 and "fiches santé visibles" in res.output
+    res = runner.invoke(app, ["--db", url, "agent", "role", "lina", "regisseur"])
+    assert res.exit_code == 0 and "rôle régisseur" in res.output
+    res = runner.invoke(app, ["--db", url, "agent", "role", "lina", "chef"])
+    assert res.exit_code == 1 and "Rôle inconnu" in res.output
+    res = runner.invoke(app, ["--db", url, "agent", "sante", "lina", "--retirer"])
+    assert res.exit_code == 0 and "masquées" in res.output
+    lina = sqlite_db.read(lambda s: s.execute(select(Agent).where(Agent.login == "lina")).scalars().one())
+    assert (lina.role, lina.can_see_health) == ("regisseur", False)
+    audited = sqlite_db.read(lambda s: [a.action for a in s.execute(select(AuditLog)).scalars()])
+    assert audited.count("agent.health") == 2 and audited.count("agent.role") == 1
