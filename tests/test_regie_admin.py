@@ -190,6 +190,10 @@ def test_closing_a_day(actx: Context, rctx: Context, town: Town) -> None:
     thu_price = bookings(actx.db, day=date(2026, 12, 3))[0].price_cents
     assert family_solde(actx, martin) == solde_before - thu_price
     assert len(actions(rctx, "day.close")) == 2
+    closed = next(d for d in regie_admin.month_capacities(rctx, rs, 2026, 12) if d.day == TUE)
+    assert (closed.capacity, closed.taken, closed.waiting, closed.closed) == (0, 0, 0, "Grève du personnel")
+    with pytest.raises(ServiceError, match="fermé ce jour"):
+        regie_admin.set_capacity(rctx, rs, 10, day=TUE)
 
     # Idempotent: closing again does nothing and says so.
     again = regie_admin.close_day(rctx, TUE, [rs, apss], "Grève du personnel")

@@ -2,7 +2,7 @@
 
 Every live booking of those activities that day is cancelled with the reason (so it
 is never consumed: the solde follows from R6/R7 with no manual credit), the waiting
-entries are dropped with it, the slot counts go back to zero, each family gets one
+entries are dropped with it, the slot counts go back to zero (and its capacity too), each family gets one
 e-mail listing its children and lines, and the closure is kept per activity so the
 calendar shows the day beige with the reason. Closing again changes nothing."""
 
@@ -20,6 +20,7 @@ from portail_tui.domain.frdates import capitalize_first, format_date_long
 from portail_tui.models import ActivityClosure, Booking, Child, Family, Slot
 from portail_tui.services import audit, outbox, permissions
 from portail_tui.services.booking.setup import LIVE, load_setup
+from portail_tui.services.booking.waiting import insert_ignore
 from portail_tui.services.context import Context, ServiceError
 
 
@@ -131,7 +132,12 @@ def close_day(ctx: Context, day: date, activity_ids: Sequence[int], reason: str,
         session.execute(
             update(Booking).where(col(Booking.id).in_([b.id for b in live]), col(Booking.status).in_(LIVE))
             .values(status="cancelled", cancelled_at=now, cancelled_by=actor.tag, cancel_reason=reason))
-        session.execute(update(Slot).where(col(Slot.activity_id).in_(ids), col(Slot.day) == day).values(taken=0))
+        # No place left that day: a booking racing this closure on PostgreSQL (its rules
+        # read before this commits) finds the slot full instead of confirming a closed day.
+        insert_ignore(session, [{"activity_id": i, "day": day, "period_id": None, "capacity": 0, "taken": 0}
+                                for i in ids], ["activity_id", "day"])
+        session.execute(update(Slot).where(col(Slot.activity_id).in_(ids), col(Slot.day) == day)
+                        .values(taken=0, capacity=0))
         for rule in to_close:
             session.add(ActivityClosure(regie_id=actor.regie_id, activity_id=rule.id, day=day, reason=reason,
                                         closed_at=now, closed_by=actor.tag))
