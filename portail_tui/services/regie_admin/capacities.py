@@ -198,7 +198,7 @@ def set_capacity(ctx: Context, activity_id: int, capacity: int | None, *, day: d
         elif rule.by_period:
             raise ServiceError("Cette activité se réserve par période : changez la capacité de la période.",
                                field="jour")
-        elif day in rule.closed_days:
+        elif day is not None and day in rule.closed_days:
             raise ServiceError(f"{rule.label} est fermé ce jour ({rule.closed_days[day]}) : "
                                "sa capacité ne change plus.", field="capacite")
         slot = _locked_slot(session, rule, day, period)
