@@ -84,9 +84,13 @@ async def test_agents_never_see_the_regie(town_ctx: tuple[Town, Context]) -> Non
         await pilot.press("ctrl+g")
         await settle(app, pilot)
         assert isinstance(app.screen, AccueilScreen)
-        app.action_tab("regie")  # reached anyway: refused
+        app.action_tab("regie")  # asked anyway: refused
         await settle(app, pilot)
         assert isinstance(app.screen, AccueilScreen)
+        await app.switch_mode("regie")  # reached by another path: nothing shown but the refusal
+        await settle(app, pilot)
+        assert isinstance(app.screen, RegieScreen) and not app.screen.query("#regie-sections")
+        assert "réservée aux régisseurs" in text(app.screen, "#regie-refused")
 
 
 async def test_regisseur_changes_a_capacity_and_closes_a_day(town_ctx: tuple[Town, Context]) -> None:
