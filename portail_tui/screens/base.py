@@ -45,13 +45,17 @@ class TabBar(Static):
         self.current = current
 
     def render(self) -> Text:
-        for short in (False, True):
+        actor = getattr(getattr(self.app, "ctx", None), "actor", None)
+        tabs = tabs_for(actor.role if actor is not None else None)
+        # Labels, then the footer's words, then (a régisseur's six tabs at 80 columns)
+        # without the gaps between tabs and with « ^G » as the footer writes Ctrl+G.
+        for short, gap in ((False, " "), (True, " "), (True, "")):
             text = Text(no_wrap=True, overflow="ellipsis")
-            actor = getattr(getattr(self.app, "ctx", None), "actor", None)
-            for tab in tabs_for(actor.role if actor is not None else None):
+            for tab in tabs:
                 style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
-                text.append(f" {tab.key} {tab.short_label if short else tab.label} ", style=style)
-                text.append(" ")
+                key = tab.key.replace("Ctrl+", "^") if not gap else tab.key
+                text.append(f" {key} {tab.short_label if short else tab.label} ", style=style)
+                text.append(gap)
             if text.cell_len <= self.content_size.width:
                 break
         return text
