@@ -195,3 +195,12 @@ async def test_administrator_manages_accounts(town_ctx: tuple[Town, Context]) ->
         await settle(app, pilot)
         assert "votre propre compte" in text(screen, "#acc-msg")
     assert auth.login(ctx, "nouveau", "unmotdepasse").role == "regisseur"
+
+
+async def test_the_regie_tab_fits_80_columns(town_ctx: tuple[Town, Context]) -> None:
+    town, ctx = town_ctx
+    app = PortailApp(ctx, actor=actor(town, "regisseur"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        bar = str(app.screen.query_one(TabBar).render())
+        assert bar.rstrip().endswith("^G Régie") and len(bar) <= 78, bar

@@ -48,14 +48,15 @@ class TabBar(Static):
         actor = getattr(getattr(self.app, "ctx", None), "actor", None)
         tabs = tabs_for(actor.role if actor is not None else None)
         # Labels, then the footer's words, then (a régisseur's six tabs at 80 columns)
-        # without the gaps between tabs and with « ^G » as the footer writes Ctrl+G.
-        for short, gap in ((False, " "), (True, " "), (True, "")):
+        # without the padding around each tab and with « ^G » as the footer writes Ctrl+G.
+        for short, padded in ((False, True), (True, True), (True, False)):
             text = Text(no_wrap=True, overflow="ellipsis")
             for tab in tabs:
                 style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
-                key = tab.key.replace("Ctrl+", "^") if not gap else tab.key
-                text.append(f" {key} {tab.short_label if short else tab.label} ", style=style)
-                text.append(gap)
+                key = tab.key if padded else tab.key.replace("Ctrl+", "^")
+                word = f"{key} {tab.short_label if short else tab.label}"
+                text.append(f" {word} " if padded else word, style=style)
+                text.append(" ")
             if text.cell_len <= self.content_size.width:
                 break
         return text
