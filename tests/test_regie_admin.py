@@ -262,3 +262,15 @@ def test_accounts_rights_are_explicit_and_admin_only(ctx: Context, rctx: Context
     assert [a.details for a in actions(ctx, "agent.health")] == ['{"after": true, "before": false, "login": "nouveau"}']
     assert len(actions(ctx, "agent.role")) == 1
     assert ctx.db.read(lambda s: s.execute(select(func.count()).select_from(AuditLog)).scalar_one()) > 0
+
+
+def test_two_regisseurs_closing_at_once_close_once(actx: Context, rctx: Context, town: Town) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    book(actx, town, "MARTIN", "Léa", "RS")
+    book(actx, town, "DURAND", "Jade", "RS")
+    rs = town.activities["RS"]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _i: regie_admin.close_day(rctx, TUE, [rs], "Inondation"), range(2)))
+    assert sorted(r.changed for r in results) == [False, True]
+    assert len(outbox(actx, "day_closed")) == 2 and len(actions(rctx, "day.close")) == 1

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from portail_tui.domain.booking_rules import operation_refusal
 from portail_tui.domain.frdates import capitalize_first, format_date_long
-from portail_tui.models import ActivityClosure, Booking, Child, Family, Slot
+from portail_tui.models import Activity, ActivityClosure, Booking, Child, Family, Slot
 from portail_tui.services import audit, outbox, permissions
 from portail_tui.services.booking.setup import LIVE, load_setup
 from portail_tui.services.booking.waiting import insert_ignore
@@ -98,6 +98,11 @@ def close_day(ctx: Context, day: date, activity_ids: Sequence[int], reason: str,
 
     def work(session: Session) -> ClosureResult:
         now = ctx.clock.now()
+        if not dry_run:
+            # Two régisseurs closing the same activities at once (PostgreSQL): the second
+            # waits here, then reads the first one's closure and does nothing.
+            session.execute(select(col(Activity.id)).where(col(Activity.id).in_(list(activity_ids)))
+                            .with_for_update())
         setup = load_setup(session, actor.regie_id)
         rules = []
         for activity_id in dict.fromkeys(activity_ids):
