@@ -76,7 +76,7 @@ async def test_agents_never_see_the_regie(town_ctx: tuple[Town, Context]) -> Non
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, AccueilScreen)
-        assert "Régie" not in text(screen, "#sitemap")
+        assert "Régie" not in text(screen, "#sitemap") and "Ctrl+G" not in text(screen, "#help")
         assert "Régie" not in str(screen.query_one(TabBar).render())
         hints, _palette = key_hints(screen)
         assert "Régie" not in [h.description for h in hints]
@@ -98,7 +98,7 @@ async def test_regisseur_changes_a_capacity_and_closes_a_day(town_ctx: tuple[Tow
     app = PortailApp(ctx, actor=actor(town, "regisseur"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        assert "Régie" in text(app.screen, "#sitemap")
+        assert "Régie" in text(app.screen, "#sitemap") and "Ctrl+G la Régie" in text(app.screen, "#help")
         assert any("Régie" in c.title for c in app.get_system_commands(app.screen))
         await pilot.press("ctrl+g")
         await settle(app, pilot)

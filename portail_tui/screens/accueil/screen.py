@@ -63,8 +63,11 @@ class AccueilScreen(TabScreen):
                          "x : retirer l'actualité sélectionnée", classes="hint admin-only")
             yield Static("", id="accueil-status")
             yield Static("Aide", classes="section-title")
+            role = self.ctx.actor.role if self.ctx.actor is not None else None
+            regie = ", Ctrl+G la Régie (capacités, périodes, fermetures, comptes)" if any(
+                t.mode == "regie" for t in tabs_for(role)) else ""
             yield Static(
-                "Bienvenue sur le Portail Familles, édition guichet. Les touches F1 à F5 ouvrent les onglets, "
+                f"Bienvenue sur le Portail Familles, édition guichet. Les touches F1 à F5 ouvrent les onglets{regie}, "
                 "Ctrl+F recherche une famille, Ctrl+P ouvre la palette de commandes (familles et actions), "
                 "v ouvre les fiches à valider.",
                 id="help",
