@@ -141,6 +141,22 @@ async def test_regisseur_changes_a_capacity_and_closes_a_day(town_ctx: tuple[Tow
         await settle(app, pilot)
         assert "Période ajoutée : Vacances d'hiver 2027" in text(screen, "#per-msg")
         assert screen.query_one("#per-table", DataTable).row_count == 4
+        periods = screen.query_one("#per-table", DataTable)
+        periods.focus()
+        await pilot.press("home")
+        await settle(app, pilot)
+        assert screen.query_one("#sel-closes", Input).value == "14/12/2026"  # Noël, the chosen one
+        await type_in(pilot, screen.query_one("#sel-closes", Input), "22/12/2026")
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert "doit fermer avant le premier jour" in text(screen, "#per-msg")
+        assert app.focused is screen.query_one("#sel-closes", Input)
+        await type_in(pilot, screen.query_one("#sel-closes", Input), "15/12/2026")
+        await type_in(pilot, screen.query_one("#sel-capacity", Input), "12")
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert "Vacances de Noël 2026 enregistrée" in text(screen, "#per-msg")
+        assert [str(c) for c in periods.get_row_at(0)[4:6]] == ["01/11/2026 → 15/12/2026", "12"]
 
         await to_section(app, pilot, "fermer")
         await type_in(pilot, screen.query_one("#close-day", Input), "01/12/2026")

@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from portail_tui.domain.frdates import format_date_short
-from portail_tui.screens.regie.section import Section, read_capacity, read_date
+from portail_tui.screens.regie.section import InputError, Section, read_capacity, read_date
 from portail_tui.services import regie_admin
 from portail_tui.services.regie_admin.capacities import capacity_text
 
@@ -34,6 +34,7 @@ class PeriodsSection(Section):
         self.periods: list[regie_admin.PeriodInfo] = []
         self.activity_options: list[tuple[str, int]] = []
         self.note = ""
+        self.saving = False  # F8 (the chosen period) rather than F7 (a new one)
 
     def compose(self) -> ComposeResult:
         table: DataTable[Any] = DataTable(id="per-table", cursor_type="row", zebra_stripes=True)
@@ -110,6 +111,7 @@ class PeriodsSection(Section):
         if p is None:
             self.say("Aucune période choisie.", error=True)
             return
+        self.saving = True
         opens, closes = (self.query_one(f"#{i}", Input).value for i in ("sel-opens", "sel-closes"))
         capacity = self.query_one("#sel-capacity", Input).value
 
@@ -124,22 +126,20 @@ class PeriodsSection(Section):
         self.call(save, lambda info: self._saved(f"{info.label} enregistrée."))
 
     def failed(self, exc: Any) -> None:
-        # The window's checks name the new period's fields: point at the selected one's
-        # when the agent was saving it.
-        if exc.field in ("ouverture", "fermeture", "capacite") and self.app.focused is not None \
-                and (self.app.focused.id or "").startswith("sel-"):
+        # The service names the window's fields alike for a new period and the chosen
+        # one: point at the chosen one's when the agent was saving it.
+        if self.saving and exc.field in ("ouverture", "fermeture", "capacite"):
             exc.field = f"sel_{exc.field}"
         super().failed(exc)
 
     def action_add(self) -> None:
+        self.saving = False
         activity = self.query_one("#per-activity", Select).value
         values = {i: self.query_one(f"#{i}", Input).value for i in
                   ("per-label", "per-first", "per-last", "per-opens", "per-closes", "per-capacity")}
 
         def add() -> regie_admin.PeriodInfo:
             if not isinstance(activity, int):
-                from portail_tui.screens.regie.section import InputError
-
                 raise InputError("Choisissez l'activité de la période.", field="libelle")
             return regie_admin.add_period(
                 self.ctx, activity, values["per-label"], read_date(values["per-first"], "premier_jour"),
