@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input, SelectionList, Static, TabbedContent
+from textual.widgets import DataTable, Input, Select, SelectionList, Static, TabbedContent
 
 from portail_tui.app import PortailApp
 from portail_tui.clock import FixedClock
@@ -126,6 +126,15 @@ async def test_regisseur_changes_a_capacity_and_closes_a_day(town_ctx: tuple[Tow
         await settle(app, pilot)
         assert "capacité 2 → 3 ; 1 enfant de la liste d'attente inscrit(s)" in text(screen, "#cap-msg")
         assert [str(c) for c in table.get_row_at(0)[1:4]] == ["3", "3", ""]
+        activity = screen.query_one("#cap-activity", Select)
+        activity.focus()
+        await pilot.press("enter", "end", "enter")  # the holiday centre: its periods
+        await settle(app, pilot)
+        assert activity.value == town.activities["CLV"] and table.row_count == 3
+        table.focus()
+        await pilot.press("enter", "5", "enter")
+        await settle(app, pilot)
+        assert "Vacances de Noël 2026 (21/12/2026 – 01/01/2027) : capacité 1 → 5." in text(screen, "#cap-msg")
 
         await to_section(app, pilot, "periodes")  # a new one, refused then added
         for field_id, value in (("per-label", "Vacances d'hiver 2027"), ("per-first", "08/02/2027"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -15,6 +17,7 @@ from portail_tui.domain.frdates import (
     DateError,
     capitalize_first,
     format_date_long,
+    format_date_short,
     format_month,
     parse_month,
 )
@@ -52,10 +55,23 @@ class ActivitiesSection(Section):
         self.say(f"{len(activities)} activités.")
 
 
+@dataclass(frozen=True)
+class PlacesRow:
+    """A line of Capacités: a day of a day activity, or a period of a holiday one."""
+
+    label: str
+    capacity: int | None
+    taken: int
+    waiting: int
+    closed: str
+    day: date | None = None
+    period_id: int | None = None
+
+
 class CapacitiesSection(Section):
-    """One activity, one month: each day's places, booked and waiting. Lowering under
-    what is booked is refused with the numbers; raising gives places to the children
-    waiting (B2)."""
+    """One activity, one month: each day's places, booked and waiting (a holiday
+    activity: its periods). Lowering under what is booked is refused with the numbers;
+    raising gives places to the children waiting (B2)."""
 
     MESSAGE_ID = "cap-msg"
     FIELDS: ClassVar[dict[str, str]] = {"capacite": "cap-new", "mois": "cap-month", "jour": "cap-new"}
@@ -68,7 +84,8 @@ class CapacitiesSection(Section):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.year_month: tuple[int, int] | None = None  # set from the clock when first shown
-        self.days: list[regie_admin.DaySlot] = []
+        self.rows: list[PlacesRow] = []
+        self.by_period: set[int] = set()
         self.note = ""  # said once the table shows the change just made
 
     def compose(self) -> ComposeResult:
@@ -78,10 +95,10 @@ class CapacitiesSection(Section):
             yield Label(" Mois :")
             yield Input(placeholder="MM/AAAA", id="cap-month", max_length=7)
         table: DataTable[Any] = DataTable(id="cap-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Jour", "Capacité", "Réservées", "En attente", "Fermeture")
+        table.add_columns("Jour ou période", "Capacité", "Réservées", "En attente", "Fermeture")
         yield table
         with Horizontal(classes="regie-controls"):
-            yield Label("Nouvelle capacité du jour choisi (Entrée) :")
+            yield Label("Nouvelle capacité de la ligne choisie (Entrée) :")
             yield Input(placeholder="nombre ou « illimitée »", id="cap-new", max_length=12)
         yield Static("", id="cap-msg", classes="regie-msg")
 
@@ -94,12 +111,13 @@ class CapacitiesSection(Section):
 
     def _activities(self, activities: list[regie_admin.ActivityInfo]) -> None:
         select = self.query_one("#cap-activity", Select)
-        options = [(f"{a.code} — {a.label}", a.id) for a in activities if not a.by_period]
+        options = [(f"{a.code} — {a.label}", a.id) for a in activities]
+        self.by_period = {a.id for a in activities if a.by_period}
         current = select.value
         with select.prevent(Select.Changed):
             select.set_options(options)
             if options:
-                select.value = current if current in dict((v, k) for k, v in options) else options[0][1]
+                select.value = current if current in {v for _k, v in options} else options[0][1]
         self.reload()
 
     @property
@@ -111,25 +129,35 @@ class CapacitiesSection(Section):
         activity_id, ym = self.activity_id, self.year_month
         if activity_id is None or ym is None:
             return
-        self.call(lambda: regie_admin.month_capacities(self.ctx, activity_id, *ym), self._show)
+        if activity_id in self.by_period:
+            self.call(lambda: [PlacesRow(f"{p.label} ({format_date_short(p.first_day)} – "
+                                         f"{format_date_short(p.last_day)})", p.capacity, p.taken, p.waiting, "",
+                                         period_id=p.id)
+                               for p in regie_admin.list_periods(self.ctx) if p.activity_id == activity_id],
+                      self._show)
+            return
+        self.call(lambda: [PlacesRow(capitalize_first(format_date_long(d.day)), d.capacity, d.taken, d.waiting,
+                                     d.closed or "", day=d.day)
+                           for d in regie_admin.month_capacities(self.ctx, activity_id, *ym)], self._show)
 
-    def _show(self, days: list[regie_admin.DaySlot]) -> None:
-        self.days = days
+    def _show(self, rows: list[PlacesRow]) -> None:
+        self.rows = rows
         table = self.query_one("#cap-table", DataTable)
         row = table.cursor_row
         table.clear()
-        for d in days:
-            full = d.capacity is not None and d.taken >= d.capacity
-            table.add_row(capitalize_first(format_date_long(d.day)),
-                          Text(capacity_text(d.capacity), style="bold red" if full else ""),
-                          str(d.taken), str(d.waiting) if d.waiting else "", d.closed or "", key=d.day.isoformat())
-        if days:
-            table.move_cursor(row=min(row, len(days) - 1))
+        for r in rows:
+            full = r.capacity is not None and r.taken >= r.capacity
+            table.add_row(r.label, Text(capacity_text(r.capacity), style="bold red" if full else ""),
+                          str(r.taken), str(r.waiting) if r.waiting else "", r.closed)
+        if rows:
+            table.move_cursor(row=min(row, len(rows) - 1))
         if self.note:
             self.say(self.note)
             self.note = ""
+        elif self.activity_id in self.by_period:
+            self.say(f"{len(rows)} périodes (Entrée sur une période : changer sa capacité).")
         elif self.year_month is not None:
-            self.say(f"{capitalize_first(format_month(*self.year_month))} : {len(days)} jours d'activité "
+            self.say(f"{capitalize_first(format_month(*self.year_month))} : {len(rows)} jours d'activité "
                      "(Entrée sur un jour : changer sa capacité).")
 
     @on(Select.Changed, "#cap-activity")
@@ -167,20 +195,21 @@ class CapacitiesSection(Section):
     def _capacity_typed(self, event: Input.Submitted) -> None:
         table = self.query_one("#cap-table", DataTable)
         activity_id = self.activity_id
-        if not self.days or activity_id is None:
+        if not self.rows or activity_id is None:
             self.say("Choisissez d'abord une activité et un jour.", error=True)
             return
-        day = self.days[min(table.cursor_row, len(self.days) - 1)].day
+        chosen = self.rows[min(table.cursor_row, len(self.rows) - 1)]
         text = event.value
 
         def change() -> regie_admin.CapacityChange:
-            return regie_admin.set_capacity(self.ctx, activity_id, read_capacity(text, "capacite"), day=day)
+            return regie_admin.set_capacity(self.ctx, activity_id, read_capacity(text, "capacite"), day=chosen.day,
+                                            period_id=chosen.period_id)
 
         def done(change: regie_admin.CapacityChange) -> None:
             promoted = (f" ; {change.promoted} enfant{'s' if change.promoted > 1 else ''} "
                         "de la liste d'attente inscrit(s), familles prévenues") if change.promoted else ""
             event.input.value = ""
-            self.note = (f"{capitalize_first(format_date_long(day))} : capacité {capacity_text(change.before)} → "
+            self.note = (f"{chosen.label} : capacité {capacity_text(change.before)} → "
                          f"{capacity_text(change.after)}{promoted}.")
             self.reload()
             table.focus()
