@@ -27,7 +27,7 @@ from portail_tui.domain.roles import role_label
 from portail_tui.screens.base import TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
-from portail_tui.screens.tabs import TABS, tab_css_variables
+from portail_tui.screens.tabs import TABS, tab_css_variables, tab_of, tabs_for
 from portail_tui.widgets.compact import COMPACT_BELOW_COLUMNS, COMPACT_BELOW_ROWS
 from portail_tui.widgets.palette import ActionCommands, PortailPalette
 
@@ -186,11 +186,20 @@ class PortailApp(App[None]):
         if self.idle_lock.locked or self.database_restored:
             # Nothing under the lock (or the « base restaurée » notice) is reachable; Ctrl+Q quits.
             return action in ("quit", "help_quit")
-        return not (action in ("tab", "search_family") and self.actor is None)
+        if action == "tab" and parameters:
+            # A tab kept for some roles (Régie): no key shown, none working, for the others.
+            tab = tab_of(str(parameters[0]))
+            return self.actor is not None and (tab is None or tab.allows(self.actor.role))
+        return not (action == "search_family" and self.actor is None)
 
     def action_tab(self, mode: str) -> None:
-        if self.actor is not None and mode in self.MODES:
-            self.switch_mode(mode)
+        tab = tab_of(mode)
+        if self.actor is None or tab is None:
+            return
+        if not tab.allows(self.actor.role):
+            self.notify(f"L'onglet {tab.label} est réservé aux régisseurs et administrateurs.", severity="warning")
+            return
+        self.switch_mode(mode)
 
     def action_search_family(self) -> None:
         from portail_tui.screens.search import FamilySearchScreen
@@ -282,7 +291,7 @@ class PortailApp(App[None]):
         """The palette offers the tabs, the family search and every action the current
         screen shows in its footer, so an agent can find an action by name."""
         if self.actor is not None:
-            for tab in TABS:
+            for tab in tabs_for(self.actor.role):
                 yield SystemCommand(f"Onglet {tab.label}", f"Ouvrir l'onglet {tab.label} ({tab.key})",
                                     partial(self.action_tab, tab.mode))
             yield SystemCommand("Rechercher une famille", "Ctrl+F", self.action_search_family)

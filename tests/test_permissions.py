@@ -24,7 +24,8 @@ TESTED_REFUSALS = {"payment.reverse", "payment.refund", "cash.close", "news.mana
                    "agent.manage", "audit.read", "export.family",
                    "payment.cash_override",  # refused to an agent in test_payments_cash_ceiling.py
                    # refused to a régisseur in test_import_families.py and test_opening_balance.py
-                   "import.families", "opening_balance.import"}
+                   "import.families", "opening_balance.import",
+                   "regie.manage"}  # refused to an agent in test_regie_admin.py
 ADMIN_ONLY = {"agent.manage", "import.families", "opening_balance.import"}
 ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage"}
 

@@ -19,7 +19,7 @@ from textual.widgets._footer import FooterKey
 from portail_tui import app as app_module
 from portail_tui.app import PortailApp
 from portail_tui.screens.base import TabScreen
-from portail_tui.screens.tabs import TABS
+from portail_tui.screens.tabs import TABS, tabs_for
 from portail_tui.services import payments
 from portail_tui.services.context import Actor, Context
 from portail_tui.widgets.header import PortailHeader
@@ -121,13 +121,13 @@ async def test_tabs_stay_mounted_and_a_switch_reloads_nothing(
         await _settle(app, pilot)
         screens = {}
         for _ in range(3):
-            for tab in TABS:
+            for tab in tabs_for(agent.role):
                 await pilot.press(tab.binding_key)
                 await _settle(app, pilot)
                 screens.setdefault(tab.mode, app.screen)
                 assert app.screen is screens[tab.mode]  # the same screen, still mounted
                 assert "n° 000001" in _header(app)
-        assert sorted(loads) == sorted(t.mode for t in TABS)  # once each, at the first display
+        assert sorted(loads) == sorted(t.mode for t in tabs_for(agent.role))  # once each, at the first display
         assert main_thread_queries == []
 
 

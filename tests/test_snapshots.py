@@ -289,3 +289,15 @@ def test_snapshot(snap_compare, sqlite_demo_ctx: Context, agent: Actor, name: st
         assert any("pédagogique" in d for d in desk.details), desk.details  # a closed day
     if name == "calendar_january":
         assert DayState.NOT_YET_OPEN in desk.seen
+
+
+def test_snapshot_regie(snap_compare, sqlite_demo_ctx: Context, regisseur: Actor) -> None:  # type: ignore[no-untyped-def]
+    """The Régie mode a régisseur opens with Ctrl+G: the activities as set up."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("ctrl+g")
+        await _settle(pilot)
+        await _still(pilot)
+
+    assert snap_compare(PortailApp(sqlite_demo_ctx, actor=regisseur), terminal_size=(130, 42), run_before=run_before)

@@ -8,6 +8,7 @@ from __future__ import annotations
 # The import order is the order of the commands in --help.
 # isort: off
 from portail_tui.cli import core  # noqa: F401
+from portail_tui.cli import agent_rights  # noqa: F401
 from portail_tui.cli import reservations  # noqa: F401
 from portail_tui.cli import cash  # noqa: F401
 from portail_tui.cli import exports  # noqa: F401

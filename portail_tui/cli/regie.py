@@ -1,5 +1,5 @@
 """The régie's set-up from the command line (G1): `portail regie init | check | apply |
-export`. Other lanes add their commands to `regie_app` (e.g. `regie fermer`).
+export | fermer`.
 
 - ``portail regie init --nom "Régie scolaire" --admin LOGIN``: an empty database gets one
   régie and one administrator (password asked twice, or read on standard input).
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from portail_tui.cli import regie_close
 from portail_tui.cli.base import (
     CliError,
     app,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 regie_app = typer.Typer(help="Paramétrage de la régie : création, fichier de paramétrage.",
                         no_args_is_help=True)
 app.add_typer(regie_app, name="regie")
+regie_close.register(regie_app)  # `portail regie fermer` (G6)
 
 FILE_ARG = typer.Argument(..., help="Fichier de paramétrage (TOML).", metavar="FICHIER")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from portail_tui.clock import paris
@@ -52,6 +52,9 @@ class ActivityRule:
     min_age: int | None = None
     max_age: int | None = None
     closed_from: date | None = None
+    # Days the régisseur closed for this activity only (G6), with the reason families
+    # were told; a régie-wide closure is the calendar's, not this.
+    closed_days: Mapping[date, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def by_period(self) -> bool:
@@ -264,6 +267,9 @@ def operation_refusal(
         return Verdict.no(Refusal.NO_ACTIVITY, _no_activity_reason(kind, cal, day))
     if not rule.runs_on_weekday(day):
         return Verdict.no(Refusal.NO_ACTIVITY, "pas d'activité ce jour")
+    closed = rule.closed_days.get(day)
+    if closed is not None:
+        return Verdict.no(Refusal.CLOSED, f"fermé ce jour ({closed})")
     return None
 
 

@@ -163,6 +163,7 @@ def day_state(
 
     verdicts: list[Verdict] = []
     first_refusal: Verdict | None = None
+    closed_notes: list[str] = []  # activities closed that day while others run (G6)
     by_id = {a.id: a for a in activities}
     kind = cal.day_kind(day)  # once per day, not once per activity
     for act in activities:
@@ -172,7 +173,12 @@ def day_state(
         verdict = check_day(act, day, now, cal, places=places.get(act.id), has_rate=has_rate,
                             closure_reasons=reasons, kind=kind)
         if verdict.refusal in (Refusal.NO_ACTIVITY, Refusal.CLOSED):
-            first_refusal = first_refusal or verdict
+            if verdict.refusal is Refusal.CLOSED and act.closed_days.get(day) is not None:
+                closed_notes.append(f"{act.label} {verdict.reason}")
+            # A closure's reason says more than « pas d'activité ce jour »: it wins.
+            if first_refusal is None or (verdict.refusal is Refusal.CLOSED
+                                         and first_refusal.refusal is not Refusal.CLOSED):
+                first_refusal = verdict
             continue
         verdicts.append(verdict)
     for period in periods:
@@ -194,7 +200,7 @@ def day_state(
         # A request still waiting for a place: orange, as the guide's « demandes en cours »
         # (a past day's request is over: that day stays closed).
         return cell(DayState.WAITING, "")
-    return cell(state, detail)
+    return cell(state, detail or "; ".join(closed_notes))
 
 
 def _nothing_detail(first_refusal: Verdict | None) -> str:

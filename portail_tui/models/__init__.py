@@ -1,6 +1,6 @@
 """All tables. Importing this package registers every table on the shared metadata."""
 
-from portail_tui.models.activity import Activity, Closure, Period, Rate, Slot
+from portail_tui.models.activity import Activity, ActivityClosure, Closure, Period, Rate, Slot
 from portail_tui.models.base import id_of, metadata, table_of
 from portail_tui.models.booking import BOOKING_STATUSES, Booking
 from portail_tui.models.changes import FamilyChange
@@ -44,4 +44,5 @@ __all__ = [
     "ATTENDANCE_STATES", "JUSTIFICATION_REASONS", "MEAL_TYPES", "Attendance", "School",
     "SchoolClass",
     "OpeningBalance",
+    "ActivityClosure",
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 import portail_tui.models.base  # noqa: F401  (naming convention before any table)
+from portail_tui.models.types import AwareDateTime
 
 
 class Activity(SQLModel, table=True):
@@ -107,6 +108,22 @@ class Closure(SQLModel, table=True):
     regie_id: int = Field(foreign_key="regie.id")
     day: date
     reason: str = Field(default="Fermeture", max_length=120)
+
+
+class ActivityClosure(SQLModel, table=True):
+    """A day some activities do not run (strike, teacher training, flooding: G6), kept
+    beside the régie-wide `Closure` so the other activities stay bookable that day.
+    The reason is the one the families were told; the row makes closing idempotent."""
+
+    __tablename__ = "activity_closure"
+    __table_args__ = (UniqueConstraint("activity_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    regie_id: int = Field(foreign_key="regie.id", index=True)
+    activity_id: int = Field(foreign_key="activity.id")
+    day: date
+    reason: str = Field(max_length=120)
+    closed_at: datetime = Field(sa_type=AwareDateTime)
+    closed_by: str = Field(max_length=80)
 
 
 class Slot(SQLModel, table=True):

@@ -64,3 +64,6 @@ class Booking(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     cancelled_by: str | None = Field(default=None, max_length=80)
+    # Why the régie cancelled it (a closed day, G6), told to the family; None when the
+    # family or an agent at their request cancelled it.
+    cancel_reason: str | None = Field(default=None, max_length=120)

@@ -11,7 +11,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Static
 
-from portail_tui.screens.tabs import TABS
+from portail_tui.screens.tabs import tabs_for
 from portail_tui.widgets.header import PortailHeader
 from portail_tui.widgets.keybar import KeyBar
 
@@ -37,7 +37,7 @@ class PortailHost(Protocol):
 
 
 class TabBar(Static):
-    """One line naming the five tabs with their key; the current one in its colour.
+    """One line naming the tabs the agent's role sees, with their key; the current one in its colour.
     Too narrow for the labels (80 columns), it uses the footer's short words."""
 
     def __init__(self, current: str) -> None:
@@ -45,11 +45,17 @@ class TabBar(Static):
         self.current = current
 
     def render(self) -> Text:
-        for short in (False, True):
+        actor = getattr(getattr(self.app, "ctx", None), "actor", None)
+        tabs = tabs_for(actor.role if actor is not None else None)
+        # Labels, then the footer's words, then (a régisseur's six tabs at 80 columns)
+        # without the padding around each tab and with « ^G » as the footer writes Ctrl+G.
+        for short, padded in ((False, True), (True, True), (True, False)):
             text = Text(no_wrap=True, overflow="ellipsis")
-            for tab in TABS:
+            for tab in tabs:
                 style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
-                text.append(f" {tab.key} {tab.short_label if short else tab.label} ", style=style)
+                key = tab.key if padded else tab.key.replace("Ctrl+", "^")
+                word = f"{key} {tab.short_label if short else tab.label}"
+                text.append(f" {word} " if padded else word, style=style)
                 text.append(" ")
             if text.cell_len <= self.content_size.width:
                 break

@@ -14,11 +14,16 @@ class Tab:
     mode: str  # the App mode id, also the CSS class `tab-<mode>` of the body
     label: str
     short_label: str  # the footer's word for the key
-    key: str  # "F1"…"F5"
+    key: str  # "F1"…"F5", "Ctrl+G"
     colour: str  # the guide's colour, exposed to the CSS as $tab-<mode>
     module: str  # imported lazily, once the login screen is drawn
     screen: str  # the TabScreen class in `module`
     summary: str  # the line of Accueil's site map
+    # The roles that see the tab (key, palette, site map, tab bar); None: every role.
+    roles: tuple[str, ...] | None = None
+
+    def allows(self, role: str | None) -> bool:
+        return self.roles is None or role in self.roles
 
     @property
     def binding_key(self) -> str:
@@ -46,7 +51,22 @@ TABS: tuple[Tab, ...] = (
     Tab("dossier", "Dossier famille", "Dossier", "F5", "#7d3c98",
         "portail_tui.screens.dossier.screen", "DossierScreen",
         "Dossier famille, fiches des enfants et leur validation, compte du portail."),
+    # Beyond the guide: the régisseur's changes of the year (G5–G7). F6–F10 are taken
+    # inside the screens, hence Ctrl+G.
+    Tab("regie", "Régie", "Régie", "Ctrl+G", "#8d6e1f",
+        "portail_tui.screens.regie.screen", "RegieScreen",
+        "Activités, capacités, périodes, fermeture d'un jour, comptes des agents (régisseurs et administrateurs).",
+        roles=("regisseur", "admin")),
 )
+
+
+def tabs_for(role: str | None) -> tuple[Tab, ...]:
+    """The tabs a role sees, in the table's order."""
+    return tuple(t for t in TABS if t.allows(role))
+
+
+def tab_of(mode: str) -> Tab | None:
+    return next((t for t in TABS if t.mode == mode), None)
 
 
 def tab_css_variables() -> dict[str, str]:

@@ -209,3 +209,29 @@ def set_agent_password(ctx: Context, login_name: str, password: str) -> Agent:
         return {}
 
     return _manage_agent(ctx, login_name, "agent.password", change)
+
+
+def set_agent_health(ctx: Context, login_name: str, allowed: bool) -> Agent:
+    """Give or withdraw the right to see health forms (B6, G7): always an explicit act
+    of an administrator, audited, never a side effect of a role."""
+
+    def change(agent: Agent) -> dict[str, Any]:
+        details: dict[str, Any] = {"before": agent.can_see_health, "after": allowed}
+        agent.can_see_health = allowed
+        return details
+
+    return _manage_agent(ctx, login_name, "agent.health", change)
+
+
+def set_agent_role(ctx: Context, login_name: str, role: str) -> Agent:
+    """Make an agent régisseur or administrator, or take it back (G7): roles are
+    given explicitly, a new agent has none above « agent »."""
+    if role not in ROLES:
+        raise ServiceError(f"Rôle inconnu : {role} (agent, regisseur ou admin).", field="role")
+
+    def change(agent: Agent) -> dict[str, Any]:
+        details: dict[str, Any] = {"before": agent.role, "after": role}
+        agent.role = role
+        return details
+
+    return _manage_agent(ctx, login_name, "agent.role", change)

@@ -28,6 +28,7 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "family.edit": (AGENT, "modifier le dossier famille"),
     "portal.manage": (AGENT, "gérer les comptes du portail"),
     "agent.manage": (ADMIN, "gérer les comptes des agents"),
+    "regie.manage": (REGISSEUR, "modifier les capacités, les périodes ou fermer un jour"),
     "audit.read": (REGISSEUR, "consulter le journal d'audit"),
     "export.family": (REGISSEUR, "exporter toutes les données d'une famille"),
     "import.families": (ADMIN, "importer les familles d'un autre logiciel"),

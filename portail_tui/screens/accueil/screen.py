@@ -17,7 +17,7 @@ from portail_tui.domain.frdates import capitalize_first, format_date_long, forma
 from portail_tui.domain.roles import role_label
 from portail_tui.screens.accueil.figures import figures_text, service_day_figures
 from portail_tui.screens.base import TabScreen
-from portail_tui.screens.tabs import TABS
+from portail_tui.screens.tabs import tabs_for
 from portail_tui.services import news
 from portail_tui.services.context import ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
@@ -65,15 +65,18 @@ class AccueilScreen(TabScreen):
                          "x : retirer l'actualité sélectionnée", classes="hint admin-only")
             yield Static("", id="accueil-status")
             yield Static("Aide", classes="section-title")
+            role = self.ctx.actor.role if self.ctx.actor is not None else None
+            regie = ", Ctrl+G la Régie (capacités, périodes, fermetures, comptes)" if any(
+                t.mode == "regie" for t in tabs_for(role)) else ""
             yield Static(
-                "Bienvenue sur le Portail Familles, édition guichet. Les touches F1 à F5 ouvrent les onglets, "
+                f"Bienvenue sur le Portail Familles, édition guichet. Les touches F1 à F5 ouvrent les onglets{regie}, "
                 "Ctrl+F recherche une famille, Ctrl+P ouvre la palette de commandes (familles et actions), "
                 "v ouvre les fiches à valider.",
                 id="help",
             )
             yield Static("Plan du site", classes="section-title")
             site = Text()
-            for tab in TABS:
+            for tab in tabs_for(self.ctx.actor.role if self.ctx.actor is not None else None):
                 site.append(f"{tab.label} ", style="bold")
                 site.append(f"{tab.summary}\n")
             yield Static(site, id="sitemap")

@@ -53,8 +53,10 @@ class DayDialog(ChoiceDialog):
     def _note_text(self) -> str:
         if not self.options.options:
             return self.options.note or "Aucune activité ce jour."
-        return ("Espace : choisir ou retirer l'activité · Échap : fermer et revenir au calendrier"
+        keys = ("Espace : choisir ou retirer l'activité · Échap : fermer et revenir au calendrier"
                 " · V : récapitulatif et validation (rien n'est enregistré avant).")
+        # Some activities closed that day by the régisseur (G6): say which, above the keys.
+        return f"{self.options.note}\n{keys}" if self.options.note else keys
 
     def rows(self) -> Iterable[tuple[str, Sequence[Text]]]:
         for opt in self.options.options:

@@ -57,7 +57,14 @@ def _day_note(setup: RegieSetup, day: date) -> str:
         return "Week-end : aucune activité."
     if kind is DayKind.SCHOOL_HOLIDAY:
         return "Vacances scolaires."
-    return ""
+    return _closed_note(setup, day)
+
+
+def _closed_note(setup: RegieSetup, day: date) -> str:
+    """Activities the régisseur closed that day alone (G6) are left out of the day's
+    list: say which and why."""
+    closed = [f"{a.label} ({a.closed_days[day]})" for a in setup.ordered() if day in a.closed_days]
+    return f"Fermé ce jour : {', '.join(closed)}." if closed else ""
 
 
 def day_options(ctx: Context, family_id: int, child_id: int, day: date) -> DayOptions:
@@ -111,7 +118,7 @@ def day_options(ctx: Context, family_id: int, child_id: int, day: date) -> DayOp
             day=day,
             when=format_date_long(day),
             options=tuple(options),
-            note=_day_note(setup, day) if not running else "",
+            note=_day_note(setup, day) if not running else _closed_note(setup, day),
             by_period=not running and setup.calendar.day_kind(day) is DayKind.SCHOOL_HOLIDAY
             and any(a.by_period and a.runs_on_weekday(day) for a in setup.activities.values()),
         )

@@ -23,6 +23,7 @@ from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.school_calendar import SchoolCalendar
 from portail_tui.models import (
     Activity,
+    ActivityClosure,
     Booking,
     Closure,
     Family,
@@ -46,6 +47,7 @@ def table_of(model: type[SQLModel]) -> Table:
 A = table_of(Activity)
 R = table_of(Rate)
 C = table_of(Closure)
+AC = table_of(ActivityClosure)
 G = table_of(Regie)
 S = table_of(Slot)
 P = table_of(Period)
@@ -64,6 +66,7 @@ _Q_RATES = (
 )
 _Q_SCHOOLS = select(SC.c.code, SC.c.name).where(SC.c.regie_id == bindparam("regie"))
 _Q_CLOSURES = select(C.c.day, C.c.reason).where(C.c.regie_id == bindparam("regie"))
+_Q_ACTIVITY_CLOSURES = select(AC.c.activity_id, AC.c.day, AC.c.reason).where(AC.c.regie_id == bindparam("regie"))
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,12 @@ class RegieSetup:
         return self.rates.get(rule.id, ())
 
 
-def activity_rule(a: Any, school_names: dict[str, str] | None = None) -> ActivityRule:
+def activity_rule(a: Any, school_names: dict[str, str] | None = None,
+                  closed_days: dict[date, str] | None = None) -> ActivityRule:
     """An Activity row (Core row or model instance) as the rules see it. Eligible
     schools are stored as School codes; children name their school: `school_names`
-    (code → name) translates them (a code without a School row stays as is)."""
+    (code → name) translates them (a code without a School row stays as is). The days
+    closed for this activity alone (G6) come with it when the caller loaded them."""
     eligible = None
     if a.eligible_schools is not None:
         names = school_names or {}
@@ -125,6 +130,7 @@ def activity_rule(a: Any, school_names: dict[str, str] | None = None) -> Activit
         min_age=a.min_age,
         max_age=a.max_age,
         closed_from=a.closed_from,
+        closed_days=closed_days or {},
     )
 
 
@@ -153,7 +159,10 @@ def load_setup(session: Session, regie_id: int) -> RegieSetup:
     names: dict[str, str] = {}
     if any(a.eligible_schools is not None for a in activity_rows):
         names = {r.code: r.name for r in conn.execute(_Q_SCHOOLS, params)}
-    activities = {int(a.id): activity_rule(a, names) for a in activity_rows}
+    closed: dict[int, dict[date, str]] = {}
+    for c in conn.execute(_Q_ACTIVITY_CLOSURES, params):
+        closed.setdefault(c.activity_id, {})[c.day] = c.reason
+    activities = {int(a.id): activity_rule(a, names, closed.get(int(a.id))) for a in activity_rows}
     rates: dict[int, list[RateRule]] = {}
     for r in conn.execute(_Q_RATES, params):
         if r.activity_id in activities:

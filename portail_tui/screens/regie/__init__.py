@@ -1,0 +1,1 @@
+"""The Régie mode (G5–G7): régisseurs and administrators only."""
