@@ -22,8 +22,10 @@ SERVICES = Path(__file__).resolve().parent.parent / "portail_tui" / "services"
 # refusal is "not an agent": tested with no actor and with a family actor).
 TESTED_REFUSALS = {"payment.reverse", "payment.refund", "cash.close", "news.manage", "form.decide",
                    "agent.manage", "audit.read", "export.family",
-                   "payment.cash_override"}  # refused to an agent in test_payments_cash_ceiling.py
-ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage"}
+                   "payment.cash_override",  # refused to an agent in test_payments_cash_ceiling.py
+                   "attendance.late"}  # refused to an agent in test_attendance_marking.py
+ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage",
+             "attendance.mark"}
 
 def _count(ctx: Context, model: Any) -> int:
     return ctx.db.read(lambda s: int(s.execute(select(func.count()).select_from(model)).scalar_one()))

@@ -30,6 +30,8 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "agent.manage": (ADMIN, "gérer les comptes des agents"),
     "audit.read": (REGISSEUR, "consulter le journal d'audit"),
     "export.family": (REGISSEUR, "exporter toutes les données d'une famille"),
+    "attendance.mark": (AGENT, "pointer les présences"),
+    "attendance.late": (REGISSEUR, "modifier un pointage après le délai de pointage"),
 }
 
 
