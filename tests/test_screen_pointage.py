@@ -280,3 +280,17 @@ async def test_the_day_moves_with_the_arrows_and_the_date_field(desk: Desk, ctx:
         await keys.press("enter")
         await _settle(pilot, app)
         assert screen.day == LATE_DAY and screen.query_one("#pt-table", DataTable).has_focus
+
+
+async def test_accueil_tells_the_régisseur_what_nobody_marked_yesterday(desk: Desk, ctx: Context) -> None:
+    regisseur = Actor(kind="agent", login="chef", regie_id=desk.town.regie_id, full_name="Régisseur",
+                      role="regisseur")
+    app = PortailApp(ctx, actor=regisseur)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, app)
+        alert = str(app.screen.query_one("#pointage-alert", Static).render())
+        assert "121 pointages non faits hier (RESTAURANT SCOLAIRE : 61, APS SOIR : 60)" in alert
+    app = PortailApp(ctx, actor=desk.town.agent)  # an agent is not told
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, app)
+        assert str(app.screen.query_one("#pointage-alert", Static).render()) == ""
