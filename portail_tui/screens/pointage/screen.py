@@ -7,7 +7,6 @@ an agent) is shown here in French and changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import ClassVar
 
@@ -295,7 +294,7 @@ class PointageScreen(TabScreen):
             return
         for i, row in enumerate(self.rows):
             if row.child_id == result.child_id:
-                self.rows[i] = replace(row, state=result.state, arrived_at=result.arrived_at,
+                self.rows[i] = row._replace(state=result.state, arrived_at=result.arrived_at,
                                        left_at=result.left_at, billed=result.billed)
                 table = self.query_one(PointageTable)
                 key = str(result.child_id)
