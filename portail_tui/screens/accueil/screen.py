@@ -53,7 +53,9 @@ class AccueilScreen(TabScreen):
             yield Static("Informations / Alertes", classes="section-title")
             yield Static("", id="alerts")
             yield Static("", id="regie-counts")
-            yield Static("", id="pointage-alert")
+            unmarked = Static("", id="pointage-alert")
+            unmarked.display = False  # a line only when there is something to say (P6)
+            yield unmarked
             yield Static("", id="last-update")
             yield Static("Gestion des actualités", classes="section-title admin-only")
             table: DataTable[Any] = DataTable(id="news-admin", cursor_type="row", zebra_stripes=True,
@@ -126,7 +128,9 @@ class AccueilScreen(TabScreen):
         if notice:
             text.append("Régie : ", style="bold")
             text.append(f"{notice}  (Ctrl+T : Pointage)", style="bold #c0392b")
-        self.query_one("#pointage-alert", Static).update(text)
+        widget = self.query_one("#pointage-alert", Static)
+        widget.update(text)
+        widget.display = bool(notice)
 
     def _show(self, items: list[news.NewsItem], last, family, summary: FamilySummary | None,  # type: ignore[no-untyped-def]
               counts, managed) -> None:
