@@ -315,8 +315,10 @@ _Q_UNMARKED_DAY = (
     select(B.c.activity_id, func.count())
     .select_from(B.outerjoin(T, and_(T.c.child_id == B.c.child_id, T.c.activity_id == B.c.activity_id,
                                      T.c.day == bindparam("day"))))
-    .where(B.c.regie_id == bindparam("regie"), B.c.day == bindparam("day"), B.c.status == "confirmed",
-           T.c.id.is_(None))
+    # By the régie's activities, so the count reads the covering (activity, day, status,
+    # child) index alone.
+    .where(B.c.activity_id.in_(bindparam("activities", expanding=True)), B.c.day == bindparam("day"),
+           B.c.status == "confirmed", T.c.id.is_(None))
     .group_by(B.c.activity_id)
 )
 
@@ -328,8 +330,10 @@ def unmarked(ctx: Context, day: date) -> list[UnmarkedCount]:
 
     def work(session: Session) -> list[UnmarkedCount]:
         setup = load_setup(session, regie_id)
-        counts = {a: int(n) for a, n in session.connection().execute(_Q_UNMARKED_DAY,
-                                                                     {"regie": regie_id, "day": day})}
+        if not setup.activities:
+            return []
+        counts = {a: int(n) for a, n in session.connection().execute(
+            _Q_UNMARKED_DAY, {"activities": sorted(setup.activities), "day": day})}
         for rule in setup.activities.values():
             periods = covering_periods(session, rule, day, setup.calendar)
             if periods:  # day and period bookings together, each child once
