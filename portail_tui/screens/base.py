@@ -37,20 +37,28 @@ class PortailHost(Protocol):
 
 
 class TabBar(Static):
-    """One line naming the five tabs with their key; the current one in its colour.
-    Too narrow for the labels (80 columns), it uses the footer's short words."""
+    """One line naming the tabs with their key; the current one in its colour. Too
+    narrow for the labels (80 columns), it uses the footer's short words, then drops the
+    padding and writes a Ctrl key as the footer does (« ^T »), and at last names only
+    the current tab (the others by their key)."""
 
     def __init__(self, current: str) -> None:
         super().__init__(id="tabbar")
         self.current = current
 
     def render(self) -> Text:
-        for short in (False, True):
+        for level in range(4):
             text = Text(no_wrap=True, overflow="ellipsis")
             for tab in TABS:
-                style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
-                text.append(f" {tab.key} {tab.short_label if short else tab.label} ", style=style)
+                here = tab.mode == self.current
+                style = f"bold white on {tab.colour}" if here else tab.colour
+                if level < 2:
+                    text.append(f" {tab.key} {tab.short_label if level else tab.label} ", style=style)
+                    text.append(" ")
+                    continue
+                key = tab.key.replace("Ctrl+", "^")
                 text.append(" ")
+                text.append(f"{key} {tab.short_label}" if level == 2 or here else key, style=style)
             if text.cell_len <= self.content_size.width:
                 break
         return text
