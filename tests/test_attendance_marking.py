@@ -366,3 +366,44 @@ def test_previous_service_day_and_wording() -> None:
     assert unmarked_wording(FRIDAY, date(2026, 11, 28), [UnmarkedCount(1, "RS", 1)]) == (
         "1 pointage non fait hier (RS : 1)")
     assert unmarked_wording(FRIDAY, date(2026, 11, 28), [UnmarkedCount(1, "RS", 0)]) is None
+
+
+def test_two_agents_marking_the_same_child_at_once(agent_ctx: Context, regisseur_ctx: Context, town: Town,
+                                                   db: Database) -> None:
+    """Both marks land, one after the other: the second one's previous state is the
+    first one's (a lost insert race is replayed as an update), one row, two audits."""
+    import threading
+
+    rs = town.activities["RS"]
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def run(ctx: Context, child: str, state: str) -> None:
+        barrier.wait()
+        try:
+            attendance.mark(ctx, rs, FRIDAY, town.children[child], state)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def run_all() -> None:
+        barrier.wait()
+        try:
+            attendance.mark_all_present(regisseur_ctx, rs, FRIDAY)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(agent_ctx, "Léa", "absent")),
+               threading.Thread(target=run, args=(regisseur_ctx, "Léa", "absent_justifie")),
+               threading.Thread(target=run_all)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    row = _attendance(db, town.children["Léa"], rs, FRIDAY)
+    assert row is not None
+    lea = [a for a in _audits(db) if a["child_id"] == town.children["Léa"]]
+    assert lea[0]["previous_state"] == "reserve"
+    assert [a["previous_state"] for a in lea[1:]] == [a["state"] for a in lea[:-1]]
+    assert lea[-1]["state"] == row.state
+    assert {r.first_name for r in attendance.pointage_list(agent_ctx, rs, FRIDAY).rows if r.state is None} == set()
