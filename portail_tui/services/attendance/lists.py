@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
 from sqlmodel import Session
 
 from portail_tui.domain.booking_rules import (
@@ -56,10 +56,10 @@ _FOLD = str.maketrans("àâäáãåçéèêëíìîïñóòôöõúùûüýÿœ�
                       "aaaaaaceeeeiiiinooooouuuuyyoaAAAAAACEEEEIIIINOOOOOUUUUYYOA   ")
 
 
-def sort_key(last_name: str, first_name: str, child_id: int = 0) -> str:
+def sort_key(last_name: str, first_name: str) -> str:
     """Alphabetical the French way: accents and case folded (« Émile » with the E), one
     string per child (comparing strings is cheaper than tuples on a 7,800-child list)."""
-    text = f"{last_name}\x00{first_name}\x00{child_id:012d}"
+    text = f"{last_name}\x00{first_name}"
     return (text if text.isascii() else text.translate(_FOLD)).lower()
 
 
@@ -138,23 +138,39 @@ _Q_SCHOOL_ORDER = select(S.c.name, S.c.sort_order).where(S.c.regie_id == bindpar
 
 _Q_PERIODS = select(P).where(P.c.activity_id == bindparam("act"), P.c.first_day <= bindparam("day"),
                              P.c.last_day >= bindparam("day"))
-# The pick-up contacts of the families listed, by a subquery on the same conditions
-# (an IN list of 5,000 family ids cost more to bind than to run).
-_CONTACT_COLS = (K.c.family_id, K.c.child_id, K.c.name, K.c.relationship)
-_FAMILIES_DAY = select(B.c.family_id).select_from(_SCHOOLS_JOIN).where(_DAY_COND)
-_FAMILIES_BOTH = select(B.c.family_id).select_from(_SCHOOLS_JOIN).where(or_(_DAY_COND, _PERIOD_COND))
+# « à récupérer par » in the same statement: one correlated aggregate per child (the
+# family's contacts allowed to pick up, for the whole family or for this child), in the
+# order they were entered. 20 ms less than a second query on the largest list.
+_CONTACT_TEXT = case((K.c.relationship.is_(None), K.c.name), else_=K.c.name + " (" + K.c.relationship + ")")
+_CONTACT_WHERE = (K.c.family_id == B.c.family_id, K.c.may_pick_up.is_(True),
+                  or_(K.c.child_id.is_(None), K.c.child_id == B.c.child_id))
 
 
-def _contacts_of(families: Any) -> Any:
-    return select(*_CONTACT_COLS).where(K.c.may_pick_up.is_(True), K.c.family_id.in_(families)).order_by(K.c.id)
+def _pick_up_column(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        agg = func.string_agg(_CONTACT_TEXT, aggregate_order_by(literal(", "), K.c.id))
+    else:  # SQLite: group_concat follows the index on family_id, i.e. the contacts' ids
+        agg = func.group_concat(_CONTACT_TEXT, ", ")
+    return func.coalesce(select(agg).where(*_CONTACT_WHERE).scalar_subquery(), "")
 
 
-_Q_CONTACTS = {
-    (False, False): _contacts_of(_FAMILIES_DAY),
-    (False, True): _contacts_of(_FAMILIES_DAY.where(_SCHOOL_COND)),
-    (True, False): _contacts_of(_FAMILIES_BOTH),
-    (True, True): _contacts_of(_FAMILIES_BOTH.where(_SCHOOL_COND)),
-}
+_Q_LIST: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _list_statement(dialect: str, periods: bool, school: bool) -> Any:
+    key = (dialect, periods, school)
+    stmt = _Q_LIST.get(key)
+    if stmt is None:
+        stmt = select(*_ROW_COLS, _pick_up_column(dialect)).select_from(_JOIN).where(
+            or_(_DAY_COND, _PERIOD_COND) if periods else _DAY_COND)
+        if school:
+            stmt = stmt.where(_SCHOOL_COND)
+        _Q_LIST[key] = stmt
+    return stmt
+
+
 _Q_DEADLINE = select(G.c.attendance_deadline_days).where(G.c.id == bindparam("regie"))
 
 
@@ -191,10 +207,14 @@ def _params(rule: ActivityRule, day: date, periods: Sequence[int], school: str |
     return params
 
 
-def _fetch(session: Session, rule: ActivityRule, day: date, periods: Sequence[int], school: str | None) -> list[Any]:
+def _fetch(session: Session, rule: ActivityRule, day: date, periods: Sequence[int], school: str | None,
+           *, pick_up: bool = False) -> list[Any]:
     """The expected bookings and marks as database rows, one per child (a child with a
-    day booking and a period booking the same day is listed once)."""
-    if periods:
+    day booking and a period booking the same day is listed once); with `pick_up`, the
+    « à récupérer par » text last."""
+    if pick_up:
+        stmt = _list_statement(session.get_bind().dialect.name, bool(periods), school is not None)
+    elif periods:
         stmt = _Q_BOTH if school is None else _Q_BOTH_SCHOOL
     else:
         stmt = _Q_DAY if school is None else _Q_DAY_SCHOOL
@@ -234,33 +254,6 @@ def _schools(session: Session, regie_id: int, rule: ActivityRule, day: date, per
     return (*named, NO_SCHOOL) if None in names or "" in names else tuple(named)
 
 
-def _pick_ups(session: Session, rule: ActivityRule, day: date, periods: Sequence[int],
-              school: str | None) -> tuple[dict[int, str], dict[int, list[tuple[int | None, str]]]]:
-    """« à récupérer par »: the families' contacts allowed to pick up. Most are for the
-    whole family: one text per family; a family with a contact named for one child
-    gets its list, filtered per child."""
-    stmt = _Q_CONTACTS[(bool(periods), school is not None)]
-    by_family: dict[int, list[tuple[int | None, str]]] = {}
-    for fid, cid, name, relationship in session.connection().execute(stmt, _params(rule, day, periods, school)):
-        by_family.setdefault(fid, []).append((cid, f"{name} ({relationship})" if relationship else name))
-    whole: dict[int, str] = {}
-    per_child: dict[int, list[tuple[int | None, str]]] = {}
-    for fid, contacts in by_family.items():
-        if all(cid is None for cid, _ in contacts):
-            whole[fid] = ", ".join(text for _, text in contacts)
-        else:
-            per_child[fid] = contacts
-    return whole, per_child
-
-
-def _pick_up(per_child: dict[int, list[tuple[int | None, str]]], family_id: int, child_id: int) -> str:
-    """The pick-up text of a child whose family named a contact for one child."""
-    contacts = per_child.get(family_id)
-    if not contacts:
-        return ""
-    return ", ".join(text for cid, text in contacts if cid is None or cid == child_id)
-
-
 def _activity(rule: ActivityRule) -> PointageActivity:
     return PointageActivity(rule.id, rule.code, rule.label, rule.hours, rule.by_period)
 
@@ -293,10 +286,9 @@ def pointage_list(ctx: Context, activity_id: int, day: date, school: str | None 
         rule = activity_of(setup.activities, activity_id)
         periods = covering_periods(session, rule, day, setup.calendar)
         schools = _schools(session, regie_id, rule, day, periods)
-        rows = _fetch(session, rule, day, periods, school)
-        whole, per_child = _pick_ups(session, rule, day, periods, school) if rows else ({}, {})
-        rows.sort(key=lambda r: sort_key(r[3], r[4], r[2]))
-        listed = [PointageRow._make((*r, whole.get(r[1]) or _pick_up(per_child, r[1], r[2]))) for r in rows]
+        rows = _fetch(session, rule, day, periods, school, pick_up=True)
+        rows.sort(key=lambda r: sort_key(r[3], r[4]))  # stable: namesakes keep the database's order
+        listed = [PointageRow._make(r) for r in rows]
         days = deadline_days(session, regie_id)
         window = marking_window(day, today, days)
         notice = ""
