@@ -49,6 +49,7 @@ import bench_demo  # noqa: E402
 import bench_foundation  # noqa: E402
 import bench_history  # noqa: E402
 import bench_import  # noqa: E402
+import bench_pointage  # noqa: E402
 import bench_screens  # noqa: E402
 import bench_service_day  # noqa: E402
 import bench_soak  # noqa: E402
@@ -435,6 +436,34 @@ def service_day(town: Path, folder: Path, rows: list[Row], runs: int) -> None:
     rows.append(Row("Journée de service", "Relevé CAF d'un mois (CSV)", "< 5 s",
                     bench_service_day.CAF_MONTH_BUDGET_S * 1000, caf, note=total))
     (folder / "service-day.db").unlink(missing_ok=True)
+def pointage(url: str, path: Path, work_url: str, rows: list[Row], runs: int) -> None:
+    """Issue 15: the pointage list of the largest school and activity, marking a child
+    (on the copy). Floor of the list: its statements replayed by sqlite3 alone."""
+    from portail_tui.services import attendance
+
+    print("pointage : liste de la plus grande école, pointer un enfant…", flush=True)
+    ctx = bench_pointage.context(url, TODAY)
+    big = bench_pointage.largest(ctx, TODAY)
+    list_runs = max(20, runs // 6)
+    times, cpu, children = bench_pointage.bench_list(ctx, big, list_runs)
+    recorder = SqlRecorder(ctx.db.engine)
+    captured = [recorder.capture(lambda: attendance.pointage_list(ctx, big.activity_id, big.day, big.school))
+                for _ in range(5)]
+    floor = replay(path, captured)
+
+    def profile_list() -> None:
+        for _ in range(10):
+            attendance.pointage_list(ctx, big.activity_id, big.day, big.school)
+
+    rows.append(Row("Pointage", f"Liste de pointage de la plus grande école ({_n(children)} enfants, {big.activity})",
+                    "< 50 ms", bench_pointage.LIST_BUDGET_MS, times, cpu=cpu, floor=floor,
+                    floor_label="mêmes requêtes, sqlite3 seul", profile=profile_list))
+    wctx = bench_pointage.context(work_url, TODAY)
+    wall, wcpu = bench_pointage.bench_mark(wctx, big, runs, random.Random(15))
+    rows.append(Row("Pointage", "Pointer un enfant (présent, absent, absent justifié)", "< 20 ms",
+                    bench_pointage.MARK_BUDGET_MS, wall, cpu=wcpu))
+    ctx.db.dispose()
+    wctx.db.dispose()
 
 
 def histories(url: str, rows: list[Row], runs: int, skip_releves: bool) -> None:
@@ -876,6 +905,7 @@ def main() -> None:
         money(url, town, work_url, rows, args.runs)
         histories(url, rows, max(60, args.runs // 2), args.skip_releves)
         service_day(town, Path(tmp), rows, args.runs)
+        pointage(url, town, work_url, rows, args.runs)
         screens(work_url, rows, args.rounds)
         if args.soak_actions > 0:
             soak(work_url, rows, args.soak_actions)

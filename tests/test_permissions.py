@@ -25,9 +25,11 @@ TESTED_REFUSALS = {"payment.reverse", "payment.refund", "cash.close", "news.mana
                    "payment.cash_override",  # refused to an agent in test_payments_cash_ceiling.py
                    # refused to a régisseur in test_import_families.py and test_opening_balance.py
                    "import.families", "opening_balance.import",
-                   "regie.manage"}  # refused to an agent in test_regie_admin.py
+                   "regie.manage",  # refused to an agent in test_regie_admin.py
+                   "attendance.late"}  # refused to an agent in test_attendance_marking.py
 ADMIN_ONLY = {"agent.manage", "import.families", "opening_balance.import"}
-ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage"}
+ANY_AGENT = {"booking.write", "payment.take", "cash.count", "form.fill", "family.edit", "portal.manage",
+             "attendance.mark"}
 
 def _count(ctx: Context, model: Any) -> int:
     return ctx.db.read(lambda s: int(s.execute(select(func.count()).select_from(model)).scalar_one()))

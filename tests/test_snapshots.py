@@ -1,8 +1,8 @@
 """Snapshot tests (pytest-textual-snapshot, the Textual convention): what an agent sees,
 at 130×42 and at 80×24 (the default SSH terminal), in the demo town with the clock
 pinned (Saturday 28 November 2026 10:00): the five tabs with a family open, the
-calendar in every day state, the day, pattern and recap dialogs, Encaisser, the receipt
-and the form editor. The SVGs are in tests/__snapshots__/test_snapshots/.
+calendar in every day state, the day, pattern and recap dialogs, Encaisser, the receipt,
+the form editor and the Pointage mode. The SVGs are in tests/__snapshots__/test_snapshots/.
 
 A change of layout, wording or colour changes them on purpose: look at the failure
 report (snapshot_report.html), then regenerate them all with the one command
@@ -34,6 +34,7 @@ from portail_tui.models import Booking
 from portail_tui.screens.dossier.forms_editor import FormScreen
 from portail_tui.screens.paiement.encaisser import EncaisserModal
 from portail_tui.screens.paiement.receipt import ReceiptModal
+from portail_tui.screens.pointage.screen import PointageScreen
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.recap import RecapDialog
@@ -239,6 +240,21 @@ async def form_editor(pilot: Pilot[Any], desk: Desk) -> None:
     assert isinstance(pilot.app.screen, FormScreen)
 
 
+async def pointage(pilot: Pilot[Any], desk: Desk) -> None:
+    """Pointage (Ctrl+T): Friday's canteen of the first school, three children marked
+    présent, absent, absent justifié (the cursor on the fourth)."""
+    await _settle(pilot)
+    await pilot.press("ctrl+t")
+    await _settle(pilot)
+    await pilot.press("left")  # Saturday 28 → Friday 27 November
+    await _settle(pilot)
+    assert isinstance(pilot.app.screen, PointageScreen)
+    await pilot.press("p", "a", "j")
+    await _settle(pilot)
+    states = [str(v) for v in pilot.app.screen.query_one("#pt-table", DataTable).get_column("etat")]
+    assert states[:3] == ["présent", "absent", "absent justifié"]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "tab_accueil": _tab_scenario("f1"),
     "tab_historiques": _tab_scenario("f2"),
@@ -254,6 +270,7 @@ SCENARIOS: dict[str, Scenario] = {
     "encaisser": encaisser,
     "receipt": receipt,
     "form_editor": form_editor,
+    "pointage": pointage,
 }
 CALENDAR_FAMILY = {"calendar_november", "calendar_december", "calendar_january", "day_dialog", "pattern_dialog", "recap"}
 

@@ -44,9 +44,9 @@ class Booking(SQLModel, table=True):
         ),
         Index("ix_booking_family_day", "family_id", "day"),
         Index("ix_booking_child_day", "child_id", "day"),
-        Index("ix_booking_activity_day_status", "activity_id", "day", "status"),
-        # The kitchen's week of meals reads the child from the index (P4, 0012).
-        Index("ix_booking_activity_day_status_child", "activity_id", "day", "status", "child_id"),
+        # Covering (issue 15): the children expected at an activity on a day (the
+        # Pointage list) are read from the index alone.
+        Index("ix_booking_activity_day_cover", "activity_id", "day", "status", "child_id", "family_id"),
         Index("ix_booking_created_at", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)

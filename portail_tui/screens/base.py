@@ -37,8 +37,10 @@ class PortailHost(Protocol):
 
 
 class TabBar(Static):
-    """One line naming the tabs the agent's role sees, with their key; the current one in its colour.
-    Too narrow for the labels (80 columns), it uses the footer's short words."""
+    """One line naming the tabs the agent's role sees, with their key; the current one in
+    its colour. Too narrow for the labels (80 columns), it uses the footer's short words,
+    then drops the padding and writes a Ctrl key as the footer does (« ^T »), and at last
+    names only the current tab (the others by their key)."""
 
     def __init__(self, current: str) -> None:
         super().__init__(id="tabbar")
@@ -47,16 +49,18 @@ class TabBar(Static):
     def render(self) -> Text:
         actor = getattr(getattr(self.app, "ctx", None), "actor", None)
         tabs = tabs_for(actor.role if actor is not None else None)
-        # Labels, then the footer's words, then (a régisseur's six tabs at 80 columns)
-        # without the padding around each tab and with « ^G » as the footer writes Ctrl+G.
-        for short, padded in ((False, True), (True, True), (True, False)):
+        for level in range(4):
             text = Text(no_wrap=True, overflow="ellipsis")
             for tab in tabs:
-                style = f"bold white on {tab.colour}" if tab.mode == self.current else tab.colour
-                key = tab.key if padded else tab.key.replace("Ctrl+", "^")
-                word = f"{key} {tab.short_label if short else tab.label}"
-                text.append(f" {word} " if padded else word, style=style)
+                here = tab.mode == self.current
+                style = f"bold white on {tab.colour}" if here else tab.colour
+                if level < 2:
+                    text.append(f" {tab.key} {tab.short_label if level else tab.label} ", style=style)
+                    text.append(" ")
+                    continue
+                key = tab.key.replace("Ctrl+", "^")
                 text.append(" ")
+                text.append(f"{key} {tab.short_label}" if level == 2 or here else key, style=style)
             if text.cell_len <= self.content_size.width:
                 break
         return text

@@ -14,7 +14,7 @@ class Tab:
     mode: str  # the App mode id, also the CSS class `tab-<mode>` of the body
     label: str
     short_label: str  # the footer's word for the key
-    key: str  # "F1"…"F5", "Ctrl+G"
+    key: str  # "F1"…"F5", or a Ctrl key ("Ctrl+T") for the modes after them
     colour: str  # the guide's colour, exposed to the CSS as $tab-<mode>
     module: str  # imported lazily, once the login screen is drawn
     screen: str  # the TabScreen class in `module`
@@ -51,6 +51,11 @@ TABS: tuple[Tab, ...] = (
     Tab("dossier", "Dossier famille", "Dossier", "F5", "#7d3c98",
         "portail_tui.screens.dossier.screen", "DossierScreen",
         "Dossier famille, fiches des enfants et leur validation, compte du portail."),
+    # The service day (P1–P3): every agent marks who came. F6–F10 are used inside the
+    # tabs, hence a Ctrl key.
+    Tab("pointage", "Pointage", "Pointage", "Ctrl+T", "#b9770e",
+        "portail_tui.screens.pointage.screen", "PointageScreen",
+        "Pointage des présences du jour : présents, absents, retards, présents non inscrits."),
     # Beyond the guide: the régisseur's changes of the year (G5–G7). F6–F10 are taken
     # inside the screens, hence Ctrl+G.
     Tab("regie", "Régie", "Régie", "Ctrl+G", "#8d6e1f",

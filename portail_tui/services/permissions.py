@@ -33,6 +33,8 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "export.family": (REGISSEUR, "exporter toutes les données d'une famille"),
     "import.families": (ADMIN, "importer les familles d'un autre logiciel"),
     "opening_balance.import": (ADMIN, "reprendre les soldes d'un autre logiciel"),
+    "attendance.mark": (AGENT, "pointer les présences"),
+    "attendance.late": (REGISSEUR, "modifier un pointage après le délai de pointage"),
 }
 
 

@@ -55,6 +55,9 @@ class AccueilScreen(TabScreen):
             yield Static("", id="alerts")
             yield Static("", id="regie-counts")
             yield Static("", id="service-day")
+            unmarked = Static("", id="pointage-alert")
+            unmarked.display = False  # a line only when there is something to say (P6)
+            yield unmarked
             yield Static("", id="last-update")
             yield Static("Gestion des actualités", classes="section-title admin-only")
             table: DataTable[Any] = DataTable(id="news-admin", cursor_type="row", zebra_stripes=True,
@@ -117,6 +120,23 @@ class AccueilScreen(TabScreen):
         managed = news.all_news(self.ctx) if self.can_manage else []
         figures = service_day_figures(self.ctx)
         self.app.call_from_thread(self._show, items, last, family, summary, counts, managed, figures)
+        self.app.call_from_thread(self._show_unmarked, self._unmarked())
+
+    def _unmarked(self) -> str | None:
+        """P6: for the régisseur, the bookings of the previous service day nobody marked."""
+        from portail_tui.services.attendance import unmarked_notice
+        from portail_tui.services.permissions import allowed
+
+        return unmarked_notice(self.ctx) if allowed(self.ctx.actor, "attendance.late") else None
+
+    def _show_unmarked(self, notice: str | None) -> None:
+        text = Text()
+        if notice:
+            text.append("Régie : ", style="bold")
+            text.append(f"{notice}  (Ctrl+T : Pointage)", style="bold #c0392b")
+        widget = self.query_one("#pointage-alert", Static)
+        widget.update(text)
+        widget.display = bool(notice)
 
     def _show(self, items: list[news.NewsItem], last, family, summary: FamilySummary | None,  # type: ignore[no-untyped-def]
               counts, managed, figures=None) -> None:

@@ -1,0 +1,1 @@
+"""The Pointage mode (P1–P3): marking the children expected at an activity."""
