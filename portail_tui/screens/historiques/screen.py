@@ -29,6 +29,7 @@ from portail_tui.screens.freshness import WatchesFamilyChanges
 from portail_tui.services import history as h
 from portail_tui.services.context import ServiceError
 from portail_tui.services.family_changes import family_change_seq
+from portail_tui.widgets.sections import Sections
 
 PAYMENTS = "reglements"
 CONSUMPTIONS = "consommations"
@@ -70,7 +71,7 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
             yield Label("Mois :")
             yield Select([(capitalize_first(m.label), m.key) for m in months], value=months[0].key,
                          allow_blank=False, id="hist-month")
-        with TabbedContent(id="hist-sections", initial=PAYMENTS):
+        with Sections(id="hist-sections", initial=PAYMENTS):
             with TabPane("Historique règlements", id=PAYMENTS):
                 yield DataTable(id="payments-table", zebra_stripes=True, cursor_type="row")
                 yield Static("", id="payments-total", classes="hist-total")

@@ -64,6 +64,7 @@ from portail_tui.services.context import PermissionDenied, ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
 from portail_tui.services.family_changes import family_change_seq
 from portail_tui.services.permissions import allowed, require
+from portail_tui.widgets.sections import Sections
 
 PAY = "paiement-pane"
 SOLDE = "solde-pane"
@@ -117,7 +118,7 @@ class PaiementScreen(WatchesFamilyChanges, WalletSelection):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="pay-family")
-        with TabbedContent(id="pay-sections", initial=PAY):
+        with Sections(id="pay-sections", initial=PAY):
             with TabPane("Paiement", id=PAY):
                 yield Static("Sélection", classes="section-title")
                 with Horizontal(classes="pay-row"):

@@ -22,6 +22,7 @@ from portail_tui.screens.regie.periods import PeriodsSection
 from portail_tui.screens.regie.section import Section
 from portail_tui.screens.regie.setup_sections import ActivitiesSection, CapacitiesSection
 from portail_tui.services.permissions import allowed
+from portail_tui.widgets.sections import Sections
 
 REFUSED = "La Régie est réservée aux régisseurs et administrateurs."
 SECTIONS = (("activites", "Activités", ActivitiesSection), ("capacites", "Capacités", CapacitiesSection),
@@ -49,7 +50,7 @@ class RegieScreen(TabScreen):
         if not self.may_manage:
             yield Static(REFUSED, id="regie-refused")
             return
-        with TabbedContent(id="regie-sections", initial="activites"):
+        with Sections(id="regie-sections", initial="activites"):
             for pane_id, title, section in SECTIONS:
                 if pane_id == "comptes" and not self.may_manage_accounts:
                     continue

@@ -54,6 +54,7 @@ from portail_tui.services.context import ServiceError
 from portail_tui.services.families import FamilySummary, family_summary
 from portail_tui.services.family_changes import family_change_seq
 from portail_tui.widgets.month_calendar import MonthCalendar
+from portail_tui.widgets.sections import Sections
 
 GESTION = "gestion"
 SUIVI = "suivi"
@@ -92,7 +93,7 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="resa-family")
-        with TabbedContent(id="resa-sections", initial=GESTION):
+        with Sections(id="resa-sections", initial=GESTION):
             with TabPane("Gestion des réservations", id=GESTION):
                 with Horizontal(classes="resa-controls"):
                     yield Label("Enfant :")
