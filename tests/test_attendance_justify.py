@@ -4,10 +4,12 @@ histories and statements following the one R6 condition."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, datetime, time
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from portail_tui.clock import PARIS, FixedClock
@@ -186,12 +188,35 @@ def test_histories_and_statement_show_the_waived_line_at_zero(db: Database, town
     assert by_day[MON].state == "absence justifiée — non facturée" and by_day[MON].charged_cents == 0
     assert by_day[TUE].state == "absent" and by_day[TUE].charged_cents == PRICE
     assert by_day[THU].state == "présent"
-    assert by_day[date(2026, 11, 13)].state == "réservé"
+    # Nobody marked Friday: still « consommé » (billed as booked), its mark « réservé ».
+    assert by_day[date(2026, 11, 13)].state == "consommé" and by_day[date(2026, 11, 13)].attendance == "reserve"
+    assert by_day[MON].attendance == "absent_justifie" and by_day[THU].attendance == "present"
     assert history.total_cents == 5 * PRICE == _consumed(db, town)
     table = h.consumptions_table(history)
     row = next(r for r in table.rows if r[0] == MON)
     assert row[3] == "absence justifiée — non facturée" and row[4] == 0
     csv_text = h.consumptions_file(ctx, history, "csv").data.decode("utf-8-sig")
     assert "absence justifiée — non facturée" in csv_text
+    assert "03/11/2026;" not in csv_text and "09/11/2026;Léa;RESTAURANT SCOLAIRE;absence justifiée — non facturée;0,00" \
+        in csv_text
     pdf = h.consumptions_file(ctx, history, "pdf")
-    assert pdf.data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(pdf.data))
+    text = "\n".join(p.extract_text() for p in reader.pages).replace("\xa0", " ").replace("\u202f", " ")
+    assert "absence justifiée — non" in text and "0,00 €" in text
+    assert "Les absences justifiées dans le délai ne sont pas facturées." in text.replace("\n", " ")
+
+
+def test_the_attendance_filter_keeps_one_state(db: Database, town: Seed) -> None:
+    ctx = _ctx(db, town)
+    record_justification(ctx, town.family_id, town.child_id, [MON], "certificat", TUE)
+    _mark(db, town, TUE, "absent")
+    book(db, town, WED, PRICE, status="cancelled")
+    month = h.Month(2026, 11)
+    justified = h.consumption_history(ctx, town.family_id, month, attendance="absent_justifie")
+    assert [ln.day for ln in justified.lines] == [MON] and justified.total_cents == 0
+    assert justified.filter.describe() == "état « absence justifiée »"
+    assert [ln.day for ln in h.consumption_history(ctx, town.family_id, month, attendance="absent").lines] == [TUE]
+    unmarked = h.consumption_history(ctx, town.family_id, month, attendance="reserve")
+    assert [ln.day for ln in unmarked.lines] == [THU, date(2026, 11, 13), date(2026, 11, 16), date(2026, 11, 17)]
+    with pytest.raises(ServiceError, match="État inconnu"):
+        h.consumption_history(ctx, town.family_id, month, attendance="malade")

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, func, not_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from portail_tui.models import Attendance, Booking, Period
@@ -52,9 +53,9 @@ def after_window(limit: DayLimit, day: DayColumn | None = None) -> ColumnElement
 def waived() -> ColumnElement[bool]:
     """The booking's attendance mark waives it (P2). One probe of the unique index on
     attendance.booking_id per booking: the wallet's solde stays on its budget."""
+    mark = aliased(Attendance)  # the statement may join Attendance itself (the histories do)
     return exists(
-        select(col(Attendance.id)).where(col(Attendance.booking_id) == col(Booking.id),
-                                         not_(col(Attendance.billed)))
+        select(mark.id).where(mark.booking_id == col(Booking.id), not_(mark.billed)).correlate_except(mark)
     )
 
 

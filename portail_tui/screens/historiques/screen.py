@@ -33,7 +33,8 @@ from portail_tui.services.family_changes import family_change_seq
 PAYMENTS = "reglements"
 CONSUMPTIONS = "consommations"
 
-STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike"}
+STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike",
+                "absent": "#b3261e", "absence justifiée — non facturée": "italic #2e7d32"}
 
 
 class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
@@ -186,7 +187,8 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
         table.clear()
         for ln in history.lines:
             style = STATE_STYLES.get(ln.state, "")
-            price = format_amount(ln.price_cents) if ln.counted else "—"
+            shown = ln.shown_price
+            price = "—" if shown is None else format_amount(shown)
             table.add_row(format_date_short(ln.day), ln.child_name, ln.label, Text(ln.state, style=style),
                           Text(price, justify="right", style=style))
         totals = Text()
