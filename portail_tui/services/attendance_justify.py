@@ -111,7 +111,7 @@ def justifiable_days(ctx: Context, family_id: int, child_id: int, first: date, l
                 by_day[b.day].append(b)
         out = []
         for day, day_bookings in sorted(by_day.items()):
-            day_marks = [marks.get(b.id) for b in day_bookings if b.id is not None]
+            day_marks = [marks.get(b.id or 0) for b in day_bookings]
             if any(m is not None and m.state in (rule.PRESENT, rule.UNBOOKED) for m in day_marks):
                 continue
             first_mark = next((m for m in day_marks if m is not None), None)
@@ -172,7 +172,7 @@ def record_justification(
                                " rien à justifier ce jour-là.", field="jours")
         marks = _marks(session, [b.id for b in targets if b.id is not None])
         for b in targets:
-            m = marks.get(b.id)
+            m = marks.get(b.id or 0)
             if m is not None and m.state in (rule.PRESENT, rule.UNBOOKED) and b.day is not None:
                 raise ServiceError(f"{name} est pointé présent le {format_date_short(b.day)} : "
                                    "corrigez d'abord le pointage.", field="jours")

@@ -55,7 +55,9 @@ def waived() -> ColumnElement[bool]:
     attendance.booking_id per booking: the wallet's solde stays on its budget."""
     mark = aliased(Attendance)  # the statement may join Attendance itself (the histories do)
     return exists(
-        select(mark.id).where(mark.booking_id == col(Booking.id), not_(mark.billed)).correlate_except(mark)
+        select(col(mark.id))
+        .where(col(mark.booking_id) == col(Booking.id), not_(col(mark.billed)))
+        .correlate_except(mark)
     )
 
 

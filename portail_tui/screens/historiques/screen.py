@@ -6,11 +6,14 @@ APS statement. Consumptions can be
 narrowed to one child and to an activity text ("APS" keeps APS MATIN, SOIR and
 FORFAIT); Exporter (CSV, PDF) and Imprimer produce the statement of exactly what is
 shown, through the same service calls as `portail export`, so the files are the same.
+J on a consumption justifies that day's absence (P2); the line then reads « absence
+justifiée — non facturée » at 0,00 € when the régie waives it.
 Loading and exporting run in workers: the agent keeps typing while they work.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -26,7 +29,13 @@ from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
 from portail_tui.screens.freshness import WatchesFamilyChanges
+from portail_tui.screens.justify import JustifyDialog
 from portail_tui.services import history as h
+from portail_tui.services.attendance_justify import (
+    JustifiableDay,
+    JustificationResult,
+    justifiable_days,
+)
 from portail_tui.services.context import ServiceError
 from portail_tui.services.family_changes import family_change_seq
 
@@ -45,6 +54,7 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     BINDINGS: ClassVar[list[BindingType]] = [
         *EXPORT_BINDINGS,
         Binding("f9", "switch_section", "Règlements/Consommations"),
+        Binding("j", "justify", "Justifier absence"),
     ]
 
     CSS_PATH = "screen.tcss"
@@ -235,6 +245,50 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
         self.reload()
 
     # --- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "justify":
+            return self.family_id is not None and self.section == CONSUMPTIONS
+        return super().check_action(action, parameters)
+
+    def action_justify(self) -> None:
+        history, table = self.consumptions, self.query_one("#consumptions-table", DataTable)
+        if self.family_id is None or history is None or not history.lines:
+            self._status("Choisissez d'abord une consommation (flèches dans la liste).", error=True)
+            return
+        line = history.lines[min(max(table.cursor_row, 0), len(history.lines) - 1)]
+        if line.state in (h.CANCELLED, h.UPCOMING) or line.period_label:
+            self._status("Seul un jour réservé passé peut être justifié.", error=True)
+            return
+        self._open_justify(self.family_id, line.child_id, line.child_name, line.day, history.month)
+
+    @work(thread=True, exclusive=True, group="historiques-justify")
+    def _open_justify(self, family_id: int, child_id: int, child_name: str, day: date, month: h.Month) -> None:
+        try:
+            days = justifiable_days(self.ctx, family_id, child_id, month.first_day,
+                                    month.next_first_day - timedelta(days=1))
+        except ServiceError as exc:
+            self.app.call_from_thread(self._status, exc.message, error=True)
+            return
+        self.app.call_from_thread(self._push_justify, family_id, child_id, child_name, day, days)
+
+    def _push_justify(self, family_id: int, child_id: int, child_name: str, day: date,
+                      days: list[JustifiableDay]) -> None:
+        if family_id != self.family_id:
+            return
+        if day not in {d.day for d in days}:
+            self._status(f"{child_name} est pointé présent ce jour-là : rien à justifier.", error=True)
+            return
+        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, child_name, days, chosen=[day]),
+                             self._after_justify)
+
+    def _after_justify(self, result: JustificationResult | None) -> None:
+        if result is not None:
+            self._status(Text(result.message, style="bold"))
+            self.notify(result.message, title="Historiques", timeout=6)
+            self.portail.refresh_header()
+            self.reload()
+        self.query_one("#consumptions-table", DataTable).focus()
 
     def action_switch_section(self) -> None:
         sections = self.query_one("#hist-sections", TabbedContent)
