@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, insert
 
 from portail_tui.demo import names as N
+from portail_tui.demo.attendance import REGIE_ATTENDANCE, SURCHARGE_CENTS
 from portail_tui.demo.loader import table_of
 from portail_tui.demo.spec import (
     ACTIVITY_SPECS,
@@ -101,7 +102,7 @@ class TownSetup:
             "id": rid, "code": REGIE_CODE, "name": REGIE_NAME, "payment_modes": ",".join(PAYMENT_MODES),
             "cash_limit_cents": 30000, "email": "regie.scolaire@saint-just-le-martel.example",
             "address": f"Mairie, 1 place de la Mairie, {N.MAIN_TOWN[0]} {N.MAIN_TOWN[1]}",
-            "payfip_numcli": "012345", "payfip_mode": "T", "school_zone": "A",
+            "payfip_numcli": "012345", "payfip_mode": "T", "school_zone": "A", **REGIE_ATTENDANCE,
         }])
         conn.execute(insert(table_of(Agent)), [
             {"id": i, "regie_id": rid, "login": a.login, "full_name": a.full_name,
@@ -115,7 +116,8 @@ class TownSetup:
              "booking_unit": s.unit, "deadline_days": 2, "deadline_time": s.start,
              "deadline_skip_weekends": False, "deadline_skip_holidays": False, "horizon_days": 60,
              "capacity": ctx.caps[i], "waiting_list": True, "exclusion_group": s.group,
-             "combinable_in_group": s.combinable, "sort_order": (i + 1) * 10, "active": True}
+             "combinable_in_group": s.combinable, "sort_order": (i + 1) * 10, "active": True,
+             "surcharge_cents": SURCHARGE_CENTS[i]}
             for i, s in enumerate(ACTIVITY_SPECS)
         ])
         rates: list[dict[str, Any]] = []
