@@ -28,10 +28,13 @@ def _all(db: Database, stmt):  # type: ignore[no-untyped-def]
 
 
 def test_every_past_confirmed_booking_is_marked_once(demo_db: Database) -> None:
-    past = _all(demo_db, select(Booking.id).where(Booking.status == "confirmed", Booking.day < TODAY))
+    """Since the pointage went live: the first day of the previous month."""
+    since = date(2026, 10, 1)
+    past = _all(demo_db, select(Booking.id).where(Booking.status == "confirmed", Booking.day < TODAY,
+                                                  Booking.day >= since))
     marked = _all(demo_db, select(Attendance.booking_id, Attendance.day, Attendance.state))
     assert sorted(b for (b,) in past) == sorted(b for b, _, _ in marked)
-    assert all(d < TODAY for _, d, _ in marked)
+    assert all(since <= d < TODAY for _, d, _ in marked)
     # Marks point at their booking's child, activity and day.
     mismatched = _all(demo_db, select(func.count()).select_from(Attendance).join(
         Booking, Booking.id == Attendance.booking_id).where(
@@ -84,8 +87,8 @@ def test_unbooked_presences_are_bookings_at_the_surcharge(demo_db: Database) -> 
 
 def test_wallet_and_histories_leave_out_the_waived_days(demo_db: Database, clock) -> None:  # type: ignore[no-untyped-def]
     ctx = Context(db=demo_db, clock=clock).as_actor(system_actor(1))
-    fid = _all(demo_db, select(Attendance.family_id).where(Attendance.billed.is_(False),
-                                                           Attendance.day >= date(2026, 11, 1)))[0][0]
+    fid, day = _all(demo_db, select(Attendance.family_id, Attendance.day).where(Attendance.billed.is_(False))
+                    .order_by(Attendance.id))[0]
     limit = TODAY + timedelta(days=15)
     all_consumed = _all(demo_db, select(func.sum(Booking.price_cents)).where(
         Booking.family_id == fid, Booking.status == "confirmed", Booking.day <= limit))[0][0]
@@ -97,7 +100,7 @@ def test_wallet_and_histories_leave_out_the_waived_days(demo_db: Database, clock
                                                                Attendance.billed.is_(False)))[0][0]
     figures = wallet.wallet_figures(ctx, fid)
     assert figures.consumed_cents == all_consumed + periods - waived
-    history = h.consumption_history(ctx, fid, h.Month(2026, 11))
+    history = h.consumption_history(ctx, fid, h.Month(day.year, day.month))
     lines = [ln for ln in history.lines if ln.state == "absence justifiée — non facturée"]
     assert lines and all(ln.shown_price == 0 and not ln.counted for ln in lines)
     assert history.total_cents == sum(ln.price_cents for ln in history.lines if ln.counted)

@@ -1,4 +1,4 @@
-"""Attendance marks of the demo town (P1, P2): every past service day is marked, as
+"""Attendance marks of the demo town (P1, P2): the past service days are marked, as
 the staff would have done it, so the pointage, the statements and the kitchen and CAF
 lists have real data.
 
@@ -10,7 +10,8 @@ have it marked justified at the desk but never bring the paper (billed). A few c
 stay at the after-school club without booking (présent non inscrit): a booking at the
 activity's surcharge. Some APS children arrive late or leave early.
 
-The draws come from their own random source, derived from the town's seed: the
+The town went live with the pointage on the first day of the previous month
+(`marks_since`): days before stay unmarked. The draws come from their own random source, derived from the town's seed: the
 families, bookings and payments drawn before and after are exactly those of a town
 without marks. Rows are tuples with ids, pre-converted, inserted per chunk of families.
 """
@@ -19,13 +20,30 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    and_,
+    column,
+    insert,
+    literal,
+    select,
+    true,
+    values,
+)
+
+from portail_tui.clock import PARIS
 from portail_tui.demo.loader import BulkLoader, table_of
 from portail_tui.demo.spec import APSF, APSM, APSS, CLM, CLV, RS, TownContext
 from portail_tui.domain import attendance as rule
-from portail_tui.models import Attendance
+from portail_tui.models import Attendance, Booking
+from portail_tui.models.types import AwareDateTime
 
 if TYPE_CHECKING:
     from portail_tui.demo.bookings import BookingMaker
@@ -53,6 +71,15 @@ _END = {RS: time(13, 30), APSM: time(8, 30), APSS: time(18, 30), APSF: time(18, 
 _REASONS = ("certificat", "certificat", "certificat", "hospitalisation", "autre")
 
 
+def marks_since(today: date) -> date:
+    """The demo régie went live with the pointage on the first day of the previous
+    month: the month the CAF statement declares and the current one are marked, older
+    days stay « réservé » (and the town is generated in about a fifth more time
+    instead of a third more for the whole school year)."""
+    first = today.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
 class AttendanceMaker:
     """Marks the past confirmed day bookings of each chunk of families."""
 
@@ -65,8 +92,9 @@ class AttendanceMaker:
         self.delay = int(REGIE_ATTENDANCE["justification_delay_days"])
         self.carence = bool(REGIE_ATTENDANCE["bill_first_sick_day"])
         days = bookings.days
-        self.past = sum(1 for d in days if d < self.today)  # days[:past] are marked
-        self.index = {v: di for di, v in enumerate(bookings.day_value[: self.past])}
+        self.since = marks_since(self.today)
+        marked = [di for di, d in enumerate(days) if self.since <= d < self.today]
+        self.index = {bookings.day_value[di]: di for di in marked}
         at = table_of(Attendance)
         self.dproc: Callable[[Any], Any] = loader.processor(at, "day") or (lambda v: v)
         self.tsproc: Callable[[Any], Any] = loader.processor(at, "marked_at") or (lambda v: v)
@@ -75,7 +103,6 @@ class AttendanceMaker:
         self.true, self.false = self.bproc(True), self.bproc(False)
         self._marked_at: dict[tuple[int, int], Any] = {}
         self._times = {t: self.tproc(t) for t in (time(8, 15), time(16, 55), time(17, 20))}
-        self.attendance_id = 0
         self._pending: list[tuple[Any, ...]] = []
         self.rows = 0
         self.waived_cents = 0
@@ -85,24 +112,20 @@ class AttendanceMaker:
         value = self._marked_at.get(key)
         if value is None:
             d = self.bookings.days[di]
-            value = self._marked_at[key] = self.tsproc(datetime.combine(d, _END[act], tzinfo=self.ctx.now.tzinfo))
+            value = self._marked_at[key] = self.tsproc(datetime.combine(d, _END[act], tzinfo=PARIS))
         return value
 
     def mark_chunk(self, booking_rows: list[tuple[Any, ...]]) -> None:
-        """Marks for the chunk's bookings (rows in BOOKING_COLS order), and the bookings of
-        présents non inscrits appended to `booking_rows` before they are inserted."""
+        """The exceptions among the chunk's past confirmed bookings (rows in BOOKING_COLS
+        order, a child's rows together): absences, late arrivals, présents non inscrits,
+        whose bookings are appended to `booking_rows` before they are inserted. The
+        present marks are written at the end in one statement (`mark_the_rest`)."""
         index = self.index
-        by_child: dict[int, dict[int, list[tuple[Any, ...]]]] = {}
-        for row in booking_rows:
-            if row[7] != "confirmed" or row[6] is not None:
-                continue
-            di = index.get(row[5])
-            if di is not None:
-                by_child.setdefault(row[3], {}).setdefault(di, []).append(row)
+        eligible = [r for r in booking_rows if r[7] == "confirmed" and r[5] in index]
         out: list[tuple[Any, ...]] = []
         extra: list[tuple[Any, ...]] = []
-        for child_days in by_child.values():
-            self._child(child_days, out, extra)
+        for _kid, group in groupby(eligible, key=itemgetter(3)):
+            self._child(list(group), out, extra)
         booking_rows += extra
         self.rows += len(out)
         self._pending = out
@@ -112,10 +135,37 @@ class AttendanceMaker:
         self.loader.insert(table_of(Attendance), ATTENDANCE_COLS, self._pending, convert=False)
         self._pending = []
 
-    def _child(self, child_days: dict[int, list[tuple[Any, ...]]], out: list[tuple[Any, ...]],
+    def mark_the_rest(self, conn: Connection) -> None:
+        """Every past confirmed day booking not marked yet was attended: one INSERT … SELECT
+        (a mark's id is its booking's), marked at the end of the activity that day."""
+        bt, at = table_of(Booking), table_of(Attendance)
+        days = self.bookings.days
+        # A CTE: SQLite does not take VALUES in FROM with column names.
+        ends = values(column("activity_id", Integer), column("day", Date), column("marked_at", AwareDateTime()),
+                      name="ends").data(
+            [(act + 1, days[di], datetime.combine(days[di], end, tzinfo=PARIS))
+             for di in self.index.values() for act, end in _END.items()]).cte("ends")
+        marked = select(at.c.id).where(at.c.booking_id == bt.c.id).exists()
+        rest = (
+            select(bt.c.id, bt.c.regie_id, bt.c.id, bt.c.family_id, bt.c.child_id, bt.c.activity_id, bt.c.day,
+                   literal(rule.PRESENT), true(), ends.c.marked_at, literal(MARKERS[0]))
+            .join(ends, and_(ends.c.activity_id == bt.c.activity_id, ends.c.day == bt.c.day))
+            .where(bt.c.status == "confirmed", bt.c.day >= self.since, bt.c.day < self.today, ~marked)
+            # In the order of the unique (child, activity, day) index: appended, not
+            # inserted at random (2.5 times faster on SQLite).
+            .order_by(bt.c.child_id, bt.c.activity_id, bt.c.day)
+        )
+        cols = ("id", "regie_id", "booking_id", "family_id", "child_id", "activity_id", "day", "state", "billed",
+                "marked_at", "marked_by")
+        result = conn.execute(insert(at).from_select(cols, rest))
+        self.rows += result.rowcount
+
+    def _child(self, rows: list[tuple[Any, ...]], out: list[tuple[Any, ...]],
                extra: list[tuple[Any, ...]]) -> None:
+        index = self.index
         rnd = self.rng.random
-        dis = sorted(child_days)
+        dis = sorted({index[r[5]] for r in rows})
+        absent: dict[int, tuple[str, bool, str | None, Any, str | None]] = {}
         i = 0
         while i < len(dis):
             r = rnd()
@@ -124,51 +174,50 @@ class AttendanceMaker:
                 if r < ILLNESS_START:
                     while i + n < len(dis) and rnd() < ILLNESS_GOES_ON:
                         n += 1
-                self._absence([(di, child_days[di]) for di in dis[i:i + n]], out, ill=r < ILLNESS_START)
+                self._absence(dis[i:i + n], r < ILLNESS_START, absent)
                 i += n
-                continue
-            di = dis[i]
-            rows = child_days[di]
-            for row in rows:
-                act = row[4] - 1
-                arrived = left = None
-                if act in (APSS, APSF, APSM) and rnd() < APS_LATE:
-                    if act == APSM:
-                        arrived = self._times[time(8, 15)]
-                    else:
-                        left = self._times[time(16, 55) if rnd() < 0.5 else time(17, 20)]
-                self._row(out, row, di, rule.PRESENT, self.true, arrived=arrived, left=left)
-            if rnd() < UNBOOKED_EVENING:
-                acts = {row[4] - 1 for row in rows}
-                if RS in acts and not acts & {APSS, APSF}:
-                    self._unbooked(rows[0], di, out, extra)
-            i += 1
+            else:
+                i += 1
+        booked: set[tuple[int, int]] | None = None
+        for row in rows:
+            di = index[row[5]]
+            act = row[4] - 1
+            mark = absent.get(di)
+            if mark is not None:
+                state, billed, reason, received, note = mark
+                if not billed:
+                    self.waived_cents += row[8]
+                    self.bookings.consumed[row[2]] -= row[8]
+                self._row(out, row, di, state, self.true if billed else self.false, reason=reason,
+                          received=received, note=note)
+            elif act in (APSS, APSF) and rnd() < APS_LATE:
+                left = self._times[time(16, 55) if rnd() < 0.5 else time(17, 20)]
+                self._row(out, row, di, rule.PRESENT, self.true, left=left)
+            elif act == APSM and rnd() < APS_LATE:
+                self._row(out, row, di, rule.PRESENT, self.true, arrived=self._times[time(8, 15)])
+            elif act == RS and rnd() < UNBOOKED_EVENING:
+                if booked is None:
+                    booked = {(r[4] - 1, index[r[5]]) for r in rows}
+                if (APSS, di) not in booked and (APSF, di) not in booked:
+                    self._unbooked(row, di, out, extra)
 
-    def _absence(self, days: list[tuple[int, list[tuple[Any, ...]]]], out: list[tuple[Any, ...]],
-                 ill: bool) -> None:
+    def _absence(self, dis: list[int], ill: bool,
+                 absent: dict[int, tuple[str, bool, str | None, Any, str | None]]) -> None:
         r = self.rng.random() if ill else 1.0  # a one-off absence is never justified
-        first_di = days[0][0]
-        last_day = self.bookings.days[days[-1][0]]
+        last_day = self.bookings.days[dis[-1]]
         if r < CERTIFICATE_IN_TIME and last_day + timedelta(days=1) < self.today:
             received = min(last_day + timedelta(days=self.rng.randint(0, self.delay)),
                            self.today - timedelta(days=1))
             reason = self.rng.choice(_REASONS)
-            for di, rows in days:
-                waived = not (self.carence and di == first_di)
-                for row in rows:
-                    if waived:
-                        self.waived_cents += row[8]
-                        self.bookings.consumed[row[2]] -= row[8]
-                    self._row(out, row, di, rule.JUSTIFIED, self.false if waived else self.true,
-                              reason=reason, received=self.dproc(received))
+            for di in dis:
+                billed = self.carence and di == dis[0]
+                absent[di] = (rule.JUSTIFIED, billed, reason, self.dproc(received), None)
         elif r < CERTIFICATE_IN_TIME + JUSTIFIED_NO_PAPER:
-            for di, rows in days:
-                for row in rows:
-                    self._row(out, row, di, rule.JUSTIFIED, self.true, note="Certificat annoncé, non reçu")
+            for di in dis:
+                absent[di] = (rule.JUSTIFIED, True, None, None, "Certificat annoncé, non reçu")
         else:
-            for di, rows in days:
-                for row in rows:
-                    self._row(out, row, di, rule.ABSENT, self.true)
+            for di in dis:
+                absent[di] = (rule.ABSENT, True, None, None, None)
 
     def _unbooked(self, row: tuple[Any, ...], di: int, out: list[tuple[Any, ...]],
                   extra: list[tuple[Any, ...]]) -> None:
@@ -192,6 +241,5 @@ class AttendanceMaker:
              arrived: Any = None, left: Any = None, reason: str | None = None, received: Any = None,
              note: str | None = None) -> None:
         act = row[4] - 1
-        self.attendance_id += 1
-        out.append((self.attendance_id, 1, row[0], row[2], row[3], row[4], row[5], state, arrived, left, billed,
+        out.append((row[0], 1, row[0], row[2], row[3], row[4], row[5], state, arrived, left, billed,
                     reason, received, note, self.marked_at(act, di), MARKERS[di % 7 == 3]))

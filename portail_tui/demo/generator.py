@@ -148,6 +148,10 @@ class _Town:
         loader.insert(table_of(Booking), BOOKING_COLS, extra, convert=False)
         n_bookings += len(extra)
 
+        self.progress("Pointages", 0, 1)
+        marks.mark_the_rest(conn)
+        self.progress("Pointages", 1, 1)
+
         self.progress("Places", 0, 1)
         loader.insert(table_of(Slot), SLOT_COLS, bookings.slot_rows())
         self.progress("Places", 1, 1)
