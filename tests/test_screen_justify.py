@@ -139,3 +139,34 @@ async def test_escape_closes_without_recording(setup) -> None:  # type: ignore[n
 
 def db_solde(ctx: Context, data: HistoryData) -> int:
     return ctx.db.read(lambda s: wallet.solde_cents(s, data.family_id, ctx.clock.today()))
+
+
+async def test_the_state_filter_of_the_consumptions(setup) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Select
+
+    from portail_tui.services.attendance_justify import record_justification
+
+    ctx, data = setup
+    record_justification(ctx.as_actor(data.actor), data.family_id, data.chloe_id, [date(2026, 11, 3)], "autre",
+                         date(2026, 11, 4))
+    app = PortailApp(ctx, actor=data.actor)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        app.select_family(data.family_id)
+        await _settle(pilot, app)
+        screen = app.screen
+        await pilot.press("f9")
+        screen.query_one("#hist-state", Select).value = "absent_justifie"
+        await _settle(pilot, app)
+        table = screen.query_one("#consumptions-table", DataTable)
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["03/11/2026"]
+        assert "Total des consommations : 0,00" in str(screen.query_one("#consumptions-totals", Static).render())
+        screen.query_one("#hist-state", Select).value = "reserve"
+        await _settle(pilot, app)
+        rows = [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1])) for i in range(table.row_count)]
+        # Unmarked: Chloé's 2, 5, 6 and 30 (to come), Noé's 3 (APS matin and soir) and 5; not Chloé's
+        # justified 3rd, nor her cancelled 10th.
+        assert sorted(rows) == sorted([("02/11/2026", "Chloé"), ("05/11/2026", "Chloé"), ("06/11/2026", "Chloé"),
+                                       ("30/11/2026", "Chloé"), ("03/11/2026", "Noé"), ("03/11/2026", "Noé"),
+                                       ("05/11/2026", "Noé")])

@@ -24,6 +24,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 
+from portail_tui.domain.attendance import STATE_LABELS
 from portail_tui.domain.frdates import capitalize_first, format_date_short, format_datetime_short
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
@@ -42,6 +43,8 @@ from portail_tui.services.family_changes import family_change_seq
 PAYMENTS = "reglements"
 CONSUMPTIONS = "consommations"
 
+# The attendance filter (P1): « réservé » is a day nobody marked.
+STATE_FILTERS = [(key, capitalize_first(label)) for key, label in STATE_LABELS.items()]
 STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike",
                 "absent": "#b3261e", "absence justifiée — non facturée": "italic #2e7d32"}
 
@@ -63,6 +66,7 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     month: reactive[h.Month | None] = reactive(None, init=False)
     child_id: reactive[int | None] = reactive(None, init=False)
     activity: reactive[str] = reactive("", init=False)
+    attendance: reactive[str] = reactive("", init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -91,6 +95,9 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
                     yield Select([], prompt="Tous les enfants", id="hist-child")
                     yield Label(" Activité :")
                     yield Input(placeholder="ex. APS, restaurant…", id="hist-activity", max_length=80)
+                    yield Label(" État :")
+                    yield Select([(label, key) for key, label in STATE_FILTERS], prompt="Tous les états",
+                                 id="hist-state")
                 yield DataTable(id="consumptions-table", zebra_stripes=True, cursor_type="row")
                 yield Static("", id="consumptions-totals", classes="hist-total")
         yield Static("", id="hist-status")
@@ -128,6 +135,10 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
             # Reset without their watchers: the reload below is the only one.
             self.set_reactive(HistoriquesScreen.child_id, None)
             self.set_reactive(HistoriquesScreen.activity, "")
+            state = self.query_one("#hist-state", Select)
+            with state.prevent(Select.Changed):
+                state.clear()
+            self.set_reactive(HistoriquesScreen.attendance, "")
         self._status("")
         self.reload()
 
@@ -138,15 +149,15 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     def reload(self) -> None:
         if self.family_id is None or self.month is None:
             return
-        self._load(self.family_id, self.month, self.child_id, self.activity)
+        self._load(self.family_id, self.month, self.child_id, self.activity, self.attendance)
 
     @work(thread=True, exclusive=True, group="historiques-load")
-    def _load(self, family_id: int, month: h.Month, child_id: int | None, activity: str) -> None:
+    def _load(self, family_id: int, month: h.Month, child_id: int | None, activity: str, attendance: str) -> None:
         try:
             seq = family_change_seq(self.ctx, family_id)  # before the data: no change slips between
             payments = h.payment_history(self.ctx, family_id, month)
             consumptions = h.consumption_history(self.ctx, family_id, month, child_id=child_id,
-                                                 activity_text=activity)
+                                                 activity_text=activity, attendance=attendance)
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
@@ -231,6 +242,10 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     def _child_changed(self, event: Select.Changed) -> None:
         self.child_id = event.value if isinstance(event.value, int) else None
 
+    @on(Select.Changed, "#hist-state")
+    def _state_changed(self, event: Select.Changed) -> None:
+        self.attendance = event.value if isinstance(event.value, str) else ""
+
     @on(Input.Changed, "#hist-activity")
     def _activity_changed(self, event: Input.Changed) -> None:
         self.activity = event.value
@@ -242,6 +257,9 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
         self.reload()
 
     def watch_activity(self) -> None:
+        self.reload()
+
+    def watch_attendance(self) -> None:
         self.reload()
 
     # --- actions -----------------------------------------------------------------------
@@ -309,16 +327,18 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
 
     def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
         if self.month is not None:
-            self._export(self.section, family_id, self.month, self.child_id, self.activity, fmt, to_printer)
+            self._export(self.section, family_id, self.month, self.child_id, self.activity, self.attendance, fmt,
+                         to_printer)
 
     @work(thread=True, exclusive=True, group="historiques-export")
     def _export(self, section: str, family_id: int, month: h.Month, child_id: int | None, activity: str,
-                fmt: str, to_printer: bool) -> None:
+                attendance: str, fmt: str, to_printer: bool) -> None:
         ctx = self.ctx
 
         def produce() -> SavedFile:
             if section == CONSUMPTIONS:
-                hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activity)
+                hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activity,
+                                             attendance=attendance)
                 if hist.filter.active and not hist.lines:
                     raise ServiceError(f"Rien à exporter : aucune consommation ne correspond au filtre "
                                        f"({hist.filter.describe()}).")
