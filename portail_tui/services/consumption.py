@@ -61,8 +61,14 @@ def waived() -> ColumnElement[bool]:
     )
 
 
+def confirmed_within(limit: DayLimit, day: DayColumn | None = None) -> ColumnElement[bool]:
+    """Confirmed and dated up to `limit`: consumed unless waived. A statement lists all
+    of them (the waived ones at 0,00 €) and reads the waiver from the mark it joins."""
+    return and_(col(Booking.status) == CONSUMED_STATUS, within_window(limit, day))
+
+
 def consumed(limit: DayLimit, day: DayColumn | None = None) -> ColumnElement[bool]:
     """R6: confirmed, dated up to `limit` (see `consumption_limit`) and not waived by a
     justified absence. `day` is the booking's date column when the statement knows it
     without the Period join."""
-    return and_(col(Booking.status) == CONSUMED_STATUS, within_window(limit, day), not_(waived()))
+    return and_(confirmed_within(limit, day), not_(waived()))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, or_, select
 from sqlmodel import Session, col
 
 from portail_tui.domain import attendance as marks
@@ -216,11 +216,9 @@ _MARK_COLUMNS = (col(Attendance.state), col(Attendance.billed))
 
 def _listed(last: date, day: SQLColumnExpression[Any]) -> ColumnElement[bool]:
     """A statement's lines up to `last` (at most today + 15 days): what R6 counts as
-    consumed, the justified absences it waived (shown at 0,00 €) and the cancelled
-    bookings of the same days, shown « annulé »."""
-    waived = and_(col(Booking.status) == consumption.CONSUMED_STATUS, consumption.within_window(last, day),
-                  consumption.waived())
-    return or_(consumption.consumed(last, day), waived, col(Booking.status) == "cancelled")
+    consumed and the justified absences it waived (shown at 0,00 €, their mark's
+    `billed` joined), and the cancelled bookings of the same days, shown « annulé »."""
+    return or_(consumption.confirmed_within(last, day), col(Booking.status) == "cancelled")
 
 
 def day_lines_stmt(first: date, last: date) -> Select[*tuple[Any, ...]]:
