@@ -19,6 +19,7 @@ from portail_tui.services import history as h
 from portail_tui.services import wallet
 from portail_tui.services.attendance_justify import justifiable_days, record_justification
 from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.family_changes import family_change_seq
 from tests.support.payments_town import NOW, Seed, book, seed
 
 TODAY = date(2026, 11, 20)  # Friday
@@ -220,3 +221,12 @@ def test_the_attendance_filter_keeps_one_state(db: Database, town: Seed) -> None
     assert [ln.day for ln in unmarked.lines] == [THU, date(2026, 11, 13), date(2026, 11, 16), date(2026, 11, 17)]
     with pytest.raises(ServiceError, match="État inconnu"):
         h.consumption_history(ctx, town.family_id, month, attendance="malade")
+
+
+def test_screens_showing_the_family_are_told(db: Database, town: Seed) -> None:
+    ctx = _ctx(db, town)
+    before = family_change_seq(ctx, town.family_id)
+    record_justification(ctx, town.family_id, town.child_id, [TUE], "certificat", THU)
+    assert family_change_seq(ctx, town.family_id) == before + 1
+    record_justification(ctx, town.family_id, town.child_id, [TUE], "autre", THU)
+    assert family_change_seq(ctx, town.family_id) == before + 2
