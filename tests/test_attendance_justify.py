@@ -17,7 +17,11 @@ from portail_tui.db import Database
 from portail_tui.models import Attendance, AuditLog, Booking, Regie
 from portail_tui.services import history as h
 from portail_tui.services import wallet
-from portail_tui.services.attendance_justify import justifiable_days, record_justification
+from portail_tui.services.attendance_justify import (
+    justifiable_days,
+    justification_policy,
+    record_justification,
+)
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.family_changes import family_change_seq
 from tests.support.payments_town import NOW, Seed, book, seed
@@ -230,3 +234,12 @@ def test_screens_showing_the_family_are_told(db: Database, town: Seed) -> None:
     assert family_change_seq(ctx, town.family_id) == before + 1
     record_justification(ctx, town.family_id, town.child_id, [TUE], "autre", THU)
     assert family_change_seq(ctx, town.family_id) == before + 2
+
+
+def test_the_policy_in_words(db: Database, town: Seed) -> None:
+    ctx = _ctx(db, town)
+    assert justification_policy(ctx) == ("Justificatif accepté jusqu'à 7 jours après l'absence ;"
+                                         " les jours justifiés ne sont pas facturés.")
+    _set_regie(db, town, bill_first_sick_day=True, justification_delay_days=1)
+    assert justification_policy(ctx) == ("Justificatif accepté jusqu'à 1 jour après l'absence ; le premier jour"
+                                         " de chaque absence reste facturé (jour de carence).")

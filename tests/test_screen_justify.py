@@ -110,6 +110,8 @@ async def test_from_reservations_the_days_of_the_month_shown(setup) -> None:  # 
         dialog = app.screen
         assert isinstance(dialog, JustifyDialog)
         assert "Chloé" in str(dialog.query_one("#justify-title", Static).render())
+        assert str(dialog.query_one("#justify-policy", Static).render()) \
+            == "Justificatif accepté jusqu'à 7 jours après l'absence ; les jours justifiés ne sont pas facturés."
         days = dialog.query_one("#justify-days", SelectionList)
         # Chloé's booked past days of November (the 30th is still to come, the 10th was cancelled).
         assert [days.get_option_at_index(i).value for i in range(days.option_count)] == [

@@ -43,7 +43,7 @@ class JustifyDialog(ModalScreen[JustificationResult | None]):
     ]
 
     def __init__(self, ctx: Context, family_id: int, child_id: int, child_name: str,
-                 days: list[JustifiableDay], chosen: Iterable[date] = ()) -> None:
+                 days: list[JustifiableDay], chosen: Iterable[date] = (), policy: str = "") -> None:
         super().__init__()
         self.ctx = ctx
         self.family_id = family_id
@@ -51,10 +51,13 @@ class JustifyDialog(ModalScreen[JustificationResult | None]):
         self.child_name = child_name
         self.days = days
         self.chosen = set(chosen)
+        self.policy = policy
 
     def compose(self) -> ComposeResult:
         with Vertical(id="justify-box"):
             yield Static(f"Justifier une absence — {self.child_name}", id="justify-title")
+            if self.policy:
+                yield Static(self.policy, id="justify-policy")
             yield SelectionList[date](*((day_label(d), d.day, d.day in self.chosen) for d in self.days),
                                       id="justify-days")
             with Horizontal(classes="justify-row"):

@@ -108,6 +108,23 @@ def _marks(session: Session, booking_ids: list[int]) -> dict[int, Attendance]:
     return {a.booking_id: a for a in rows if a.booking_id is not None}
 
 
+def justification_policy(ctx: Context) -> str:
+    """The régie's rule in words, shown in the dialog so the agent can tell the family."""
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> str:
+        regie = session.get(Regie, actor.regie_id)
+        if regie is None:
+            raise ServiceError("Régie introuvable.")
+        delay = regie.justification_delay_days
+        text = f"Justificatif accepté jusqu'à {delay} jour{'s' if delay > 1 else ''} après l'absence"
+        if regie.bill_first_sick_day:
+            return text + " ; le premier jour de chaque absence reste facturé (jour de carence)."
+        return text + " ; les jours justifiés ne sont pas facturés."
+
+    return ctx.db.read(_work)
+
+
 def justifiable_days(ctx: Context, family_id: int, child_id: int, first: date, last: date) -> list[JustifiableDay]:
     """The child's booked days between two dates up to today, with their mark: what the
     « Justifier une absence » dialog offers (days marked present are left out)."""

@@ -36,6 +36,7 @@ from portail_tui.services.attendance_justify import (
     JustifiableDay,
     JustificationResult,
     justifiable_days,
+    justification_policy,
 )
 from portail_tui.services.context import ServiceError
 from portail_tui.services.family_changes import family_change_seq
@@ -285,19 +286,21 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
         try:
             days = justifiable_days(self.ctx, family_id, child_id, month.first_day,
                                     month.next_first_day - timedelta(days=1))
+            policy = justification_policy(self.ctx)
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
-        self.app.call_from_thread(self._push_justify, family_id, child_id, child_name, day, days)
+        self.app.call_from_thread(self._push_justify, family_id, child_id, child_name, day, days, policy)
 
     def _push_justify(self, family_id: int, child_id: int, child_name: str, day: date,
-                      days: list[JustifiableDay]) -> None:
+                      days: list[JustifiableDay], policy: str) -> None:
         if family_id != self.family_id:
             return
         if day not in {d.day for d in days}:
             self._status(f"{child_name} est pointé présent ce jour-là : rien à justifier.", error=True)
             return
-        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, child_name, days, chosen=[day]),
+        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, child_name, days, chosen=[day],
+                                           policy=policy),
                              self._after_justify)
 
     def _after_justify(self, result: JustificationResult | None) -> None:

@@ -39,6 +39,7 @@ from portail_tui.services.attendance_justify import (
     JustifiableDay,
     JustificationResult,
     justifiable_days,
+    justification_policy,
 )
 from portail_tui.services.booking import (
     Cart,
@@ -433,18 +434,19 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
     def _open_justify(self, family_id: int, child_id: int, first: date, last: date) -> None:
         try:
             days = justifiable_days(self.ctx, family_id, child_id, first, last)
+            policy = justification_policy(self.ctx)
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
-        self.app.call_from_thread(self._push_justify, family_id, child_id, days)
+        self.app.call_from_thread(self._push_justify, family_id, child_id, days, policy)
 
-    def _push_justify(self, family_id: int, child_id: int, days: list[JustifiableDay]) -> None:
+    def _push_justify(self, family_id: int, child_id: int, days: list[JustifiableDay], policy: str) -> None:
         if family_id != self.family_id or child_id != self.child_id:
             return
         if not days:
             self._status(f"Aucun jour réservé passé à justifier pour {self.child_name()} ce mois-ci.")
             return
-        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, self.child_name(), days),
+        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, self.child_name(), days, policy=policy),
                              self._after_justify)
 
     def _after_justify(self, result: JustificationResult | None) -> None:
