@@ -119,3 +119,13 @@ def test_marks_are_deterministic(tmp_path: Path) -> None:
         finally:
             db.dispose()
     assert runs[0] and runs[0] == runs[1]
+
+
+def test_a_town_generated_on_its_first_school_day_has_no_marks(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'first.db'}")
+    try:
+        upgrade(db)
+        generate(db, families=3, seed=1, today=date(2026, 9, 1))
+        assert _all(db, select(func.count()).select_from(Attendance))[0][0] == 0
+    finally:
+        db.dispose()

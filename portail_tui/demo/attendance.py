@@ -138,6 +138,8 @@ class AttendanceMaker:
     def mark_the_rest(self, conn: Connection) -> None:
         """Every past confirmed day booking not marked yet was attended: one INSERT … SELECT
         (a mark's id is its booking's), marked at the end of the activity that day."""
+        if not self.index:
+            return  # generated on the first school day: nothing past to mark
         bt, at = table_of(Booking), table_of(Attendance)
         days = self.bookings.days
         # A CTE: SQLite does not take VALUES in FROM with column names.

@@ -5,8 +5,8 @@ A booking is consumed when it is confirmed and dated up to today + 15 days (a pe
 booking is dated by its period's first day), unless its attendance mark says the régie
 waived it (a justified absence, P2: Attendance.billed false); cancelled and
 waiting-list bookings never are. A présent non inscrit is a booking at the surcharge
-price, so it is counted like any other. Coût estimé (R7) and Suivi (R8) look at the complement: bookings dated after that
-window. The window's end may be a date or a bind parameter, so a statement built once
+price, so it is counted like any other. Coût estimé (R7) and Suivi (R8) look at the
+complement: bookings dated after that window. The window's end may be a date or a bind parameter, so a statement built once
 at import time (the wallet's, on a 3 ms budget) uses the same conditions as one built
 per call.
 """
