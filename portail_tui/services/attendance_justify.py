@@ -13,6 +13,7 @@ Marking the service day itself (présent, absent…) is services/attendance/.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -179,7 +180,7 @@ def record_justification(
     ctx: Context,
     family_id: int,
     child_id: int,
-    days: list[date] | tuple[date, ...] | set[date],
+    days: Iterable[date],
     reason: str,
     received_on: date,
     note: str = "",
@@ -192,10 +193,10 @@ def record_justification(
     now = ctx.clock.now()
     wanted = sorted(set(days))
     note = " ".join((note or "").split())
-    _check_input(wanted, reason, received_on, note, today)
 
     def _work(session: Session) -> JustificationResult:
-        family = family_in_regie(session, actor, family_id)
+        family = family_in_regie(session, actor, family_id)  # another régie's family: not even its input
+        _check_input(wanted, reason, received_on, note, today)
         regie = session.get(Regie, family.regie_id)
         assert regie is not None
         name = _child_name(session, family_id, child_id)
