@@ -243,3 +243,16 @@ def test_the_policy_in_words(db: Database, town: Seed) -> None:
     _set_regie(db, town, bill_first_sick_day=True, justification_delay_days=1)
     assert justification_policy(ctx) == ("Justificatif accepté jusqu'à 1 jour après l'absence ; le premier jour"
                                          " de chaque absence reste facturé (jour de carence).")
+
+
+def test_a_second_certificate_prolongs_the_illness_without_a_second_carence_day(db: Database, town: Seed) -> None:
+    _set_regie(db, town, bill_first_sick_day=True)
+    ctx = _ctx(db, town)
+    first = record_justification(ctx, town.family_id, town.child_id, [MON, TUE], "certificat", TUE)
+    assert first.billed == (MON,) and first.waived == (TUE,)
+    # Thursday and Friday (no Wednesday booking): the same illness, prolonged.
+    second = record_justification(ctx, town.family_id, town.child_id, [THU, date(2026, 11, 13)], "certificat", THU)
+    assert second.billed == () and second.waived == (THU, date(2026, 11, 13))
+    # Back at school on Monday 16, ill again on Tuesday 17: a new illness, a new carence day.
+    third = record_justification(ctx, town.family_id, town.child_id, [date(2026, 11, 17)], "autre", TODAY)
+    assert third.billed == (date(2026, 11, 17),)

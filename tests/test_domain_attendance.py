@@ -120,3 +120,8 @@ def test_illnesses_partition_the_days_in_order(days: list[date], booked: list[da
     for a, b in zip(runs, runs[1:], strict=False):
         # Two illnesses are separated by a booked day the child was not absent.
         assert any(a[-1] < x < b[0] and x not in days for x in booked)
+
+
+def test_an_illness_that_goes_on_has_no_second_carence_day() -> None:
+    b = justification_billing(WEEK[3:], WEEK[4], 7, True, continues=True)
+    assert b.billed == () and b.waived == tuple(WEEK[3:])

@@ -106,16 +106,18 @@ class Billing:
 
 
 def justification_billing(
-    illness: Iterable[date], received_on: date, delay_days: int, bill_first_day: bool
+    illness: Iterable[date], received_on: date, delay_days: int, bill_first_day: bool, *, continues: bool = False
 ) -> Billing:
     """P2 for one illness: in time, every day is waived but the first when the town
-    bills a jour de carence; late, nothing is waived and the refusal says why."""
+    bills a jour de carence; late, nothing is waived and the refusal says why.
+    `continues`: the illness goes on from days already justified (a second certificate
+    prolongs the first), so its carence day was billed then."""
     days = tuple(sorted(set(illness)))
     if not days:
         return Billing((), ())
     refusal = late_reason(days, received_on, delay_days)
     if refusal is not None:
         return Billing(days, (), refusal)
-    if bill_first_day:
+    if bill_first_day and not continues:
         return Billing(days[:1], days[1:])
     return Billing((), days)

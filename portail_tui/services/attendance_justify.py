@@ -102,6 +102,18 @@ def _bump_family(session: Session, family_id: int) -> None:
         index_elements=[col(FamilyChange.family_id)], set_={"seq": col(FamilyChange.seq) + 1}))
 
 
+def _justified_days(session: Session, bookings: list[Booking]) -> set[date]:
+    """Days whose every booking is already a justified absence: an illness that goes on
+    from one of them is the same illness (no second carence day)."""
+    marks = _marks(session, [b.id for b in bookings if b.id is not None])
+    by_day: dict[date, list[bool]] = defaultdict(list)
+    for b in bookings:
+        if b.day is not None:
+            m = marks.get(b.id or 0)
+            by_day[b.day].append(m is not None and m.state == rule.JUSTIFIED)
+    return {d for d, flags in by_day.items() if all(flags)}
+
+
 def _marks(session: Session, booking_ids: list[int]) -> dict[int, Attendance]:
     if not booking_ids:
         return {}
@@ -215,9 +227,12 @@ def record_justification(
                                    "corrigez d'abord le pointage.", field="jours")
         billed: list[date] = []
         waived: list[date] = []
+        justified_before = _justified_days(session, [b for b in around if b.day not in set(wanted)])
         for illness in rule.split_illnesses(wanted, booked_days):
+            before = [d for d in booked_days if d < illness[0]]
             outcome = rule.justification_billing(illness, received_on, regie.justification_delay_days,
-                                                 regie.bill_first_sick_day)
+                                                 regie.bill_first_sick_day,
+                                                 continues=bool(before) and max(before) in justified_before)
             if outcome.refusal is not None:
                 raise ServiceError(capitalize_first(outcome.refusal) + ".", field="reçu le")
             billed += outcome.billed
