@@ -229,10 +229,10 @@ def record_justification(
         waived: list[date] = []
         justified_before = _justified_days(session, [b for b in around if b.day not in set(wanted)])
         for illness in rule.split_illnesses(wanted, booked_days):
-            before = [d for d in booked_days if d < illness[0]]
+            earlier = [d for d in booked_days if d < illness[0]]
             outcome = rule.justification_billing(illness, received_on, regie.justification_delay_days,
                                                  regie.bill_first_sick_day,
-                                                 continues=bool(before) and max(before) in justified_before)
+                                                 continues=bool(earlier) and max(earlier) in justified_before)
             if outcome.refusal is not None:
                 raise ServiceError(capitalize_first(outcome.refusal) + ".", field="reçu le")
             billed += outcome.billed
