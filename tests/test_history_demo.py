@@ -37,7 +37,7 @@ def test_town_rows_are_the_families_lines_in_number_order(demo_ctx: Context, age
     for fid in h.family_ids_by_number(ctx):
         hist = h.consumption_history(ctx, fid, NOV)
         expected += [[hist.family.number_text, hist.family.name, ln.day, ln.child_name, ln.label, ln.state,
-                      ln.price_cents if ln.counted else None] for ln in hist.lines]
+                      ln.shown_price] for ln in hist.lines]
     assert list(h.town_consumption_rows(ctx, NOV)) == expected
     aps = list(h.town_consumption_rows(ctx, NOV, activity_text="APS"))
     assert aps and all(r[4].startswith("APS") for r in aps)

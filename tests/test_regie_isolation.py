@@ -85,6 +85,10 @@ FILL: dict[str, Callable[[Town], object]] = {
     "mode: str": lambda t: "especes",
     "reason: str": lambda t: "Essai",
     "active: bool": lambda t: False,
+    "first: date": lambda t: date(2026, 11, 1),
+    "last: date": lambda t: date(2026, 11, 30),
+    "days: Iterable[date]": lambda t: [date(2026, 11, 20)],
+    "received_on: date": lambda t: date(2026, 11, 23),
 }
 
 
@@ -193,6 +197,7 @@ def test_a_family_service_knows_the_regie_of_a_missing_family(sqlite_demo_ctx: C
 OWN_REFUSALS = {
     "portail_tui.services.payfip.request_payment": "PayFiP",  # the demo régie has no PayFiP client number
     "portail_tui.services.dossier.attach_child": "déjà",  # the table's child is already this family's
+    "portail_tui.services.attendance_justify.record_justification": "Motif inconnu",  # « Essai » is no motif
 }
 
 

@@ -78,10 +78,13 @@ def export_consommations(
     enfant: str | None = typer.Option(None, "--enfant", help="Prénom d'un enfant de la famille."),
     activite: str | None = typer.Option(None, "--activite",
                                         help="Texte d'activité : « APS » garde APS MATIN, SOIR et FORFAIT."),
+    etat: str | None = typer.Option(None, "--etat", help="État du pointage : reserve, present, absent,"
+                                    " absent_justifie ou present_non_inscrit."),
     fmt: str | None = typer.Option(None, "--format", help=FORMAT_HELP),
     sortie: str | None = typer.Option(None, "--sortie", help=SORTIE_HELP),
 ) -> None:
-    """Relevé des consommations d'un mois (R6) : par famille, filtrable par enfant et activité ;
+    """Relevé des consommations d'un mois (R6) : par famille, filtrable par enfant, activité et
+    état du pointage ;
     sans --famille, toutes les consommations de la commune en CSV."""
     from portail_tui.services import history as h
     from portail_tui.services.families import family_by_number
@@ -89,6 +92,8 @@ def export_consommations(
     if famille is None:
         if enfant:
             raise CliError("--enfant demande --famille.")
+        if etat:
+            raise CliError("--etat demande --famille.")
         fmt_value = output_format(fmt, sortie, default="csv")
         if fmt_value != "csv":
             raise CliError("Les consommations de toute la commune s'exportent en CSV : --format csv.")
@@ -101,7 +106,8 @@ def export_consommations(
         month = h.parse_history_month(mois, ctx.clock.today())
         family_id = family_by_number(ctx, famille)
         child_id = h.find_child(h.family_children(ctx, family_id), enfant) if enfant else None
-        hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activite or "")
+        hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activite or "",
+                                     attendance=(etat or "").strip())
         if hist.filter.active and not hist.lines:
             raise CliError(f"Aucune consommation ne correspond au filtre ({hist.filter.describe()}) "
                            f"en {month.label} pour la famille n° {hist.family.number_text}.")

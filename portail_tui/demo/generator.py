@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from portail_tui.db import Database
+from portail_tui.demo.attendance import AttendanceMaker
 from portail_tui.demo.bookings import BookingMaker
 from portail_tui.demo.families import FamilyDraft, FamilyMaker
 from portail_tui.demo.forms import FormMaker
@@ -58,6 +59,7 @@ from portail_tui.demo.spec import (
 from portail_tui.models import (
     Activity,
     Agent,
+    Attendance,
     AuditLog,
     Booking,
     Child,
@@ -96,6 +98,7 @@ class _Town:
 
     def __init__(self, families: int, seed: int, today: date, progress: Progress | None) -> None:
         self.ctx = TownContext(families, seed, today)
+        self.seed = seed
         self.progress: Progress = progress or (lambda _s, _d, _t: None)
 
     def run(self, conn: Connection, hashes: dict[str, str]) -> tuple[int, int, int, int]:
@@ -105,9 +108,10 @@ class _Town:
         town = TownSetup(ctx)
         town.write(conn, hashes)
         bookings = BookingMaker(ctx, DemoDays(ctx, town.cal), town.periods, loader)
+        marks = AttendanceMaker(ctx, self.seed, bookings, loader)
         town.write_news(conn)
         bulk_tables = [table_of(m) for m in (Family, Guardian, Child, FamilyMember, Contact, Form,
-                                           Booking, Slot, Payment)]
+                                           Booking, Slot, Payment, Attendance)]
         indexes = [sql for table in bulk_tables for sql in loader.drop_indexes(table)]
         families = FamilyMaker(ctx)
         forms = FormMaker(ctx)
@@ -135,7 +139,9 @@ class _Town:
             loader.insert(table_of(FamilyMember), MEMBER_COLS, families.members)
             loader.insert(table_of(Contact), CONTACT_COLS, families.contact_rows)
             loader.insert(table_of(Form), FORM_COLS, forms.rows)
+            marks.mark_chunk(booking_rows)  # may add bookings (présents non inscrits)
             loader.insert(table_of(Booking), BOOKING_COLS, booking_rows, convert=False)
+            marks.insert_pending()
             n_bookings += len(booking_rows)
             n_children += len(families.kids)
             self.progress("Familles", families.family_id, n_families)
@@ -143,6 +149,10 @@ class _Town:
         extra = bookings.fill_targets()
         loader.insert(table_of(Booking), BOOKING_COLS, extra, convert=False)
         n_bookings += len(extra)
+
+        self.progress("Pointages", 0, 1)
+        marks.mark_the_rest(conn)
+        self.progress("Pointages", 1, 1)
 
         self.progress("Places", 0, 1)
         loader.insert(table_of(Slot), SLOT_COLS, bookings.slot_rows())
@@ -165,11 +175,12 @@ class _Town:
         loader.fix_sequences(
             table_of(m)
             for m in (Regie, Agent, School, SchoolClass, Activity, Rate, Closure, Period, News, Family,
-                      Guardian, Child, FamilyMember, Contact, Form, Booking, Slot, Payment)
+                      Guardian, Child, FamilyMember, Contact, Form, Booking, Slot, Payment, Attendance)
         )
         conn.execute(insert(table_of(AuditLog)), [audit.row(
             at=ctx.now, actor="system", action="demo.generate", entity="regie", entity_id=ctx.regie_id,
             families=n_families, today=ctx.today.isoformat(), bookings=n_bookings, payments=len(payments),
+            attendance=marks.rows,
         )])
         self.progress("Index", 1, 1)
         return n_families, n_children, n_bookings, len(payments)

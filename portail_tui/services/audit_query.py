@@ -54,6 +54,7 @@ ACTION_LABELS: dict[str, str] = {
     "booking.cancel": "Annulation de réservation",
     "booking.promote": "Place attribuée (liste d'attente)",
     "attendance.mark": "Pointage",
+    "attendance.justify": "Absence justifiée",
     "family.create": "Création du dossier famille",
     "family.update": "Modification du dossier famille",
     "family.export": "Export des données de la famille",

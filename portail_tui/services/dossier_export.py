@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ _SECRET_MARKERS = ("hash", "token", "secret")
 
 
 def _jsonable(value: object) -> object:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):  # time: an attendance mark's arrival
         return value.isoformat()
     return value
 

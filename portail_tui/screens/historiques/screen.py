@@ -6,11 +6,14 @@ APS statement. Consumptions can be
 narrowed to one child and to an activity text ("APS" keeps APS MATIN, SOIR and
 FORFAIT); Exporter (CSV, PDF) and Imprimer produce the statement of exactly what is
 shown, through the same service calls as `portail export`, so the files are the same.
+J on a consumption justifies that day's absence (P2); the line then reads « absence
+justifiée — non facturée » at 0,00 € when the régie waives it.
 Loading and exporting run in workers: the agent keeps typing while they work.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,12 +24,20 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 
+from portail_tui.domain.attendance import STATE_LABELS
 from portail_tui.domain.frdates import capitalize_first, format_date_short, format_datetime_short
 from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
 from portail_tui.screens.freshness import WatchesFamilyChanges
+from portail_tui.screens.justify import JustifyDialog
 from portail_tui.services import history as h
+from portail_tui.services.attendance_justify import (
+    JustifiableDay,
+    JustificationResult,
+    justifiable_days,
+    justification_policy,
+)
 from portail_tui.services.context import ServiceError
 from portail_tui.services.family_changes import family_change_seq
 from portail_tui.widgets.sections import Sections
@@ -34,7 +45,10 @@ from portail_tui.widgets.sections import Sections
 PAYMENTS = "reglements"
 CONSUMPTIONS = "consommations"
 
-STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike"}
+# The attendance filter (P1): « réservé » is a day nobody marked.
+STATE_FILTERS = [(key, capitalize_first(label)) for key, label in STATE_LABELS.items()]
+STATE_STYLES = {h.CONSUMED: "", h.UPCOMING: "italic #1f6fb2", h.CANCELLED: "dim strike",
+                "absent": "#b3261e", "absence justifiée — non facturée": "italic #2e7d32"}
 
 
 class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
@@ -45,6 +59,7 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     BINDINGS: ClassVar[list[BindingType]] = [
         *EXPORT_BINDINGS,
         Binding("f9", "switch_section", "Règlements/Consommations"),
+        Binding("j", "justify", "Justifier absence"),
     ]
 
     CSS_PATH = "screen.tcss"
@@ -53,6 +68,7 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     month: reactive[h.Month | None] = reactive(None, init=False)
     child_id: reactive[int | None] = reactive(None, init=False)
     activity: reactive[str] = reactive("", init=False)
+    attendance: reactive[str] = reactive("", init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,6 +97,9 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
                     yield Select([], prompt="Tous les enfants", id="hist-child")
                     yield Label(" Activité :")
                     yield Input(placeholder="ex. APS, restaurant…", id="hist-activity", max_length=80)
+                    yield Label(" État :")
+                    yield Select([(label, key) for key, label in STATE_FILTERS], prompt="Tous les états",
+                                 id="hist-state")
                 yield DataTable(id="consumptions-table", zebra_stripes=True, cursor_type="row")
                 yield Static("", id="consumptions-totals", classes="hist-total")
         yield Static("", id="hist-status")
@@ -118,6 +137,10 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
             # Reset without their watchers: the reload below is the only one.
             self.set_reactive(HistoriquesScreen.child_id, None)
             self.set_reactive(HistoriquesScreen.activity, "")
+            state = self.query_one("#hist-state", Select)
+            with state.prevent(Select.Changed):
+                state.clear()
+            self.set_reactive(HistoriquesScreen.attendance, "")
         self._status("")
         self.reload()
 
@@ -128,15 +151,15 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     def reload(self) -> None:
         if self.family_id is None or self.month is None:
             return
-        self._load(self.family_id, self.month, self.child_id, self.activity)
+        self._load(self.family_id, self.month, self.child_id, self.activity, self.attendance)
 
     @work(thread=True, exclusive=True, group="historiques-load")
-    def _load(self, family_id: int, month: h.Month, child_id: int | None, activity: str) -> None:
+    def _load(self, family_id: int, month: h.Month, child_id: int | None, activity: str, attendance: str) -> None:
         try:
             seq = family_change_seq(self.ctx, family_id)  # before the data: no change slips between
             payments = h.payment_history(self.ctx, family_id, month)
             consumptions = h.consumption_history(self.ctx, family_id, month, child_id=child_id,
-                                                 activity_text=activity)
+                                                 activity_text=activity, attendance=attendance)
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, error=True)
             return
@@ -187,7 +210,8 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
         table.clear()
         for ln in history.lines:
             style = STATE_STYLES.get(ln.state, "")
-            price = format_amount(ln.price_cents) if ln.counted else "—"
+            shown = ln.shown_price
+            price = "—" if shown is None else format_amount(shown)
             table.add_row(format_date_short(ln.day), ln.child_name, ln.label, Text(ln.state, style=style),
                           Text(price, justify="right", style=style))
         totals = Text()
@@ -220,6 +244,10 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     def _child_changed(self, event: Select.Changed) -> None:
         self.child_id = event.value if isinstance(event.value, int) else None
 
+    @on(Select.Changed, "#hist-state")
+    def _state_changed(self, event: Select.Changed) -> None:
+        self.attendance = event.value if isinstance(event.value, str) else ""
+
     @on(Input.Changed, "#hist-activity")
     def _activity_changed(self, event: Input.Changed) -> None:
         self.activity = event.value
@@ -233,7 +261,56 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
     def watch_activity(self) -> None:
         self.reload()
 
+    def watch_attendance(self) -> None:
+        self.reload()
+
     # --- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "justify":
+            return self.family_id is not None and self.section == CONSUMPTIONS
+        return super().check_action(action, parameters)
+
+    def action_justify(self) -> None:
+        history, table = self.consumptions, self.query_one("#consumptions-table", DataTable)
+        if self.family_id is None or history is None or not history.lines:
+            self._status("Choisissez d'abord une consommation (flèches dans la liste).", error=True)
+            return
+        line = history.lines[min(max(table.cursor_row, 0), len(history.lines) - 1)]
+        if line.state in (h.CANCELLED, h.UPCOMING) or line.period_label:
+            self._status("Seul un jour réservé passé peut être justifié.", error=True)
+            return
+        self._open_justify(self.family_id, line.child_id, line.child_name, line.day, history.month)
+
+    @work(thread=True, exclusive=True, group="historiques-justify")
+    def _open_justify(self, family_id: int, child_id: int, child_name: str, day: date, month: h.Month) -> None:
+        try:
+            days = justifiable_days(self.ctx, family_id, child_id, month.first_day,
+                                    month.next_first_day - timedelta(days=1))
+            policy = justification_policy(self.ctx)
+        except ServiceError as exc:
+            self.app.call_from_thread(self._status, exc.message, error=True)
+            return
+        self.app.call_from_thread(self._push_justify, family_id, child_id, child_name, day, days, policy)
+
+    def _push_justify(self, family_id: int, child_id: int, child_name: str, day: date,
+                      days: list[JustifiableDay], policy: str) -> None:
+        if family_id != self.family_id:
+            return
+        if day not in {d.day for d in days}:
+            self._status(f"{child_name} est pointé présent ce jour-là : rien à justifier.", error=True)
+            return
+        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, child_name, days, chosen=[day],
+                                           policy=policy),
+                             self._after_justify)
+
+    def _after_justify(self, result: JustificationResult | None) -> None:
+        if result is not None:
+            self._status(Text(result.message, style="bold"))
+            self.notify(result.message, title="Historiques", timeout=6)
+            self.portail.refresh_header()
+            self.reload()
+        self.query_one("#consumptions-table", DataTable).focus()
 
     def action_switch_section(self) -> None:
         sections = self.query_one("#hist-sections", TabbedContent)
@@ -254,16 +331,18 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
 
     def start_export(self, family_id: int, fmt: str, to_printer: bool) -> None:
         if self.month is not None:
-            self._export(self.section, family_id, self.month, self.child_id, self.activity, fmt, to_printer)
+            self._export(self.section, family_id, self.month, self.child_id, self.activity, self.attendance, fmt,
+                         to_printer)
 
     @work(thread=True, exclusive=True, group="historiques-export")
     def _export(self, section: str, family_id: int, month: h.Month, child_id: int | None, activity: str,
-                fmt: str, to_printer: bool) -> None:
+                attendance: str, fmt: str, to_printer: bool) -> None:
         ctx = self.ctx
 
         def produce() -> SavedFile:
             if section == CONSUMPTIONS:
-                hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activity)
+                hist = h.consumption_history(ctx, family_id, month, child_id=child_id, activity_text=activity,
+                                             attendance=attendance)
                 if hist.filter.active and not hist.lines:
                     raise ServiceError(f"Rien à exporter : aucune consommation ne correspond au filtre "
                                        f"({hist.filter.describe()}).")

@@ -3,7 +3,8 @@
 Gestion des réservations: pick the child, move in the month calendar with the arrows,
 Enter opens the day (Space toggles activities), Échap comes back with the day orange;
 T books a "semaine type" over a range, P a holiday period; V shows the recap and
-records everything in one transaction; A drops all pending changes.
+records everything in one transaction; A drops all pending changes; J justifies an
+absence of the child on booked days of the month shown (P2).
 Suivi des réservations: the family's bookings beyond the next 15 days, filtered by
 child and activity, exported (F6 CSV, F7 PDF) or printed (F8).
 
@@ -28,11 +29,18 @@ from portail_tui.domain.money import format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.screens.delivery import EXPORT_BINDINGS, NO_FAMILY, ExportingTab
 from portail_tui.screens.freshness import WatchesFamilyChanges
+from portail_tui.screens.justify import JustifyDialog
 from portail_tui.screens.reservations.choices import confirm_drop
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.reservations.pattern import PatternDialog
 from portail_tui.screens.reservations.period import PeriodDialog
 from portail_tui.screens.reservations.recap import RecapDialog
+from portail_tui.services.attendance_justify import (
+    JustifiableDay,
+    JustificationResult,
+    justifiable_days,
+    justification_policy,
+)
 from portail_tui.services.booking import (
     Cart,
     CartResult,
@@ -58,7 +66,7 @@ from portail_tui.widgets.sections import Sections
 
 GESTION = "gestion"
 SUIVI = "suivi"
-GESTION_ACTIONS = {"recap", "drop_all", "pattern", "periods", "next_child"}
+GESTION_ACTIONS = {"recap", "drop_all", "pattern", "periods", "next_child", "justify"}
 SUIVI_ACTIONS = {"export", "print_export"}
 
 
@@ -73,6 +81,7 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
         Binding("t", "pattern", "Semaine type"),
         Binding("p", "periods", "Vacances"),
         Binding("e", "next_child", "Enfant suivant"),
+        Binding("j", "justify", "Justifier absence"),
         Binding("f9", "switch_section", "Gestion/Suivi"),
         *EXPORT_BINDINGS,
     ]
@@ -412,6 +421,41 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
         if cart is None or family_id != self.family_id:
             return
         self.app.push_screen(PeriodDialog(cart, child_id, self.child_name(), options), self._after_dialog)
+
+    # --- justified absence (P2) ---------------------------------------------------------
+
+    def action_justify(self) -> None:
+        if self.family_id is None or self.child_id is None:
+            return
+        first = date(self.calendar.year, self.calendar.month, 1)
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        self._open_justify(self.family_id, self.child_id, first, last)
+
+    @work(thread=True, exclusive=True, group="resa-justify")
+    def _open_justify(self, family_id: int, child_id: int, first: date, last: date) -> None:
+        try:
+            days = justifiable_days(self.ctx, family_id, child_id, first, last)
+            policy = justification_policy(self.ctx)
+        except ServiceError as exc:
+            self.app.call_from_thread(self._status, exc.message, error=True)
+            return
+        self.app.call_from_thread(self._push_justify, family_id, child_id, days, policy)
+
+    def _push_justify(self, family_id: int, child_id: int, days: list[JustifiableDay], policy: str) -> None:
+        if family_id != self.family_id or child_id != self.child_id:
+            return
+        if not days:
+            self._status(f"Aucun jour réservé passé à justifier pour {self.child_name()} ce mois-ci.")
+            return
+        self.app.push_screen(JustifyDialog(self.ctx, family_id, child_id, self.child_name(), days, policy=policy),
+                             self._after_justify)
+
+    def _after_justify(self, result: JustificationResult | None) -> None:
+        if result is not None:
+            self._status(Text(result.message, style="bold"))
+            self.notify(result.message, title="Réservations", timeout=6)
+            self.portail.refresh_header()
+        self._after_dialog()
 
     # --- suivi -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from portail_tui.services.history.batches import (
     town_consumption_rows,
 )
 from portail_tui.services.history.consumptions import (
+    ATTENDANCE_FILTERS,
     CANCELLED,
     CONSUMED,
     UPCOMING,
@@ -67,7 +68,7 @@ from portail_tui.services.history.statements import (
 )
 
 __all__ = [
-    "CANCELLED", "CONSUMED", "CONSUMPTIONS_KIND", "CONSUMPTION_COLUMNS", "HISTORY_MONTHS", "MONTHLY_KIND",
+    "ATTENDANCE_FILTERS", "CANCELLED", "CONSUMED", "CONSUMPTIONS_KIND", "CONSUMPTION_COLUMNS", "HISTORY_MONTHS", "MONTHLY_KIND",
     "PAYMENTS_KIND", "PAYMENT_COLUMNS", "TOWN_CONSUMPTION_COLUMNS", "UPCOMING",
     "ActivityTotal", "ConsumptionFilter", "ConsumptionHistory", "ConsumptionLine", "FamilyRef", "Month",
     "MonthlyStatement", "PaymentHistory", "PaymentLine", "StatementFile",

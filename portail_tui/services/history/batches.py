@@ -118,5 +118,4 @@ def town_consumption_rows(ctx: Context, month: Month, *, activity_text: str = ""
             for ln in lines:
                 if activity_text and not keeps(ln):
                     continue
-                yield [number_text, name, ln.day, ln.child_name, ln.label, ln.state,
-                       ln.price_cents if ln.counted else None]
+                yield [number_text, name, ln.day, ln.child_name, ln.label, ln.state, ln.shown_price]

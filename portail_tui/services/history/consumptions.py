@@ -2,7 +2,12 @@
 consumed (confirmed, dated up to today + 15 days; a period booking from its first
 day), plus the month's cancelled bookings shown « annulé » and never counted, so a
 family sees what it no longer pays. Waiting-list bookings and bookings beyond the
-15-day window belong to the Réservations tab, not here."""
+15-day window belong to the Réservations tab, not here.
+
+Each line carries its attendance mark (P1): the État column says présent, absent,
+absence justifiée, présent non inscrit, or « consommé » for a past day nobody marked
+(réservé: billed as booked). A justified absence the régie waived (P2) stays listed as
+« absence justifiée — non facturée » at 0,00 €, so the family sees it was not billed."""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, bindparam, or_, select
 from sqlmodel import Session, col
 
+from portail_tui.domain import attendance as marks
 from portail_tui.domain.text import activity_matches
-from portail_tui.models import Activity, Booking, Child, Period
+from portail_tui.models import Activity, Attendance, Booking, Child, Period
 from portail_tui.services import consumption
 from portail_tui.services.consumption import consumption_limit
 from portail_tui.services.context import Context, ServiceError
@@ -25,6 +31,8 @@ from portail_tui.services.history.months import Month, check_month
 CONSUMED = "consommé"
 UPCOMING = "à venir"
 CANCELLED = "annulé"
+# The attendance filter's choices (P1): the mark's state, « reserve » when unmarked.
+ATTENDANCE_FILTERS = tuple(marks.STATE_LABELS)
 
 
 @dataclass(frozen=True)
@@ -40,11 +48,28 @@ class ConsumptionLine:
     price_cents: int
     state: str
     period_label: str = ""
+    attendance: str = marks.BOOKED  # the mark's state (P1), « reserve » when unmarked
+    billed: bool = True  # false for a justified absence the régie waived (P2)
+
+    @property
+    def waived(self) -> bool:
+        return not self.billed and self.state != CANCELLED
 
     @property
     def counted(self) -> bool:
         """Part of the consumptions (R6) and of the totals."""
-        return self.state != CANCELLED
+        return self.state != CANCELLED and self.billed
+
+    @property
+    def charged_cents(self) -> int:
+        return self.price_cents if self.counted else 0
+
+    @property
+    def shown_price(self) -> int | None:
+        """The statement's Prix: 0 for a waived absence, nothing for a cancelled booking."""
+        if self.state == CANCELLED:
+            return None
+        return self.charged_cents
 
     @property
     def label(self) -> str:
@@ -56,13 +81,16 @@ class ConsumptionFilter:
     child_id: int | None = None
     child_name: str = ""
     activity_text: str = ""
+    attendance: str = ""  # one of ATTENDANCE_FILTERS, empty for all
 
     @property
     def active(self) -> bool:
-        return self.child_id is not None or bool(self.activity_text.strip())
+        return self.child_id is not None or bool(self.activity_text.strip()) or bool(self.attendance)
 
     def keeps(self, line: ConsumptionLine) -> bool:
         if self.child_id is not None and line.child_id != self.child_id:
+            return False
+        if self.attendance and (line.attendance != self.attendance or line.state == CANCELLED):
             return False
         return activity_matches(self.activity_text, line.activity_code, line.activity_label)
 
@@ -73,6 +101,8 @@ class ConsumptionFilter:
             parts.append(f"enfant {self.child_name}".strip())
         if self.activity_text.strip():
             parts.append(f"activité « {self.activity_text.strip()} »")
+        if self.attendance:
+            parts.append(f"état « {marks.STATE_LABELS[self.attendance]} »")
         return ", ".join(parts)
 
     def slug(self) -> str:
@@ -82,6 +112,8 @@ class ConsumptionFilter:
             parts.append(self.child_name or str(self.child_id))
         if self.activity_text.strip():
             parts.append(self.activity_text.strip())
+        if self.attendance:
+            parts.append(self.attendance)
         return "-".join(parts)
 
 
@@ -114,26 +146,32 @@ class ConsumptionHistory:
                 continue
             entry = by_activity.setdefault(line.activity_id, [line.activity_order, line.activity_label, 0, 0])
             entry[2] += 1
-            entry[3] += line.price_cents
+            entry[3] += line.charged_cents
         ordered = sorted(by_activity.values(), key=lambda e: (e[0], e[1]))
         return tuple(ActivityTotal(label=e[1], count=e[2], total_cents=e[3]) for e in ordered)
 
     @property
     def total_cents(self) -> int:
-        return sum(line.price_cents for line in self.lines if line.counted)
+        return sum(line.charged_cents for line in self.lines)
 
     @property
     def consumed_cents(self) -> int:
-        return sum(line.price_cents for line in self.lines if line.state == CONSUMED)
+        return sum(line.charged_cents for line in self.lines if line.state not in (UPCOMING, CANCELLED))
+
+    @property
+    def waived_count(self) -> int:
+        return sum(1 for line in self.lines if line.waived)
 
     @property
     def upcoming_cents(self) -> int:
-        return sum(line.price_cents for line in self.lines if line.state == UPCOMING)
+        return sum(line.charged_cents for line in self.lines if line.state == UPCOMING)
 
 
-def _state(status: str, day: date, today: date) -> str:
+def _state(status: str, day: date, today: date, attendance: str | None, billed: bool) -> str:
     if status == "cancelled":
         return CANCELLED
+    if attendance is not None:
+        return marks.state_label(attendance, billed)
     return CONSUMED if day <= today else UPCOMING
 
 
@@ -148,10 +186,14 @@ _LINE_COLUMNS = (col(Booking.id), col(Booking.family_id), col(Booking.status), c
 
 
 def line_from_row(r: Any, today: date, day: date, period_label: str = "") -> ConsumptionLine:
+    """A row of `day_lines_stmt` or `period_lines_stmt`: the line columns, the day (or
+    period id), then the attendance mark's state and billed flag (None when unmarked)."""
+    attendance, billed = r[11], r[12] is None or bool(r[12])
     return ConsumptionLine(
         booking_id=r[0], day=day, child_id=r[4], child_name=r[5], activity_id=r[6], activity_code=r[7],
-        activity_label=r[8], activity_order=r[9], price_cents=r[3], state=_state(r[2], day, today),
-        period_label=period_label)
+        activity_label=r[8], activity_order=r[9], price_cents=r[3],
+        state=_state(r[2], day, today, attendance, billed), period_label=period_label,
+        attendance=attendance or marks.BOOKED, billed=billed)
 
 
 def month_window(month: Month, today: date) -> tuple[date, date] | None:
@@ -169,19 +211,24 @@ def month_periods(session: Session, first: date, last: date) -> dict[int, tuple[
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+_MARK_COLUMNS = (col(Attendance.state), col(Attendance.billed))
+
+
 def _listed(last: date, day: SQLColumnExpression[Any]) -> ColumnElement[bool]:
     """A statement's lines up to `last` (at most today + 15 days): what R6 counts as
-    consumed, and the cancelled bookings of the same days, shown « annulé »."""
-    return or_(consumption.consumed(last, day), col(Booking.status) == "cancelled")
+    consumed and the justified absences it waived (shown at 0,00 €, their mark's
+    `billed` joined), and the cancelled bookings of the same days, shown « annulé »."""
+    return or_(consumption.confirmed_within(last, day), col(Booking.status) == "cancelled")
 
 
 def day_lines_stmt(first: date, last: date) -> Select[*tuple[Any, ...]]:
     # The explicit bounds give the (family, day) index its range; _listed decides.
     day = col(Booking.day)
     return (
-        select(*_LINE_COLUMNS, day)
+        select(*_LINE_COLUMNS, day, *_MARK_COLUMNS)
         .join(Child, col(Child.id) == col(Booking.child_id))
         .join(Activity, col(Activity.id) == col(Booking.activity_id))
+        .outerjoin(Attendance, col(Attendance.booking_id) == col(Booking.id))
         .where(day >= first, day <= last, _listed(last, day))
     )
 
@@ -189,9 +236,10 @@ def day_lines_stmt(first: date, last: date) -> Select[*tuple[Any, ...]]:
 def period_lines_stmt(period_ids: Iterable[int], last: date) -> Select[*tuple[Any, ...]]:
     """Bookings of the periods of `month_periods`, dated by their period's first day."""
     return (
-        select(*_LINE_COLUMNS, col(Booking.period_id))
+        select(*_LINE_COLUMNS, col(Booking.period_id), *_MARK_COLUMNS)
         .join(Child, col(Child.id) == col(Booking.child_id))
         .join(Activity, col(Activity.id) == col(Booking.activity_id))
+        .outerjoin(Attendance, col(Attendance.booking_id) == col(Booking.id))
         .join(Period, col(Period.id) == col(Booking.period_id))
         .where(col(Booking.period_id).in_(list(period_ids)), _listed(last, col(Period.first_day)))
     )
@@ -232,10 +280,14 @@ def consumption_history(
     *,
     child_id: int | None = None,
     activity_text: str = "",
+    attendance: str = "",
 ) -> ConsumptionHistory:
     today = ctx.clock.today()
     check_month(month, today)
     activity_text = " ".join((activity_text or "").split())[:80]
+    if attendance and attendance not in ATTENDANCE_FILTERS:
+        choices = ", ".join(marks.STATE_LABELS.values())
+        raise ServiceError(f"État inconnu : {choices}.", field="état")
 
     def _work(session: Session) -> ConsumptionHistory:
         family = family_ref(session, ctx, family_id)
@@ -251,7 +303,8 @@ def consumption_history(
                     raise ServiceError("Cet enfant n'est pas rattaché à la famille.", field="enfant")
             else:
                 child_name = names[child_id]
-        flt = ConsumptionFilter(child_id=child_id, child_name=child_name, activity_text=activity_text)
+        flt = ConsumptionFilter(child_id=child_id, child_name=child_name, activity_text=activity_text,
+                                attendance=attendance)
         kept = tuple(ln for ln in lines if flt.keeps(ln)) if flt.active else tuple(lines)
         return ConsumptionHistory(family=family, month=month, today=today, lines=kept, filter=flt,
                                   children=children, unfiltered_count=len(lines))

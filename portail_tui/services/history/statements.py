@@ -31,11 +31,13 @@ PAYMENT_COLUMNS = [
     Column("Montant", "amount", width=19.7),
 ]
 
+# État holds « absence justifiée — non facturée » (P2) whole: the activity gives way
+# (a long period label is cut with an ellipsis, the CSV keeps it whole).
 CONSUMPTION_COLUMNS = [
     Column("Date", "date", width=20),
-    Column("Enfant", width=30),
-    Column("Activité", width=92),
-    Column("État", width=20),
+    Column("Enfant", width=26),
+    Column("Activité", width=64),
+    Column("État", width=52),
     Column("Prix", "amount", width=18),
 ]
 
@@ -63,7 +65,7 @@ def payments_table(history: PaymentHistory) -> ReportTable:
 
 def consumptions_table(history: ConsumptionHistory) -> ReportTable:
     rows: list[list[object]] = [
-        [ln.day, ln.child_name, ln.label, ln.state, ln.price_cents if ln.counted else None]
+        [ln.day, ln.child_name, ln.label, ln.state, ln.shown_price]
         for ln in history.lines
     ]
     totals: list[list[object]] = [
@@ -80,6 +82,7 @@ def _consumption_notes(history: ConsumptionHistory) -> list[str]:
         f"Consommations : réservations confirmées jusqu'au {format_date_short(history.limit)} "
         f"(aujourd'hui + {CONSUMPTION_WINDOW_DAYS} jours){upcoming} ; "
         "les réservations annulées ne sont pas comptées."
+        + (" Les absences justifiées dans le délai ne sont pas facturées." if history.waived_count else "")
     ]
 
 
