@@ -10,10 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import func, insert, select, text, update
 
 from portail_tui.clock import PARIS, FixedClock
-from portail_tui.db import Database, upgrade
+from portail_tui.db import Database, alembic_config, upgrade
 from portail_tui.models import AuditLog, Family, Payment, ReceiptCounter
 from portail_tui.services import payments
 from portail_tui.services.context import Actor, Context, PermissionDenied
@@ -206,8 +207,14 @@ def test_migration_seals_existing_payments(request: pytest.FixtureRequest, engin
 
     db = _fresh_database(request, engine, tmp_path)
     try:
-        upgrade(db, "0004_health_opt_in")
+        # The town is seeded through today's models, then the schema goes back to before
+        # the chain (0005): every later migration's downgrade runs with rows in place.
+        upgrade(db)
         sd = seed(db)
+        cfg = alembic_config(db.url)
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004_health_opt_in")
         now = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=PARIS)
         rows = [dict(regie_id=sd.regie_id, family_id=sd.family_id, receipt_number=n, kind="payment", mode="cb",
                      amount_cents=1000 * n, payer_name="Jean Dupont", business_day=TODAY, created_at=now,
