@@ -151,7 +151,8 @@ def test_nightly_twice(sqlite_demo_db: Database, smtp: SmtpServer) -> None:
     assert second.exit_code == 0
     assert "✓ Récapitulatifs des réservations : 0" in second.output
     assert "Courriels : 0 envoyé(s)" in second.output
-    assert len(smtp.handler.received) == 18
+    # 18 families' booking digests and the two school kitchens' meal lists, once.
+    assert len(smtp.handler.received) == 18 + 2
 
 
 def test_nightly_without_mail_settings_still_runs(sqlite_demo_db: Database) -> None:
