@@ -10,6 +10,7 @@ from itertools import groupby
 
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.services.regie_setup.model import (
+    RATE_UNIT_NAMES,
     ActivitySpec,
     Problem,
     RateSpec,
@@ -29,8 +30,11 @@ class _Problems:
 
 
 def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) -> None:
-    """One set of brackets starting the same day must cover every quotient once."""
+    """One set of brackets of one unit starting the same day must cover every quotient
+    once (day, week and whole-period prices are separate sets)."""
     start = format_date_short(rates[0].valid_from)
+    if rates[0].unit != "day":
+        start += f" (tarifs {RATE_UNIT_NAMES[rates[0].unit]})"
     unknown = [r for r in rates if r.no_quotient]
     for extra in unknown[1:]:
         out.add(extra.key, f"deux tarifs sans quotient à partir du {start}.")
@@ -87,8 +91,11 @@ def _check_activity(out: _Problems, act: ActivitySpec, schools: set[str]) -> Non
         if r.identity() in seen:
             out.add(r.key, f"tarif en double (déjà {seen[r.identity()].key}).")
         seen.setdefault(r.identity(), r)
-    by_start = sorted(act.rates, key=lambda r: r.valid_from)
-    for _start, group in groupby(by_start, key=lambda r: r.valid_from):
+        if r.unit != "day" and act.booking_unit != "period":
+            out.add(f"{r.key}.unite", f"un tarif {RATE_UNIT_NAMES[r.unit]} ne va qu'avec une activité"
+                                      " réservée par période (inscription = \"periode\").")
+    by_start = sorted(act.rates, key=lambda r: (r.unit, r.valid_from))
+    for _start, group in groupby(by_start, key=lambda r: (r.unit, r.valid_from)):
         _check_generation(out, act, list(group))
 
 

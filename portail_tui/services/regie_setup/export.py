@@ -12,7 +12,13 @@ from sqlmodel import Session, col
 from tomlkit.items import AoT, Table
 
 from portail_tui.models import Activity, Period, Rate, Regie, School, SchoolClass
-from portail_tui.services.regie_setup.model import cents_text, deadline_text, hm, weekdays_text
+from portail_tui.services.regie_setup.model import (
+    RATE_UNIT_WORDS,
+    cents_text,
+    deadline_text,
+    hm,
+    weekdays_text,
+)
 
 HEADER = """\
 Paramétrage de la régie : identité, écoles, activités, tarifs et périodes.
@@ -86,6 +92,9 @@ def activity_table(a: Activity, rates: list[Rate]) -> Table:
     for r in rates:
         rt = tomlkit.table()
         rt.add("a_partir_du", r.valid_from)
+        if r.unit != "day":
+            rt.add("unite", RATE_UNIT_WORDS[r.unit])
+            rt["unite"].comment("prix fixe de la semaine" if r.unit == "week" else "prix fixe de la période entière")
         if r.no_quotient:
             rt.add("sans_quotient", True)
         else:
@@ -136,7 +145,8 @@ def export(session: Session, regie: Regie) -> str:
         for a in activities:
             rates = list(session.execute(
                 select(Rate).where(col(Rate.activity_id) == a.id)
-                .order_by(col(Rate.valid_from), col(Rate.no_quotient), col(Rate.qf_min))).scalars())
+                .order_by(col(Rate.unit), col(Rate.valid_from), col(Rate.no_quotient), col(Rate.qf_min)))
+                .scalars())
             acts.add(a.code, activity_table(a, rates))
         doc.add("activites", acts)
     periods = list(session.execute(
