@@ -33,8 +33,10 @@ def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) 
     """One set of brackets of one unit starting the same day must cover every quotient
     once (day, week and whole-period prices are separate sets)."""
     start = format_date_short(rates[0].valid_from)
+    what = "tranches"
     if rates[0].unit != "day":
         start += f" (tarifs {RATE_UNIT_NAMES[rates[0].unit]})"
+        what += f" {RATE_UNIT_NAMES[rates[0].unit]}"
     unknown = [r for r in rates if r.no_quotient]
     for extra in unknown[1:]:
         out.add(extra.key, f"deux tarifs sans quotient à partir du {start}.")
@@ -48,7 +50,7 @@ def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) 
     first = brackets[0]
     if first.qf_min != 0:
         out.add(f"{first.key}.qf_min",
-                f"trou dans les tranches : aucun tarif pour un quotient de 0 à {first.qf_min - 1}.")
+                f"trou dans les {what} : aucun tarif pour un quotient de 0 à {first.qf_min - 1}.")
     for prev, cur in zip(brackets, brackets[1:], strict=False):
         if prev.qf_max is None or cur.qf_min <= prev.qf_max:
             if cur.qf_min == prev.qf_min:
@@ -57,16 +59,16 @@ def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) 
             else:
                 upto = "sans plafond" if prev.qf_max is None else f"jusqu'à {prev.qf_max}"
                 out.add(f"{cur.key}.qf_min",
-                        f"tranches qui se chevauchent : {cur.qf_min} est déjà dans la tranche"
+                        f"{what} qui se chevauchent : {cur.qf_min} est déjà dans la tranche"
                         f" {prev.qf_min} {upto} ({prev.key}).")
         elif cur.qf_min > prev.qf_max + 1:
             out.add(f"{cur.key}.qf_min",
-                    f"trou dans les tranches : aucun tarif pour un quotient de {prev.qf_max + 1}"
+                    f"trou dans les {what} : aucun tarif pour un quotient de {prev.qf_max + 1}"
                     f" à {cur.qf_min - 1}.")
     last = brackets[-1]
     if last.qf_max is not None:
         out.add(f"{last.key}.qf_max",
-                f"trou dans les tranches : aucun tarif au-delà de {last.qf_max}"
+                f"trou dans les {what} : aucun tarif au-delà de {last.qf_max}"
                 " (la dernière tranche n'a pas de qf_max).")
 
 
