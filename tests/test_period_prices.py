@@ -189,6 +189,7 @@ def test_export_apply_is_a_no_op_and_a_new_day_rate_leaves_week_rates(ctx: Conte
     assert units.count("week") == 3 and units.count("period") == 3
     exported = ctx.db.read(lambda s: export(s, the_regie(s, ctx)))
     assert exported.count('unite = "semaine"') == 3 and exported.count('unite = "periode"') == 3
+    assert exported.index('prix = "9,00"') < exported.index('unite = "semaine"') < exported.index('unite = "periode"')
     again, problems = parse(exported)
     assert again is not None and not problems
     assert apply(ctx, again).is_noop

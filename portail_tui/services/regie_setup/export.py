@@ -143,10 +143,10 @@ def export(session: Session, regie: Regie) -> str:
     if activities:
         acts = tomlkit.table(is_super_table=True)
         for a in activities:
-            rates = list(session.execute(
-                select(Rate).where(col(Rate.activity_id) == a.id)
-                .order_by(col(Rate.unit), col(Rate.valid_from), col(Rate.no_quotient), col(Rate.qf_min)))
-                .scalars())
+            # Day prices first, then week, then whole-holiday ones, as the example file.
+            rates = sorted(session.execute(select(Rate).where(col(Rate.activity_id) == a.id)).scalars(),
+                           key=lambda r: (list(RATE_UNIT_WORDS).index(r.unit), r.valid_from, r.no_quotient,
+                                          r.qf_min))
             acts.add(a.code, activity_table(a, rates))
         doc.add("activites", acts)
     periods = list(session.execute(
