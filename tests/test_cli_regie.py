@@ -79,7 +79,9 @@ def test_apply_dry_run_then_apply_then_export_round_trip(url: str, example: Path
     before = _digest(url)
     dry = _invoke(url, "regie", "apply", str(example), "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "Ajouts : 45" in dry.output and "activité RS" in dry.output
+    # 51: schools, classes, activities, day rates, periods, and the holiday centre's three
+    # week and three whole-holiday rates.
+    assert "Ajouts : 51" in dry.output and "activité RS" in dry.output
     assert "Simulation (--dry-run) : rien n'a été modifié." in dry.output
     assert _digest(url) == before
     done = _invoke(url, "regie", "apply", str(example))

@@ -203,14 +203,14 @@ def test_slots_count_confirmed_bookings_and_some_are_full(town) -> None:  # type
 
 def test_prices_follow_the_family_quotient_bracket(town) -> None:  # type: ignore[no-untyped-def]
     db, _ = town
-    rates = {(r.activity_id, r.qf_min): r.price_cents
+    rates = {(r.activity_id, r.unit, r.qf_min): r.price_cents
              for r in db.read(lambda s: list(s.execute(select(Rate)).scalars()))}
-    assert len(rates) == 6 * len(QF_BRACKETS)
+    # Every activity by the day, and the holiday centre also by the week and whole holiday.
+    assert len(rates) == (6 + 2) * len(QF_BRACKETS)
     quotients = dict(_all(db, select(Family.id, Family.quotient)))
-    closures = frozenset(d for (d,) in _all(db, select(Closure.day)))
-    cal = SchoolCalendar(zone="A", closures=closures)
     periods = {p.id: p for p in db.read(lambda s: list(s.execute(select(Period)).scalars()))}
     brackets_seen = set()
+    units_seen = set()
     rows = _all(db, select(Booking.family_id, Booking.activity_id, Booking.period_id,
                            Booking.price_cents, Booking.quotient_used).where(_not_unbooked()))
     for family_id, act_id, period_id, price, used in rows:
@@ -218,19 +218,17 @@ def test_prices_follow_the_family_quotient_bracket(town) -> None:  # type: ignor
         assert used == q
         b = bracket_index(q)
         brackets_seen.add(b)
-        unit = rates[(act_id, QF_BRACKETS[b][0])]
         if period_id is None:
-            assert price == unit
+            assert price == rates[(act_id, "day", QF_BRACKETS[b][0])]
         else:
+            # The example file prices the holiday centre flat: a week (of a holiday, or a
+            # summer week of its own) at the week rate, a whole holiday at its own rate.
             p = periods[period_id]
-            days = sum(
-                1 for i in range((p.last_day - p.first_day).days + 1)
-                if (d := p.first_day + timedelta(days=i)).weekday() < 5
-                and not cal.is_public_holiday(d) and not cal.is_closed(d)
-            )
-            assert price == unit * days
+            unit = "week" if p.parent_id is not None or (p.last_day - p.first_day).days < 7 else "period"
+            units_seen.add(unit)
+            assert price == rates[(act_id, unit, QF_BRACKETS[b][0])]
     assert brackets_seen == {0, 1, 2}
-    assert any(p is not None for _f, _a, p, _pr, _u in rows)  # holiday centre booked by period
+    assert units_seen == {"week", "period"}  # holiday centre booked by the week and whole
 
 
 def test_receipts_are_gapless_and_chronological(town) -> None:  # type: ignore[no-untyped-def]

@@ -262,7 +262,7 @@ def test_weeks_point_at_their_holiday(ctx: Context) -> None:
     assert rows["Vacances d'hiver 2027 — semaine du 15 février"].parent_id == whole.id
     assert whole.parent_id is None
     rates = ctx.db.read(lambda s: s.execute(select(func.count()).select_from(Rate)).scalar_one())
-    assert rates == 18
+    assert rates == 18 + 6  # six activities × three brackets, and CLV's week and whole-holiday ones
     assert ctx.db.read(lambda s: s.execute(text("SELECT COUNT(*) FROM school_class")).scalar_one()) == 12
 
 

@@ -193,14 +193,14 @@ class BookingMaker:
             if p.opens <= self.today:
                 by_holiday.setdefault(p.holiday, []).append(p)
         cap = self.caps[CLV]
-        prices = ACTIVITY_SPECS[CLV].prices
+        clv = ACTIVITY_SPECS[CLV]
         for rows in by_holiday.values():
             if rng.random() >= 0.18:
                 continue
             wholes = [p for p in rows if p.whole]
             weeks = [p for p in rows if not p.whole]
             pick = wholes[0] if wholes and rng.random() < 0.3 else rng.choice(weeks)
-            pid, first, _last, opens, closes, open_days, _h, _w = pick
+            pid, first, _last, opens, closes, open_days, _h, _w, unit = pick
             fam = fams[first.isocalendar()[1] % 2] if len(fams) > 1 else fams[0]
             end = min(closes, self.today - timedelta(days=1))
             if end < opens:
@@ -210,7 +210,7 @@ class BookingMaker:
             dt = self.at(d, rng.randint(420, 1379) if web else rng.randint(510, 1049))
             cv = self.tsproc(dt)
             actor = fam.tag if web else "agent:agent"
-            price = prices[fam.bracket] * open_days
+            price = clv.period_price(unit, fam.bracket, open_days)
             self.booking_id += 1
             self.period_seen[pid] = self.period_seen.get(pid, 0) + 1
             taken = self.period_taken.get(pid, 0)

@@ -27,6 +27,7 @@ from portail_tui.demo.spec import (
     RS,
     TownContext,
 )
+from portail_tui.domain.booking_rules import PeriodRule
 from portail_tui.domain.frdates import format_date_long, format_month
 from portail_tui.domain.school_calendar import ETE, DayKind, SchoolCalendar
 from portail_tui.models import (
@@ -71,6 +72,7 @@ class DemoPeriod(NamedTuple):
     open_days: int
     holiday: int  # index of the holiday it belongs to
     whole: bool
+    pricing_unit: str  # which flat rate it takes (PeriodRule.pricing_unit)
 
 
 class TownSetup:
@@ -197,7 +199,10 @@ class TownSetup:
             by_label[p.label] = pid
             self.periods.append(DemoPeriod(pid, p.first_day, p.last_day, p.booking_opens, p.booking_closes,
                                            self.open_days(p.first_day, p.last_day),
-                                           self.holiday_keys[p.label], p.label in wholes))
+                                           self.holiday_keys[p.label], p.label in wholes,
+                                           PeriodRule(pid, ids[p.activity], p.label, p.first_day, p.last_day,
+                                                      p.booking_opens, p.booking_closes,
+                                                      parent_id=parent).pricing_unit))
         if rows:
             conn.execute(insert(table_of(Period)), rows)
         self.period_rows = {r["id"]: r for r in rows}

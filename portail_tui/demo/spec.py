@@ -71,6 +71,14 @@ class ActivitySpec:
     group: str | None
     combinable: bool
     prices: tuple[int, int, int]  # cents, per QF bracket (per day for a period activity)
+    # Flat prices of a period activity by unit ('week', 'period'), per QF bracket.
+    flat: tuple[tuple[str, tuple[int, int, int]], ...] = ()
+
+    def period_price(self, unit: str, bracket: int, open_days: int) -> int:
+        """What the booking service charges for a period (domain.booking_rules.period_price):
+        the flat price of its unit when the file sets one, else the day price × open days."""
+        flat = dict(self.flat)
+        return flat[unit][bracket] if unit in flat else self.prices[bracket] * open_days
 
 
 def _example() -> SetupFile:
@@ -89,15 +97,22 @@ REGIE_NAME = EXAMPLE.regie.name
 # file's first activity, which every activity of the example shares.
 QF_BRACKETS: tuple[tuple[int, int | None], ...] = tuple(
     (r.qf_min, r.qf_max) for r in sorted(EXAMPLE.activities[0].rates, key=lambda r: r.qf_min)
-    if not r.no_quotient
+    if not r.no_quotient and r.unit == "day"
 )
 
 
 def _activity_spec(a: ExampleActivity) -> ActivitySpec:
-    prices = [r.price_cents for r in sorted(a.rates, key=lambda r: r.qf_min) if not r.no_quotient]
+    def of(unit: str) -> tuple[int, int, int] | None:
+        p = [r.price_cents for r in sorted(a.rates, key=lambda r: r.qf_min) if not r.no_quotient and r.unit == unit]
+        return (p[0], p[1], p[2]) if p else None
+
+    prices = of("day")
+    if prices is None:
+        raise DemoError(f"Fichier d'exemple : {a.code} n'a pas de tarif à la journée.")
+    flat = tuple((unit, p) for unit in ("week", "period") if (p := of(unit)) is not None)
     return ActivitySpec(a.code, a.label, a.letter, a.start_time, a.end_time, a.weekdays, a.runs_on,
                         a.booking_unit, a.capacity or 0, a.exclusion_group, a.combinable_in_group,
-                        (prices[0], prices[1], prices[2]))
+                        prices, flat)
 
 
 ACTIVITY_SPECS: tuple[ActivitySpec, ...] = tuple(_activity_spec(a) for a in EXAMPLE.activities)

@@ -79,6 +79,7 @@ class RateRule:
     valid_from: date
     valid_to: date | None = None
     no_quotient: bool = False  # the price of a family without a known quotient (G3)
+    unit: str = "day"  # what the price buys: a day, or flat a holiday week / a whole period
 
     def applies(self, quotient: int, on: date) -> bool:
         if self.no_quotient:
@@ -107,6 +108,13 @@ class PeriodRule:
 
     def overlaps(self, other: PeriodRule) -> bool:
         return self.first_day <= other.last_day and other.first_day <= self.last_day
+
+    @property
+    def pricing_unit(self) -> str:
+        """Which flat rate it takes: 'week' for a week of a whole holiday and for a period
+        of its own lasting at most seven days (a summer week booked alone), 'period' for
+        a longer one (the whole holiday): a one-week holiday and its week cost the same."""
+        return "week" if self.parent_id is not None or (self.last_day - self.first_day).days < 7 else "period"
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,12 +329,13 @@ def rates_in_force(rates: Sequence[RateRule], on: date) -> list[RateRule]:
     return [r for r in rates if r.valid_from <= on and (r.valid_to is None or on <= r.valid_to)]
 
 
-def price_for(rates: Sequence[RateRule], quotient: int | None, on: date) -> int | None:
-    """Price of one day from the QF bracket (B1). Without a known quotient the family
-    pays the régie's « sans quotient » rate when it set one (G3), else the top bracket
-    (the one with the highest floor), as régies do when no attestation was supplied.
-    None: no rate in force that day."""
-    valid = rates_in_force(rates, on)
+def price_for(rates: Sequence[RateRule], quotient: int | None, on: date, unit: str = "day") -> int | None:
+    """Price of one `unit` (a day by default) from the QF bracket (B1). Without a known
+    quotient the family pays the régie's « sans quotient » rate when it set one (G3),
+    else the top bracket (the one with the highest floor), as régies do when no
+    attestation was supplied. Brackets of other units are not looked at.
+    None: no rate of that unit in force that day."""
+    valid = [r for r in rates_in_force(rates, on) if r.unit == unit]
     if not valid:
         return None
     brackets = [r for r in valid if not r.no_quotient]
@@ -346,24 +355,18 @@ def price_for(rates: Sequence[RateRule], quotient: int | None, on: date) -> int 
     return max(brackets, key=lambda r: r.qf_min).price_cents
 
 
-def period_price(
-    rule: ActivityRule,
-    period: PeriodRule,
-    rates: Sequence[RateRule],
-    quotient: int | None,
-    cal: SchoolCalendar,
-) -> int | None:
-    """A period costs the day rate for each day it opens (rates are per day, B1)."""
-    total = 0
+def period_price(rule: ActivityRule, period: PeriodRule, rates: Sequence[RateRule], quotient: int | None,
+                 cal: SchoolCalendar) -> int | None:
+    """A week or a whole holiday costs its flat rate ('week' / 'period': `pricing_unit`)
+    in force on its first day; without one, the day rate for each day it opens (B1)."""
     days = period_days(rule, period, cal)
     if not days:
         return None
-    for d in days:
-        p = price_for(rates, quotient, d)
-        if p is None:
-            return None
-        total += p
-    return total
+    flat = price_for(rates, quotient, period.first_day, period.pricing_unit)
+    if flat is not None:
+        return flat
+    prices = [price_for(rates, quotient, d) for d in days]
+    return None if None in prices else sum(p for p in prices if p is not None)
 
 
 # ---------------------------------------------------------------------- exclusions

@@ -68,12 +68,21 @@ class Activity(SQLModel, table=True):
 
 class Rate(SQLModel, table=True):
     """Price by quotient familial bracket (B1): qf_min <= QF <= qf_max (None = no upper bound).
-    For a period-booked activity the price is per day of the period. A `no_quotient` row
+
+    `unit` says what the price buys: 'day' (one day; a period booked as a whole costs
+    it for each day the period opens), 'week' (a holiday week booked as a whole, flat)
+    or 'period' (a whole holiday booked at once, flat) — the last two only on a period
+    activity (G1/G3: « 45 € la semaine », « 80 € les deux semaines »). Which periods are
+    weeks is `domain.booking_rules.period_pricing_unit`; a period whose unit has no rate
+    in force falls back to the day rate. Brackets are read per unit. A `no_quotient` row
     is the price of families whose quotient is unknown (G3); without one they pay the
-    top bracket."""
+    top bracket (of that unit)."""
 
     __tablename__ = "rate"
-    __table_args__ = (CheckConstraint("price_cents >= 0", name="price_positive"),)
+    __table_args__ = (
+        CheckConstraint("price_cents >= 0", name="price_positive"),
+        CheckConstraint("unit IN ('day','week','period')", name="unit"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     activity_id: int = Field(foreign_key="activity.id", index=True)
     qf_min: int = Field(default=0)
@@ -82,6 +91,7 @@ class Rate(SQLModel, table=True):
     valid_from: date
     valid_to: date | None = None
     no_quotient: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    unit: str = Field(default="day", max_length=6, sa_column_kwargs={"server_default": "day"})
 
 
 class Period(SQLModel, table=True):

@@ -60,7 +60,7 @@ _Q_REGIE = select(G.c.name, G.c.school_zone).where(G.c.id == bindparam("regie"))
 _Q_ACTIVITIES = select(A).where(A.c.regie_id == bindparam("regie"), A.c.active.is_(True))
 _Q_RATES = (
     select(R.c.activity_id, R.c.qf_min, R.c.qf_max, R.c.price_cents, R.c.valid_from, R.c.valid_to,
-           R.c.no_quotient)
+           R.c.no_quotient, R.c.unit)
     .join(A, A.c.id == R.c.activity_id)
     .where(A.c.regie_id == bindparam("regie"))
 )
@@ -168,7 +168,7 @@ def load_setup(session: Session, regie_id: int) -> RegieSetup:
         if r.activity_id in activities:
             rates.setdefault(r.activity_id, []).append(
                 RateRule(r.qf_min, r.qf_max, r.price_cents, r.valid_from, r.valid_to,
-                         bool(r.no_quotient))
+                         bool(r.no_quotient), r.unit)
             )
     reasons: dict[date, str] = {r.day: r.reason for r in conn.execute(_Q_CLOSURES, params)}
     zone = regie.school_zone if regie.school_zone in ("A", "B", "C") else "A"

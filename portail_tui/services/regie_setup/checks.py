@@ -10,6 +10,7 @@ from itertools import groupby
 
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.services.regie_setup.model import (
+    RATE_UNIT_NAMES,
     ActivitySpec,
     Problem,
     RateSpec,
@@ -29,8 +30,13 @@ class _Problems:
 
 
 def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) -> None:
-    """One set of brackets starting the same day must cover every quotient once."""
+    """One set of brackets of one unit starting the same day must cover every quotient
+    once (day, week and whole-period prices are separate sets)."""
     start = format_date_short(rates[0].valid_from)
+    what = "tranches"
+    if rates[0].unit != "day":
+        start += f" (tarifs {RATE_UNIT_NAMES[rates[0].unit]})"
+        what += f" {RATE_UNIT_NAMES[rates[0].unit]}"
     unknown = [r for r in rates if r.no_quotient]
     for extra in unknown[1:]:
         out.add(extra.key, f"deux tarifs sans quotient à partir du {start}.")
@@ -44,7 +50,7 @@ def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) 
     first = brackets[0]
     if first.qf_min != 0:
         out.add(f"{first.key}.qf_min",
-                f"trou dans les tranches : aucun tarif pour un quotient de 0 à {first.qf_min - 1}.")
+                f"trou dans les {what} : aucun tarif pour un quotient de 0 à {first.qf_min - 1}.")
     for prev, cur in zip(brackets, brackets[1:], strict=False):
         if prev.qf_max is None or cur.qf_min <= prev.qf_max:
             if cur.qf_min == prev.qf_min:
@@ -53,16 +59,16 @@ def _check_generation(out: _Problems, act: ActivitySpec, rates: list[RateSpec]) 
             else:
                 upto = "sans plafond" if prev.qf_max is None else f"jusqu'à {prev.qf_max}"
                 out.add(f"{cur.key}.qf_min",
-                        f"tranches qui se chevauchent : {cur.qf_min} est déjà dans la tranche"
+                        f"{what} qui se chevauchent : {cur.qf_min} est déjà dans la tranche"
                         f" {prev.qf_min} {upto} ({prev.key}).")
         elif cur.qf_min > prev.qf_max + 1:
             out.add(f"{cur.key}.qf_min",
-                    f"trou dans les tranches : aucun tarif pour un quotient de {prev.qf_max + 1}"
+                    f"trou dans les {what} : aucun tarif pour un quotient de {prev.qf_max + 1}"
                     f" à {cur.qf_min - 1}.")
     last = brackets[-1]
     if last.qf_max is not None:
         out.add(f"{last.key}.qf_max",
-                f"trou dans les tranches : aucun tarif au-delà de {last.qf_max}"
+                f"trou dans les {what} : aucun tarif au-delà de {last.qf_max}"
                 " (la dernière tranche n'a pas de qf_max).")
 
 
@@ -87,8 +93,11 @@ def _check_activity(out: _Problems, act: ActivitySpec, schools: set[str]) -> Non
         if r.identity() in seen:
             out.add(r.key, f"tarif en double (déjà {seen[r.identity()].key}).")
         seen.setdefault(r.identity(), r)
-    by_start = sorted(act.rates, key=lambda r: r.valid_from)
-    for _start, group in groupby(by_start, key=lambda r: r.valid_from):
+        if r.unit != "day" and act.booking_unit != "period":
+            out.add(f"{r.key}.unite", f"un tarif {RATE_UNIT_NAMES[r.unit]} ne va qu'avec une activité"
+                                      " réservée par période (inscription = \"periode\").")
+    by_start = sorted(act.rates, key=lambda r: (r.unit, r.valid_from))
+    for _start, group in groupby(by_start, key=lambda r: (r.unit, r.valid_from)):
         _check_generation(out, act, list(group))
 
 

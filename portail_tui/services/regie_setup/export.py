@@ -12,7 +12,13 @@ from sqlmodel import Session, col
 from tomlkit.items import AoT, Table
 
 from portail_tui.models import Activity, Period, Rate, Regie, School, SchoolClass
-from portail_tui.services.regie_setup.model import cents_text, deadline_text, hm, weekdays_text
+from portail_tui.services.regie_setup.model import (
+    RATE_UNIT_WORDS,
+    cents_text,
+    deadline_text,
+    hm,
+    weekdays_text,
+)
 
 HEADER = """\
 Paramétrage de la régie : identité, écoles, activités, tarifs et périodes.
@@ -86,6 +92,9 @@ def activity_table(a: Activity, rates: list[Rate]) -> Table:
     for r in rates:
         rt = tomlkit.table()
         rt.add("a_partir_du", r.valid_from)
+        if r.unit != "day":
+            rt.add("unite", RATE_UNIT_WORDS[r.unit])
+            rt["unite"].comment("prix fixe de la semaine" if r.unit == "week" else "prix fixe de la période entière")
         if r.no_quotient:
             rt.add("sans_quotient", True)
         else:
@@ -134,9 +143,10 @@ def export(session: Session, regie: Regie) -> str:
     if activities:
         acts = tomlkit.table(is_super_table=True)
         for a in activities:
-            rates = list(session.execute(
-                select(Rate).where(col(Rate.activity_id) == a.id)
-                .order_by(col(Rate.valid_from), col(Rate.no_quotient), col(Rate.qf_min))).scalars())
+            # Day prices first, then week, then whole-holiday ones, as the example file.
+            rates = sorted(session.execute(select(Rate).where(col(Rate.activity_id) == a.id)).scalars(),
+                           key=lambda r: (list(RATE_UNIT_WORDS).index(r.unit), r.valid_from, r.no_quotient,
+                                          r.qf_min))
             acts.add(a.code, activity_table(a, rates))
         doc.add("activites", acts)
     periods = list(session.execute(

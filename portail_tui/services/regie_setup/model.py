@@ -3,7 +3,7 @@ units the database keeps (cents, ISO weekday digits, times), so that the checks,
 plan and the row builders never read TOML again.
 
 Identities: a school and an activity by their code, a class by its name in its school,
-a rate by (activity, start date, bracket floor or « sans quotient »), a period by
+a rate by (activity, unit, start date, bracket floor or « sans quotient »), a period by
 (activity, label). Two set-ups are compared by these keys (plan.py)."""
 
 from __future__ import annotations
@@ -61,9 +61,10 @@ class RateSpec:
     qf_max: int | None = None
     no_quotient: bool = False
     key: str = ""  # where it sits in the file, for problems
+    unit: str = "day"  # day | week | period (Rate.unit)
 
-    def identity(self) -> tuple[date, bool, int]:
-        return (self.valid_from, self.no_quotient, 0 if self.no_quotient else self.qf_min)
+    def identity(self) -> tuple[str, date, bool, int]:
+        return (self.unit, self.valid_from, self.no_quotient, 0 if self.no_quotient else self.qf_min)
 
 
 @dataclass
@@ -114,6 +115,11 @@ class SetupFile:
     schools: list[SchoolSpec] = field(default_factory=list)
     activities: list[ActivitySpec] = field(default_factory=list)
     periods: list[PeriodSpec] = field(default_factory=list)
+
+
+# What a rate's price buys, as the file writes it (`unite`), and in the plan's words.
+RATE_UNIT_WORDS = {"day": "jour", "week": "semaine", "period": "periode"}
+RATE_UNIT_NAMES = {"day": "", "week": "à la semaine", "period": "à la période"}
 
 
 def weekdays_text(digits: str) -> str:

@@ -48,10 +48,11 @@ ACTIVITY_KEYS = ("libelle", "lettre", "inscription", "calendrier", "jours", "deb
                  "liste_attente", "groupe_exclusion", "cumulable", "ecoles", "age_min", "age_max",
                  "supplement_sans_reservation", "repas", "declaree_caf", "fermee_a_partir_du",
                  "tarifs")
-RATE_KEYS = ("a_partir_du", "qf_min", "qf_max", "sans_quotient", "prix")
+RATE_KEYS = ("a_partir_du", "unite", "qf_min", "qf_max", "sans_quotient", "prix")
 PERIOD_KEYS = ("activite", "libelle", "du", "au", "inscriptions_du", "inscriptions_au", "capacite",
                "dans")
 UNITS = {"jour": "day", "periode": "period", "période": "period"}
+RATE_UNITS = {"jour": "day", "semaine": "week", "periode": "period", "période": "period"}
 CALENDARS = {"scolaire": "school", "vacances": "holidays"}
 
 
@@ -324,6 +325,7 @@ def _rate(r: _Reader, key: str, data: Any) -> RateSpec | None:
     no_quotient = r.get(t, key, "sans_quotient", as_bool, default=False)
     qf_min = r.get(t, key, "qf_min", as_int(0, 100_000), default=0)
     qf_max = r.get(t, key, "qf_max", as_int(0, 100_000))
+    unit = r.get(t, key, "unite", as_choice(RATE_UNITS), default="day")
     if no_quotient and ("qf_min" in t or "qf_max" in t):
         r.problem(key, "un tarif sans quotient n'a ni qf_min ni qf_max.")
     if price is not None and price < 0:
@@ -332,7 +334,7 @@ def _rate(r: _Reader, key: str, data: Any) -> RateSpec | None:
         return None
     # A bad price was reported; the bracket still counts for the checks between brackets.
     return RateSpec(valid_from=start, price_cents=price if price is not None else 0, qf_min=qf_min, qf_max=qf_max,
-                    no_quotient=no_quotient, key=key)
+                    no_quotient=no_quotient, key=key, unit=unit)
 
 
 def _activity(r: _Reader, code: str, data: Any) -> ActivitySpec | None:

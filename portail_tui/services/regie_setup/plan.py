@@ -35,7 +35,7 @@ from portail_tui.models import (
 )
 from portail_tui.services import audit
 from portail_tui.services.context import Context, ServiceError
-from portail_tui.services.regie_setup.model import SetupFile, cents_text
+from portail_tui.services.regie_setup.model import RATE_UNIT_NAMES, SetupFile, cents_text
 from portail_tui.services.regie_setup.rows import (
     activity_values,
     class_values,
@@ -69,7 +69,7 @@ FILE_KEYS = {
     "capacity": "capacite", "waiting_list": "liste_attente", "exclusion_group": "groupe_exclusion",
     "combinable_in_group": "cumulable", "eligible_schools": "ecoles", "min_age": "age_min",
     "max_age": "age_max", "surcharge_cents": "supplement_sans_reservation", "serves_meal": "repas",
-    "caf_declared": "declaree_caf", "qf_max": "qf_max", "price_cents": "prix",
+    "caf_declared": "declaree_caf", "qf_max": "qf_max", "price_cents": "prix", "unit": "unite",
     "valid_to": "fin de validité", "first_day": "du", "last_day": "au",
     "booking_opens": "inscriptions_du", "booking_closes": "inscriptions_au", "parent_id": "dans",
 }
@@ -290,7 +290,8 @@ class _Walk:
             return
         self.note(Change("activité", code, REMOVED), row.id)
         for r in self.s.execute(select(Rate).where(col(Rate.activity_id) == row.id)).scalars():
-            self.note(Change("tarif", _rate_name(code, r.valid_from, r.no_quotient, r.qf_min, r.qf_max), REMOVED), r.id)
+            self.note(Change("tarif", _rate_name(code, r.valid_from, r.no_quotient, r.qf_min, r.qf_max, r.unit),
+                             REMOVED), r.id)
         for p in self.s.execute(select(Period).where(col(Period.activity_id) == row.id)).scalars():
             self.note(Change("période", f"{code} / {p.label}", REMOVED), p.id)
         if self.write:
@@ -301,15 +302,15 @@ class _Walk:
             self.s.delete(row)
 
     def rates(self, code: str, aid: int, wanted: list[dict[str, Any]]) -> None:
-        rows: dict[tuple[date, bool, int], Rate] = {}
+        rows: dict[tuple[str, date, bool, int], Rate] = {}
         if aid:
             for r in self.s.execute(select(Rate).where(col(Rate.activity_id) == aid)).scalars():
-                rows[rate_identity({"valid_from": r.valid_from, "no_quotient": r.no_quotient,
+                rows[rate_identity({"unit": r.unit, "valid_from": r.valid_from, "no_quotient": r.no_quotient,
                                     "qf_min": r.qf_min})] = r
         for values in wanted:
             ident = rate_identity(values)
             name = _rate_name(code, values["valid_from"], values["no_quotient"], values["qf_min"],
-                              values["qf_max"])
+                              values["qf_max"], values["unit"])
             row = rows.pop(ident, None)
             if row is not None and row.valid_from <= self.today:
                 fixed = _diff(row, values, skip=("activity_id", "valid_to"))
@@ -320,7 +321,7 @@ class _Walk:
                     continue
             self.upsert("tarif", name, row, Rate, values, skip=("activity_id",))
         for row in rows.values():
-            name = _rate_name(code, row.valid_from, row.no_quotient, row.qf_min, row.qf_max)
+            name = _rate_name(code, row.valid_from, row.no_quotient, row.qf_min, row.qf_max, row.unit)
             if row.valid_from <= self.today:
                 self.refuse(f"tarif {name} déjà appliqué : il reste dans le fichier (un tarif"
                             " passé ne se supprime pas, un nouveau tarif le remplace à sa date).")
@@ -360,10 +361,12 @@ class _Walk:
                 self.s.delete(row)
 
 
-def _rate_name(code: str, start: date, no_quotient: bool, qf_min: int, qf_max: int | None) -> str:
+def _rate_name(code: str, start: date, no_quotient: bool, qf_min: int, qf_max: int | None,
+               unit: str = "day") -> str:
     bracket = "sans quotient" if no_quotient else (
         f"QF {qf_min}+" if qf_max is None else f"QF {qf_min}–{qf_max}")
-    return f"{code} {bracket} dès le {format_date_short(start)}"
+    per = f" {RATE_UNIT_NAMES[unit]}" if unit != "day" else ""
+    return f"{code}{per} {bracket} dès le {format_date_short(start)}"
 
 
 def the_regie(session: Session, ctx: Context) -> Regie:

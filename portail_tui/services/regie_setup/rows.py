@@ -79,20 +79,23 @@ def activity_values(spec: ActivitySpec, regie_id: int, position: int) -> dict[st
 
 
 def rate_values(spec: ActivitySpec, activity_id: int) -> list[dict[str, Any]]:
-    """The activity's rates, each valid until the day before the next start date (G3):
-    a new set of brackets closes the previous one, never rewrites it."""
-    starts = sorted({r.valid_from for r in spec.rates})
-    ends: dict[date, date | None] = {
-        s: (starts[i + 1] - _ONE_DAY if i + 1 < len(starts) else None) for i, s in enumerate(starts)
-    }
-    return [_rate(r, activity_id, ends[r.valid_from])
+    """The activity's rates, each valid until the day before the next start date of the
+    same unit (G3): a new set of brackets closes the previous one, never rewrites it; a
+    new set of day prices leaves the week prices alone."""
+    ends: dict[tuple[str, date], date | None] = {}
+    for unit in {r.unit for r in spec.rates}:
+        starts = sorted({r.valid_from for r in spec.rates if r.unit == unit})
+        for i, s in enumerate(starts):
+            ends[(unit, s)] = starts[i + 1] - _ONE_DAY if i + 1 < len(starts) else None
+    return [_rate(r, activity_id, ends[(r.unit, r.valid_from)])
             for r in sorted(spec.rates, key=lambda r: r.identity())]
 
 
 def _rate(r: RateSpec, activity_id: int, valid_to: date | None) -> dict[str, Any]:
     return {"activity_id": activity_id, "qf_min": 0 if r.no_quotient else r.qf_min,
             "qf_max": None if r.no_quotient else r.qf_max, "price_cents": r.price_cents,
-            "valid_from": r.valid_from, "valid_to": valid_to, "no_quotient": r.no_quotient}
+            "valid_from": r.valid_from, "valid_to": valid_to, "no_quotient": r.no_quotient,
+            "unit": r.unit}
 
 
 def period_values(spec: PeriodSpec, activity_id: int, parent_id: int | None) -> dict[str, Any]:
@@ -102,7 +105,7 @@ def period_values(spec: PeriodSpec, activity_id: int, parent_id: int | None) -> 
             "parent_id": parent_id}
 
 
-def rate_identity(values: dict[str, Any]) -> tuple[date, bool, int]:
-    """The key a rate row is matched by: start date, « sans quotient », bracket floor."""
-    return (values["valid_from"], bool(values["no_quotient"]),
+def rate_identity(values: dict[str, Any]) -> tuple[str, date, bool, int]:
+    """The key a rate row is matched by: unit, start date, « sans quotient », bracket floor."""
+    return (str(values["unit"]), values["valid_from"], bool(values["no_quotient"]),
             0 if values["no_quotient"] else int(values["qf_min"]))
