@@ -274,3 +274,18 @@ def test_two_regisseurs_closing_at_once_close_once(actx: Context, rctx: Context,
         results = list(pool.map(lambda _i: regie_admin.close_day(rctx, TUE, [rs], "Inondation"), range(2)))
     assert sorted(r.changed for r in results) == [False, True]
     assert len(outbox(actx, "day_closed")) == 2 and len(actions(rctx, "day.close")) == 1
+
+
+def test_rates_read_with_their_unit() -> None:
+    """The Activités section lists a holiday centre's day, week and whole-holiday brackets:
+    each says what its price buys, and the « sans quotient » rate says so."""
+    from datetime import date as _date
+
+    from portail_tui.domain.booking_rules import RateRule
+    from portail_tui.services.regie_admin.capacities import rate_text
+
+    start = _date(2026, 9, 1)
+    assert rate_text(RateRule(0, 700, 210, start)) == "QF 0 à 700 : 2,10\u00a0€"
+    assert rate_text(RateRule(701, None, 5800, start, unit="week")) == "QF 701 et plus : 58,00\u00a0€ la semaine"
+    assert rate_text(RateRule(0, None, 14500, start, no_quotient=True, unit="period")) == \
+        "Sans quotient : 145,00\u00a0€ la période"

@@ -13,7 +13,12 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from portail_tui.domain.booking_rules import ActivityRule, operation_refusal, rates_in_force
+from portail_tui.domain.booking_rules import (
+    ActivityRule,
+    RateRule,
+    operation_refusal,
+    rates_in_force,
+)
 from portail_tui.domain.frdates import format_date_long
 from portail_tui.domain.money import format_amount
 from portail_tui.models import Activity, Booking, Period, Slot
@@ -92,6 +97,17 @@ def regie_activity(session: Session, ctx: Context, activity_id: int) -> Activity
     return activity
 
 
+_UNIT_ORDER = {"day": 0, "week": 1, "period": 2}
+_UNIT_SUFFIX = {"day": "", "week": " la semaine", "period": " la période"}
+
+
+def rate_text(r: RateRule) -> str:
+    """« QF 0 à 700 : 2,10 € », « Sans quotient : 45,00 € la semaine »: a holiday centre's
+    day, week and whole-holiday brackets would read alike without their unit."""
+    who = "Sans quotient" if r.no_quotient else bracket_text(r.qf_min, r.qf_max)
+    return f"{who} : {format_amount(r.price_cents)}{_UNIT_SUFFIX.get(r.unit, '')}"
+
+
 def list_activities(ctx: Context) -> list[ActivityInfo]:
     actor = permissions.require(ctx, "regie.manage")
     today = ctx.clock.today()
@@ -100,14 +116,15 @@ def list_activities(ctx: Context) -> list[ActivityInfo]:
         setup = load_setup(session, actor.regie_id)
         out = []
         for rule in setup.ordered():
-            rates = sorted(rates_in_force(setup.rates_of(rule), today), key=lambda r: r.qf_min)
+            rates = sorted(rates_in_force(setup.rates_of(rule), today),
+                           key=lambda r: (_UNIT_ORDER.get(r.unit, 9), r.no_quotient, r.qf_min))
             out.append(ActivityInfo(
                 id=rule.id, code=rule.code, label=rule.label, letter=rule.letter, hours=rule.hours,
                 by_period=rule.by_period,
                 weekdays=", ".join(WEEKDAY_NAMES[d] for d in rule.weekdays if d in WEEKDAY_NAMES),
                 deadline=deadline_words(rule), horizon_days=rule.horizon_days, capacity=rule.capacity,
                 waiting_list=rule.waiting_list,
-                rates=tuple(f"{bracket_text(r.qf_min, r.qf_max)} : {format_amount(r.price_cents)}" for r in rates),
+                rates=tuple(rate_text(r) for r in rates),
             ))
         return out
 
