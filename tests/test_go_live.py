@@ -14,7 +14,8 @@ Steps:
  2. `portail regie exemple` → `check` → `apply --dry-run` (nothing written) → `apply`;
  3. `portail import familles` of a Windows-1252 `;` CSV and of an XLSX (other families),
     each with opening balances (« reprise de solde »), the CSV first in --dry-run;
- 4. `portail agent add guichet --role agent` (password on stdin);
+ 4. `portail comptes envoyer` (twice: idempotent), `portail agent add guichet --role
+    agent` (password on stdin);
  5. the application: log in as « guichet », Ctrl+F by name, the header's solde is the
     imported balance, semaine type in Réservations and Valider, a cash payment in
     Paiement (Encaisser), the month's statement exported as PDF from Historiques (pypdf
@@ -357,6 +358,10 @@ def test_a_town_goes_live_from_an_empty_base(empty_base: Base, tmp_path: Path) -
     assert "Familles : 2 ajoutées" in out and "Soldes de reprise : 2 importé(s)" in out
     again = sh.run("import", "familles", csv_file.name)  # a second run changes nothing
     assert "0 ajoutée, 0 modifiée, 4 inchangées" in again
+
+    # The families with an e-mail (F001, F002, F101) get their portal accounts, mails queued.
+    assert "Comptes créés : 3" in sh.run("comptes", "envoyer")
+    assert "Comptes créés : 0" in sh.run("comptes", "envoyer")
 
     # 4. The counter's agent.
     assert "Agent « guichet » créé" in sh.run("agent", "add", AGENT[0], "--role", "agent",
