@@ -28,6 +28,7 @@ Steps:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -345,8 +346,11 @@ def test_a_town_goes_live_from_an_empty_base(empty_base: Base, tmp_path: Path) -
     assert after["school"] == 3 and after["activity"] > before["activity"]
     assert "aucun problème" in sh.run("regie", "check", "regie.toml")
 
-    # 3. The families: a Windows-1252 « ; » CSV (F001–F004), then an XLSX (F101, F102),
-    #    each with its opening balances beside it.
+    # 3. The families: the template the town's old software exports into, then a
+    #    Windows-1252 « ; » CSV (F001–F004) and an XLSX (F101, F102), each with its
+    #    opening balances beside it.
+    sh.run("import", "modele", "--sortie", "modele.xlsx")
+    assert (work / "modele.xlsx").is_file()
     csv_file = S.write_sample_csv(work / "familles.csv", encoding="cp1252")
     assert b"\xc9lodie" in csv_file.read_bytes()  # « Élodie » in Windows-1252 indeed
     counts = row_counts(empty_base.url)
@@ -372,8 +376,6 @@ def test_a_town_goes_live_from_an_empty_base(empty_base: Base, tmp_path: Path) -
     try:
         settings = Settings(database_url=empty_base.url, exports_dir=work / "exports", today=TODAY)
         ctx = Context(db=db, clock=FixedClock(NOW), settings=settings)
-        import asyncio
-
         pdf = asyncio.run(the_counter(ctx))
     finally:
         db.dispose()
