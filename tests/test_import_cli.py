@@ -58,6 +58,8 @@ def test_import_then_reimport(sqlite_db: Database, town: Seed, tmp_path: Path) -
     res = run(sqlite_db, "import", "familles", str(path), "--dry-run")
     assert res.exit_code == 0, res.output
     assert "Vérification (rien n'est écrit) — Familles : 4 ajoutées" in res.output
+    # A check does not count forms and contacts (made as they are written): no « 0 » for them.
+    assert "Enfants à ajouter : 5." in res.output and "fiches créées" not in res.output
     assert _count(sqlite_db, Family) == 1
     res = run(sqlite_db, "import", "familles", str(path))
     assert res.exit_code == 0, res.output
@@ -129,3 +131,24 @@ def test_portal_batch_says_which_family_it_could_not_serve(sqlite_db: Database, 
     assert batch.refused == ("Famille n° 000124 : L'identifiant 000124 est déjà utilisé.",)
     assert portal_accounts.families_needing_account(ctx) == [
         sqlite_db.read(lambda s: s.execute(select(Family.id).where(Family.reference == "F001")).scalar_one())]
+
+
+def test_portal_accounts_of_a_town_from_the_real_command(sqlite_db: Database, town: Seed) -> None:
+    """Enough families for the batch to hash on a pool of spawned processes, through the
+    real `portail` process: the children must not run the command again."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.payments_town import add_family
+
+    sqlite_db.write(lambda s: [add_family(s, town.regie_id, 700 + i, name=f"FAM{i}", email=f"f{i}@exemple.fr")
+                               for i in range(20)])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAIL_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-m", "portail_tui", "--db", sqlite_db.url, "--today", "2026-11-28",
+                           "comptes", "envoyer"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Comptes créés : 21" in done.stdout  # the seed's DUPONT and the twenty
+    assert _count(sqlite_db, PortalAccount) == 21
+    assert _count(sqlite_db, OutboxMessage) == 21

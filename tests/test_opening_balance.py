@@ -6,6 +6,7 @@ never a Payment and never in a cash journal, and the Règlements history shows i
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -77,10 +78,18 @@ def test_history_shows_the_opening_balance_without_receipt(db: Database, town: S
     assert october.total_cents == -4510
     assert h.payment_history(ctx, fid, h.Month(2026, 11)).lines == ()
     table = h.payments_table(october)
-    assert table.rows[0][0] is None and table.rows[0][2] == "Reprise de solde au 31/10/2026"
+    # The statement's Opération column is too narrow for the whole label: « Reprise de
+    # solde » there, the date in Observation (the PDF used to print « Reprise de sol… »).
+    assert table.rows[0][0] is None and table.rows[0][2] == "Reprise de solde"
+    assert table.rows[0][4] == "arrêté au 31/10/2026"
     csv_text = h.payments_file(ctx, october, "csv").data.decode("utf-8-sig")
-    assert "Reprise de solde au 31/10/2026" in csv_text and "-45,10" in csv_text
-    assert h.payments_file(ctx, october, "pdf").data.startswith(b"%PDF")
+    assert "Reprise de solde;" in csv_text and "arrêté au 31/10/2026" in csv_text and "-45,10" in csv_text
+    pdf = h.payments_file(ctx, october, "pdf").data
+    assert pdf.startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Reprise de solde" in text and "arrêté au 31/10/2026" in text and "…" not in text
 
 
 def test_imported_once_per_family(db: Database, town: Seed, tmp_path: Path) -> None:

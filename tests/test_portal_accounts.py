@@ -207,3 +207,39 @@ def test_disabled_account_and_permissions(ctx: Context) -> None:
         pa.family_login(_public(ctx), "000001", created.provisional_password)
     with pytest.raises(PermissionDenied):
         pa.create_account(_public(ctx), town.family_id)
+
+
+def test_batch_hashes_on_every_core_and_writes_in_chunks(db, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`portail comptes envoyer` for a town: passwords hashed by a pool of processes,
+    accounts written BATCH_CHUNK families per transaction; a family refused in the middle
+    is said and the others go on; every mailed password opens its account."""
+    import os
+
+    from tests.support.payments_town import NOW, add_family
+    from tests.support.payments_town import seed as town_seed
+
+    sd = town_seed(db)
+    db.write(lambda s: [add_family(s, sd.regie_id, 500 + i, name=f"FAM{i}", email=f"f{i}@exemple.fr")
+                        for i in range(24)])
+    ctx = Context(db=db, clock=FixedClock(NOW)).as_actor(sd.admin)
+    pa.create_account(ctx, sd.family_id, identifier="000510")  # the number FAM10 would take
+    monkeypatch.setattr(pa, "BATCH_CHUNK", 7)
+    steps: list[tuple[int, int]] = []
+    batch = pa.create_missing_accounts(ctx, progress=lambda done, total: steps.append((done, total)))
+    assert batch.created == 23
+    assert batch.refused == ("Famille n° 000510 : L'identifiant 000510 est déjà utilisé.",)
+    assert steps == [(7, 24), (14, 24), (21, 24), (24, 24)]
+    hashes = ctx.db.read(lambda s: list(s.execute(select(PortalAccount.password_hash)).scalars()))
+    assert len(hashes) == 24 and all(h.startswith("$argon2id$") for h in hashes)
+    if len(os.sched_getaffinity(0)) > 1:
+        # Hashed in spawned processes, which never saw this test's cheap parameters.
+        assert sum("m=19456,t=2" in h for h in hashes) == 23
+    mails = [m for m in _outbox(ctx) if m.kind == "portal.account"]
+    assert len(mails) == 24
+    for mail in mails[1::8]:
+        ident = re.search(r"Identifiant : (\S+)", mail.body_text)
+        password = re.search(r"Mot de passe provisoire : (\S+)", mail.body_text)
+        assert ident and password
+        session = pa.family_login(_public(ctx), ident.group(1), password.group(1))
+        assert session.must_change_password
+    assert pa.create_missing_accounts(ctx).created == 0  # idempotent

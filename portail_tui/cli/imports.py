@@ -94,7 +94,11 @@ def import_familles(
             raise CliError(exc.message) from None
     prefix = "Vérification (rien n'est écrit) — " if dry_run else ""
     console.print(prefix + report.summary, highlight=False, soft_wrap=True)
-    if report.children_added or report.forms_created:
+    if dry_run and report.children_added:
+        # The forms and contacts are counted as they are written: a check has no figure for
+        # them (it used to say « fiches créées : 0 » for an import that then made 25).
+        console.print(f"Enfants à ajouter : {report.children_added}.", highlight=False)
+    elif report.children_added or report.forms_created:
         console.print(f"Enfants ajoutés : {report.children_added} ; fiches créées « à saisir » : "
                       f"{report.forms_created} ; contacts : {report.contacts_added}.", highlight=False)
     if report.balances_added or report.balances_skipped:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import multiprocessing
+import os
 import re
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -161,60 +164,68 @@ def account_info(ctx: Context, family_id: int) -> AccountInfo | None:
     return ctx.db.read(_work)
 
 
-def _issue(ctx: Context, family_id: int, *, identifier: str | None, create: bool) -> AccountCreated:
-    actor = permissions.require(ctx, "portal.manage")
-    now = ctx.clock.now()
-    expires = now + PROVISIONAL_VALIDITY
-    password = new_password()
-    hashed = hash_password(password)  # outside the transaction: slow on purpose
+def _wanted_identifier(identifier: str | None) -> str | None:
     wanted = (identifier or "").strip().casefold() or None
     if wanted is not None and not _IDENTIFIER_RE.fullmatch(wanted):
         raise ServiceError("Identifiant invalide : 3 à 64 caractères, lettres minuscules, chiffres, . _ - @.",
                            field="identifier")
+    return wanted
 
-    def _work(session: Session) -> AccountCreated:
-        family = _family(session, actor, family_id)
-        email = _family_email(session, family)
-        if not email:
-            raise ServiceError("Aucun courriel pour cette famille : renseignez d'abord le courriel du responsable.",
-                               field="email")
-        account = session.execute(
-            select(PortalAccount).where(col(PortalAccount.family_id) == family_id).with_for_update()
-        ).scalar_one_or_none()
-        if create:
-            if account is not None:
-                raise ServiceError("Cette famille a déjà un compte : envoyez plutôt un nouveau mot de passe provisoire.")
-            ident = wanted or format_family_number(family.number)
-            if session.execute(select(col(PortalAccount.id)).where(col(PortalAccount.identifier) == ident)).first():
-                raise ServiceError(f"L'identifiant {ident} est déjà utilisé.", field="identifier")
-            account = PortalAccount(family_id=family_id, identifier=ident, password_hash=hashed,
-                                    must_change_password=True, provisional_expires_at=expires, created_at=now)
-        else:
-            if account is None:
-                raise ServiceError("Cette famille n'a pas encore de compte du portail.")
-            account.password_hash = hashed
-            account.must_change_password = True
-            account.provisional_expires_at = expires
-            account.failed_attempts = 0
-            account.locked_until = None
-            account.active = True
-            for reset in session.execute(
-                select(PasswordReset)
-                .where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
-            ).scalars():
-                reset.used_at = now  # a fresh provisional password voids pending codes
-                session.add(reset)
-        session.add(account)
-        session.flush()
-        subject, body = _welcome_mail(account.identifier, password, expires, _regie_name(session, family.regie_id))
-        outbox.queue(session, now=now, kind="portal.account", to_addr=email, subject=subject, body_text=body,
-                     family_id=family_id)
-        audit.record(session, at=now, actor=actor.tag, action="portal.create" if create else "portal.reissue",
-                     entity="portal_account", entity_id=account.id, family_id=family_id,
-                     identifier=account.identifier, sent_to=email)
-        return AccountCreated(account.identifier, email, expires, password)
 
-    return ctx.db.write(_work)
+def _issue(ctx: Context, family_id: int, *, identifier: str | None, create: bool) -> AccountCreated:
+    actor = permissions.require(ctx, "portal.manage")
+    password = new_password()
+    hashed = hash_password(password)  # outside the transaction: slow on purpose
+    wanted = _wanted_identifier(identifier)
+    return ctx.db.write(partial(_issue_in, actor=actor, family_id=family_id, wanted=wanted, create=create,
+                                now=ctx.clock.now(), password=password, hashed=hashed))
+
+
+def _issue_in(session: Session, *, actor: Actor, family_id: int, wanted: str | None, create: bool,
+              now: datetime, password: str, hashed: str) -> AccountCreated:
+    """Every refusal is raised before anything is written, so a batch can go on with the
+    next family in the same transaction."""
+    expires = now + PROVISIONAL_VALIDITY
+    family = _family(session, actor, family_id)
+    email = _family_email(session, family)
+    if not email:
+        raise ServiceError("Aucun courriel pour cette famille : renseignez d'abord le courriel du responsable.",
+                           field="email")
+    account = session.execute(
+        select(PortalAccount).where(col(PortalAccount.family_id) == family_id).with_for_update()
+    ).scalar_one_or_none()
+    if create:
+        if account is not None:
+            raise ServiceError("Cette famille a déjà un compte : envoyez plutôt un nouveau mot de passe provisoire.")
+        ident = wanted or format_family_number(family.number)
+        if session.execute(select(col(PortalAccount.id)).where(col(PortalAccount.identifier) == ident)).first():
+            raise ServiceError(f"L'identifiant {ident} est déjà utilisé.", field="identifier")
+        account = PortalAccount(family_id=family_id, identifier=ident, password_hash=hashed,
+                                must_change_password=True, provisional_expires_at=expires, created_at=now)
+    else:
+        if account is None:
+            raise ServiceError("Cette famille n'a pas encore de compte du portail.")
+        account.password_hash = hashed
+        account.must_change_password = True
+        account.provisional_expires_at = expires
+        account.failed_attempts = 0
+        account.locked_until = None
+        account.active = True
+        for reset in session.execute(
+            select(PasswordReset)
+            .where(col(PasswordReset.account_id) == account.id, col(PasswordReset.used_at).is_(None))
+        ).scalars():
+            reset.used_at = now  # a fresh provisional password voids pending codes
+            session.add(reset)
+    session.add(account)
+    session.flush()
+    subject, body = _welcome_mail(account.identifier, password, expires, _regie_name(session, family.regie_id))
+    outbox.queue(session, now=now, kind="portal.account", to_addr=email, subject=subject, body_text=body,
+                 family_id=family_id)
+    audit.record(session, at=now, actor=actor.tag, action="portal.create" if create else "portal.reissue",
+                 entity="portal_account", entity_id=account.id, family_id=family_id,
+                 identifier=account.identifier, sent_to=email)
+    return AccountCreated(account.identifier, email, expires, password)
 
 
 def create_account(ctx: Context, family_id: int, *, identifier: str | None = None) -> AccountCreated:
@@ -253,22 +264,76 @@ def _number_text(session: Session, *, family_id: int) -> str:
     return format_family_number(family.number) if family is not None else str(family_id)
 
 
+# A batch writes this many families per transaction (short enough for the counters to
+# keep booking meanwhile), and hashes on several processes from this many families on
+# (below, starting the processes costs more than it saves).
+BATCH_CHUNK = 250
+POOL_FROM = 16
+
+
+class _Hashes:
+    """argon2id is slow on purpose (about 60 ms a hash here): one per family makes minutes
+    for a town of thousands on one core. The batch spreads them over the machine's cores
+    (spawned processes: nothing inherited but the function); the passwords never leave
+    the machine's memory and pipes."""
+
+    def __init__(self, count: int) -> None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            cores = os.cpu_count() or 1
+        self.workers = cores if count >= POOL_FROM else 1
+        self._pool = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+                      if self.workers > 1 else None)
+
+    def __enter__(self) -> _Hashes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def hash(self, passwords: list[str]) -> list[str]:
+        if self._pool is None:
+            return [hash_password(p) for p in passwords]
+        chunk = max(1, len(passwords) // (4 * self.workers))
+        return list(self._pool.map(hash_password, passwords, chunksize=chunk))
+
+
 def create_missing_accounts(ctx: Context, *, progress: Callable[[int, int], None] | None = None) -> AccountBatch:
-    """One account per family that needs one (`create_account`, so the same identifier,
-    provisional password, welcome mail queued for `portail mail send` and audit).
-    Idempotent: a second run finds no family left."""
+    """One account per family that needs one (the same identifier, provisional password,
+    welcome mail queued for `portail mail send` and audit as `create_account`).
+    Passwords are hashed on every core, then written `BATCH_CHUNK` families per
+    transaction. Idempotent: a second run, or a run after an interrupted one, finds only
+    the families still without an account."""
+    actor = permissions.require(ctx, "portal.manage")
     ids = families_needing_account(ctx)
     created, refused = 0, []
-    for done, family_id in enumerate(ids, start=1):
-        try:
-            create_account(ctx, family_id)
-            created += 1
-        except ServiceError as exc:
-            number = ctx.db.read(partial(_number_text, family_id=family_id))
-            refused.append(f"Famille n° {number} : {exc.message}")
-        if progress is not None:
-            progress(done, len(ids))
+    with _Hashes(len(ids)) as hashes:
+        for start in range(0, len(ids), BATCH_CHUNK):
+            chunk = ids[start:start + BATCH_CHUNK]
+            passwords = [new_password() for _ in chunk]
+            hashed = hashes.hash(passwords)
+            done, refusals = ctx.db.write(partial(_create_chunk, actor=actor, now=ctx.clock.now(),
+                                                  accounts=list(zip(chunk, passwords, hashed, strict=True))))
+            created += done
+            refused.extend(refusals)
+            if progress is not None:
+                progress(start + len(chunk), len(ids))
     return AccountBatch(created, tuple(refused))
+
+
+def _create_chunk(session: Session, *, actor: Actor, now: datetime,
+                  accounts: list[tuple[int, str, str]]) -> tuple[int, list[str]]:
+    done, refused = 0, []
+    for family_id, password, hashed in accounts:
+        try:
+            _issue_in(session, actor=actor, family_id=family_id, wanted=None, create=True, now=now,
+                      password=password, hashed=hashed)
+            done += 1
+        except ServiceError as exc:
+            refused.append(f"Famille n° {_number_text(session, family_id=family_id)} : {exc.message}")
+    return done, refused
 
 
 def reissue_password(ctx: Context, family_id: int) -> AccountCreated:

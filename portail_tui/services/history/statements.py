@@ -15,7 +15,8 @@ from portail_tui.services.export_formats import check_format, render_report
 from portail_tui.services.history.batches import MonthlyStatement
 from portail_tui.services.history.consumptions import ConsumptionHistory
 from portail_tui.services.history.months import Month
-from portail_tui.services.history.payments import PaymentHistory
+from portail_tui.services.history.payments import PaymentHistory, PaymentLine
+from portail_tui.services.opening_balance import LABEL as OPENING_LABEL
 
 # --- statements (Reports shared by the screen, the CLI and the batch) --------------------
 
@@ -54,13 +55,18 @@ def _period_label(month: Month) -> str:
 
 
 def payments_table(history: PaymentHistory) -> ReportTable:
-    rows: list[list[object]] = [
-        [ln.receipt_number, ln.at, ln.kind_label, ln.mode_text, ln.observation, ln.amount_cents]
-        for ln in history.lines
-    ]
+    rows: list[list[object]] = [_payment_row(ln) for ln in history.lines]
     count = len(history.lines)
     label = f"Total du mois ({count} opération{'s' if count > 1 else ''})"
     return ReportTable(PAYMENT_COLUMNS, rows, totals=[[label, None, None, None, None, history.total_cents]])
+
+
+def _payment_row(ln: PaymentLine) -> list[object]:
+    if ln.opening_on is not None:
+        # « Reprise de solde au 31/10/2026 » is wider than the Opération column: the PDF
+        # cut it to « Reprise de sol… ». The date goes to Observation, which has room.
+        return [None, ln.at, OPENING_LABEL, "", f"arrêté au {format_date_short(ln.opening_on)}", ln.amount_cents]
+    return [ln.receipt_number, ln.at, ln.kind_label, ln.mode_text, ln.observation, ln.amount_cents]
 
 
 def consumptions_table(history: ConsumptionHistory) -> ReportTable:
