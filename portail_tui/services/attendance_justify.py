@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from portail_tui.domain import attendance as rule
@@ -29,7 +27,6 @@ from portail_tui.models import (
     Attendance,
     Booking,
     Child,
-    FamilyChange,
     FamilyMember,
     Regie,
 )
@@ -91,15 +88,6 @@ def _booked(session: Session, family_id: int, child_id: int, first: date, last: 
             col(Booking.status) == "confirmed", col(Booking.day) >= first, col(Booking.day) <= last,
         ).order_by(col(Booking.day), col(Booking.activity_id))
     ).scalars())
-
-
-def _bump_family(session: Session, family_id: int) -> None:
-    """Screens showing the family reload (services/family_changes.py): its triggers watch
-    bookings and payments, and a justification changes neither, only what is billed."""
-    dialect = session.get_bind().dialect.name
-    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(FamilyChange)
-    session.execute(upsert.values(family_id=family_id, seq=1).on_conflict_do_update(
-        index_elements=[col(FamilyChange.family_id)], set_={"seq": col(FamilyChange.seq) + 1}))
 
 
 def _justified_days(session: Session, bookings: list[Booking]) -> set[date]:
@@ -259,7 +247,6 @@ def record_justification(
             audit.record(session, at=now, actor=actor.tag, action=ACTION, entity="booking", entity_id=b.id,
                          family_id=family_id, child_id=child_id, day=b.day, reason=reason,
                          received_on=received_on, billed=m.billed, note=note, previous=before)
-        _bump_family(session, family_id)
         return JustificationResult(child_name=name, waived=tuple(waived), billed=tuple(billed),
                                    bookings=len(targets))
 
