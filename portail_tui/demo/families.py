@@ -10,8 +10,10 @@ application's.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import Any, cast
 
 from portail_tui.demo import names as N
@@ -60,6 +62,7 @@ class ChildDraft:
     sex: str
     class_index: int
     families: list[FamilyDraft]
+    group: int = 0  # index in ctx.school_groups
 
 
 class FamilyMaker:
@@ -73,6 +76,11 @@ class FamilyMaker:
         self.kids: list[ChildDraft] = []
         self.members: list[tuple[Any, ...]] = []
         self.contact_rows: list[tuple[Any, ...]] = []
+        # A big town's school groups are drawn from a source of their own: the main
+        # draws, hence every small town's rows, stay as they were.
+        self.groups = ctx.school_groups
+        self.school_rng = random.Random(f"portail-demo-schools-{ctx.seed}")
+        self.group_weights = list(accumulate(g.weight for g in self.groups))
 
     def start_chunk(self) -> None:
         self.kids = []
@@ -168,6 +176,16 @@ class FamilyMaker:
         return sorted(self.rng.sample(range(8), count), reverse=True)
 
     def household(self) -> list[FamilyDraft]:
+        """One household, its children in one school group (siblings together)."""
+        first = len(self.kids)
+        families = self.draw_household()
+        if len(self.groups) > 1:
+            group = self.school_rng.choices(range(len(self.groups)), cum_weights=self.group_weights)[0]
+            for kid in self.kids[first:]:
+                kid.group = group
+        return families
+
+    def draw_household(self) -> list[FamilyDraft]:
         """One household: a couple, a single parent, or two separated parents sharing
         custody (two families, the shared children linked to both)."""
         rng = self.rng
@@ -257,7 +275,7 @@ class FamilyMaker:
         rng = self.rng
         birth_year = self.ctx.sy - 3 - kid.class_index
         birth = date(birth_year, 1, 1) + timedelta(days=rng.randint(0, 364))
-        school = N.MATERNELLE if kid.class_index < 3 else N.ELEMENTAIRE
+        school = self.groups[kid.group].school_of(kid.class_index)
         return (kid.id, kid.last_name, kid.first_name, birth, kid.sex, school,
                 N.CLASSES[kid.class_index], kid.families[0].created_at)
 

@@ -147,6 +147,36 @@ MATERNELLE = "École maternelle Les Coquelicots"
 ELEMENTAIRE = "École élémentaire Jean-Moulin"
 CLASSES: tuple[str, ...] = ("PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2")
 
+# The schools a big demo town adds to the file's two (demo/schools.py): one group per few
+# hundred families, a maternelle and an élémentaire each, named as French schools
+# commonly are (flowers and trees for the little ones, a person for the élémentaire).
+MATERNELLE_NAMES: tuple[str, ...] = (
+    "Les Tilleuls", "Les Lilas", "Les Mimosas", "Les Marronniers", "Les Érables",
+    "Les Châtaigniers", "Les Bleuets", "Les Jonquilles", "Les Primevères", "Les Hirondelles",
+    "Les Mésanges", "Les Papillons", "Les Capucines", "Les Glycines", "Les Pâquerettes",
+    "Les Myosotis", "Les Violettes", "Les Genêts", "Les Bruyères", "Les Acacias",
+    "Les Peupliers", "Les Noisetiers", "Les Cerisiers", "Les Pommiers", "Les Platanes",
+    "Les Saules", "Les Charmilles", "Les Bouleaux", "Les Trois-Chênes", "Les Hêtres",
+    "Les Tournesols", "Les Coccinelles", "Les Lucioles", "Les Écureuils", "Les Lutins",
+    "Le Petit-Prince", "Les Prés", "La Source", "Le Moulin", "La Fontaine",
+    "Les Vergers", "Les Roseaux", "Les Iris", "Les Églantines", "Les Magnolias",
+    "Les Camélias", "Les Dahlias", "Les Fougères", "Les Hortensias", "L'Arc-en-Ciel",
+    "Les Marguerites", "Les Colombes",
+)
+ELEMENTAIRE_NAMES: tuple[str, ...] = (
+    "Jules-Ferry", "Victor-Hugo", "Jean-Jaurès", "Louis-Pasteur", "Marie-Curie", "Paul-Bert",
+    "Jacques-Prévert", "Jean-de-La-Fontaine", "Anatole-France", "Condorcet", "Émile-Zola",
+    "Albert-Camus", "Saint-Exupéry", "Jules-Verne", "George-Sand", "Simone-Veil",
+    "Lucie-Aubrac", "Aristide-Briand", "Frédéric-Mistral", "Alphonse-Daudet",
+    "Charles-Perrault", "Marcel-Pagnol", "Joliot-Curie", "Paul-Langevin", "Jean-Zay",
+    "Louise-Michel", "Olympe-de-Gouges", "Pierre-Brossolette", "Jean-Macé",
+    "Ferdinand-Buisson", "Victor-Schœlcher", "Gustave-Eiffel", "Romain-Rolland", "Paul-Éluard",
+    "Louis-Aragon", "Robert-Desnos", "Arthur-Rimbaud", "Jacques-Cartier", "Rosa-Parks",
+    "Nelson-Mandela", "Camille-Claudel", "Henri-Wallon", "Léon-Blum", "Pablo-Picasso",
+    "Claude-Monet", "Auguste-Renoir", "Jean-Monnet", "Germaine-Tillion", "Joséphine-Baker",
+    "Jean-Rostand", "Suzanne-Valadon", "Françoise-Dolto",
+)
+
 SITUATIONS_COUPLE: tuple[str, ...] = ("Mariés", "Pacsés", "Vie maritale")
 SITUATIONS_SINGLE: tuple[str, ...] = ("Célibataire", "Séparés", "Divorcés", "Veuf ou veuve")
 

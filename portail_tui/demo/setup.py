@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert
 
 from portail_tui.demo import names as N
 from portail_tui.demo.loader import table_of
+from portail_tui.demo.schools import add_schools
 from portail_tui.demo.spec import (
     ACTIVITY_SPECS,
     APSF,
@@ -135,13 +136,14 @@ class TownSetup:
                    for i in range((last - first).days + 1))
 
     def setup_file(self) -> SetupFile:
-        """The example set-up file (G1) adapted to this town: its school year, places
-        in proportion to its size, and the holiday periods of the two school years the
+        """The example set-up file (G1) adapted to this town: its school year, schools
+        and places in proportion to its size, and the holiday periods of the two school years the
         demo spans (each holiday whole and by the week; summer by the week only:
         nobody books two months at once)."""
         ctx = self.ctx
         setup = copy.deepcopy(EXAMPLE)
         setup.regie.school_year_start = ctx.sy_start
+        add_schools(setup, ctx.school_groups)
         for i, activity in enumerate(setup.activities):
             activity.capacity = ctx.caps[i]
             for rate in activity.rates:

@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 
 from portail_tui.clock import PARIS
 from portail_tui.demo import names as N
+from portail_tui.demo.schools import town_groups
 from portail_tui.domain.school_calendar import school_year_of
 from portail_tui.domain.text import normalize
 from portail_tui.services.regie_setup import SetupFile, example_text, parse
@@ -141,7 +142,10 @@ class TownContext:
 
     def __init__(self, families: int, seed: int, today: date) -> None:
         self.n_families = families
+        self.seed = seed
         self.rng = random.Random(seed)
+        email = EXAMPLE.regie.email or ""
+        self.school_groups = town_groups(families, email.partition("@")[2] or "example.org")
         self.today = today
         self.sy = school_year_of(today)
         self.sy_start = date(self.sy, 9, 1)
