@@ -54,7 +54,7 @@ def test_small_towns_keep_the_file_schools_and_big_ones_a_group_per_few_hundred_
         assert group_count(families) == 1
         assert town_groups(families, "x.example")[0].specs == ()
     assert group_count(FILE_SCHOOLS_MAX_FAMILIES + 1) == -(-(FILE_SCHOOLS_MAX_FAMILIES + 1) // FAMILIES_PER_GROUP)
-    assert group_count(20000) == 50
+    assert group_count(20000) == 58
 
 
 def test_added_schools_are_valid_set_up_schools() -> None:

@@ -161,7 +161,8 @@ MATERNELLE_NAMES: tuple[str, ...] = (
     "Le Petit-Prince", "Les Prés", "La Source", "Le Moulin", "La Fontaine",
     "Les Vergers", "Les Roseaux", "Les Iris", "Les Églantines", "Les Magnolias",
     "Les Camélias", "Les Dahlias", "Les Fougères", "Les Hortensias", "L'Arc-en-Ciel",
-    "Les Marguerites", "Les Colombes",
+    "Les Marguerites", "Les Colombes", "Les Aubépines", "Les Ormeaux", "Les Sorbiers",
+    "Les Lavandes", "Les Renoncules", "Les Pervenches", "Les Alouettes", "Les Cigales",
 )
 ELEMENTAIRE_NAMES: tuple[str, ...] = (
     "Jules-Ferry", "Victor-Hugo", "Jean-Jaurès", "Louis-Pasteur", "Marie-Curie", "Paul-Bert",
@@ -174,7 +175,8 @@ ELEMENTAIRE_NAMES: tuple[str, ...] = (
     "Louis-Aragon", "Robert-Desnos", "Arthur-Rimbaud", "Jacques-Cartier", "Rosa-Parks",
     "Nelson-Mandela", "Camille-Claudel", "Henri-Wallon", "Léon-Blum", "Pablo-Picasso",
     "Claude-Monet", "Auguste-Renoir", "Jean-Monnet", "Germaine-Tillion", "Joséphine-Baker",
-    "Jean-Rostand", "Suzanne-Valadon", "Françoise-Dolto",
+    "Jean-Rostand", "Suzanne-Valadon", "Françoise-Dolto", "Jean-Mermoz", "Paul-Cézanne",
+    "Jean-Giono", "Colette", "René-Char", "Edmond-Rostand", "Jules-Michelet", "Pierre-Loti",
 )
 
 SITUATIONS_COUPLE: tuple[str, ...] = ("Mariés", "Pacsés", "Vie maritale")

@@ -22,9 +22,9 @@ from portail_tui.services.regie_setup import SetupFile
 from portail_tui.services.regie_setup.model import SchoolSpec
 
 FILE_SCHOOLS_MAX_FAMILIES = 1200
-# ~1.6 children per family, 3/8 in maternelle: about 250 maternelle and 400 élémentaire
-# pupils per group on average, the largest about a third more.
-FAMILIES_PER_GROUP = 400
+# ~1.6 children per family, 3/8 in maternelle: about 210 maternelle and 350 élémentaire
+# pupils per group on average, the largest a quarter more (under 450, as real schools).
+FAMILIES_PER_GROUP = 350
 MATERNELLE_CLASSES = N.CLASSES[:3]
 ELEMENTAIRE_CLASSES = N.CLASSES[3:]
 
@@ -74,7 +74,7 @@ def town_groups(families: int, domain: str) -> tuple[SchoolGroup, ...]:
     for i in range(n - 1):
         mat = _spec("maternelle", "M", _named(N.MATERNELLE_NAMES, i), MATERNELLE_CLASSES, domain)
         ele = _spec("élémentaire", "E", _named(N.ELEMENTAIRE_NAMES, i), ELEMENTAIRE_CLASSES, domain)
-        groups.append(SchoolGroup(mat.name, ele.name, sizes.uniform(0.7, 1.3), (mat, ele)))
+        groups.append(SchoolGroup(mat.name, ele.name, sizes.uniform(0.75, 1.25), (mat, ele)))
     return tuple(groups)
 
 
