@@ -73,14 +73,26 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _all_objects() -> list[object]:
+    """Every object the collector tracks, those the application froze (gc.freeze, out
+    of the collector's sight) included: gc.get_objects() alone does not list them, and
+    a frozen widget that is never freed is a leak all the same. Unfreezing does not
+    collect them; the next freeze (the app's, or ours here) puts them back."""
+    gc.unfreeze()
+    try:
+        return gc.get_objects()
+    finally:
+        gc.freeze()
+
+
 def live_widgets() -> int:
     from textual.widget import Widget
 
-    return sum(1 for o in gc.get_objects() if isinstance(o, Widget))
+    return sum(1 for o in _all_objects() if isinstance(o, Widget))
 
 
 def live_of(class_name: str) -> int:
-    return sum(1 for o in gc.get_objects() if type(o).__name__ == class_name)
+    return sum(1 for o in _all_objects() if type(o).__name__ == class_name)
 
 
 @dataclass
