@@ -207,9 +207,11 @@ class PortailApp(App[None]):
 
     def push_screen(self, screen: Screen[Any] | str, *args: Any, **kwargs: Any) -> Any:
         """Every dialog is pushed with the classes of the terminal's size already set
-        (widgets/compact.py `presize`), so it is styled once, not twice."""
+        (widgets/compact.py `presize`) and the current CSS count, so that it is styled
+        once when mounted, not again when first resized and shown (screens.base.Dialog)."""
         if isinstance(screen, Screen) and not screen.is_attached:
             presize(screen, self)
+            screen._css_update_count = self._css_update_count
         return super().push_screen(screen, *args, **kwargs)
 
     def action_command_palette(self) -> None:

@@ -10,7 +10,7 @@ from textual import events, on
 from textual._context import active_app
 from textual.app import ComposeResult
 from textual.containers import Container
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent
 
@@ -152,3 +152,16 @@ class TabScreen(Screen[None]):
     def on_revisit(self) -> None:
         """Override: the tab is shown again, same family; refresh what other tabs or
         sessions may have changed (nothing by default: the tab keeps what it loaded)."""
+
+
+class Dialog(ModalScreen[ScreenResultType]):
+    """Base of the dialogs opened many times a day (the day, the recap, Encaisser, the
+    receipt, the family search). Textual restyles every widget of a screen when it is
+    shown; a dialog's widgets were styled an instant before, when mounted (PortailApp
+    pushes it with the current CSS count and the terminal's breakpoint classes), and
+    keep their styles under another dialog like a tab's (TabScreen._keep_styles)."""
+
+    @on(events.ScreenResume)
+    def _keep_styles(self, event: events.ScreenResume) -> None:
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
