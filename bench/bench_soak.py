@@ -315,7 +315,11 @@ class Soak:
                 dialog.query_one("#day-table").move_cursor(row=free[0])
                 await self.act("choix", ["space"])
                 await self.act("fermer", ["escape"], lambda: app.screen is screen)
-                break
+                if dialog.cart:  # not refused by a rule the list does not show (age, school…)
+                    break
+                await self.pilot.press("right")
+                await self.idle()
+                continue
             await self.act("fermer", ["escape"], lambda: app.screen is screen)
             await self.pilot.press("right")
             await self.idle()

@@ -26,6 +26,6 @@ def presize(screen: Screen[Any], app: App[Any]) -> None:
         if not breakpoints:
             continue
         chosen = next((name for limit, name in sorted(breakpoints, reverse=True) if dimension >= limit), None)
-        screen.set_class(False, *(name for _, name in breakpoints if name != chosen))
+        screen.set_class(False, *(name for _, name in breakpoints if name != chosen), update=False)
         if chosen is not None:
-            screen.add_class(chosen)
+            screen.add_class(chosen, update=False)
