@@ -166,7 +166,7 @@ class Dialog(ModalScreen[ScreenResultType]):
         if self._css_update_count == self.app._css_update_count:
             event.refresh_styles = False
 
-    def _on_resize(self, event: events.Resize) -> None:
+    async def _on_resize(self, event: events.Resize) -> None:
         """A new dialog's first Resize: Textual lays out again every screen under it
         (the whole calendar tab, for each day opened) although the terminal kept its
         size; they are left as they are then. A real resize goes to Textual's handler."""
