@@ -156,6 +156,13 @@ class PortailApp(App[None]):
             ctx = self.base_ctx
         for module in (*(t.module for t in TABS), "portail_tui.screens.search"):
             importlib.import_module(module)
+        # The school holidays (a CSV) and public holidays are read once per process, at
+        # the first calendar drawn: 250 ms of the first F4 of the day, paid here instead.
+        today = ctx.clock.today()
+        calendar = ctx.school_calendar
+        calendar.is_school_holiday(today)
+        calendar.is_public_holiday(today)
+        calendar.is_public_holiday(today.replace(year=today.year + 1, day=1))
         if ctx is not self.base_ctx:
             self.call_from_thread(self._database_ready, ctx, None)
         paths = screen_css_paths()
