@@ -260,8 +260,12 @@ async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[fl
                     await pilot.press("space")
                     await pilot.press("escape")
                     await settle(app, pilot)
-                    booked = True
-                    break
+                    if dialog.cart:  # not refused (a rule the list does not show): a cart to validate
+                        booked = True
+                        break
+                    await pilot.press("right")
+                    await settle(app, pilot)
+                    continue
                 await pilot.press("escape", "right")
                 await settle(app, pilot)
             if not booked:

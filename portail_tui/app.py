@@ -9,13 +9,14 @@ while the agent types their identifier.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -28,8 +29,9 @@ from portail_tui.screens.base import TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
 from portail_tui.screens.tabs import TABS, tab_css_variables, tab_of, tabs_for
-from portail_tui.widgets.compact import COMPACT_BELOW_COLUMNS, COMPACT_BELOW_ROWS
+from portail_tui.widgets.compact import COMPACT_BELOW_COLUMNS, COMPACT_BELOW_ROWS, presize
 from portail_tui.widgets.palette import ActionCommands, PortailPalette
+from portail_tui.widgets.stylesheet import SharedStylesheet, screen_css_paths, warm_up
 
 if TYPE_CHECKING:
     from portail_tui.services.context import Actor, Context
@@ -120,6 +122,8 @@ class PortailApp(App[None]):
         self.database_restored = False
         self._header_cache: dict[int, _HeaderFigures] = {}
         self._header_generation = 0  # bumped by each invalidation: older loads are dropped
+        # Parsed CSS shared by every stylesheet of the process (widgets/stylesheet.py).
+        self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables plus one colour per tab ($tab-accueil … $tab-dossier),
@@ -131,25 +135,57 @@ class PortailApp(App[None]):
     def on_mount(self) -> None:
         if self.actor is not None and self.base_ctx is not None:
             self._enter(self.actor)
-            return
-        self.push_screen(LoginScreen(), self._enter)
-        if self.base_ctx is None:
-            self.call_after_refresh(self._open_database)
+        else:
+            self.push_screen(LoginScreen(), self._enter)
+        self.call_after_refresh(self._prepare, self.get_css_variables())
 
     @work(thread=True, exclusive=True, group="open-database")
-    def _open_database(self) -> None:
-        from portail_tui.services.db_errors import DatabaseError
+    def _prepare(self, css_variables: dict[str, str]) -> None:
+        """Once the first screen is drawn, in the background: open the database (when
+        not given), import the tabs' modules and parse every stylesheet, so that the
+        first F2…F5 of the day costs a render, not a second of imports and CSS."""
+        if self.base_ctx is None:
+            from portail_tui.services.db_errors import DatabaseError
 
-        try:
-            ctx = self._open_context()  # type: ignore[misc]
-        except DatabaseError as exc:
-            self.call_from_thread(self._database_ready, None, str(exc))
-            return
-        # Import the tabs' modules while the agent types: the first F2…F5 of the
-        # day then costs a render, not a second of imports.
+            try:
+                ctx = self._open_context()  # type: ignore[misc]
+            except DatabaseError as exc:
+                self.call_from_thread(self._database_ready, None, str(exc))
+                return
+        else:
+            ctx = self.base_ctx
         for module in (*(t.module for t in TABS), "portail_tui.screens.search"):
             importlib.import_module(module)
-        self.call_from_thread(self._database_ready, ctx, None)
+        # The school holidays (a CSV) and public holidays are read once per process, at
+        # the first calendar drawn: 250 ms of the first F4 of the day, paid here instead.
+        today = ctx.clock.today()
+        calendar = ctx.school_calendar
+        calendar.is_school_holiday(today)
+        calendar.is_public_holiday(today)
+        calendar.is_public_holiday(today.replace(year=today.year + 1, day=1))
+        if ctx is not self.base_ctx:
+            self.call_from_thread(self._database_ready, ctx, None)
+        paths = screen_css_paths()
+        warm_up(css_variables, paths)
+        self.call_from_thread(self._css_ready, paths)
+
+    def _css_ready(self, paths: list[Path]) -> None:
+        """Every screen's stylesheet in the app's from now on (parsed: cheap). Textual
+        would otherwise add a screen's CSS when it is first shown, re-parse everything
+        and restyle every widget of every screen kept mounted; all of them are scoped
+        by their screen's class, so loading them early changes no style."""
+        sheet = self.stylesheet
+        missing = [p for p in paths if not sheet.has_source(str(p))]
+        if missing:
+            for path in missing:
+                sheet.read(path)
+            sheet.reparse()
+            sheet.update(self)
+        # Start-up is over: what it made (modules, classes, parsed CSS, the database
+        # layer) lives as long as the process. Out of the garbage collector's sight, a
+        # full collection no longer walks it: 200+ ms pauses, at random keys (the first
+        # display of a tab, a dialog), become a few ms.
+        gc.freeze()
 
     def _database_ready(self, ctx: Context | None, error: str | None) -> None:
         self.base_ctx = ctx
@@ -175,6 +211,15 @@ class PortailApp(App[None]):
         await super().on_event(event)
 
     # --- tabs, family and header -----------------------------------------------
+
+    def push_screen(self, screen: Screen[Any] | str, *args: Any, **kwargs: Any) -> Any:
+        """Every dialog is pushed with the classes of the terminal's size already set
+        (widgets/compact.py `presize`) and the current CSS count, so that it is styled
+        once when mounted, not again when first resized and shown (screens.base.Dialog)."""
+        if isinstance(screen, Screen) and not screen.is_attached:
+            presize(screen, self)
+            screen._css_update_count = self._css_update_count
+        return super().push_screen(screen, *args, **kwargs)
 
     def action_command_palette(self) -> None:
         # Anywhere in the stack, not only on top: Ctrl+P, Ctrl+F, Ctrl+P pushed a second

@@ -3,6 +3,7 @@ payment, a cheque, the 300 € refusal, a reversal, the closing, the Solde secti
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import date
@@ -10,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+from textual.worker import WorkerCancelled
 
 from portail_tui.app import PortailApp
 from portail_tui.db import Database
@@ -35,7 +37,10 @@ def desk(sqlite_db, clock, settings):  # type: ignore[no-untyped-def]
 
 async def _settle(pilot, app: PortailApp) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        # The change check runs every CHANGE_CHECK_SECONDS in an exclusive worker: the
+        # next one may cancel the one being waited for (under load; as in test_screen_app).
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from rich.text import Text
 from textual import events, on
+from textual._context import active_app
 from textual.app import ComposeResult
 from textual.containers import Container
-from textual.screen import Screen
-from textual.widgets import Static
+from textual.screen import ModalScreen, Screen, ScreenResultType
+from textual.widget import Widget
+from textual.widgets import Static, TabbedContent
 
 from portail_tui.screens.tabs import tabs_for
+from portail_tui.widgets.compact import presize
 from portail_tui.widgets.header import PortailHeader
 from portail_tui.widgets.keybar import KeyBar
 
@@ -81,6 +85,12 @@ class TabScreen(Screen[None]):
         self._family_seen: int | None | bool = False  # False: never loaded
         self._styled = False
         self._header: PortailHeader | None = None
+        # Born with the current stylesheet: Textual's switch_mode otherwise takes a new
+        # screen's count (-1) for a missed CSS change and restyles every screen of the
+        # app before showing it (a third of a tab's first display).
+        app = active_app.get()
+        self._css_update_count = app._css_update_count
+        presize(self, app)
 
     @property
     def portail(self) -> PortailHost:
@@ -116,9 +126,12 @@ class TabScreen(Screen[None]):
         it is shown again (half of a tab switch's time). A tab's widgets keep their
         styles while hidden: a class or focus change restyles the widget at once, a new
         theme or stylesheet restyles every screen (App.refresh_css, which switch_mode
-        calls when the CSS changed meanwhile). So only the first showing needs it."""
-        if self._styled and self._css_update_count == self.app._css_update_count:
+        calls when the CSS changed meanwhile). The first showing does not need it
+        either: the widgets were styled when mounted, an instant before."""
+        if self._css_update_count == self.app._css_update_count:
             event.refresh_styles = False
+        if not self._styled:
+            self.call_after_refresh(gc.freeze)
         self._styled = True
 
     def on_screen_resume(self) -> None:
@@ -128,6 +141,15 @@ class TabScreen(Screen[None]):
             self.load_family(self.family_id)
         else:
             self.on_revisit()
+
+    def show_section(self, sections: TabbedContent, pane: str, focus: Widget) -> None:
+        """Switch `sections` to `pane` with the focus already on `focus` (in that pane).
+        Focus first: the widget focused in the pane being hidden gets a Hide event and
+        blurs, and Textual then hands the focus to one of its siblings, in the same
+        hidden pane, whose TabPane re-activates itself; the section flipped back now and
+        then (F9 in Historiques right after two exports, issue 12)."""
+        self.set_focus(focus)
+        sections.active = pane
 
     def family_changed(self) -> None:
         """Called by the app when the agent selects another family while this tab shows."""
@@ -140,3 +162,25 @@ class TabScreen(Screen[None]):
     def on_revisit(self) -> None:
         """Override: the tab is shown again, same family; refresh what other tabs or
         sessions may have changed (nothing by default: the tab keeps what it loaded)."""
+
+
+class Dialog(ModalScreen[ScreenResultType]):
+    """Base of the dialogs opened many times a day (the day, the recap, Encaisser, the
+    receipt, the family search). Textual restyles every widget of a screen when it is
+    shown; a dialog's widgets were styled an instant before, when mounted (PortailApp
+    pushes it with the current CSS count and the terminal's breakpoint classes), and
+    keep their styles under another dialog like a tab's (TabScreen._keep_styles)."""
+
+    @on(events.ScreenResume)
+    def _keep_styles(self, event: events.ScreenResume) -> None:
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        """A new dialog's first Resize: Textual lays out again every screen under it
+        (the whole calendar tab, for each day opened) although the terminal kept its
+        size; they are left as they are then. A real resize goes to Textual's handler."""
+        if all(screen._compositor.size == event.size for screen in self.app._background_screens):
+            event.prevent_default()  # Screen._on_resize, next in the MRO, is not called
+            event.stop()
+            self._screen_resized(event.size)  # breakpoint classes: set when pushed (presize)

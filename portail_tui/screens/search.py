@@ -5,16 +5,16 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from portail_tui.screens.base import Dialog
 from portail_tui.services.context import Context
 from portail_tui.services.families import FamilyHit, search_families
 
 SEARCH_LIMIT = 30
 
 
-class FamilySearchScreen(ModalScreen[int | None]):
+class FamilySearchScreen(Dialog[int | None]):
     """Dismisses with the chosen family id, or None on Échap."""
 
     BINDINGS = [

@@ -314,7 +314,10 @@ class HistoriquesScreen(WatchesFamilyChanges, ExportingTab):
 
     def action_switch_section(self) -> None:
         sections = self.query_one("#hist-sections", TabbedContent)
-        sections.active = CONSUMPTIONS if sections.active == PAYMENTS else PAYMENTS
+        if sections.active == PAYMENTS:
+            self.show_section(sections, CONSUMPTIONS, self.query_one("#hist-activity", Input))
+        else:
+            self.show_section(sections, PAYMENTS, self.query_one("#payments-table", DataTable))
 
     @on(TabbedContent.TabActivated, "#hist-sections")
     def _section_changed(self) -> None:

@@ -14,16 +14,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from textual.widgets.button import ButtonVariant
 
+from portail_tui.screens.base import Dialog
 from portail_tui.screens.paiement.receipt import CashResult, receipt_pdf
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.payments import Receipt
 
 
-class CashDialog(ModalScreen[CashResult | None]):
+class CashDialog(Dialog[CashResult | None]):
     """Subclasses set PREFIX (ids `PREFIX-confirm`, `PREFIX-cancel`, `PREFIX-error`,
     `PREFIX-buttons`), compose their fields, yield `buttons(...)`, and call `record`
     from `action_confirm`."""

@@ -11,12 +11,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from portail_tui.domain.money import amount_in_words, format_amount
 from portail_tui.exports.files import SavedFile, save_for_agent
 from portail_tui.exports.receipt import receipt_filename, render_receipt
+from portail_tui.screens.base import Dialog
 from portail_tui.screens.delivery import deliver_from_worker
 from portail_tui.services.context import Context
 from portail_tui.services.payments import Receipt
@@ -42,7 +42,7 @@ def receipt_pdf(receipt: Receipt) -> bytes | None:
 _TITLES = {"payment": "Règlement encaissé", "reversal": "Règlement annulé", "refund": "Remboursement enregistré"}
 
 
-class ReceiptModal(ModalScreen[None]):
+class ReceiptModal(Dialog[None]):
     BINDINGS = [
         Binding("i", "print_receipt", "Imprimer"),
         Binding("e", "save", "Enregistrer le PDF"),

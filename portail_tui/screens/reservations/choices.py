@@ -14,9 +14,9 @@ from rich.text import Text
 from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from portail_tui.screens.base import Dialog
 from portail_tui.screens.dossier.editor import ConfirmScreen
 from portail_tui.services.booking import Cart
 
@@ -61,7 +61,7 @@ def refill(table: DataTable[Text], rows: Iterable[tuple[str, Sequence[Text]]]) -
         table.move_cursor(row=min(row, table.row_count - 1))
 
 
-class ChoiceDialog(ModalScreen[str | None]):
+class ChoiceDialog(Dialog[str | None]):
     """A list of things to book (the day's activities, the holiday periods): Espace adds
     or removes the highlighted one in the cart, a refusal rings and shows under the
     list. Dismisses with "validate" when the agent asks for the recap (V) from here.

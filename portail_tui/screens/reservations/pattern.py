@@ -15,11 +15,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from portail_tui.domain.booking_rules import ActivityRule
 from portail_tui.domain.frdates import DateError, format_date_short, format_month, parse_date_fr
+from portail_tui.screens.base import Dialog
 from portail_tui.services.booking import Cart, PatternResult, pattern_lines
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.widgets.keybar import KeyBar
@@ -48,7 +48,7 @@ def range_offers(today: date, period_end: date) -> list[tuple[str, str, date, da
     return offers
 
 
-class PatternDialog(ModalScreen[int | None]):
+class PatternDialog(Dialog[int | None]):
     """Dismisses with the number of lines added to the cart (None: nothing done)."""
 
     CSS_PATH = "pattern.tcss"

@@ -13,11 +13,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import capitalize_first
 from portail_tui.domain.money import format_amount
+from portail_tui.screens.base import Dialog
 from portail_tui.screens.reservations.choices import confirm_drop, refill
 from portail_tui.services.booking import BOOK, Cart, CartResult, validate_cart
 from portail_tui.services.context import Context, ServiceError
@@ -31,7 +31,7 @@ OUTCOME_WORDS = {
 }
 
 
-class RecapDialog(ModalScreen[CartResult | None]):
+class RecapDialog(Dialog[CartResult | None]):
     """Dismisses with the result of Valider, or None (closed, or everything dropped)."""
 
     CSS_PATH = "recap.tcss"

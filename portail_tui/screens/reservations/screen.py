@@ -461,7 +461,10 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
 
     def action_switch_section(self) -> None:
         sections = self.query_one("#resa-sections", TabbedContent)
-        sections.active = SUIVI if sections.active == GESTION else GESTION
+        if sections.active == GESTION:
+            self.show_section(sections, SUIVI, self.query_one("#suivi-table", DataTable))
+        else:
+            self.show_section(sections, GESTION, self.calendar)
 
     @on(TabbedContent.TabActivated, "#resa-sections")
     def _section_changed(self, event: TabbedContent.TabActivated) -> None:
