@@ -17,7 +17,7 @@ from textual.screen import Screen
 from portail_tui.app import PortailApp
 from portail_tui.screens.base import Dialog, TabScreen
 from portail_tui.screens.reservations.day import DayDialog
-from portail_tui.screens.tabs import TABS
+from portail_tui.screens.tabs import tabs_for
 from portail_tui.services.context import Actor, Context
 from portail_tui.widgets.stylesheet import SharedStylesheet, screen_css_paths
 
@@ -78,7 +78,7 @@ async def test_first_display_of_each_tab_and_of_the_day_dialog_styles_once(
         await _settle(app, pilot)
         work.parsed = work.refresh_css = 0
         work.restyled.clear()
-        for tab in TABS[1:]:
+        for tab in tabs_for(agent.role)[1:]:  # every tab this agent sees, Pointage included
             await pilot.press(tab.binding_key)
             await _settle(app, pilot)
             assert isinstance(app.screen, TabScreen) and app.current_mode == tab.mode

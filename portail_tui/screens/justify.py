@@ -14,11 +14,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from portail_tui.domain.attendance import REASON_LABELS
 from portail_tui.domain.frdates import DateError, format_date_long, format_date_short, parse_date_fr
+from portail_tui.screens.base import Dialog
 from portail_tui.services.attendance_justify import (
     JustifiableDay,
     JustificationResult,
@@ -32,7 +32,7 @@ def day_label(d: JustifiableDay) -> str:
     return f"{format_date_long(d.day, year=False)} — {d.activities} — {d.state}"
 
 
-class JustifyDialog(ModalScreen[JustificationResult | None]):
+class JustifyDialog(Dialog[JustificationResult | None]):
     """Dismisses with what was recorded, None when closed without recording."""
 
     CSS_PATH = "justify.tcss"

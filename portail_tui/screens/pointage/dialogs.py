@@ -8,17 +8,17 @@ from datetime import time
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from portail_tui.domain.pointage import TimeError, parse_clock_time
+from portail_tui.screens.base import Dialog
 from portail_tui.services.attendance import ChildHit, search_children
 from portail_tui.services.context import Context
 
 SEARCH_LIMIT = 30
 
 
-class TimeDialog(ModalScreen[time | None]):
+class TimeDialog(Dialog[time | None]):
     """Dismisses with the time typed (HH:MM, 17h30, 1730…), or None on Échap. A time
     that cannot be read is explained under the field and the dialog stays."""
 
@@ -54,7 +54,7 @@ class TimeDialog(ModalScreen[time | None]):
         self.dismiss(None)
 
 
-class ChildSearchDialog(ModalScreen[ChildHit | None]):
+class ChildSearchDialog(Dialog[ChildHit | None]):
     """« Présent non inscrit »: find the child by its name (or its family's), Entrée
     picks it. A child of two households is listed once per family: the line chosen
     says which family is billed."""
