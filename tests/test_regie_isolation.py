@@ -67,6 +67,7 @@ RAW = {"civility": "Mme", "last_name": "INTRUS", "first_name": "Paule", "birth_d
 # name but a new type is not filled by guess.
 FILL: dict[str, Callable[[Town], object]] = {
     "child_id: int": lambda t: t.child_id,
+    "activity_id: int": lambda t: t.activity_id,
     "contact_id: int": lambda t: t.contact_id,
     "year: int": lambda t: 2026,
     "month: int": lambda t: 12,
@@ -198,6 +199,8 @@ OWN_REFUSALS = {
     "portail_tui.services.payfip.request_payment": "PayFiP",  # the demo régie has no PayFiP client number
     "portail_tui.services.dossier.attach_child": "déjà",  # the table's child is already this family's
     "portail_tui.services.attendance_justify.record_justification": "Motif inconnu",  # « Essai » is no motif
+    # The table's day (7/12) is after the demo's today: nobody marks a day ahead.
+    "portail_tui.services.attendance.marking.add_unbooked": "n'est possible qu'à partir de ce jour",
 }
 
 
