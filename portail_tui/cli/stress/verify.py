@@ -143,7 +143,9 @@ def verify(db: Database, town: StressTown, folder: Path, report: StressReport, *
             if counters.get(regie_id) != max(ns):
                 v.append(f"régie {regie_id} : compteur {counters.get(regie_id)}, dernière quittance {max(ns)}")
 
-    # R6 written again here (not the service's constant): consumed = dated up to today + 15 days.
+    # R6/R7 written again here (not the service's constant): consumed = confirmed and dated up
+    # to today + 15 days, less the justified absences the régie waives (P2); the solde adds
+    # the opening balance taken over from the previous software (G8).
     limit = town.today + timedelta(days=15)  # on purpose not consumption_limit: an independent check
 
     def soldes(session: Session) -> dict[int, int]:
@@ -151,9 +153,14 @@ def verify(db: Database, town: StressTown, folder: Path, report: StressReport, *
             "SELECT family_id, SUM(amount_cents) FROM payment GROUP BY family_id")).all())
         consumed = dict(session.execute(text(
             "SELECT b.family_id, SUM(b.price_cents) FROM booking b LEFT JOIN period p ON p.id = b.period_id"
-            " WHERE b.status = 'confirmed' AND COALESCE(b.day, p.first_day) <= :limit GROUP BY b.family_id"),
+            " WHERE b.status = 'confirmed' AND COALESCE(b.day, p.first_day) <= :limit"
+            " AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.booking_id = b.id AND NOT a.billed)"
+            " GROUP BY b.family_id"),
             {"limit": limit}).all())
-        return {fid: int(paid.get(fid) or 0) - int(consumed.get(fid) or 0) for fid in town.family_ids}
+        opening = dict(session.execute(text(
+            "SELECT family_id, SUM(amount_cents) FROM opening_balance GROUP BY family_id")).all())
+        return {fid: int(paid.get(fid) or 0) + int(opening.get(fid) or 0) - int(consumed.get(fid) or 0)
+                for fid in town.family_ids}
 
     db.read(places)
     db.read(receipts)
