@@ -79,3 +79,28 @@ def test_other_regie_cannot_read_alerts(ctx: Context) -> None:
     with pytest.raises(ServiceError):
         alerts.family_alerts(stranger, town.family_id)
     assert alerts.regie_counts(stranger).waiting == 0
+
+
+def test_waiting_forms_counted_per_regie_beside_another(ctx: Context) -> None:
+    """Alone in its database a régie counts every waiting form from the index; once
+    another régie shares the database, each counts only its own children's forms."""
+    from portail_tui.models import Child, Family, FamilyMember, Form, Regie
+
+    town = seed(ctx)
+    forms.submit(town.agent, town.lea, "assurance", ASSURANCE)
+    assert alerts.regie_counts(town.regisseur).waiting == 1
+
+    def other_regie(s) -> None:  # type: ignore[no-untyped-def]
+        regie = Regie(code="AUTRE", name="AUTRE REGIE")
+        s.add(regie)
+        s.flush()
+        fam = Family(regie_id=regie.id, number=1, name="VOISIN", created_at=NOW, updated_at=NOW)
+        kid = Child(last_name="VOISIN", first_name="Paul", created_at=NOW)
+        s.add_all([fam, kid])
+        s.flush()
+        s.add(FamilyMember(family_id=fam.id, child_id=kid.id))
+        s.add_all([Form(child_id=kid.id, kind=k, status="en_validation", submitted_at=NOW, updated_at=NOW)
+                   for k in ("assurance", "contact")])
+
+    ctx.db.write(other_regie)
+    assert alerts.regie_counts(town.regisseur).waiting == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import portail_tui.models.base  # noqa: F401  (naming convention before any table)
@@ -28,11 +28,14 @@ class Form(SQLModel, table=True):
             "status IN ('a_saisir','en_cours','en_validation','validee','rejetee','a_mettre_a_jour')",
             name="status",
         ),
+        # The forms awaiting validation, counted with the oldest date from the index alone
+        # (Accueil's « fiches en attente », services/alerts.py).
+        Index("ix_form_status_submitted", "status", "submitted_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     child_id: int = Field(foreign_key="child.id", index=True)
     kind: str = Field(max_length=16)
-    status: str = Field(default="a_saisir", max_length=16, index=True)
+    status: str = Field(default="a_saisir", max_length=16)
     data: str = Field(default="{}", sa_type=Text)
     validated_data: str | None = Field(default=None, sa_type=Text)
     reject_reason: str | None = Field(default=None, max_length=500)

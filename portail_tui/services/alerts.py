@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from portail_tui.domain import forms as F
 from portail_tui.domain.frdates import format_date_short
 from portail_tui.domain.money import format_amount
-from portail_tui.models import Child, Family, FamilyMember, Form
+from portail_tui.models import Child, Family, FamilyMember, Form, Regie
 from portail_tui.services import permissions
 from portail_tui.services.context import Context, ServiceError
 from portail_tui.services.families import QUOTIENT_NOTICE_DAYS, quotient_expiry_notice
@@ -145,18 +145,22 @@ def regie_counts(ctx: Context) -> RegieCounts:
     by = today + timedelta(days=QUOTIENT_NOTICE_DAYS)
 
     def _work(session: Session) -> RegieCounts:
-        # Only the forms waiting for validation are shown: read those few through the
-        # status index, each checked against the régie, instead of grouping every form
-        # of the town by status (180 ms on 20,000 families, on every visit to Accueil).
-        in_regie = (
-            select(col(FamilyMember.id))
-            .join(Family, col(Family.id) == col(FamilyMember.family_id))
-            .where(col(FamilyMember.child_id) == col(Form.child_id), col(Family.regie_id) == actor.regie_id)
-            .exists()
-        )
-        waiting, oldest = session.execute(
-            select(func.count(), func.min(col(Form.submitted_at))).where(col(Form.status) == F.EN_VALIDATION, in_regie)
-        ).one()
+        # Only the forms waiting for validation are shown, counted on the (status,
+        # submitted_at) index. When the database holds this régie alone, every form is
+        # its own (children are never detached from their family): no per-form check,
+        # 1 ms instead of 40 on 16,000 waiting forms at each visit to Accueil. Beside
+        # other régies, each form is checked against the actor's.
+        waiting_forms = select(func.count(), func.min(col(Form.submitted_at))).where(
+            col(Form.status) == F.EN_VALIDATION)
+        regies = session.execute(select(col(Regie.id)).limit(2)).scalars().all()
+        if regies != [actor.regie_id]:
+            waiting_forms = waiting_forms.where(
+                select(col(FamilyMember.id))
+                .join(Family, col(Family.id) == col(FamilyMember.family_id))
+                .where(col(FamilyMember.child_id) == col(Form.child_id), col(Family.regie_id) == actor.regie_id)
+                .exists()
+            )
+        waiting, oldest = session.execute(waiting_forms).one()
         counts = dict.fromkeys(F.STATUSES, 0) | {F.EN_VALIDATION: int(waiting)}
         valid_to = col(Family.quotient_valid_to)
         expired, expiring = session.execute(
