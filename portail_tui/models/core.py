@@ -80,6 +80,8 @@ class Family(SQLModel, table=True):
         UniqueConstraint("regie_id", "number"),
         # The town's own id of the family (G8 import): how a re-import finds it again.
         Index("ix_family_regie_id_reference", "regie_id", "reference", unique=True),
+        # Accueil's quotients expired or expiring soon, read from the index alone.
+        Index("ix_family_regie_quotient_to", "regie_id", "quotient_valid_to"),
     )
     id: int | None = Field(default=None, primary_key=True)
     regie_id: int = Field(foreign_key="regie.id", index=True)

@@ -39,6 +39,7 @@ class AccueilScreen(TabScreen):
         super().__init__()
         self.managed: list[news.NewsItem] = []
         self._shown: tuple[object, ...] | None = None
+        self._unmarked_shown: str | None | bool = False  # False: never shown
 
     @property
     def can_manage(self) -> bool:
@@ -119,8 +120,13 @@ class AccueilScreen(TabScreen):
         counts = alerts.regie_counts(self.ctx)
         managed = news.all_news(self.ctx) if self.can_manage else []
         figures = service_day_figures(self.ctx)
-        self.app.call_from_thread(self._show, items, last, family, summary, counts, managed, figures)
-        self.app.call_from_thread(self._show_unmarked, self._unmarked())
+        unmarked = self._unmarked()
+
+        def show() -> None:  # one trip to the event loop, not two
+            self._show(items, last, family, summary, counts, managed, figures)
+            self._show_unmarked(unmarked)
+
+        self.app.call_from_thread(show)
 
     def _unmarked(self) -> str | None:
         """P6: for the régisseur, the bookings of the previous service day nobody marked."""
@@ -130,6 +136,9 @@ class AccueilScreen(TabScreen):
         return unmarked_notice(self.ctx) if allowed(self.ctx.actor, "attendance.late") else None
 
     def _show_unmarked(self, notice: str | None) -> None:
+        if notice == self._unmarked_shown:
+            return  # nothing new since the last visit: no redraw
+        self._unmarked_shown = notice
         text = Text()
         if notice:
             text.append("Régie : ", style="bold")
