@@ -91,3 +91,20 @@ def test_journal_csv_and_pdf(sctx: Context, town) -> None:  # type: ignore[no-un
     text = _text(render_pdf(closed))
     assert "Arrêté de caisse" in text and "clôturée le 28/11/2026 à 10:12 par Paul Bernard" in text
     assert journal_filename(TODAY, "csv") == "journal-caisse-2026-11-28.csv"
+
+
+def test_regisseur_named_on_receipt_and_journal(sctx: Context, town) -> None:  # type: ignore[no-untyped-def]
+    """The régisseur's name of the set-up file (G1) is printed on each receipt, under the
+    régie's address, and where the journal is signed; a régie without one prints neither."""
+    from sqlalchemy import update
+
+    from portail_tui.models import Regie
+
+    agent = sctx.as_actor(town.agent)
+    before = _text(render_receipt(payments.take_payment(agent, town.family_id, amount_cents=1000, mode="cb")))
+    assert "Régisseur :" not in before
+    sctx.db.write(lambda s: s.execute(update(Regie).values(regisseur_name="Jeanne Trésor")))
+    text = _text(render_receipt(payments.take_payment(agent, town.family_id, amount_cents=1000, mode="cb")))
+    assert text.count("Régisseur : Jeanne Trésor") == 2  # both copies
+    journal = _text(render_pdf(journal_report(cashdesk.day_journal(agent), edited_at=sctx.clock.now())))
+    assert "Signature du régisseur (Jeanne Trésor)" in journal

@@ -78,6 +78,7 @@ class Receipt(EntryLabels):
     cheque_bank: str | None = None
     cheque_drawer: str | None = None
     reference: str | None = None
+    regisseur_name: str = ""  # the régie's set-up (G1): printed under its address
     reason: str | None = None
     reverses_receipt: int | None = None
     solde_after_cents: int | None = None
@@ -158,6 +159,7 @@ class DayJournal:
     cheques: tuple[JournalEntry, ...]
     expected_cash_cents: int
     closing: Closing | None
+    regisseur_name: str = ""  # the régie's set-up (G1): named where the régisseur signs
 
     @property
     def is_closed(self) -> bool:

@@ -106,7 +106,8 @@ def journal_report(journal: DayJournal, *, edited_at: datetime, counted_cents: i
             notes.append(f"Observation : {closing.note}")
     else:
         notes.append("Journée non clôturée : ce journal est provisoire.")
-    notes.append("Signature du régisseur :")
+    notes.append(f"Signature du régisseur ({journal.regisseur_name}) :" if journal.regisseur_name
+                 else "Signature du régisseur :")
     return Report(
         title="Journal de caisse",
         regie=journal.regie_name,

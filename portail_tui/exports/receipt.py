@@ -77,7 +77,7 @@ def _words(cents: int) -> str:
 
 
 def _strings(r: Receipt) -> list[str]:
-    return [r.regie_name, r.regie_address, r.agent_name, *(v for _, v in receipt_lines(r))]
+    return [r.regie_name, r.regie_address, r.regisseur_name, r.agent_name, *(v for _, v in receipt_lines(r))]
 
 
 def _style(pdf: FPDF, size: float) -> None:
@@ -102,6 +102,9 @@ def _copy(pdf: FPDF, r: Receipt, top: float, label: str) -> None:
     if r.regie_address:
         _style(pdf, 9)
         pdf.cell(width, 5, r.regie_address, new_x="LMARGIN", new_y="NEXT")
+    if r.regisseur_name:
+        _style(pdf, 9)
+        pdf.cell(width, 5, f"Régisseur : {r.regisseur_name}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     _bold_cell(pdf, 16, width, 9, f"QUITTANCE N° {r.receipt_number}{_TITLES.get(r.kind, '')}",
                new_x="LMARGIN", new_y="NEXT")

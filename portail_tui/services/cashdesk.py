@@ -138,6 +138,7 @@ def journal_in_session(session: Session, regie_id: int, day: date) -> DayJournal
         cheques=cheques,
         expected_cash_cents=expected_cash,
         closing=closing,
+        regisseur_name=regie.regisseur_name or "",
     )
 
 

@@ -210,6 +210,7 @@ def build_receipt(session: Session, payment: Payment, *, agent_name: str, today:
         payment_id=id_of(payment),
         regie_name=regie.name,
         regie_address=regie.address or "",
+        regisseur_name=regie.regisseur_name or "",
         receipt_number=payment.receipt_number,
         created_at=payment.created_at,
         business_day=payment.business_day,
