@@ -39,10 +39,10 @@ from sqlalchemy import (
 )
 
 from portail_tui.clock import PARIS
-from portail_tui.demo.loader import BulkLoader, table_of
+from portail_tui.demo.loader import BulkLoader
 from portail_tui.demo.spec import APSF, APSM, APSS, CLM, EXAMPLE, RS, TownContext
 from portail_tui.domain import attendance as rule
-from portail_tui.models import Attendance, Booking
+from portail_tui.models import Attendance, Booking, table_of
 from portail_tui.models.types import AwareDateTime
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from portail_tui.demo.families import ChildDraft, FamilyDraft
-from portail_tui.demo.loader import BulkLoader, table_of
+from portail_tui.demo.loader import BulkLoader
 from portail_tui.demo.setup import DemoDays, DemoPeriod
 from portail_tui.demo.spec import (
     ACTIVITY_SPECS,
@@ -31,7 +31,7 @@ from portail_tui.demo.spec import (
     TownContext,
 )
 from portail_tui.domain.school_calendar import DayKind
-from portail_tui.models import Booking
+from portail_tui.models import Booking, table_of
 from portail_tui.services.consumption import consumption_limit
 
 # Family no 1 (Hélène and Jérôme Lefèvre, children Léa and Noé) is the one the README

@@ -42,7 +42,6 @@ from portail_tui.demo.loader import (
     PAYMENT_COLS,
     SLOT_COLS,
     BulkLoader,
-    table_of,
 )
 from portail_tui.demo.payments import PaymentMaker
 from portail_tui.demo.setup import DemoDays, TownSetup
@@ -78,6 +77,7 @@ from portail_tui.models import (
     School,
     SchoolClass,
     Slot,
+    table_of,
 )
 from portail_tui.services import audit
 from portail_tui.services.auth import hash_password

@@ -40,11 +40,6 @@ PAYMENT_COLS = ("id", "regie_id", "family_id", "receipt_number", "kind", "mode",
                 "reverses_id", "reason", "business_day", "created_at", "created_by")
 
 
-def table_of(model: Any) -> Table:
-    """The model's table, typed (SQLModel declares ``__table__`` only at run time)."""
-    return cast(Table, model.__table__)
-
-
 class BulkLoader:
     """Bulk inserts through the driver, inside the caller's transaction."""
 

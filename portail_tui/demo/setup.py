@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, insert
 
 from portail_tui.demo import names as N
-from portail_tui.demo.loader import table_of
 from portail_tui.demo.schools import add_schools
 from portail_tui.demo.spec import (
     ACTIVITY_SPECS,
@@ -42,6 +41,7 @@ from portail_tui.models import (
     Regie,
     School,
     SchoolClass,
+    table_of,
 )
 from portail_tui.services.consumption import consumption_limit
 from portail_tui.services.regie_setup import SetupFile

@@ -36,8 +36,8 @@ from portail_tui.domain.pointage import (
     times_label,
     unmarked_wording,
 )
-from portail_tui.models import Attendance, Booking, Child, Contact, Period, Regie, School
-from portail_tui.services.booking.setup import load_setup, period_rule, table_of
+from portail_tui.models import Attendance, Booking, Child, Contact, Period, Regie, School, table_of
+from portail_tui.services.booking.setup import load_setup, period_rule
 from portail_tui.services.context import Context, ServiceError
 
 B = table_of(Booking)

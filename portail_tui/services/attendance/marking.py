@@ -35,7 +35,7 @@ from portail_tui.domain.pointage import (
     state_label,
     times_refusal,
 )
-from portail_tui.models import Activity, Attendance, Booking, Child, Family, FamilyMember
+from portail_tui.models import Activity, Attendance, Booking, Child, Family, FamilyMember, table_of
 from portail_tui.services import audit
 from portail_tui.services.attendance.lists import (
     activity_of,
@@ -43,7 +43,7 @@ from portail_tui.services.attendance.lists import (
     deadline_days,
     expected_rows,
 )
-from portail_tui.services.booking.setup import load_setup, table_of
+from portail_tui.services.booking.setup import load_setup
 from portail_tui.services.context import Actor, Context, PermissionDenied, ServiceError
 from portail_tui.services.permissions import allowed, require
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from portail_tui.domain.booking_rules import (
     ActivityRule,
@@ -33,15 +33,12 @@ from portail_tui.models import (
     Regie,
     School,
     Slot,
+    table_of,
 )
 from portail_tui.services.booking.children import load_family
 from portail_tui.services.context import Context, ServiceError
 
 LIVE = ("confirmed", "waiting")
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 A = table_of(Activity)
