@@ -82,6 +82,10 @@ class PointageScreen(TabScreen):
         self.activities: list[PointageActivity] = []
         self.listing: PointageList | None = None
         self.rows: list[PointageRow] = []
+        # The latest mark sent per child: marks run in worker threads, and a result that
+        # comes back after a newer mark of the same child must not overwrite it.
+        self._mark_sent: dict[int, int] = {}
+        self._mark_held: dict[int, tuple[int, date, Mark]] = {}  # an older result, held back
 
     # --- layout ------------------------------------------------------------------------
 
@@ -270,28 +274,49 @@ class PointageScreen(TabScreen):
         def answered(value: time | None) -> None:
             if value is None:
                 return
-            state = UNBOOKED if row.state == UNBOOKED else PRESENT
-            arrived = value if which == "arrived" else row.arrived_at
-            left = value if which == "left" else row.left_at
+            # The row as it is now: a mark sent before the dialog opened may have come back.
+            now_row = next((r for r in self.rows if r.child_id == row.child_id), row)
+            state = UNBOOKED if now_row.state == UNBOOKED else PRESENT
+            arrived = value if which == "arrived" else now_row.arrived_at
+            left = value if which == "left" else now_row.left_at
             self._next_row(index)
             self._mark(activity_id, day, row.child_id, state, arrived, left)
 
         self.app.push_screen(TimeDialog(f"{what} — {row.first_name} {row.last_name} : à quelle heure ?",
                                         hhmm(shown or now)), answered)
 
-    @work(thread=True, group="pointage-mark")
     def _mark(self, activity_id: int, day: date, child_id: int, state: str,
               arrived: time | None, left: time | None) -> None:
+        sent = self._mark_sent.get(child_id, 0) + 1
+        self._mark_sent[child_id] = sent
+        self._send_mark(activity_id, day, child_id, state, arrived, left, sent)
+
+    @work(thread=True, group="pointage-mark")
+    def _send_mark(self, activity_id: int, day: date, child_id: int, state: str,
+                   arrived: time | None, left: time | None, sent: int) -> None:
         try:
             result = attendance.mark(self.ctx, activity_id, day, child_id, state, arrived, left)
         except ServiceError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._mark_refused, child_id, sent, exc.message)
             return
-        self.app.call_from_thread(self._marked, activity_id, day, result)
+        self.app.call_from_thread(self._marked, activity_id, day, result, sent)
 
-    def _marked(self, activity_id: int, day: date, result: Mark) -> None:
+    def _mark_refused(self, child_id: int, sent: int, message: str) -> None:
+        held = self._mark_held.pop(child_id, None)
+        if held is not None and self._mark_sent.get(child_id) == sent:
+            # The newest mark was refused: what an older one recorded is what stands.
+            self._mark_sent[child_id] = 0
+            self._marked(*held, 0)
+        self._status(message, True)
+
+    def _marked(self, activity_id: int, day: date, result: Mark, sent: int) -> None:
         if self.listing is None or (self.listing.activity.id, self.day) != (activity_id, day):
             return
+        if self._mark_sent.get(result.child_id) != sent:
+            # A newer mark of this child is on its way: its result is the one to show.
+            self._mark_held[result.child_id] = (activity_id, day, result)
+            return
+        self._mark_held.pop(result.child_id, None)
         for i, row in enumerate(self.rows):
             if row.child_id == result.child_id:
                 self.rows[i] = row._replace(state=result.state, arrived_at=result.arrived_at,
