@@ -35,6 +35,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -46,6 +47,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import DEFAULT_TOWN, pct  # noqa: E402
 
 AIM_MS = 100.0
+
+
+# Measured and shown, with no budget nor aim: what the agent waits for only in the rare
+# case of a tab pressed within a second of the login, and the background work that
+# spares the others that wait.
+PREBUILD_LABEL = "Onglets préparés en arrière-plan après la connexion"
+COLD_LABEL = "Onglet paiement (F3) pressé aussitôt après la connexion, pas encore préparé"
+INFO_LABELS = {
+    PREBUILD_LABEL: "pendant que l'agent lit l'Accueil ou cherche la famille ; une touche tapée"
+                    " entre-temps attend au plus une étape (un onglet)",
+    COLD_LABEL: "pire cas du premier affichage : onglet construit à la touche (hors budget, pour information)",
+}
 
 
 def budget_ms(label: str) -> float | None:
@@ -88,7 +101,7 @@ def watch_frames(app) -> list[float]:  # type: ignore[no-untyped-def]
     display = app._display
 
     def recording(screen, renderable) -> None:  # type: ignore[no-untyped-def]
-        if renderable is not None:
+        if renderable is not None and not app._batch_count:  # in a batch update, Textual drops it
             frames.append(time.perf_counter())
         display(screen, renderable)
 
@@ -190,12 +203,13 @@ def _families(ctx, n: int, seed: int) -> list[int]:  # type: ignore[no-untyped-d
     return random.Random(seed).sample(ids, n)
 
 
-async def _login(ctx, runs: int, out: dict[str, list[float]]) -> None:  # type: ignore[no-untyped-def]
+async def _login(ctx, runs: int, family_id: int, out: dict[str, list[float]]) -> None:  # type: ignore[no-untyped-def]
     from portail_tui.app import PortailApp
     from portail_tui.screens.base import TabScreen
 
+    cold = replace(ctx, settings=replace(ctx.settings, prebuild_tabs=False))  # COLD_LABEL: nothing built ahead
     for _ in range(runs):
-        app = PortailApp(ctx)
+        app = PortailApp(cold)
         frames = watch_frames(app)
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
@@ -203,6 +217,12 @@ async def _login(ctx, runs: int, out: dict[str, list[float]]) -> None:  # type: 
             await settle(app, pilot)
             label = "Connexion (Entrée → Accueil affiché)"
             out[label].append(await timed(app, pilot, frames, "enter", lambda app=app: isinstance(app.screen, TabScreen),
+                                          label=label))
+            # An agent quicker than the background preparation: a family chosen and F3
+            # at once after the login, the tab never built.
+            app.select_family(family_id)
+            label = COLD_LABEL
+            out[label].append(await timed(app, pilot, frames, "f3", lambda app=app: app.current_mode == "paiement",
                                           label=label))
 
 
@@ -219,6 +239,14 @@ async def _session(ctx, families: list[int], rounds: int, out: dict[str, list[fl
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.select_family(families[0])
+        await settle(app, pilot)
+        # The agent reads the Accueil and talks to the family for a moment: the tabs not
+        # shown yet are built meanwhile (app.py `_prebuild_step`); how long that takes
+        # after the login is measured here too.
+        t0 = time.perf_counter()
+        while ctx.settings.prebuild_tabs and not app.tabs_prebuilt and time.perf_counter() - t0 < 30:
+            await asyncio.sleep(0.01)
+        out[PREBUILD_LABEL].append((time.perf_counter() - t0) * 1000)
         await settle(app, pilot)
         for r in range(rounds + 1):
             for key, mode in TABS:
@@ -288,7 +316,7 @@ def measure(url: str, today: date, rounds: int = 8, logins: int = 5, seed: int =
         ctx = _context(url, today, Path(tmp))
         try:
             families = _families(ctx, rounds + 1, seed)
-            asyncio.run(_login(ctx, logins, out))
+            asyncio.run(_login(ctx, logins, families[0], out))
             asyncio.run(_session(ctx, families, rounds, out))
         finally:
             ctx.db.dispose()
@@ -368,6 +396,9 @@ def main() -> None:
               f"p95 {pct(times, 95):7.1f} ms  n={len(times)}")
     for label, times in results.items():
         p95 = pct(times, 95)
+        if label in INFO_LABELS:
+            print(f"{label:<58} p50 {statistics.median(times):7.1f} ms  n={len(times)}  ({INFO_LABELS[label]})")
+            continue
         limit = budget_ms(label)
         verdict = ("OK" if p95 < (limit or AIM_MS) else "HORS BUDGET" if limit else "AU-DELÀ DE L'OBJECTIF")
         what = f"budget {limit:.0f} ms" if limit else f"objectif {AIM_MS:.0f} ms"

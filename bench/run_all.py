@@ -532,6 +532,9 @@ def screens(work_url: str, rows: list[Row], rounds: int) -> None:
     with_keybar = bench_screens.measure_empty_app(rounds, keybar=True)
     results = bench_screens.measure(work_url, TODAY, rounds=rounds, logins=max(3, rounds // 2))
     for label, times in results.items():
+        if label in bench_screens.INFO_LABELS:
+            rows.append(Row("Écrans", label, "—", None, times, note=bench_screens.INFO_LABELS[label]))
+            continue
         floor = empty if ("Onglet" in label or "Calendrier" in label) else None
         limit = bench_screens.budget_ms(label)
         budget = f"p95 < {limit:.0f} ms" if limit else f"objectif p95 < {bench_screens.AIM_MS:.0f} ms"

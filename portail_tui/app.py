@@ -22,10 +22,11 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 
 from portail_tui.domain.roles import role_label
-from portail_tui.screens.base import TabScreen
+from portail_tui.screens.base import NoRepaintWhenCovered, TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
 from portail_tui.screens.tabs import TABS, tab_css_variables, tab_of, tabs_for
@@ -41,6 +42,14 @@ if TYPE_CHECKING:
 # A tab shown again redraws the header from what was loaded for the family if it is
 # younger than this; older, it is reloaded (in a worker) to show other sessions' changes.
 HEADER_MAX_AGE_S = 5.0
+
+# The tabs not shown yet are built in the background once the agent has been idle this
+# long after the login (one tab per step, every PREBUILD_STEP_S), so that the first F2…F5
+# of the day costs what a later visit does. A key typed meanwhile waits at most one step.
+PREBUILD_QUIET_S = 0.4
+PREBUILD_STEP_S = 0.1
+# The tabs most used at the desk, and the longest to build, first.
+PREBUILD_ORDER = ("accueil", "paiement", "reservations", "historiques", "dossier", "pointage", "regie")
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,9 @@ class PortailApp(App[None]):
         self.database_restored = False
         self._header_cache: dict[int, _HeaderFigures] = {}
         self._header_generation = 0  # bumped by each invalidation: older loads are dropped
+        self._prebuild_timer: Timer | None = None
+        self._prebuilt: set[Screen] = set()  # tabs built and laid out before their first showing
+        self.tabs_prebuilt = False  # every tab of the role is built (shown or not)
         # Parsed CSS shared by every stylesheet of the process (widgets/stylesheet.py).
         self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
 
@@ -204,6 +216,42 @@ class PortailApp(App[None]):
         self.sub_title = f"{self.regie_name} — {actor.full_name}"
         self.switch_mode("accueil")
         self.idle_lock.start(self.base_ctx.settings.idle_lock_minutes)
+        if self.base_ctx.settings.prebuild_tabs and self._prebuild_timer is None:
+            self._prebuild_timer = self.set_interval(PREBUILD_STEP_S, self._prebuild_step)
+
+    def _prebuild_step(self) -> None:
+        """Build (compose and mount, then lay out, all hidden) the next tab of the
+        agent's role never shown yet, when the agent has typed nothing for a moment and
+        no data is being loaded (a dialog may be open: the family search, waiting for
+        the caller to spell a name). Built, a tab is an App mode like one
+        already visited: its first showing loads the family's data
+        (TabScreen.on_screen_resume) and draws."""
+        if self._exit or not self._running:  # shutting down: Textual is closing the screens
+            if self._prebuild_timer is not None:
+                self._prebuild_timer.stop()
+            return
+        if self.actor is None or self.idle_lock.clock() - self.idle_lock.last < PREBUILD_QUIET_S:
+            return
+        if any(not w.is_finished for w in self.workers):
+            return
+        for tab in sorted(tabs_for(self.actor.role), key=lambda t: PREBUILD_ORDER.index(t.mode)):
+            stack = self._screen_stacks.get(tab.mode)
+            if stack is None:
+                screen, _ = self._get_screen(_lazy_screen(tab.module, tab.screen)())  # registered: compose and mount follow
+                self._screen_stacks[tab.mode] = [screen]
+                self._load_screen_css(screen)
+                return
+            if not stack:
+                continue
+            screen = stack[0]
+            if screen not in self._prebuilt and not screen.stack_updates:
+                if screen.is_mounted and not screen.is_current:
+                    screen._refresh_layout(self.size)  # no frame: drawn once current (Screen._refresh_layout)
+                    self._prebuilt.add(screen)
+                return
+        self.tabs_prebuilt = True
+        if self._prebuild_timer is not None:
+            self._prebuild_timer.stop()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
@@ -216,10 +264,20 @@ class PortailApp(App[None]):
         """Every dialog is pushed with the classes of the terminal's size already set
         (widgets/compact.py `presize`) and the current CSS count, so that it is styled
         once when mounted, not again when first resized and shown (screens.base.Dialog)."""
-        if isinstance(screen, Screen) and not screen.is_attached:
-            presize(screen, self)
-            screen._css_update_count = self._css_update_count
-        return super().push_screen(screen, *args, **kwargs)
+        if isinstance(screen, Screen):
+            if not screen.is_attached:
+                presize(screen, self)
+                screen._css_update_count = self._css_update_count
+            else:  # a dialog kept between uses (the day): the terminal may have been resized
+                presize(screen, self, update=True)
+        below = self.screen if isinstance(screen, ModalScreen) and self._screen_stack else None
+        if isinstance(below, NoRepaintWhenCovered):
+            below._covered_now = True  # Textual's repaint of the screen covered is skipped
+        try:
+            return super().push_screen(screen, *args, **kwargs)
+        finally:
+            if isinstance(below, NoRepaintWhenCovered):
+                below._covered_now = False
 
     def action_command_palette(self) -> None:
         # Anywhere in the stack, not only on top: Ctrl+P, Ctrl+F, Ctrl+P pushed a second

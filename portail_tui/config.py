@@ -282,6 +282,9 @@ class Settings:
     idle_lock_minutes: float = 15
     """PORTAIL_VERROUILLAGE_MINUTES: an agent's session with no key or mouse for this long
     hides its screen and asks for the password again; 0 never locks."""
+    prebuild_tabs: bool = True
+    """After the login, build the tabs not shown yet while the agent is idle (app.py
+    `_prebuild_step`), so that each first F2…F5 is as quick as a later one."""
     serve_max_sessions: int = 8
     """PORTAIL_SESSIONS_NAVIGATEUR_MAX: browser sessions `portail serve` runs at once (each
     is an application process, about 60 MB); the next is refused until one closes."""

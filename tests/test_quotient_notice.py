@@ -78,7 +78,7 @@ async def test_day_dialog_recap_and_family_line_warn(sqlite_demo_ctx: Context, a
         await go_to(app, pilot, date(2026, 12, 18))
         await pilot.press("enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, DayDialog) and not app.screen.query("#day-quotient")
+        assert isinstance(app.screen, DayDialog) and not app.screen.query_one("#day-quotient").display
         await pilot.press("escape")
         await settle(app, pilot)
         await pilot.press("pagedown")  # January 2027
@@ -89,6 +89,7 @@ async def test_day_dialog_recap_and_family_line_warn(sqlite_demo_ctx: Context, a
         dialog = app.screen
         assert isinstance(dialog, DayDialog) and dialog.options.day.year == 2027
         assert "ce jour au plein tarif" in str(dialog.query_one("#day-quotient").render())
+        assert dialog.query_one("#day-quotient").display
         free = [i for i, o in enumerate(dialog.options.options) if o.booked_status is None and o.book.ok]
         dialog.query_one("#day-table").move_cursor(row=free[0])
         await pilot.press("space", "v")

@@ -6,6 +6,7 @@ dialog shown for the first time styles its widgets once, not two or three times.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import pytest
 from textual.app import App
@@ -15,10 +16,11 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 
 from portail_tui.app import PortailApp
-from portail_tui.screens.base import Dialog, TabScreen
+from portail_tui.screens.base import HOLD_FRAMES_S, Dialog, TabScreen
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.tabs import tabs_for
 from portail_tui.services.context import Actor, Context
+from portail_tui.widgets.month_calendar import MonthCalendar
 from portail_tui.widgets.stylesheet import SharedStylesheet, screen_css_paths
 
 SIZE = (130, 42)
@@ -122,3 +124,126 @@ def test_parsed_css_is_shared_between_stylesheets_with_the_same_variables() -> N
     first.add_source(css, ("", "test"))
     first.reparse()
     assert first.rules == rules
+
+
+async def _wait_prebuilt(app: PortailApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if app.tabs_prebuilt:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the tabs were not built in the background")
+
+
+async def test_tabs_are_built_in_the_background_after_the_login(
+        sqlite_demo_ctx: Context, agent: Actor, regisseur: Actor) -> None:
+    """Idle after the login, every tab of the role is composed, mounted and laid out
+    without being shown (no frame of it, no data loaded for it); its first showing is
+    then a refill, with the family's figures."""
+    for actor in (agent, regisseur):
+        app = PortailApp(sqlite_demo_ctx, actor=actor)
+        async with app.run_test(size=SIZE) as pilot:
+            app.select_family(FAMILY)
+            await _wait_prebuilt(app, pilot)
+            built = {mode for mode, stack in app._screen_stacks.items() if stack} - {"_default"}
+            assert built == {t.mode for t in tabs_for(actor.role)}, built
+            assert ("regie" in built) == (actor is regisseur)
+            assert app.current_mode == "accueil"
+            paiement = app._screen_stacks["paiement"][0]
+            assert paiement.is_mounted and paiement.size == app.size  # laid out, hidden
+            assert paiement.loaded is None  # nothing read for a tab the agent did not open
+            await pilot.press("f3")
+            await _settle(app, pilot)
+            assert app.screen is paiement and paiement.loaded is not None
+            assert paiement.loaded.family.id == FAMILY
+            assert app._batch_count == 0  # the frames held while loading are let go
+
+
+async def test_a_key_typed_while_the_tabs_are_being_built_is_kept(
+        sqlite_demo_ctx: Context, agent: Actor) -> None:
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_family(FAMILY)
+        while "paiement" not in app._screen_stacks:  # the first tab is being built
+            await pilot.pause(0.02)
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        assert app.current_mode == "reservations" and app.screen.view is not None
+        await _wait_prebuilt(app, pilot)
+        await pilot.press("f3")
+        await _settle(app, pilot)
+        assert app.current_mode == "paiement" and app.screen.loaded.family.id == FAMILY
+
+
+async def test_nothing_is_built_ahead_while_the_agent_types(
+        sqlite_demo_ctx: Context, agent: Actor) -> None:
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+f")
+        for _ in range(12):  # a name spelled over 1.2 s, a key every 0.1 s
+            await pilot.press("a")
+            await pilot.pause(0.1)
+        assert set(app._screen_stacks) <= {"_default", "accueil"}, set(app._screen_stacks)
+        await _wait_prebuilt(app, pilot)  # the caller pauses: the tabs are built, dialog open
+
+
+async def test_the_frames_held_for_a_load_are_let_go_even_if_it_never_ends(
+        sqlite_demo_ctx: Context, agent: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loader stuck on the database must not freeze the screen: the frames come back
+    after HOLD_FRAMES_S."""
+    import threading
+
+    from portail_tui.screens.paiement import screen as paiement_module
+
+    release = threading.Event()
+    real = paiement_module.family_change_seq
+
+    def stuck(ctx, family_id):  # type: ignore[no-untyped-def]
+        release.wait(5)
+        return real(ctx, family_id)
+
+    monkeypatch.setattr(paiement_module, "family_change_seq", stuck)
+    ctx = replace(sqlite_demo_ctx, settings=replace(sqlite_demo_ctx.settings, prebuild_tabs=False))
+    app = PortailApp(ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.select_family(FAMILY)
+        await _settle(app, pilot)
+        await pilot.press("f3")
+        await pilot.pause(0.05)
+        assert app._batch_count > 0  # held: the load runs
+        await pilot.pause(HOLD_FRAMES_S + 0.1)
+        assert app._batch_count == 0 and app.current_mode == "paiement"
+        release.set()
+        await _settle(app, pilot)
+        assert app.screen.loaded is not None
+
+
+async def test_the_day_dialog_kept_between_days_follows_a_terminal_resize(
+        sqlite_demo_ctx: Context, agent: Actor) -> None:
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.select_family(FAMILY)
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        await pilot.press("home", "enter")
+        await _settle(app, pilot)
+        first = app.screen
+        assert isinstance(first, DayDialog) and {"-wide", "-tall"} <= first.classes
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        await pilot.resize_terminal(80, 24)
+        await _settle(app, pilot)
+        await pilot.press("right", "enter")
+        await _settle(app, pilot)
+        assert app.screen is first  # the same dialog, refilled
+        assert {"-narrow", "-short"} <= first.classes and not {"-wide", "-tall"} & first.classes
+        assert first.options.day == app.screen_stack[0].query_one(MonthCalendar).cursor
+        assert first.query_one("#day-table").cursor_row == 0  # as in a new dialog
+
+
+def test_every_tab_has_its_place_in_the_background_build() -> None:
+    from portail_tui.app import PREBUILD_ORDER
+    from portail_tui.screens.tabs import TABS
+
+    assert sorted(PREBUILD_ORDER) == sorted(t.mode for t in TABS)

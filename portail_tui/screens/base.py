@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self, cast
 
 from rich.text import Text
 from textual import events, on
 from textual._context import active_app
 from textual.app import ComposeResult
 from textual.containers import Container
+from textual.geometry import Region
 from textual.screen import ModalScreen, Screen, ScreenResultType
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent
+from textual.worker import Worker, WorkerState
 
 from portail_tui.screens.tabs import tabs_for
 from portail_tui.widgets.compact import presize
@@ -70,7 +73,66 @@ class TabBar(Static):
         return text
 
 
-class TabScreen(Screen[None]):
+# A tab showing another family (or shown for the first time) is drawn once its data is
+# there, not first empty then again: at most this long after the key.
+HOLD_FRAMES_S = 0.15
+
+
+class FrameHold:
+    """Holds the frames of the app (Textual's batch update: no layout, no drawing, the
+    keys still processed) while a tab loads its family, and lets them go when its
+    loaders are done, or after HOLD_FRAMES_S at the latest. Drawing the empty tab, then
+    its « Chargement… », then the data, cost three full renders on the event loop, and
+    the loader thread waited for the GIL behind each (a first F3 took 210–260 ms)."""
+
+    def __init__(self, screen: Screen[None]) -> None:
+        self.screen = screen
+        self._timer: Timer | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._timer is not None
+
+    def start(self) -> None:
+        if self._timer is None:
+            app = self.screen.app
+            app._begin_batch()
+            self._timer = app.set_timer(HOLD_FRAMES_S, self.release)
+
+    def release(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is None:
+            return
+        timer.stop()
+        app = self.screen.app
+        app._end_batch()
+        if not app._batch_count:
+            app.screen.refresh()  # Textual's own delay_update ends the same way
+
+    def worker_done(self) -> None:
+        """A worker of the screen changed state: release when none is left running."""
+        if self._timer is not None and not any(
+                w.node is self.screen and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                for w in self.screen.app.workers):
+            self.release()
+
+
+class NoRepaintWhenCovered:
+    """Mixin of the tab screens and dialogs. Textual repaints the whole screen a dialog
+    is pushed over, for nothing here (the app sets no suspended-screen style; a widget
+    that does change, e.g. on losing the focus, still refreshes itself); the dialog on
+    top then composes every cell of it again: a third of opening a day."""
+
+    _covered_now = False  # set by PortailApp.push_screen around Textual's push
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if self._covered_now and not (regions or layout or recompose):
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
+
+
+class TabScreen(NoRepaintWhenCovered, Screen[None]):
     """Base of the five tab screens. They are App modes: mounted once, kept (with what
     they loaded) while other tabs show. Subclasses compose their body and load the
     current family's data in `load_family` (in a worker: never a query on the event
@@ -83,6 +145,7 @@ class TabScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._family_seen: int | None | bool = False  # False: never loaded
+        self._hold = FrameHold(self)
         self._styled = False
         self._header: PortailHeader | None = None
         # Born with the current stylesheet: Textual's switch_mode otherwise takes a new
@@ -138,9 +201,23 @@ class TabScreen(Screen[None]):
         self.portail.refresh_header(changed=False)
         if self._family_seen is False or self._family_seen != self.family_id:
             self._family_seen = self.family_id
-            self.load_family(self.family_id)
+            self._load_held()
         else:
             self.on_revisit()
+
+    def _load_held(self) -> None:
+        """load_family, with the frames held until what it loads is shown (FrameHold)."""
+        self._hold.start()
+        self.load_family(self.family_id)
+        self._hold.worker_done()  # nothing to load (no family): draw at once
+
+    @on(Worker.StateChanged)
+    def _loader_state(self, event: Worker.StateChanged) -> None:
+        self._hold.worker_done()
+
+    @on(events.ScreenSuspend)
+    def _release_frames(self) -> None:
+        self._hold.release()  # another tab or a dialog: it decides what is drawn
 
     def show_section(self, sections: TabbedContent, pane: str, focus: Widget) -> None:
         """Switch `sections` to `pane` with the focus already on `focus` (in that pane).
@@ -154,7 +231,7 @@ class TabScreen(Screen[None]):
     def family_changed(self) -> None:
         """Called by the app when the agent selects another family while this tab shows."""
         self._family_seen = self.family_id
-        self.load_family(self.family_id)
+        self._load_held()
 
     def load_family(self, family_id: int | None) -> None:
         """Override: fill the screen for this family (None: no family selected)."""
@@ -164,7 +241,7 @@ class TabScreen(Screen[None]):
         sessions may have changed (nothing by default: the tab keeps what it loaded)."""
 
 
-class Dialog(ModalScreen[ScreenResultType]):
+class Dialog(NoRepaintWhenCovered, ModalScreen[ScreenResultType]):
     """Base of the dialogs opened many times a day (the day, the recap, Encaisser, the
     receipt, the family search). Textual restyles every widget of a screen when it is
     shown; a dialog's widgets were styled an instant before, when mounted (PortailApp

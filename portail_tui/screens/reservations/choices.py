@@ -59,6 +59,19 @@ def refill(table: DataTable[Text], rows: Iterable[tuple[str, Sequence[Text]]]) -
         table.add_row(*cells, key=key)
     if table.row_count:
         table.move_cursor(row=min(row, table.row_count - 1))
+    settle_dimensions(table)
+
+
+def settle_dimensions(table: DataTable[Text]) -> None:
+    """What DataTable does at its next idle moment (column widths, height of the rows),
+    done now: the dialog is laid out and drawn once with its final size, not drawn then
+    laid out and drawn again 20–30 ms later (an eighth of opening a day). Textual's
+    own `_on_idle` code, pinned with its version in pyproject.toml."""
+    if table._require_update_dimensions:
+        table._require_update_dimensions = False
+        new_rows = table._new_rows.copy()
+        table._new_rows.clear()
+        table._update_dimensions(new_rows)
 
 
 class ChoiceDialog(Dialog[str | None]):
@@ -66,9 +79,11 @@ class ChoiceDialog(Dialog[str | None]):
     or removes the highlighted one in the cart, a refusal rings and shows under the
     list. Dismisses with "validate" when the agent asks for the recap (V) from here.
 
-    Subclasses set MESSAGE_ID and implement `rows`, `detail` and `toggle`."""
+    Subclasses set MESSAGE_ID and DETAIL_ID and implement `rows`, `detail` and `toggle`."""
 
     MESSAGE_ID: ClassVar[str] = ""
+    DETAIL_ID: ClassVar[str] = ""
+    _detail_shown = ""
     COMPONENT_CLASSES: ClassVar[set[str]] = {SELECTED, FREE, UNAVAILABLE}
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -81,8 +96,9 @@ class ChoiceDialog(Dialog[str | None]):
         """Override: (key, cells) per choice, in the order of the options."""
         return ()
 
-    def detail(self, index: int) -> None:
-        """Override: show the highlighted choice in words."""
+    def detail(self, index: int) -> str:
+        """Override: the highlighted choice in words (shown in DETAIL_ID)."""
+        return ""
 
     def toggle(self, index: int) -> str | None:
         """Override: add or remove choice `index` in the cart; the refusal, if any."""
@@ -100,9 +116,14 @@ class ChoiceDialog(Dialog[str | None]):
         self._detail()
 
     def _detail(self) -> None:
+        """The highlighted line in words; redrawn only when they change (the table
+        announces its cursor after each refill, with the same line most of the time)."""
         table = self.query_one(DataTable)
         if table.row_count:
-            self.detail(min(table.cursor_row, table.row_count - 1))
+            text = self.detail(min(table.cursor_row, table.row_count - 1))
+            if text != self._detail_shown:
+                self._detail_shown = text
+                self.query_one(self.DETAIL_ID, Static).update(text)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:

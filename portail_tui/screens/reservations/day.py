@@ -23,9 +23,14 @@ from portail_tui.widgets.keybar import KeyBar
 
 class DayDialog(ChoiceDialog):
     """Edits the cart in place; the calendar redraws the day when the dialog closes.
-    Dismisses with "validate" when the agent asks for the recap (V) from here."""
+    Dismisses with "validate" when the agent asks for the recap (V) from here.
+
+    One dialog serves every day the agent opens (the Réservations tab keeps it,
+    installed in the app): `show_day` refills it with the next day, so that opening a
+    day costs a refill and a frame, not building and laying out a screen each time."""
 
     MESSAGE_ID = "#day-message"
+    DETAIL_ID = "#day-detail"
 
     CSS_PATH = "day.tcss"
 
@@ -39,16 +44,40 @@ class DayDialog(ChoiceDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="day-box"):
-            yield Static(f"{capitalize_first(self.options.when)} — {self.options.child_name}", id="day-title")
+            yield Static(self._title_text(), id="day-title")
             table: DataTable[Text] = DataTable(id="day-table", cursor_type="row", zebra_stripes=False)
             table.add_columns("", "Activité", "Horaires", "Tarif", "Places", "État", "Délai")
             yield table
             yield Static("", id="day-detail")
-            if self.quotient_notice:
-                yield Static(Text(f"⚠ {self.quotient_notice}", style="bold"), id="day-quotient")
+            notice = Static(self._quotient_text(), id="day-quotient")
+            notice.display = bool(self.quotient_notice)
+            yield notice
             yield Static("", id="day-message")
             yield Static(self._note_text(), id="day-note")
         yield KeyBar()
+
+    def show_day(self, options: DayOptions, cart: Cart, quotient_notice: str | None = None) -> None:
+        """Another day (or the same again) in this dialog, before it is pushed again;
+        the first activity highlighted, as in a new dialog (ChoiceDialog.on_mount)."""
+        self.options = options
+        self.cart = cart
+        self.quotient_notice = quotient_notice
+        self.query_one("#day-title", Static).update(self._title_text())
+        notice = self.query_one("#day-quotient", Static)
+        notice.update(self._quotient_text())
+        notice.display = bool(quotient_notice)
+        self.query_one(self.MESSAGE_ID, Static).update("")
+        self.query_one("#day-note", Static).update(self._note_text())
+        table = self.query_one(DataTable)
+        table.clear()  # the cursor back on the first line
+        self._fill()
+        table.focus()
+
+    def _title_text(self) -> str:
+        return f"{capitalize_first(self.options.when)} — {self.options.child_name}"
+
+    def _quotient_text(self) -> Text | str:
+        return Text(f"⚠ {self.quotient_notice}", style="bold") if self.quotient_notice else ""
 
     def _note_text(self) -> str:
         if not self.options.options:
@@ -66,7 +95,7 @@ class DayDialog(ChoiceDialog):
                      opt.deadline_short]
             yield str(opt.activity_id), styled(cells, self.choice_style(view))
 
-    def detail(self, index: int) -> None:
+    def detail(self, index: int) -> str:
         """The highlighted activity in one sentence, deadline in words (read to the family)."""
         opt = self.options.options[index]
         view = option_view(self.cart, self.options, opt)
@@ -75,7 +104,7 @@ class DayDialog(ChoiceDialog):
             places += ", liste d'attente"
         text = f"{opt.rule.label} ({opt.rule.hours}) : {view.status} — {places} — "
         text += f"réservable et annulable {opt.deadline_text}." if opt.deadline_text else ""
-        self.query_one("#day-detail", Static).update(text)
+        return text
 
     def toggle(self, index: int) -> str | None:
         return toggle(self.cart, self.options, self.options.options[index].activity_id)

@@ -20,6 +20,7 @@ from portail_tui.widgets.keybar import KeyBar
 
 class PeriodDialog(ChoiceDialog):
     MESSAGE_ID = "#period-message"
+    DETAIL_ID = "#period-detail"
 
     CSS_PATH = "period.tcss"
 
@@ -64,7 +65,7 @@ class PeriodDialog(ChoiceDialog):
             cells = [view.mark, label, dates, window, price, places, view.status]
             yield str(p.id), styled(cells, self.choice_style(view))
 
-    def detail(self, index: int) -> None:
+    def detail(self, index: int) -> str:
         popt = self.options[index]
         view = period_view(self.cart, self.child_id, popt)
         price = f"{format_amount(popt.price_cents)} — " if popt.price_cents is not None else ""
@@ -73,7 +74,7 @@ class PeriodDialog(ChoiceDialog):
             status = f"déjà inscrit : {popt.covered_by}"
         elif not popt.book.ok and not view.selected:
             status = popt.book.reason
-        self.query_one("#period-detail", Static).update(f"{popt.when} : {status} — {price}{popt.window}.")
+        return f"{popt.when} : {status} — {price}{popt.window}."
 
     def toggle(self, index: int) -> str | None:
         return toggle_period(self.cart, self.child_id, self.child_name, self.options[index])

@@ -97,6 +97,7 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
         self.suivi_result: SuiviResult | None = None
         self.last_result: CartResult | None = None
         self.summary: FamilySummary | None = None
+        self._day_dialog: DayDialog | None = None  # one for every day opened (DayDialog.show_day)
 
     # --- layout ------------------------------------------------------------------------
 
@@ -335,7 +336,14 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
             self._status("Vacances scolaires : le centre de loisirs se réserve par période.")
             self.action_periods()
             return
-        self.app.push_screen(DayDialog(options, cart, self._quotient_notice([options.day])), self._after_dialog)
+        notice = self._quotient_notice([options.day])
+        dialog = self._day_dialog
+        if dialog is None:
+            dialog = self._day_dialog = DayDialog(options, cart, notice)
+            self.app.install_screen(dialog, f"reservations-day-{id(self)}")  # kept when closed
+        else:
+            dialog.show_day(options, cart, notice)
+        self.app.push_screen(dialog, self._after_dialog)
 
     def _after_dialog(self, then: object = None) -> None:
         self._show_cart()
