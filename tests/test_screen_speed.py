@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from textual.app import App
@@ -176,14 +177,19 @@ async def test_a_key_typed_while_the_tabs_are_being_built_is_kept(
 
 async def test_nothing_is_built_ahead_while_the_agent_types(
         sqlite_demo_ctx: Context, agent: Actor) -> None:
+    """The background build waits for PREBUILD_QUIET_S without a key (the session's idle
+    clock, frozen here: the machine's speed does not matter), dialog open or not."""
+    from portail_tui.app import PREBUILD_QUIET_S
+
+    now = [1000.0]
     app = PortailApp(sqlite_demo_ctx, actor=agent)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+f")
-        for _ in range(12):  # a name spelled over 1.2 s, a key every 0.1 s
-            await pilot.press("a")
-            await pilot.pause(0.1)
+        app.idle_lock.clock = lambda: now[0]
+        await pilot.press("ctrl+f", *"dupont")  # the agent types: the last key is « now »
+        await pilot.pause(1.0)  # a second of the machine's time, none of the agent's
         assert set(app._screen_stacks) <= {"_default", "accueil"}, set(app._screen_stacks)
-        await _wait_prebuilt(app, pilot)  # the caller pauses: the tabs are built, dialog open
+        now[0] += PREBUILD_QUIET_S + 0.05  # the caller spells the name: the agent waits
+        await _wait_prebuilt(app, pilot)
 
 
 async def test_the_frames_held_for_a_load_are_let_go_even_if_it_never_ends(
@@ -247,3 +253,28 @@ def test_every_tab_has_its_place_in_the_background_build() -> None:
     from portail_tui.screens.tabs import TABS
 
     assert sorted(PREBUILD_ORDER) == sorted(t.mode for t in TABS)
+
+
+async def test_the_day_list_keeps_its_height_from_a_busy_day_to_a_quiet_one(
+        sqlite_demo_ctx: Context, agent: Actor) -> None:
+    """One layout pass per day opened: the dialog does not shrink (a size change makes
+    Textual lay it out and draw it twice, the second time two frames later)."""
+    from tests.test_screen_reservations import go_to, open_tab, settle
+
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot, FAMILY)
+        await go_to(app, pilot, date(2026, 12, 3))  # a Thursday: canteen, APS
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DayDialog) and len(dialog.options.options) >= 3
+        height = dialog.query_one("#day-box").outer_size.height
+        await pilot.press("escape")
+        await settle(app, pilot)
+        busy = len(dialog.options.options)
+        await go_to(app, pilot, date(2026, 12, 9))  # a Wednesday: the leisure centre
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is dialog and len(dialog.options.options) < busy
+        assert dialog.query_one("#day-box").outer_size.height == height

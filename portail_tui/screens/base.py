@@ -256,8 +256,11 @@ class Dialog(NoRepaintWhenCovered, ModalScreen[ScreenResultType]):
     async def _on_resize(self, event: events.Resize) -> None:
         """A new dialog's first Resize: Textual lays out again every screen under it
         (the whole calendar tab, for each day opened) although the terminal kept its
-        size; they are left as they are then. A real resize goes to Textual's handler."""
+        size; they are left as they are then, and so is a dialog shown again (the day's,
+        kept between days) already laid out at this size. A real resize goes to
+        Textual's handler."""
         if all(screen._compositor.size == event.size for screen in self.app._background_screens):
             event.prevent_default()  # Screen._on_resize, next in the MRO, is not called
             event.stop()
-            self._screen_resized(event.size)  # breakpoint classes: set when pushed (presize)
+            if self._compositor.size != event.size:
+                self._screen_resized(event.size)  # breakpoint classes: set when pushed (presize)

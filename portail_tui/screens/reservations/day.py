@@ -41,6 +41,7 @@ class DayDialog(ChoiceDialog):
         self.options = options
         self.cart = cart
         self.quotient_notice = quotient_notice
+        self._rows_high = len(options.options)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="day-box"):
@@ -71,6 +72,10 @@ class DayDialog(ChoiceDialog):
         table = self.query_one(DataTable)
         table.clear()  # the cursor back on the first line
         self._fill()
+        # The list keeps the height of the longest day shown so far: a dialog whose size
+        # changes is laid out twice, and Textual draws the second pass two frames later.
+        self._rows_high = max(self._rows_high, table.row_count)
+        table.styles.min_height = min(self._rows_high + 1, 14)  # + the header line; max-height in day.tcss
         table.focus()
 
     def _title_text(self) -> str:
