@@ -278,3 +278,25 @@ async def test_the_day_list_keeps_its_height_from_a_busy_day_to_a_quiet_one(
         await settle(app, pilot)
         assert app.screen is dialog and len(dialog.options.options) < busy
         assert dialog.query_one("#day-box").outer_size.height == height
+
+
+async def test_a_tab_built_or_visited_before_a_resize_shows_at_the_new_size(
+        sqlite_demo_ctx: Context, agent: Actor) -> None:
+    """The terminal shrinks to 80×24 while the tabs sit hidden (built in the background,
+    or visited before): each shows in its compact layout."""
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_family(FAMILY)
+        await _wait_prebuilt(app, pilot)
+        await pilot.press("f5")
+        await _settle(app, pilot)
+        await pilot.press("f1")
+        await _settle(app, pilot)
+        await pilot.resize_terminal(80, 24)
+        await _settle(app, pilot)
+        for key in ("f3", "f5"):  # built only; visited
+            await pilot.press(key)
+            await _settle(app, pilot)
+            assert {"-narrow", "-short"} <= app.screen.classes, (key, app.screen.classes)
+            assert not {"-wide", "-tall"} & app.screen.classes
+            assert app.screen.size == app.size
