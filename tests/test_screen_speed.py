@@ -278,6 +278,7 @@ async def test_the_day_list_keeps_its_height_from_a_busy_day_to_a_quiet_one(
         await settle(app, pilot)
         assert app.screen is dialog and len(dialog.options.options) < busy
         assert dialog.query_one("#day-box").outer_size.height == height
+        assert "CENTRE DE LOISIRS" in str(dialog.query_one("#day-detail").render())  # this day's line
 
 
 async def test_a_tab_built_or_visited_before_a_resize_shows_at_the_new_size(

@@ -89,10 +89,6 @@ class FrameHold:
         self.screen = screen
         self._timer: Timer | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._timer is not None
-
     def start(self) -> None:
         if self._timer is None:
             app = self.screen.app

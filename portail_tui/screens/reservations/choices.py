@@ -119,11 +119,10 @@ class ChoiceDialog(Dialog[str | None]):
         """The highlighted line in words; redrawn only when they change (the table
         announces its cursor after each refill, with the same line most of the time)."""
         table = self.query_one(DataTable)
-        if table.row_count:
-            text = self.detail(min(table.cursor_row, table.row_count - 1))
-            if text != self._detail_shown:
-                self._detail_shown = text
-                self.query_one(self.DETAIL_ID, Static).update(text)
+        text = self.detail(min(table.cursor_row, table.row_count - 1)) if table.row_count else ""
+        if text != self._detail_shown:
+            self._detail_shown = text
+            self.query_one(self.DETAIL_ID, Static).update(text)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
