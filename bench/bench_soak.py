@@ -141,6 +141,12 @@ class SoakReport:
     # processor (other work on a shared machine).
     first_cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     last_cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # ms of full garbage collections (generation 2) inside each of those actions: their
+    # pause grows with the objects the process keeps (Textual's render caches fill over
+    # the first ~700 actions), and the action that allocates most (opening a family)
+    # holds one in about half of its samples, so its p50 follows the pause.
+    first_gc: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    last_gc: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     actions: int = 0
     seconds: float = 0.0
     skipped_carts: int = 0
@@ -167,6 +173,31 @@ class SoakReport:
 
     def drifts(self) -> dict[str, float]:
         return {k: d for k in KINDS if (d := self.drift(k)) is not None}
+
+    def gc_lines(self) -> list[str]:
+        """The full collections inside the timed actions, and each kind's p50 drift
+        without them (information: the verdict is on the time the agent waits)."""
+        def pauses(gcs: dict[str, list[float]]) -> list[float]:
+            return [g for values in gcs.values() for g in values if g > 0]
+
+        a, b = pauses(self.first_gc), pauses(self.last_gc)
+        if not a and not b:
+            return []
+        mean = lambda v: sum(v) / len(v) if v else 0.0  # noqa: E731
+        out = [f"  collections complètes du ramasse-miettes dans les actions : {len(a)} au début "
+               f"({mean(a):.0f} ms en moyenne), {len(b)} à la fin ({mean(b):.0f} ms en moyenne)"]
+        net = []
+        for kind in KINDS:
+            d = self._net_drift(kind)
+            if d is not None:
+                net.append(f"{kind} {d * 100:+.0f} %")
+        out.append("  dérive p50 hors de ces collections : " + ", ".join(net))
+        return out
+
+    def _net_drift(self, kind: str) -> float | None:
+        a = [ms - g for ms, g in zip(self.first.get(kind, []), self.first_gc.get(kind, []), strict=True)]
+        b = [ms - g for ms, g in zip(self.last.get(kind, []), self.last_gc.get(kind, []), strict=True)]
+        return pct(b, 50) / pct(a, 50) - 1 if a and b else None
 
     @property
     def memory_ok(self) -> bool:
@@ -198,6 +229,7 @@ class SoakReport:
             d, c = self.drift(kind), self.drift(kind, cpu=True)
             out.append(f"  {label:<48} {len(a):>4} {_ms(a, 50):>10} {_ms(a, 95):>10} {len(b):>4} {_ms(b, 50):>9} "
                        f"{_ms(b, 95):>9} {_pct(d):>11} {_pct(c):>11}")
+        out.extend(self.gc_lines())
         if self.skipped_carts:
             out.append(f"  ({self.skipped_carts} panier(s) non faits : aucun jour libre trouvé)")
         return out
@@ -231,8 +263,18 @@ class Soak:
         self.on_sample = on_sample
         self.census = census
         self.counting = False
-        # (report.first, report.first_cpu) or the last's, while in a window
-        self.window: tuple[dict[str, list[float]], dict[str, list[float]]] | None = None
+        # (report.first, report.first_cpu, report.first_gc) or the last's, while in a window
+        self.window: tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]] | None = None
+        self.gc_ms = 0.0  # full collections since the action began
+        self._gc_start = 0.0
+
+    def gc_callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_ms += (time.perf_counter() - self._gc_start) * 1000
 
     def _quiet(self) -> bool:
         app = self.app
@@ -279,6 +321,7 @@ class Soak:
         `kind`. Not `required`: False (and not counted) when `ready()` still fails after
         `timeout`."""
         t0, c0 = time.perf_counter(), time.process_time()
+        self.gc_ms = 0.0
         limit = t0 + timeout
         for key in keys:
             if callable(key):
@@ -302,6 +345,7 @@ class Soak:
         if self.window is not None:
             self.window[0][kind].append(ms)
             self.window[1][kind].append(cpu_ms)
+            self.window[2][kind].append(self.gc_ms)
         if r.actions % r.window == 0:
             self.sample()
         return True
@@ -462,27 +506,36 @@ async def _drive(app: Any, report: SoakReport, actions: int, on_sample: Callable
                  census: WidgetCensus, families: list[tuple[int, str]], login: tuple[str, str]) -> None:
     async with app.run_test(size=SIZE) as pilot:
         soak = Soak(app, pilot, report, actions, on_sample, census)
-        await soak.login(*login)
-        await soak.prebuilt()
-        # One round not counted: the first display of each tab and dialog, imports, caches.
-        await soak.cycle(*families[-1])
-        soak.counting = True
-        # Whole cycles only: the first window is the first families' cycles, the last
-        # window the same families' again, in the same order (same kinds, same data).
-        soak.window = report.first, report.first_cpu
-        k = 0
-        while report.actions < report.window:
-            await soak.cycle(*families[k % len(families)])
-            k += 1
-        first_size, report.window_families = report.actions, k
-        soak.window = None
-        while report.actions + first_size < actions:
-            await soak.cycle(*families[k % len(families)])
-            k += 1
-        soak.window = report.last, report.last_cpu
-        for j in range(report.window_families):
-            await soak.cycle(*families[j % len(families)])
-        soak.sample()
+        gc.callbacks.append(soak.gc_callback)
+        try:
+            await _cycles(soak, report, actions, families, login)
+        finally:
+            gc.callbacks.remove(soak.gc_callback)
+
+
+async def _cycles(soak: Soak, report: SoakReport, actions: int, families: list[tuple[int, str]],
+                  login: tuple[str, str]) -> None:
+    await soak.login(*login)
+    await soak.prebuilt()
+    # One round not counted: the first display of each tab and dialog, imports, caches.
+    await soak.cycle(*families[-1])
+    soak.counting = True
+    # Whole cycles only: the first window is the first families' cycles, the last
+    # window the same families' again, in the same order (same kinds, same data).
+    soak.window = report.first, report.first_cpu, report.first_gc
+    k = 0
+    while report.actions < report.window:
+        await soak.cycle(*families[k % len(families)])
+        k += 1
+    first_size, report.window_families = report.actions, k
+    soak.window = None
+    while report.actions + first_size < actions:
+        await soak.cycle(*families[k % len(families)])
+        k += 1
+    soak.window = report.last, report.last_cpu, report.last_gc
+    for j in range(report.window_families):
+        await soak.cycle(*families[j % len(families)])
+    soak.sample()
 
 
 def _context(url: str, today: date, exports: Path) -> Any:
