@@ -574,7 +574,8 @@ def soak(work_url: str, rows: list[Row], actions: int) -> None:
                     f"< {bench_soak.LATENCY_DRIFT * 100:.0f} %",
                     None, [worst], ok=report.latency_ok, value=f"{fr(worst * 100, 0)} %",
                     note=", ".join(f"{k} {fr(v * 100, 0)} % (CPU {fr(cpu.get(k, 0.0) * 100, 0)} %)"
-                                   for k, v in drifts.items())))
+                                   for k, v in drifts.items()) + " ; " + " ; ".join(
+                        line.strip() for line in report.gc_lines())))
 
 
 def stress_runs(seconds: float, processes: int = 8) -> list[tuple[str, Any, float]]:
