@@ -22,6 +22,7 @@ from portail_tui.screens.base import TabScreen
 from portail_tui.screens.tabs import TABS, tabs_for
 from portail_tui.services import payments
 from portail_tui.services.context import Actor, Context
+from portail_tui.services.families import family_summary
 from portail_tui.widgets.header import PortailHeader
 from portail_tui.widgets.keybar import KeyBar
 
@@ -176,10 +177,42 @@ async def test_the_header_keeps_its_figures_and_reloads_them_after_a_change(
 async def test_a_short_soak_keeps_memory_and_widgets_flat(sqlite_demo_ctx: Context) -> None:
     """600 actions of bench/bench_soak.py on the demo town. With Textual's stock Footer
     on the tab screens, live widgets grow by ~24 per tab switch (thousands here) and
-    this fails."""
+    this fails. The last window replays the first window's families, in the same order."""
     families = bench_soak.booking_families(sqlite_demo_ctx, 12, seed=5)
     report = await bench_soak.soak_async(sqlite_demo_ctx, families, actions=600, window=200)
-    assert report.actions >= 600 and len(report.samples) == 3
+    assert report.actions >= 600 and len(report.samples) >= 3
+    seen = [(n, f) for n, k, _, f in report.timeline if k == "famille"]
+    window = report.window_families
+    assert 0 < window < len(seen) - window
+    assert [f for _, f in seen[:window]] == [f for _, f in seen[-window:]]
+    assert set(report.first) == set(report.last) and len(report.first["famille"]) == window
     assert report.widgets_ok, report.lines()
     assert report.memory_ok, report.lines()
     assert all(s.footer_keys < 20 for s in report.samples)  # only a dialog's own Footer, while open
+
+
+async def test_the_soak_times_an_action_until_its_own_work_and_frame_are_done(sqlite_demo_ctx: Context) -> None:
+    """PgSuiv goes from the application to the calendar and back up to its binding,
+    whose MonthChanged starts the month's load: a single pass of the Pilot's wait
+    returned before (the change of month timed at 4 ms, its load counted in the next
+    action). Settled means the next month shown with its states and its frame drawn."""
+    from portail_tui.widgets.month_calendar import MonthCalendar
+
+    family = bench_soak.booking_families(sqlite_demo_ctx, 1, seed=5)[0]
+    number = family_summary(sqlite_demo_ctx, family).number_text
+    app = PortailApp(sqlite_demo_ctx)
+    report = bench_soak.SoakReport(window=100)
+    with bench_soak.WidgetCensus() as census:
+        async with app.run_test(size=SIZE) as pilot:
+            soak = bench_soak.Soak(app, pilot, report, 100, lambda s: None, census)
+            await soak.login("agent", "agent1234")
+            await soak.prebuilt()
+            await soak.open_family(family, number)
+            await soak.tab("f4", "reservations")
+            calendar = app.screen.query_one(MonthCalendar)
+            await soak.until(lambda: calendar.loaded, 1e12)
+            for key, month in (("pagedown", (2026, 12)), ("pageup", (2026, 11)), ("pagedown", (2026, 12))):
+                bench_soak.post_key(app, key)
+                await soak.idle()
+                assert calendar.shown == month and calendar.loaded, key
+                assert not bench_soak._frame_pending(app.screen), key
