@@ -26,6 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from portail_tui.domain.roles import role_label
+from portail_tui.gc_policy import IdleCollector
 from portail_tui.screens.base import NoRepaintWhenCovered, TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
@@ -132,6 +133,9 @@ class PortailApp(App[None]):
         self._header_cache: dict[int, _HeaderFigures] = {}
         self._header_generation = 0  # bumped by each invalidation: older loads are dropped
         self._prebuild_timer: Timer | None = None
+        # Full garbage collections when the agent does not wait for them (gc_policy.py).
+        self.collector = IdleCollector()
+        self._collector_timer: Timer | None = None
         self._prebuilt: set[Screen] = set()  # tabs built and laid out before their first showing
         self.tabs_prebuilt = False  # every tab of the role is built (shown or not)
         # Parsed CSS shared by every stylesheet of the process (widgets/stylesheet.py).
@@ -216,8 +220,17 @@ class PortailApp(App[None]):
         self.sub_title = f"{self.regie_name} — {actor.full_name}"
         self.switch_mode("accueil")
         self.idle_lock.start(self.base_ctx.settings.idle_lock_minutes)
+        if self._collector_timer is None:
+            self.collector.start()
+            self._collector_timer = self.set_interval(1.0, self._collect_if_idle)
         if self.base_ctx.settings.prebuild_tabs and self._prebuild_timer is None:
             self._prebuild_timer = self.set_interval(PREBUILD_STEP_S, self._prebuild_step)
+
+    def _collect_if_idle(self) -> None:
+        self.collector.tick(self.idle_lock.clock() - self.idle_lock.last)
+
+    def on_unmount(self) -> None:
+        self.collector.stop()  # Python's own full collections again (gc_policy)
 
     def _prebuild_step(self) -> None:
         """Build (compose and mount, then lay out, all hidden) the next tab of the
