@@ -377,6 +377,19 @@ async def test_solde_section(desk) -> None:  # type: ignore[no-untyped-def]
         upcoming = screen.query_one("#solde-upcoming", DataTable)
         assert upcoming.row_count == 1  # 20/12 enters the window on 05/12
         assert str(upcoming.get_row_at(0)[2]) == "05/12/2026"
+        # Filled when it shows: a payment taken while the Paiement section is on screen
+        # is in the Solde section's lists when the agent comes back to it.
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.query_one("#pay-sections", TabbedContent).active == "paiement-pane"
+        payments.take_payment(ctx.as_actor(sd.agent), sd.family_id, amount_cents=500, mode="cb")
+        screen.reload()
+        await _settle(pilot, app)
+        assert screen.query_one("#solde-paid", DataTable).row_count == 1  # not redrawn while hidden
+        await pilot.press("ctrl+s")
+        await _settle(pilot, app)
+        assert screen.query_one("#solde-paid", DataTable).row_count == 2
+        assert "15,00" in _text(screen.query_one("#solde-figures", Static))
 
 
 async def test_demo_family_shows_real_figures(sqlite_demo_ctx: Context, agent) -> None:  # type: ignore[no-untyped-def]

@@ -113,6 +113,7 @@ class PaiementScreen(WatchesFamilyChanges, WalletSelection):
         self.loaded: _Loaded | None = None
         self._focus_amount_pending = True  # put the cursor in the amount once loaded
         self._entering = True  # the next resume is a visit of the tab, not a dialog closed
+        self._solde_pending: wallet.SoldeDetails | None = None  # for the Solde section, when it shows
 
     # --- layout ------------------------------------------------------------------------
 
@@ -294,11 +295,28 @@ class PaiementScreen(WatchesFamilyChanges, WalletSelection):
         self._draw_new_balance()
 
     def _show_solde(self, details: wallet.SoldeDetails) -> None:
+        """The Solde section's lists are filled when it shows (at once if it does): they
+        were three fifths of redrawing the tab after each payment, for a section the
+        agent opens now and then."""
+        self._solde_pending = details
+        if self.query_one("#pay-sections", TabbedContent).active == SOLDE:
+            self._fill_solde()
+
+    def _fill_solde(self) -> None:
+        details, self._solde_pending = self._solde_pending, None
+        if details is None:
+            return
         self.query_one("#solde-figures", Static).update(solde_text(details))
         fill_solde(self.query_one("#solde-paid", DataTable), self.query_one("#solde-consumed", DataTable),
                    self.query_one("#solde-upcoming", DataTable), details)
 
+    @on(TabbedContent.TabActivated, "#pay-sections")
+    def _section_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == SOLDE:
+            self._fill_solde()
+
     def _clear(self) -> None:
+        self._solde_pending = None
         for table_id in ("#entries", "#solde-paid", "#solde-consumed", "#solde-upcoming"):
             self.query_one(table_id, DataTable).clear()
         for static_id in ("#solde-figures", "#montant-error", "#mode-error", "#email-error"):
