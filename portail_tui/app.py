@@ -262,9 +262,27 @@ class PortailApp(App[None]):
                     screen._refresh_layout(self.size)  # no frame: drawn once current (Screen._refresh_layout)
                     self._prebuilt.add(screen)
                 return
+            if isinstance(screen, TabScreen) and self._prebuild_dialogs(screen):
+                return
         self.tabs_prebuilt = True
         if self._prebuild_timer is not None:
             self._prebuild_timer.stop()
+
+    def _prebuild_dialogs(self, tab: TabScreen) -> bool:
+        """One step for the dialogs a tab opens many times a day (the day's): mounted,
+        then laid out, hidden. False when they all are."""
+        for dialog in tab.dialogs_to_prepare():
+            if not dialog.is_running:
+                presize(dialog, self)
+                dialog._css_update_count = self._css_update_count
+                self._get_screen(dialog)  # registered: compose and mount follow
+                return True
+            if dialog not in self._prebuilt and not dialog.stack_updates:
+                if dialog.is_mounted:
+                    dialog._refresh_layout(self.size)
+                    self._prebuilt.add(dialog)
+                return True
+        return False
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):

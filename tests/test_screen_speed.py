@@ -301,3 +301,24 @@ async def test_a_tab_built_or_visited_before_a_resize_shows_at_the_new_size(
             assert {"-narrow", "-short"} <= app.screen.classes, (key, app.screen.classes)
             assert not {"-wide", "-tall"} & app.screen.classes
             assert app.screen.size == app.size
+
+
+async def test_the_day_dialog_is_built_with_the_tabs(sqlite_demo_ctx: Context, agent: Actor) -> None:
+    """The first day opened is a refill of a dialog built in the background, not a new one."""
+    from tests.test_screen_reservations import go_to, settle
+
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_family(FAMILY)
+        await _wait_prebuilt(app, pilot)
+        reservations = app._screen_stacks["reservations"][0]
+        prepared = reservations._day_dialog
+        assert isinstance(prepared, DayDialog) and prepared.is_mounted and prepared.size == app.size
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await go_to(app, pilot, date(2026, 12, 3))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is prepared and prepared.options.day == date(2026, 12, 3)
+        assert "3 décembre" in str(prepared.query_one("#day-title").render())
+        assert prepared.query_one("#day-table").row_count == len(prepared.options.options) >= 3

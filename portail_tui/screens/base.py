@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, ClassVar, Protocol, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 from rich.text import Text
 from textual import events, on
@@ -231,6 +231,11 @@ class TabScreen(NoRepaintWhenCovered, Screen[None]):
 
     def load_family(self, family_id: int | None) -> None:
         """Override: fill the screen for this family (None: no family selected)."""
+
+    def dialogs_to_prepare(self) -> list[Screen[Any]]:
+        """Override: the dialogs this tab keeps and opens many times a day, for the app
+        to build in the background with the tabs (PortailApp._prebuild_step)."""
+        return []
 
     def on_revisit(self) -> None:
         """Override: the tab is shown again, same family; refresh what other tabs or

@@ -16,13 +16,14 @@ service call in a worker thread, so the calendar never freezes.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane
 
 from portail_tui.domain.money import format_amount
@@ -341,9 +342,21 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
         if dialog is None:
             dialog = self._day_dialog = DayDialog(options, cart, notice)
             self.app.install_screen(dialog, f"reservations-day-{id(self)}")  # kept when closed
-        else:
+        elif dialog.is_mounted:
             dialog.show_day(options, cart, notice)
+        else:  # still being built in the background: this day once it is mounted
+            dialog.options, dialog.cart, dialog.quotient_notice = options, cart, notice
+            dialog.call_later(dialog.show_day, options, cart, notice)
         self.app.push_screen(dialog, self._after_dialog)
+
+    def dialogs_to_prepare(self) -> list[Screen[Any]]:
+        """The day dialog, built with the tab (empty: `show_day` fills it at the first day)."""
+        if self._day_dialog is None:
+            blank = DayOptions(family_id=0, child_id=0, child_name="", day=self.ctx.clock.today(), when="",
+                               options=())
+            self._day_dialog = DayDialog(blank, Cart(family_id=0))
+            self.app.install_screen(self._day_dialog, f"reservations-day-{id(self)}")
+        return [self._day_dialog]
 
     def _after_dialog(self, then: object = None) -> None:
         self._show_cart()
