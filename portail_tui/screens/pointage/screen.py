@@ -86,6 +86,9 @@ class PointageScreen(TabScreen):
         # comes back after a newer mark of the same child must not overwrite it.
         self._mark_sent: dict[int, int] = {}
         self._mark_held: dict[int, tuple[int, date, Mark]] = {}  # an older result, held back
+        self._marks_sent = 0  # marks sent since the screen opened
+        self._marks_pending = 0  # sent, answer not back yet
+        self._reload_after_marks = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -157,6 +160,7 @@ class PointageScreen(TabScreen):
     @work(thread=True, exclusive=True, group="pointage-load")
     def _load(self) -> None:
         day, wanted, school = self.day, self.activity_id, self.school
+        marks = (self._marks_sent, self._marks_pending)  # before reading: see _show
         try:
             activities = attendance.pointage_activities(self.ctx, day)
             ids = [a.id for a in activities]
@@ -173,11 +177,21 @@ class PointageScreen(TabScreen):
         except ServiceError as exc:
             self.app.call_from_thread(self._status, exc.message, True)
             return
-        self.app.call_from_thread(self._show, day, activities, listing)
+        self.app.call_from_thread(self._show, day, activities, listing, marks)
 
-    def _show(self, day: date, activities: list[PointageActivity], listing: PointageList | None) -> None:
+    def _show(self, day: date, activities: list[PointageActivity], listing: PointageList | None,
+              marks: tuple[int, int] = (0, 0)) -> None:
         if day != self.day:
             return  # the agent moved on meanwhile: the next load draws
+        if marks != (self._marks_sent, 0) or self._marks_pending:
+            # A mark was on its way while the list was read (a time dialog closing reloads
+            # the list as its mark is sent): the rows read may predate it. Read again once
+            # the marks are in, rather than draw them over the marks' own results.
+            if not self._marks_pending:
+                self._load()
+            else:
+                self._reload_after_marks = True
+            return
         self.activities = activities
         self.listing = listing
         self.activity_id = listing.activity.id if listing else None
@@ -289,6 +303,8 @@ class PointageScreen(TabScreen):
               arrived: time | None, left: time | None) -> None:
         sent = self._mark_sent.get(child_id, 0) + 1
         self._mark_sent[child_id] = sent
+        self._marks_sent += 1
+        self._marks_pending += 1
         self._send_mark(activity_id, day, child_id, state, arrived, left, sent)
 
     @work(thread=True, group="pointage-mark")
@@ -301,7 +317,16 @@ class PointageScreen(TabScreen):
             return
         self.app.call_from_thread(self._marked, activity_id, day, result, sent)
 
+    def _mark_back(self) -> None:
+        """A mark's answer is in: the list read meanwhile, if any, is read again."""
+        self._marks_pending -= 1
+        if not self._marks_pending and self._reload_after_marks:
+            self._reload_after_marks = False
+            self._load()
+
     def _mark_refused(self, child_id: int, sent: int, message: str) -> None:
+        if sent:
+            self._mark_back()
         held = self._mark_held.pop(child_id, None)
         if held is not None and self._mark_sent.get(child_id) == sent:
             # The newest mark was refused: what an older one recorded is what stands.
@@ -310,6 +335,8 @@ class PointageScreen(TabScreen):
         self._status(message, True)
 
     def _marked(self, activity_id: int, day: date, result: Mark, sent: int) -> None:
+        if sent:
+            self._mark_back()
         if self.listing is None or (self.listing.activity.id, self.day) != (activity_id, day):
             return
         if self._mark_sent.get(result.child_id) != sent:
