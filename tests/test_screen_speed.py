@@ -255,30 +255,71 @@ def test_every_tab_has_its_place_in_the_background_build() -> None:
     assert sorted(PREBUILD_ORDER) == sorted(t.mode for t in TABS)
 
 
-async def test_the_day_list_keeps_its_height_from_a_busy_day_to_a_quiet_one(
-        sqlite_demo_ctx: Context, agent: Actor) -> None:
-    """One layout pass per day opened: the dialog does not shrink (a size change makes
-    Textual lay it out and draw it twice, the second time two frames later)."""
+@pytest.mark.parametrize("first, then", [(date(2026, 12, 3), date(2026, 12, 9)), (date(2026, 12, 9), date(2026, 12, 3))],
+                         ids=["busy-then-quiet", "quiet-then-busy"])
+async def test_the_day_list_has_one_height_for_every_day(
+        sqlite_demo_ctx: Context, agent: Actor, first: date, then: date) -> None:
+    """One layout pass per day opened: the dialog neither shrinks nor grows (a size
+    change makes Textual lay it out and draw it twice, the second time two frames
+    later). A Thursday has canteen, APS and more; a Wednesday the leisure centre alone."""
     from tests.test_screen_reservations import go_to, open_tab, settle
 
     app = PortailApp(sqlite_demo_ctx, actor=agent)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, FAMILY)
-        await go_to(app, pilot, date(2026, 12, 3))  # a Thursday: canteen, APS
+        await go_to(app, pilot, first)
         await pilot.press("enter")
         await settle(app, pilot)
         dialog = app.screen
-        assert isinstance(dialog, DayDialog) and len(dialog.options.options) >= 3
+        assert isinstance(dialog, DayDialog)
+        counts = {first: len(dialog.options.options)}
         height = dialog.query_one("#day-box").outer_size.height
         await pilot.press("escape")
         await settle(app, pilot)
-        busy = len(dialog.options.options)
-        await go_to(app, pilot, date(2026, 12, 9))  # a Wednesday: the leisure centre
+        await go_to(app, pilot, then)
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.screen is dialog and len(dialog.options.options) < busy
+        assert app.screen is dialog
+        counts[then] = len(dialog.options.options)
+        assert counts[date(2026, 12, 3)] >= 3 and counts[date(2026, 12, 9)] < counts[date(2026, 12, 3)]
         assert dialog.query_one("#day-box").outer_size.height == height
-        assert "CENTRE DE LOISIRS" in str(dialog.query_one("#day-detail").render())  # this day's line
+        if then == date(2026, 12, 9):
+            assert "CENTRE DE LOISIRS" in str(dialog.query_one("#day-detail").render())  # this day's line
+
+
+async def test_a_day_with_a_line_more_than_the_day_before_is_laid_out_once(
+        sqlite_demo_ctx: Context, agent: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A January day shows the quotient notice (every demo quotient ends 31/12/2026), a
+    line the December day before did not have: the dialog is still laid out in one
+    pass (widgets/steady.py), not a second one a frame later."""
+    from tests.test_screen_reservations import go_to, open_tab, settle
+
+    passes: list[str] = []
+    lay_out = DayDialog._refresh_layout
+
+    def counting(self: DayDialog, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        passes.append(self.options.when)
+        lay_out(self, *args, **kwargs)
+
+    monkeypatch.setattr(DayDialog, "_refresh_layout", counting)
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot, FAMILY)
+        await go_to(app, pilot, date(2026, 12, 3))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DayDialog) and not dialog.quotient_notice
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await go_to(app, pilot, date(2027, 1, 7))  # a Thursday too
+        passes.clear()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.pause(0.1)  # a second pass would come at one of the next 1/60 s ticks
+        assert app.screen is dialog and dialog.quotient_notice
+        assert dialog.query_one("#day-quotient").outer_size.height >= 1
+        assert passes == [dialog.options.when]
 
 
 async def test_a_tab_built_or_visited_before_a_resize_shows_at_the_new_size(

@@ -187,6 +187,9 @@ class DayOptions:
     options: tuple[DayOption, ...]
     note: str = ""  # e.g. "vacances scolaires : centre de loisirs par période (touche P)"
     by_period: bool = False  # a holiday day: what runs is booked by period (R3)
+    # The most activities any day of the régie can list (RegieSetup.most_in_a_day): the
+    # dialog sizes its list for it once, so that no day makes it grow.
+    most_in_a_day: int = 0
 
     def option(self, activity_id: int) -> DayOption:
         for opt in self.options:

@@ -11,7 +11,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from portail_tui.domain.frdates import capitalize_first
@@ -19,6 +18,7 @@ from portail_tui.domain.money import format_amount
 from portail_tui.screens.reservations.choices import ChoiceDialog, styled
 from portail_tui.services.booking import Cart, DayOptions, option_view, toggle
 from portail_tui.widgets.keybar import KeyBar
+from portail_tui.widgets.steady import SteadyStatic, SteadyVertical
 
 
 class DayDialog(ChoiceDialog):
@@ -41,20 +41,22 @@ class DayDialog(ChoiceDialog):
         self.options = options
         self.cart = cart
         self.quotient_notice = quotient_notice
-        self._rows_high = len(options.options)
+        self._rows_high = max(len(options.options), options.most_in_a_day)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="day-box"):
-            yield Static(self._title_text(), id="day-title")
+        # Steady: a day whose lines differ from the day before is laid out in one pass.
+        with SteadyVertical(id="day-box"):
+            yield SteadyStatic(self._title_text(), id="day-title")
             table: DataTable[Text] = DataTable(id="day-table", cursor_type="row", zebra_stripes=False)
             table.add_columns("", "Activité", "Horaires", "Tarif", "Places", "État", "Délai")
+            self._size_list(table)
             yield table
-            yield Static("", id="day-detail")
-            notice = Static(self._quotient_text(), id="day-quotient")
+            yield SteadyStatic("", id="day-detail")
+            notice = SteadyStatic(self._quotient_text(), id="day-quotient")
             notice.display = bool(self.quotient_notice)
             yield notice
-            yield Static("", id="day-message")
-            yield Static(self._note_text(), id="day-note")
+            yield SteadyStatic("", id="day-message")
+            yield SteadyStatic(self._note_text(), id="day-note")
         yield KeyBar()
 
     def show_day(self, options: DayOptions, cart: Cart, quotient_notice: str | None = None) -> None:
@@ -72,11 +74,15 @@ class DayDialog(ChoiceDialog):
         table = self.query_one(DataTable)
         table.clear()  # the cursor back on the first line
         self._fill()
-        # The list keeps the height of the longest day shown so far: a dialog whose size
-        # changes is laid out twice, and Textual draws the second pass two frames later.
-        self._rows_high = max(self._rows_high, table.row_count)
-        table.styles.min_height = min(self._rows_high + 1, 14)  # + the header line; max-height in day.tcss
+        # The list has the height of the busiest day the régie can have, from the first
+        # day shown: a dialog whose size changes is laid out twice, and Textual draws
+        # the second pass two frames later (a quiet day, then a busy one, cost 50 ms).
+        self._rows_high = max(self._rows_high, table.row_count, options.most_in_a_day)
+        self._size_list(table)
         table.focus()
+
+    def _size_list(self, table: DataTable[Text]) -> None:
+        table.styles.min_height = min(self._rows_high + 1, 14)  # + the header line; max-height in day.tcss
 
     def _title_text(self) -> str:
         return f"{capitalize_first(self.options.when)} — {self.options.child_name}"

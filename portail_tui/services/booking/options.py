@@ -121,6 +121,7 @@ def day_options(ctx: Context, family_id: int, child_id: int, day: date) -> DayOp
             note=_day_note(setup, day) if not running else _closed_note(setup, day),
             by_period=not running and setup.calendar.day_kind(day) is DayKind.SCHOOL_HOLIDAY
             and any(a.by_period and a.runs_on_weekday(day) for a in setup.activities.values()),
+            most_in_a_day=setup.most_in_a_day(),
         )
 
     return ctx.db.read(work)

@@ -88,6 +88,12 @@ class RegieSetup:
     def ordered(self) -> list[ActivityRule]:
         return sorted(self.activities.values(), key=lambda a: (a.sort_order, a.code))
 
+    def most_in_a_day(self) -> int:
+        """The most activities booked by the day that run on one weekday: the longest
+        list a day dialog can show (what sizes it, once)."""
+        by_day = [a for a in self.activities.values() if not a.by_period]
+        return max((sum(1 for a in by_day if str(wd) in a.weekdays) for wd in range(1, 8)), default=0)
+
     def rates_of(self, rule: ActivityRule) -> tuple[RateRule, ...]:
         """The brackets of an activity, for `price_for` / `period_price` (B1)."""
         return self.rates.get(rule.id, ())
