@@ -24,10 +24,11 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
+from textual.widget import AwaitMount
 
 from portail_tui.domain.roles import role_label
 from portail_tui.gc_policy import IdleCollector
-from portail_tui.screens.base import NoRepaintWhenCovered, TabScreen
+from portail_tui.screens.base import BatchHold, NoRepaintWhenCovered, TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
 from portail_tui.screens.tabs import TABS, tab_css_variables, tab_of, tabs_for
@@ -136,6 +137,8 @@ class PortailApp(App[None]):
         # Full garbage collections when the agent does not wait for them (gc_policy.py).
         self.collector = IdleCollector()
         self._collector_timer: Timer | None = None
+        self._switch_hold = BatchHold(self)
+        self._switching = False
         self._prebuilt: set[Screen] = set()  # tabs built and laid out before their first showing
         self.tabs_prebuilt = False  # every tab of the role is built (shown or not)
         # Parsed CSS shared by every stylesheet of the process (widgets/stylesheet.py).
@@ -259,8 +262,7 @@ class PortailApp(App[None]):
             screen = stack[0]
             if screen not in self._prebuilt and not screen.stack_updates:
                 if screen.is_mounted and not screen.is_current:
-                    screen._refresh_layout(self.size)  # no frame: drawn once current (Screen._refresh_layout)
-                    self._prebuilt.add(screen)
+                    self._lay_out_hidden(screen)
                 return
             if isinstance(screen, TabScreen) and self._prebuild_dialogs(screen):
                 return
@@ -279,10 +281,19 @@ class PortailApp(App[None]):
                 return True
             if dialog not in self._prebuilt and not dialog.stack_updates:
                 if dialog.is_mounted:
-                    dialog._refresh_layout(self.size)
-                    self._prebuilt.add(dialog)
+                    self._lay_out_hidden(dialog)
                 return True
         return False
+
+    def _lay_out_hidden(self, screen: Screen[Any]) -> None:
+        """The last step of building a screen ahead: laid out (no frame: drawn once
+        current, Screen._refresh_layout), and its frame timer started. Textual starts a
+        screen's 1/60 s timer at its first refresh and only ticks a whole period later:
+        the first showing of every tab and of the day dialog waited 17 ms for it. Its
+        first tick here, the screen hidden, draws nothing (Screen._on_timer_update)."""
+        screen._refresh_layout(self.size)
+        screen._update_timer.resume()
+        self._prebuilt.add(screen)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
@@ -290,6 +301,41 @@ class PortailApp(App[None]):
         await super().on_event(event)
 
     # --- tabs, family and header -----------------------------------------------
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Textual holds every frame for 50 ms after a mode switch (`delay_update`, « to
+        mask a brief transition »): the agent saw each tab 53 ms after its key, however
+        quick the tab was. The frames are held only until the tab has handled its
+        ScreenResume instead (where a tab that loads a family starts its own FrameHold):
+        Textual's 50 ms stay the limit."""
+        self._switching = True
+        try:
+            await_mount = super().switch_mode(mode)
+        finally:
+            self._switching = False
+        if self._switch_hold.held:
+            self.screen.call_later(self._release_switch)  # queued behind its ScreenResume
+        return await_mount
+
+    def _release_switch(self) -> None:
+        """Lets the switch's frames go once the tab and its widgets have handled what the
+        switch sent them: the focus moved to the amount and restyled, a header redrawn.
+        Released earlier, the tab was drawn at once, then again 30–40 ms later for the
+        focused field alone (Textual draws at most one frame per 1/60 s tick)."""
+        if not self._switch_hold.held:
+            return
+        screen = self.screen
+        busy = next((p for p in (self, screen, *screen.walk_children()) if not p._message_queue.empty()), None)
+        if busy is None:
+            self._switch_hold.release()
+        else:
+            busy.call_later(self._release_switch)  # behind what it still has to do
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        if self._switching:
+            self._switch_hold.start(delay)
+        else:
+            super().delay_update(delay)
 
     def push_screen(self, screen: Screen[Any] | str, *args: Any, **kwargs: Any) -> Any:
         """Every dialog is pushed with the classes of the terminal's size already set

@@ -15,9 +15,10 @@ from textual.css import stylesheet as textual_stylesheet
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.timer import Timer
 
 from portail_tui.app import PortailApp
-from portail_tui.screens.base import HOLD_FRAMES_S, Dialog, TabScreen
+from portail_tui.screens.base import HOLD_FRAMES_S, BatchHold, Dialog, TabScreen
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.tabs import tabs_for
 from portail_tui.services.context import Actor, Context
@@ -285,6 +286,60 @@ async def test_the_day_list_has_one_height_for_every_day(
         assert dialog.query_one("#day-box").outer_size.height == height
         if then == date(2026, 12, 9):
             assert "CENTRE DE LOISIRS" in str(dialog.query_one("#day-detail").render())  # this day's line
+
+
+async def test_a_tab_switch_is_drawn_once_the_tab_is_ready_not_50_ms_later(
+        sqlite_demo_ctx: Context, agent: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual holds the frames 50 ms after every switch_mode (delay_update): the agent
+    saw each tab 53 ms after its key. The app lets them go once the tab has handled
+    the switch (PortailApp._release_switch); 50 ms stay the limit. The hold is made
+    30 s long here: only the release by the tab can end it."""
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_family(FAMILY)
+        await _wait_prebuilt(app, pilot)
+        for key in ("f3", "f1"):  # Paiement once visited: its amount takes the focus at each visit
+            await pilot.press(key)
+            await _settle(app, pilot)
+        limits: list[float] = []
+        start = BatchHold.start
+
+        def long_hold(self: BatchHold, limit: float) -> None:
+            limits.append(limit)
+            start(self, 30.0)
+
+        monkeypatch.setattr(BatchHold, "start", long_hold)
+        await pilot.press("f3")
+        for _ in range(20):
+            if app.current_mode == "paiement" and not app._batch_count:
+                break
+            await pilot.pause()
+        assert 0.05 in limits  # the switch's hold, with Textual's limit
+        assert app._batch_count == 0, "the switch's frames still held"
+        assert app.screen.focused is not None and app.screen.focused.id == "montant"
+
+
+async def test_the_screens_built_ahead_have_their_frame_timer_started(
+        sqlite_demo_ctx: Context, agent: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual starts a screen's 1/60 s frame timer at its first refresh, and its first
+    tick comes a whole period later: the first showing of each tab built ahead, and the
+    first day opened, waited 17 ms for it. The background build starts it."""
+    resumed: set[int] = set()
+    resume = Timer.resume
+
+    def recording(self: Timer) -> None:
+        resumed.add(id(self))
+        resume(self)
+
+    monkeypatch.setattr(Timer, "resume", recording)
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select_family(FAMILY)
+        await _wait_prebuilt(app, pilot)
+        built = [s for s in app._prebuilt if not s.is_current]
+        assert any(isinstance(s, DayDialog) for s in built) and len(built) >= 4
+        for screen in built:
+            assert id(screen._update_timer) in resumed, screen
 
 
 async def test_a_day_with_a_line_more_than_the_day_before_is_laid_out_once(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 from rich.text import Text
 from textual import events, on
 from textual._context import active_app
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Container
 from textual.geometry import Region
 from textual.screen import ModalScreen, Screen, ScreenResultType
@@ -78,38 +78,64 @@ class TabBar(Static):
 HOLD_FRAMES_S = 0.15
 
 
-class FrameHold:
+class BatchHold:
     """Holds the frames of the app (Textual's batch update: no layout, no drawing, the
-    keys still processed) while a tab loads its family, and lets them go when its
-    loaders are done, or after HOLD_FRAMES_S at the latest. Drawing the empty tab, then
-    its « Chargement… », then the data, cost three full renders on the event loop, and
-    the loader thread waited for the GIL behind each (a first F3 took 210–260 ms)."""
+    keys still processed) from `start` until `release`, or `limit` seconds at the
+    latest. Once every hold is let go, the screen is drawn whole, as Textual's own
+    `delay_update` ends."""
 
-    def __init__(self, screen: Screen[None]) -> None:
-        self.screen = screen
+    def __init__(self, app: App[Any] | None = None) -> None:
+        self._app = app
         self._timer: Timer | None = None
 
-    def start(self) -> None:
+    @property
+    def app(self) -> App[Any]:
+        assert self._app is not None
+        return self._app
+
+    @property
+    def held(self) -> bool:
+        return self._timer is not None
+
+    def start(self, limit: float) -> None:
         if self._timer is None:
-            app = self.screen.app
+            app = self.app
             app._begin_batch()
-            self._timer = app.set_timer(HOLD_FRAMES_S, self.release)
+            self._timer = app.set_timer(limit, self.release)
 
     def release(self) -> None:
         timer, self._timer = self._timer, None
         if timer is None:
             return
         timer.stop()
-        app = self.screen.app
+        app = self.app
         app._end_batch()
         if not app._batch_count:
             app.screen.refresh()  # Textual's own delay_update ends the same way
+
+
+class FrameHold(BatchHold):
+    """The frames held while a tab loads its family, let go when its loaders are done,
+    or after HOLD_FRAMES_S at the latest. Drawing the empty tab, then its
+    « Chargement… », then the data, cost three full renders on the event loop, and the
+    loader thread waited for the GIL behind each (a first F3 took 210–260 ms)."""
+
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self.screen = screen
+
+    @property
+    def app(self) -> App[Any]:
+        return self.screen.app
+
+    def start(self, limit: float = HOLD_FRAMES_S) -> None:
+        super().start(limit)
 
     def worker_done(self) -> None:
         """A worker of the screen changed state: release when none is left running."""
         if self._timer is not None and not any(
                 w.node is self.screen and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-                for w in self.screen.app.workers):
+                for w in self.app.workers):
             self.release()
 
 
