@@ -418,3 +418,54 @@ async def test_the_day_dialog_is_built_with_the_tabs(sqlite_demo_ctx: Context, a
         assert app.screen is prepared and prepared.options.day == date(2026, 12, 3)
         assert "3 décembre" in str(prepared.query_one("#day-title").render())
         assert prepared.query_one("#day-table").row_count == len(prepared.options.options) >= 3
+
+
+async def test_another_month_is_drawn_once_with_its_states(
+        sqlite_demo_ctx: Context, agent: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PgSuiv: the frames are held from the key until the month's states are shown, so
+    the new grid is not drawn first without them (and drawing it no longer delays
+    their load); a load that fails lets them go at once. The limit is made 30 s here:
+    only the screen can let them go."""
+    import threading
+
+    from portail_tui.screens.reservations import screen as screen_module
+    from portail_tui.services.context import ServiceError
+    from portail_tui.widgets import month_calendar
+    from tests.test_screen_reservations import open_tab, settle
+
+    monkeypatch.setattr(month_calendar, "MONTH_HOLD_S", 30.0)
+    gate = threading.Event()
+    real = screen_module.month_view
+    failing = False
+
+    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        if failing:
+            raise ServiceError("Lecture impossible.")
+        return real(*args, **kwargs)
+
+    app = PortailApp(sqlite_demo_ctx, actor=agent)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot, FAMILY)
+        calendar = app.screen.query_one(MonthCalendar)
+        assert calendar.loaded and app._batch_count == 0
+        monkeypatch.setattr(screen_module, "month_view", gated)
+        await pilot.press("pagedown")
+        for _ in range(5):
+            await pilot.pause()
+        assert calendar.shown == (2026, 12) and not calendar.loaded
+        assert app._batch_count == 1, "the new month's grid would be drawn without its states"
+        gate.set()
+        await settle(app, pilot)
+        assert calendar.loaded and app._batch_count == 0
+
+        gate.clear()
+        failing = True
+        await pilot.press("pagedown")
+        for _ in range(5):
+            await pilot.pause()
+        assert app._batch_count == 1
+        gate.set()
+        await settle(app, pilot)
+        assert calendar.shown == (2027, 1) and not calendar.loaded
+        assert app._batch_count == 0, "a month that failed to load left the frames held"

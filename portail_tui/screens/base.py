@@ -12,13 +12,13 @@ from textual.app import App, ComposeResult
 from textual.containers import Container
 from textual.geometry import Region
 from textual.screen import ModalScreen, Screen, ScreenResultType
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
 from portail_tui.screens.tabs import tabs_for
 from portail_tui.widgets.compact import presize
+from portail_tui.widgets.frames import BatchHold
 from portail_tui.widgets.header import PortailHeader
 from portail_tui.widgets.keybar import KeyBar
 
@@ -76,42 +76,6 @@ class TabBar(Static):
 # A tab showing another family (or shown for the first time) is drawn once its data is
 # there, not first empty then again: at most this long after the key.
 HOLD_FRAMES_S = 0.15
-
-
-class BatchHold:
-    """Holds the frames of the app (Textual's batch update: no layout, no drawing, the
-    keys still processed) from `start` until `release`, or `limit` seconds at the
-    latest. Once every hold is let go, the screen is drawn whole, as Textual's own
-    `delay_update` ends."""
-
-    def __init__(self, app: App[Any] | None = None) -> None:
-        self._app = app
-        self._timer: Timer | None = None
-
-    @property
-    def app(self) -> App[Any]:
-        assert self._app is not None
-        return self._app
-
-    @property
-    def held(self) -> bool:
-        return self._timer is not None
-
-    def start(self, limit: float) -> None:
-        if self._timer is None:
-            app = self.app
-            app._begin_batch()
-            self._timer = app.set_timer(limit, self.release)
-
-    def release(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is None:
-            return
-        timer.stop()
-        app = self.app
-        app._end_batch()
-        if not app._batch_count:
-            app.screen.refresh()  # Textual's own delay_update ends the same way
 
 
 class FrameHold(BatchHold):

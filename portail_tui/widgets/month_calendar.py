@@ -30,8 +30,12 @@ from portail_tui.domain.frdates import (
     format_month,
 )
 from portail_tui.widgets.compact import COMPACT_BELOW_ROWS
+from portail_tui.widgets.frames import BatchHold
 
 CELL_WIDTH = 16  # wide enough for « ▶ [28] ● en cours »
+# Another month is drawn once with its states, not first empty: the frames are held
+# until the screen gives them (`show_cells`), this long at most.
+MONTH_HOLD_S = 0.15
 MIN_CELL_WIDTH = 10  # the day, its symbol and the letters: the word is left to the legend
 
 
@@ -138,9 +142,13 @@ class MonthCalendar(Widget, can_focus=True):
             super().__init__()
             self.day = day
 
-    def __init__(self, today: date, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, today: date, *, id: str | None = None, hold_while_loading: bool = False) -> None:  # noqa: A002
+        """`hold_while_loading`: the screen loads every month shown (MonthChanged) and
+        gives its states with `show_cells`, or calls `let_frames_go` when it cannot."""
         super().__init__(id=id)
         self.today = today
+        self._hold_while_loading = hold_while_loading
+        self._hold: BatchHold | None = None
         start = first_weekday_on_or_after(today)
         self._cells: dict[date, DayCell] = {}
         self.caption = ""
@@ -165,10 +173,21 @@ class MonthCalendar(Widget, can_focus=True):
             return
         self._cells = {c.day: c for week in weeks for c in week}
         self.refresh(layout=True)
+        self.let_frames_go()
 
     def clear_cells(self) -> None:
         self._cells = {}
         self.refresh()
+        self.let_frames_go()
+
+    def let_frames_go(self) -> None:
+        """The month shown is drawn with its states, or none are coming for it (nothing
+        to load, a load that failed): the frames held since it changed are let go."""
+        if self._hold is not None:
+            self._hold.release(repaint=False)  # the calendar and what the screen updated with it
+
+    def on_unmount(self) -> None:
+        self.let_frames_go()
 
     def cell(self, d: date) -> DayCell | None:
         return self._cells.get(d)
@@ -207,8 +226,14 @@ class MonthCalendar(Widget, can_focus=True):
         self.refresh(layout=True)
 
     def watch_shown(self, old: tuple[int, int], new: tuple[int, int]) -> None:
-        """Another month: forget the states drawn and ask the screen for the new ones."""
+        """Another month: forget the states drawn and ask the screen for the new ones.
+        Drawn at once, the grid showed the new month's days without their states, and
+        drawing it (10 ms) delayed the load; the states came a frame or two later."""
         self._cells = {}
+        if self._hold_while_loading and self.is_mounted and self.screen.is_current:
+            if self._hold is None:
+                self._hold = BatchHold(self.app)
+            self._hold.start(MONTH_HOLD_S)
         self.post_message(self.MonthChanged(*new))
 
     # -- fitting the terminal ---------------------------------------------------

@@ -110,7 +110,7 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
                     yield Label("Enfant :")
                     yield Select([], prompt="—", id="resa-child")
                     yield Static("", id="resa-cart")
-                yield MonthCalendar(self.ctx.clock.today(), id="resa-calendar")
+                yield MonthCalendar(self.ctx.clock.today(), id="resa-calendar", hold_while_loading=True)
             with TabPane("Suivi des réservations", id=SUIVI):
                 with Horizontal(classes="resa-controls"):
                     yield Label("Enfant :")
@@ -273,6 +273,7 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
 
     def reload_month(self) -> None:
         if self.family_id is None or self.child_id is None:
+            self.calendar.let_frames_go()  # nothing to load: the grid as it is
             return
         cart = self.cart
         pending = cart.pending_days(self.child_id) if cart else frozenset()
@@ -285,9 +286,13 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
             seq = family_change_seq(self.ctx, family_id)  # before the data: no change slips between
             view = month_view(self.ctx, family_id, child_id, year, month, pending)
         except ServiceError as exc:
-            self.app.call_from_thread(self._status, exc.message, error=True)
+            self.app.call_from_thread(self._month_failed, exc.message)
             return
         self.app.call_from_thread(self._show_month, view, family_id, seq)
+
+    def _month_failed(self, message: str) -> None:
+        self.calendar.let_frames_go()
+        self._status(message, error=True)
 
     def family_data_changed(self) -> None:
         """Another agent booked or cancelled for this family: the month's states again;
