@@ -27,8 +27,7 @@ from textual.widgets import Static
 
 from portail_tui.screens.base import TabScreen
 from portail_tui.screens.tabs import TABS
-from portail_tui.services.context import ServiceError
-from portail_tui.services.family_changes import family_change_seq
+from portail_tui.services.family_changes import change_marks
 from portail_tui.services.restore_marks import database_generation
 
 RESTORED_MESSAGE = "La base a été restaurée : quittez et relancez l'application."
@@ -97,13 +96,15 @@ class WatchesFamilyChanges(TabScreen):
 
     @work(thread=True, exclusive=True, group="family-changes", exit_on_error=False)
     def _read_family_seq(self, family_id: int) -> None:
-        generation = database_generation(self.ctx)
-        self.app.call_from_thread(self._generation_read, generation)
-        try:
-            seq = family_change_seq(self.ctx, family_id)
-        except ServiceError:
-            return  # the loader shows why the family cannot be read
-        self.app.call_from_thread(self._family_seq_read, family_id, seq)
+        # One read and one trip to the event loop: the check runs at every tab shown
+        # again, and each trip waited for the frame being drawn.
+        generation, seq = change_marks(self.ctx, family_id)
+        self.app.call_from_thread(self._marks_read, family_id, generation, seq)
+
+    def _marks_read(self, family_id: int, generation: int, seq: int | None) -> None:
+        self._generation_read(generation)
+        if seq is not None and not self.portail.database_restored:
+            self._family_seq_read(family_id, seq)
 
     @work(thread=True, exclusive=True, group="database-generation", exit_on_error=False)
     def _read_generation(self) -> None:

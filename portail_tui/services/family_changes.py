@@ -12,23 +12,40 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portail_tui.models import Family, FamilyChange
-from portail_tui.services.context import Context, ServiceError
+from portail_tui.services.context import Actor, Context, ServiceError
+from portail_tui.services.restore_marks import read_generation
 
 
 def family_change_seq(ctx: Context, family_id: int) -> int:
     """The family's change number (0 before its first change); refuses a family of
     another régie like every other family read."""
     actor = ctx.require_actor()
+    return ctx.db.read(lambda session: _read_seq(session, actor, family_id))
 
-    def _work(session: Session) -> int:
-        row = session.execute(
-            select(col(Family.regie_id), col(FamilyChange.seq))
-            .select_from(Family)
-            .outerjoin(FamilyChange, col(FamilyChange.family_id) == col(Family.id))
-            .where(col(Family.id) == family_id)
-        ).first()
-        if row is None or (actor.kind != "system" and row[0] != actor.regie_id):
-            raise ServiceError("Famille introuvable.")
-        return int(row[1] or 0)
+
+def change_marks(ctx: Context, family_id: int) -> tuple[int, int | None]:
+    """What a screen shown again checks, in one read: the database's generation
+    (restore_marks: a restore under open sessions) and the family's change number
+    (None when the family cannot be read: the screen's loader says why)."""
+    actor = ctx.require_actor()
+
+    def _work(session: Session) -> tuple[int, int | None]:
+        generation = read_generation(session)
+        try:
+            return generation, _read_seq(session, actor, family_id)
+        except ServiceError:
+            return generation, None
 
     return ctx.db.read(_work)
+
+
+def _read_seq(session: Session, actor: Actor, family_id: int) -> int:
+    row = session.execute(
+        select(col(Family.regie_id), col(FamilyChange.seq))
+        .select_from(Family)
+        .outerjoin(FamilyChange, col(FamilyChange.family_id) == col(Family.id))
+        .where(col(Family.id) == family_id)
+    ).first()
+    if row is None or (actor.kind != "system" and row[0] != actor.regie_id):
+        raise ServiceError("Famille introuvable.")
+    return int(row[1] or 0)

@@ -142,8 +142,10 @@ def mark_restored(ctx: Context, live: LiveState, backup_path: Path) -> tuple[lis
 
 def database_generation(ctx: Context) -> int:
     """The number a session compares with the one it started with (see module doc)."""
-    def _read(session: Session) -> int:
-        row = session.get(DatabaseGeneration, 1)
-        return row.generation if row is not None else 0
+    return ctx.db.read(read_generation)
 
-    return ctx.db.read(_read)
+
+def read_generation(session: Session) -> int:
+    """`database_generation` inside a read already open."""
+    row = session.get(DatabaseGeneration, 1)
+    return row.generation if row is not None else 0
