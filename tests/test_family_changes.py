@@ -57,8 +57,8 @@ def test_counter_of_an_unknown_family_is_refused(ctx: Context, town) -> None:  #
 
 
 def test_change_marks_read_the_generation_and_the_counter_together(ctx: Context, town) -> None:  # type: ignore[no-untyped-def]
-    """What a tab shown again checks, in one read: a family of another régie or an
-    unknown one gives no counter, the generation still."""
+    """What a tab shown again checks, in one read; an unknown family is refused, as
+    every family read (test_regie_isolation checks another régie's)."""
     from portail_tui.services.family_changes import change_marks
     from portail_tui.services.restore_marks import database_generation
 
@@ -67,4 +67,5 @@ def test_change_marks_read_the_generation_and_the_counter_together(ctx: Context,
     assert change_marks(agent, town.family_id) == (generation, family_change_seq(agent, town.family_id))
     payments.take_payment(agent, town.family_id, amount_cents=4000, mode="especes")
     assert change_marks(agent, town.family_id) == (generation, family_change_seq(agent, town.family_id))
-    assert change_marks(agent, 999_999) == (generation, None)
+    with pytest.raises(ServiceError, match="introuvable"):
+        change_marks(agent, 999_999)

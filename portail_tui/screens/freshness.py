@@ -27,6 +27,7 @@ from textual.widgets import Static
 
 from portail_tui.screens.base import TabScreen
 from portail_tui.screens.tabs import TABS
+from portail_tui.services.context import ServiceError
 from portail_tui.services.family_changes import change_marks
 from portail_tui.services.restore_marks import database_generation
 
@@ -98,7 +99,11 @@ class WatchesFamilyChanges(TabScreen):
     def _read_family_seq(self, family_id: int) -> None:
         # One read and one trip to the event loop: the check runs at every tab shown
         # again, and each trip waited for the frame being drawn.
-        generation, seq = change_marks(self.ctx, family_id)
+        seq: int | None
+        try:
+            generation, seq = change_marks(self.ctx, family_id)
+        except ServiceError:  # the loader shows why the family cannot be read
+            generation, seq = database_generation(self.ctx), None
         self.app.call_from_thread(self._marks_read, family_id, generation, seq)
 
     def _marks_read(self, family_id: int, generation: int, seq: int | None) -> None:

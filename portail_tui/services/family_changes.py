@@ -23,20 +23,12 @@ def family_change_seq(ctx: Context, family_id: int) -> int:
     return ctx.db.read(lambda session: _read_seq(session, actor, family_id))
 
 
-def change_marks(ctx: Context, family_id: int) -> tuple[int, int | None]:
+def change_marks(ctx: Context, family_id: int) -> tuple[int, int]:
     """What a screen shown again checks, in one read: the database's generation
-    (restore_marks: a restore under open sessions) and the family's change number
-    (None when the family cannot be read: the screen's loader says why)."""
+    (restore_marks: a restore under open sessions) and the family's change number.
+    Refuses a family of another régie, as `family_change_seq`."""
     actor = ctx.require_actor()
-
-    def _work(session: Session) -> tuple[int, int | None]:
-        generation = read_generation(session)
-        try:
-            return generation, _read_seq(session, actor, family_id)
-        except ServiceError:
-            return generation, None
-
-    return ctx.db.read(_work)
+    return ctx.db.read(lambda session: (read_generation(session), _read_seq(session, actor, family_id)))
 
 
 def _read_seq(session: Session, actor: Actor, family_id: int) -> int:
