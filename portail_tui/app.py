@@ -28,11 +28,12 @@ from textual.widget import AwaitMount
 
 from portail_tui.domain.roles import role_label
 from portail_tui.gc_policy import IdleCollector
-from portail_tui.screens.base import BatchHold, NoRepaintWhenCovered, TabScreen
+from portail_tui.screens.base import NoRepaintWhenCovered, TabScreen
 from portail_tui.screens.idle_lock import IdleLock
 from portail_tui.screens.login import LoginScreen
 from portail_tui.screens.tabs import TABS, tab_css_variables, tab_of, tabs_for
 from portail_tui.widgets.compact import COMPACT_BELOW_COLUMNS, COMPACT_BELOW_ROWS, presize
+from portail_tui.widgets.frames import BatchHold
 from portail_tui.widgets.palette import ActionCommands, PortailPalette
 from portail_tui.widgets.stylesheet import SharedStylesheet, screen_css_paths, warm_up
 

@@ -18,10 +18,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from portail_tui.app import PortailApp
-from portail_tui.screens.base import HOLD_FRAMES_S, BatchHold, Dialog, TabScreen
+from portail_tui.screens.base import HOLD_FRAMES_S, Dialog, TabScreen
 from portail_tui.screens.reservations.day import DayDialog
 from portail_tui.screens.tabs import tabs_for
 from portail_tui.services.context import Actor, Context
+from portail_tui.widgets.frames import BatchHold
 from portail_tui.widgets.month_calendar import MonthCalendar
 from portail_tui.widgets.stylesheet import SharedStylesheet, screen_css_paths
 
