@@ -345,8 +345,7 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
         notice = self._quotient_notice([options.day])
         dialog = self._day_dialog
         if dialog is None:
-            dialog = self._day_dialog = DayDialog(options, cart, notice)
-            self.app.install_screen(dialog, f"reservations-day-{id(self)}")  # kept when closed
+            dialog = self._keep_day_dialog(DayDialog(options, cart, notice))
         elif dialog.is_mounted:
             dialog.show_day(options, cart, notice)
         else:  # still being built in the background: this day once it is mounted
@@ -356,12 +355,18 @@ class ReservationsScreen(WatchesFamilyChanges, ExportingTab):
 
     def dialogs_to_prepare(self) -> list[Screen[Any]]:
         """The day dialog, built with the tab (empty: `show_day` fills it at the first day)."""
-        if self._day_dialog is None:
+        dialog = self._day_dialog
+        if dialog is None:
             blank = DayOptions(family_id=0, child_id=0, child_name="", day=self.ctx.clock.today(), when="",
                                options=())
-            self._day_dialog = DayDialog(blank, Cart(family_id=0))
-            self.app.install_screen(self._day_dialog, f"reservations-day-{id(self)}")
-        return [self._day_dialog]
+            dialog = self._keep_day_dialog(DayDialog(blank, Cart(family_id=0)))
+        return [dialog]
+
+    def _keep_day_dialog(self, dialog: DayDialog) -> DayDialog:
+        """The one day dialog of this tab, installed in the app: kept when closed."""
+        self._day_dialog = dialog
+        self.app.install_screen(dialog, f"reservations-day-{id(self)}")
+        return dialog
 
     def _after_dialog(self, then: object = None) -> None:
         self._show_cart()
